@@ -1,0 +1,102 @@
+"""Groundwork forum: the Flask application factory."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from .config import DEV_SECRET_KEY, Config, apply_environment
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be run safely."""
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then ``config`` (tests) last."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    apply_environment(app)
+    if config:
+        app.config.from_mapping(config)
+    _finish_config(app)
+
+    from . import auth, errors, security, templating
+    from .cli import register_cli
+    from . import models  # noqa: F401  (registers the tables on the metadata)
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    auth.init_login(app)
+    security.init_security(app)
+    templating.init_templating(app)
+
+    from .views import register_blueprints
+
+    register_blueprints(app)
+    errors.init_errors(app)
+    register_cli(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tune_sqlite(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    debug_or_test = app.debug or app.testing or app.config.get("DEBUG") or app.config.get("TESTING")
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not debug_or_test:
+        raise ConfigurationError(
+            "SECRET_KEY is the development default. Set SECRET_KEY in the environment "
+            "(for example: export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')).")
+    if debug_or_test:
+        app.config.setdefault("SESSION_COOKIE_SECURE", False)
+        if not app.config.get("FORCE_SECURE_COOKIES"):
+            app.config["SESSION_COOKIE_SECURE"] = False
+            app.config["REMEMBER_COOKIE_SECURE"] = False
+    if app.config.get("INSECURE_COOKIES"):
+        # Plain-HTTP serving on localhost (the demo); never set behind a real deployment.
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
+    if not url:
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = "sqlite:///" + os.path.join(app.instance_path, "groundwork.sqlite")
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.startswith("postgresql"):
+        options.setdefault("pool_pre_ping", True)
+    else:
+        options.setdefault("connect_args", {"timeout": 15})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+
+
+def _tune_sqlite(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run beside the one writer; the busy timeout waits instead of failing.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

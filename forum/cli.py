@@ -1,0 +1,10 @@
+"""Thin click commands that call services."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    from .demo.commands import seed_demo_command
+
+    app.cli.add_command(seed_demo_command)

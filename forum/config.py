@@ -1,0 +1,58 @@
+"""Configuration defaults; the environment (FORUM_* or plain names) overrides them."""
+from __future__ import annotations
+
+import os
+
+DEV_SECRET_KEY = "dev-only-insecure-key"
+
+
+class Config:
+    SECRET_KEY = DEV_SECRET_KEY
+    # Set to a URL such as postgresql+psycopg://user@host/db; empty means SQLite in the instance folder.
+    DATABASE_URL = ""
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = ""
+    CELERY_BROKER_URL = ""
+    PUBLIC_READ = False
+    PATTERN_MIN_ORGS = 3
+
+    MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    TITLE_MAX_LENGTH = 200
+    POST_MAX_LENGTH = 50_000
+    PAGE_SIZE = 20
+    REPLIES_PAGE_SIZE = 50
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+
+    WTF_CSRF_TIME_LIMIT = None
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = "10 per minute"
+    RATELIMIT_REGISTER = "5 per minute"
+    RATELIMIT_POST = "30 per minute"
+    RATELIMIT_SEARCH = "60 per minute"
+
+    INVITATION_DAYS = 14
+
+
+def apply_environment(app) -> None:
+    """Read overrides from the environment: FORUM_X first, then well-known plain names."""
+    app.config.from_prefixed_env("FORUM")
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "MAIL_SERVER", "PUBLIC_READ"):
+        value = os.environ.get(name)
+        if value is not None and f"FORUM_{name}" not in os.environ:
+            app.config[name] = _coerce(value)
+
+
+def _coerce(value: str):
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    return value

@@ -1,0 +1,1 @@
+"""Demo content of our own, for trying the forum and for mining."""

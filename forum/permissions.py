@@ -1,0 +1,239 @@
+"""The one place that decides who may see or do what.
+
+Visibility has two faces that must always agree: ``can_view(user, thread)`` for one loaded thread and
+``visible_threads(user)`` as a SQL filter for every list, count, search and feed. Anything that shows
+threads, replies or what they contain goes through these functions.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+
+from .models import Deployment, Engagement, Organisation, Reply, Role, Space, Thread, ThreadKind, User, Visibility
+
+
+class PermissionDenied(Exception):
+    """Raised by services when the acting user may not do what was asked."""
+
+
+def _signed_in(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def is_employee(user: User | None) -> bool:
+    return _signed_in(user) and user.role is Role.EMPLOYEE
+
+
+def is_moderator(user: User | None) -> bool:
+    return is_employee(user) and (user.is_moderator or user.is_admin)
+
+
+def is_admin(user: User | None) -> bool:
+    return is_employee(user) and user.is_admin
+
+
+def is_lead(user: User | None) -> bool:
+    return is_employee(user) and (user.is_lead or user.is_admin)
+
+
+def public_read_enabled() -> bool:
+    return bool(current_app.config.get("PUBLIC_READ"))
+
+
+def engaged_customer_ids(user: User) -> set[int]:
+    """Customer organisations whose org-private threads this user's partner firm may see."""
+    if user.role is not Role.PARTNER:
+        return set()
+    from .extensions import db
+
+    rows = db.session.execute(
+        select(Engagement.customer_id).where(Engagement.partner_id == user.organisation_id))
+    return {row[0] for row in rows}
+
+
+# --- threads -------------------------------------------------------------------------------------
+
+def can_view(user: User | None, thread: Thread) -> bool:
+    """May this user see this thread at all? A refusal must look exactly like a missing thread."""
+    if not _signed_in(user):
+        return public_read_enabled() and thread.visibility is Visibility.PUBLIC
+    if user.role is Role.EMPLOYEE:
+        return True
+    if thread.visibility is Visibility.PUBLIC:
+        return True
+    if thread.visibility is Visibility.INTERNAL:
+        return False
+    # Org-private: the owning organisation and the partners engaged with it.
+    if thread.organisation_id == user.organisation_id:
+        return True
+    return thread.organisation_id in engaged_customer_ids(user)
+
+
+def visible_threads(user: User | None) -> ColumnElement[bool]:
+    """A WHERE clause on ``Thread`` that keeps exactly the threads ``can_view`` allows."""
+    if not _signed_in(user):
+        if public_read_enabled():
+            return Thread.visibility == Visibility.PUBLIC
+        return false()
+    if user.role is Role.EMPLOYEE:
+        return true()
+    own_or_engaged = or_(
+        Thread.organisation_id == user.organisation_id,
+        Thread.organisation_id.in_(
+            select(Engagement.customer_id).where(Engagement.partner_id == user.organisation_id)
+            .scalar_subquery()),
+    )
+    return or_(
+        Thread.visibility == Visibility.PUBLIC,
+        and_(Thread.visibility == Visibility.ORG_PRIVATE, own_or_engaged),
+    )
+
+
+def visibilities_user_may_choose(user: User) -> list[Visibility]:
+    """Which visibilities a user may give a thread they start."""
+    if is_employee(user):
+        return [Visibility.PUBLIC, Visibility.ORG_PRIVATE, Visibility.INTERNAL]
+    return [Visibility.PUBLIC, Visibility.ORG_PRIVATE]
+
+
+def can_post_in_space(user: User | None, space: Space) -> bool:
+    if not _signed_in(user):
+        return False
+    return space.default_visibility is not Visibility.INTERNAL or is_employee(user)
+
+
+def can_view_space(user: User | None, space: Space) -> bool:
+    if space.default_visibility is Visibility.INTERNAL:
+        return is_employee(user)
+    return _signed_in(user) or public_read_enabled()
+
+
+def visible_spaces(user: User | None) -> ColumnElement[bool]:
+    """SQL twin of ``can_view_space``."""
+    if is_employee(user):
+        return true()
+    if not _signed_in(user) and not public_read_enabled():
+        return false()
+    return Space.default_visibility != Visibility.INTERNAL
+
+
+# --- replies -------------------------------------------------------------------------------------
+
+def can_view_reply(user: User | None, reply: Reply) -> bool:
+    """Staff notes are for employees only; everything else follows the thread."""
+    if reply.is_staff_note and not is_employee(user):
+        return False
+    return can_view(user, reply.thread)
+
+
+def visible_replies(user: User | None) -> ColumnElement[bool]:
+    """A WHERE clause on ``Reply`` (its thread joined or not) hiding staff notes from non-employees.
+
+    Callers combine it with ``visible_threads`` on the reply's thread.
+    """
+    if is_employee(user):
+        return true()
+    return Reply.is_staff_note.is_(False)
+
+
+def can_see_deleted_text(user: User | None) -> bool:
+    return is_moderator(user)
+
+
+def can_reply(user: User | None, thread: Thread) -> bool:
+    if not _signed_in(user) or not can_view(user, thread):
+        return False
+    if thread.kind is ThreadKind.ANNOUNCEMENT:
+        return is_employee(user)
+    return True
+
+
+def can_post_staff_note(user: User | None, thread: Thread) -> bool:
+    return is_employee(user) and can_view(user, thread)
+
+
+def can_edit_thread(user: User | None, thread: Thread) -> bool:
+    if not _signed_in(user) or not can_view(user, thread):
+        return False
+    return thread.author_id == user.id or is_moderator(user)
+
+
+def can_edit_reply(user: User | None, reply: Reply) -> bool:
+    if not _signed_in(user) or reply.is_deleted or not can_view_reply(user, reply):
+        return False
+    return reply.author_id == user.id or is_moderator(user)
+
+
+def can_delete_reply(user: User | None, reply: Reply) -> bool:
+    """Soft delete is a moderator's tool."""
+    return is_moderator(user) and can_view_reply(user, reply)
+
+
+def can_moderate(user: User | None, thread: Thread | None = None) -> bool:
+    return is_moderator(user) and (thread is None or can_view(user, thread))
+
+
+def can_accept(user: User | None, thread: Thread) -> bool:
+    """The asker, an org admin of the asking organisation, or an employee picks the answer."""
+    if not _signed_in(user) or thread.kind is not ThreadKind.QUESTION or not can_view(user, thread):
+        return False
+    if is_employee(user) or thread.author_id == user.id:
+        return True
+    return user.is_org_admin and user.organisation_id == thread.organisation_id
+
+
+def can_accept_reply(user: User | None, reply: Reply) -> bool:
+    return (can_accept(user, reply.thread) and not reply.is_staff_note and not reply.is_deleted)
+
+
+def can_ask_for_staff(user: User | None, thread: Thread) -> bool:
+    return can_accept(user, thread) and not is_employee(user)
+
+
+def can_vote(user: User | None, reply: Reply) -> bool:
+    if not _signed_in(user) or reply.is_deleted or not can_view_reply(user, reply):
+        return False
+    return reply.author_id != user.id
+
+
+def can_confirm(user: User | None, thread: Thread) -> bool:
+    """'Worked for us too' comes from another customer organisation with a deployment of its own."""
+    if not _signed_in(user) or user.role is not Role.CUSTOMER:
+        return False
+    if thread.accepted_reply_id is None or not can_view(user, thread):
+        return False
+    return thread.organisation_id != user.organisation_id
+
+
+# --- organisations and deployments ---------------------------------------------------------------
+
+def can_view_deployments(user: User | None, organisation: Organisation) -> bool:
+    """Deployment profiles are the organisation's business, its engaged partners' and the vendor's."""
+    if not _signed_in(user):
+        return False
+    if is_employee(user) or user.organisation_id == organisation.id:
+        return True
+    return organisation.id in engaged_customer_ids(user)
+
+
+def can_edit_deployments(user: User | None, organisation: Organisation) -> bool:
+    if not _signed_in(user):
+        return False
+    if is_employee(user):
+        return True
+    return user.is_org_admin and user.organisation_id == organisation.id
+
+
+def can_edit_deployment(user: User | None, deployment: Deployment) -> bool:
+    return can_edit_deployments(user, deployment.organisation)
+
+
+def can_invite(user: User | None, organisation: Organisation) -> bool:
+    """Org admins invite into their own organisation; vendor admins into any."""
+    if is_admin(user):
+        return True
+    return _signed_in(user) and user.is_org_admin and user.organisation_id == organisation.id
+
+
+def can_administer(user: User | None) -> bool:
+    return is_admin(user)

@@ -1,0 +1,11 @@
+"""One blueprint per area, all registered here."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import admin, auth, board, orgs
+
+    for module in (auth, board, orgs, admin):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,146 @@
+"""Shared fixtures: the app on SQLite and on the real PostgreSQL, schema made by the migrations.
+
+Every test that uses ``app`` (or ``client``/``db_session``/``make``) runs once per database. Choose with
+``--db sqlite``, ``--db postgres`` or the default ``--db sqlite,postgres``.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", default="sqlite,postgres",
+                     help="comma-separated databases to run database tests on: sqlite, postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_backend" in metafunc.fixturenames:
+        backends = [b.strip() for b in metafunc.config.getoption("--db").split(",") if b.strip()]
+        metafunc.parametrize("db_backend", backends, scope="session")
+
+
+def _worker_suffix() -> str:
+    return re.sub(r"\W", "", os.environ.get("PYTEST_XDIST_WORKER", "main"))
+
+
+@pytest.fixture(scope="session")
+def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, empty database for this test session (and xdist worker)."""
+    if db_backend == "sqlite":
+        return "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "test.sqlite")
+    if db_backend != "postgres":
+        raise pytest.UsageError(f"unknown --db backend {db_backend!r}")
+    name = f"groundwork_test_{_worker_suffix()}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def base_config(database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": True,
+        "SERVER_NAME": "forum.test",
+        "MINING_IN_BACKGROUND": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def _migrated_app(database_url: str):
+    """One app per backend, its schema built by running every migration."""
+    from flask_migrate import upgrade
+
+    from forum import create_app
+
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        upgrade()
+    yield app
+    from forum.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_all_tables(app) -> None:
+    from forum.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                conn.execute(text("PRAGMA foreign_keys=OFF"))
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+                conn.execute(text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture()
+def app(_migrated_app):
+    """The app with empty tables and a pushed app context."""
+    _empty_all_tables(_migrated_app)
+    saved = dict(_migrated_app.config)
+    with _migrated_app.app_context():
+        yield _migrated_app
+    _migrated_app.config.clear()
+    _migrated_app.config.update(saved)
+    from forum.extensions import db
+
+    with _migrated_app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def make(app):
+    """Factories for rows, committed: ``make.customer_org()``, ``make.user(org)``, ``make.thread(user)``."""
+    from tests.factories import Factory
+
+    return Factory()
+
+
+@pytest.fixture()
+def login(client):
+    """``login(user)`` signs the test client in as that user (password ``Factory.PASSWORD``)."""
+    from tests.factories import Factory, login_as
+
+    def _login(user, c=None):
+        return login_as(c or client, user, Factory.PASSWORD)
+
+    return _login
+
+
+def shared_data_path(*parts: str) -> Path:
+    """Path inside ../shared/data; tests skip with a clear message where it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not found at ../shared/data/{'/'.join(parts)} (beside the project root)")
+    return path
