@@ -1,6 +1,158 @@
-"""Views for the auth area."""
+"""Signing in and out, registration by invitation, profiles and the account page."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db
+from ..forms.auth import PASSWORD_HINT, ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
+from ..permissions import public_read_enabled
+from ..ratelimits import limit_login, limit_register
+from ..security import safe_next_url
+from ..services import accounts
 
 bp = Blueprint("auth", __name__)
+
+
+def _start_session(user) -> None:
+    # A fresh session on every sign-in: nothing from before (e.g. a planted cookie) carries over.
+    session.clear()
+    login_user(user)
+    session.permanent = True
+
+
+def _apply_field_errors(form, errors: dict[str, list[str]]) -> None:
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        target = field if field is not None else form.password
+        target.errors = list(target.errors) + list(messages)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limit_login
+def login():
+    """Sign in with email and password; ``next`` may only point back into this site."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    target = safe_next_url(form.next.data, url_for("board.home"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    status = 200
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user)
+            return redirect(target)
+        form.password.errors = ["The email address or password is not right."]
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out and revoke every session cookie issued so far (POST with CSRF only)."""
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+@limit_register
+def register(token: str):
+    """Create an account from an invitation link; the invitation decides the organisation."""
+    try:
+        invitation = accounts.find_invitation(token)
+    except accounts.InvitationInvalid as exc:
+        return _invitation_refused(exc.reason)
+    if current_user.is_authenticated:
+        return render_template("auth/register.html", invitation=invitation, form=None, signed_in=True)
+    form = RegisterForm()
+    if request.method == "GET" and invitation.email:
+        form.email.data = invitation.email
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_with_invitation(
+                token, email=form.email.data, username=form.username.data,
+                display_name=form.display_name.data, password=form.password.data)
+        except accounts.InvitationInvalid as exc:
+            return _invitation_refused(exc.reason)
+        except accounts.FieldErrors as exc:
+            _apply_field_errors(form, exc.errors)
+            status = 400
+        else:
+            _start_session(user)
+            flash(f"Welcome to Groundwork, {user.display_name}.", "success")
+            return redirect(url_for("board.home"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/register.html", invitation=invitation, form=form, signed_in=False,
+                           password_hint=PASSWORD_HINT), status
+
+
+def _invitation_refused(reason: str):
+    # Unknown links answer 404; links that existed but are spent or expired answer 410 Gone.
+    status = 404 if reason == "unknown" else 410
+    return render_template("auth/invitation_invalid.html", reason=reason), status
+
+
+@bp.route("/u/<username>")
+def profile(username: str):
+    """A member's public face: name, organisation, roles and the threads the viewer may see."""
+    if not current_user.is_authenticated and not public_read_enabled():
+        return current_app.login_manager.unauthorized()
+    user = accounts.get_user_by_username(username)
+    if user is None:
+        abort(404)
+    page = db.paginate(accounts.recent_threads_query(user, current_user), per_page=current_app.config["PAGE_SIZE"],
+                       error_out=False)
+    return render_template("auth/profile.html", user=user, page=page)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """Edit one's display name and bio."""
+    me = current_user._get_current_object()
+    form = ProfileForm(obj=me)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(me, form.display_name.data, form.bio.data)
+        except accounts.FieldErrors as exc:
+            _apply_field_errors(form, exc.errors)
+            status = 400
+        else:
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("auth.account"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/account.html", form=form), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change the password; other sessions end, this one continues under the new session version."""
+    me = current_user._get_current_object()
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(me, form.current_password.data, form.new_password.data)
+        except accounts.FieldErrors as exc:
+            _apply_field_errors(form, exc.errors)
+            status = 400
+        else:
+            _start_session(me)
+            flash("Your password is changed. Other devices have been signed out.", "success")
+            return redirect(url_for("auth.account"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/change_password.html", form=form, password_hint=PASSWORD_HINT), status
