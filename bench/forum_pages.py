@@ -1,0 +1,230 @@
+"""Server time of the home, space and 50-reply thread pages at 100k threads / 1M replies.
+
+Both databases are measured in one run, side by side: every round requests every (database, role, page)
+cell once, so load from other processes on the machine falls on all cells alike. "Server time" is the
+wall time around ``client.get`` of Flask's test client, in process: routing, session and user loading,
+queries, template rendering and the response body — no network, no WSGI server.
+
+    .venv/bin/python bench/forum_pages.py [--db sqlite,postgres] [-n 200] [--roles customer,employee]
+                                          [--pages home,space,thread] [--rebuild] [--explain] [--profile]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from forum_data import OUT, Scale, bench_config, default_url, ensure  # noqa: E402
+
+PAGES = {
+    "home": lambda targets: "/",
+    "space": lambda targets: f"/s/{targets['space_slug']}",
+    "thread": lambda targets: f"/t/{targets['thread_id']}",
+}
+LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+class QueryLog:
+    """Counts (and optionally keeps) the SQL statements an engine runs, with their durations."""
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.count, self.keep, self.statements, self._started = 0, False, [], 0.0
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        self.count += 1
+        self._started = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if self.keep:
+            self.statements.append((time.perf_counter() - self._started, statement, parameters))
+
+
+class Cell:
+    """One (database, role, page): a signed-in test client, its URL and the times measured."""
+
+    def __init__(self, backend: str, app, log: QueryLog, role: str, email: str, page: str, url: str) -> None:
+        self.backend, self.app, self.log, self.role, self.page, self.url = backend, app, log, role, page, url
+        self.client = _signed_in_client(app, email)
+        self.times: list[float] = []
+        self.queries: set[int] = set()
+        self.size = 0
+
+    def get(self, record: bool) -> None:
+        before = self.log.count
+        started = time.perf_counter()
+        response = self.client.get(self.url)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise SystemExit(f"{self.backend} {self.role} {self.url}: HTTP {response.status_code}\n"
+                             f"{response.get_data(as_text=True)[:2000]}")
+        if record:
+            self.times.append(elapsed * 1000)
+            self.queries.add(self.log.count - before)
+            self.size = len(response.get_data())
+
+    def summary(self) -> dict:
+        cuts = statistics.quantiles(self.times, n=100, method="inclusive")
+        return {"backend": self.backend, "role": self.role, "page": self.page, "url": self.url,
+                "n": len(self.times), "p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1),
+                "max_ms": round(max(self.times), 1), "queries": sorted(self.queries), "bytes": self.size}
+
+
+def _signed_in_client(app, email: str):
+    """A test client whose session holds the user, exactly as Flask-Login stores it after a login."""
+    from sqlalchemy import select
+
+    from forum.extensions import db
+    from forum.models import User
+
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        session_id = user.get_id()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+    return client
+
+
+def _app_for(backend: str):
+    from forum import create_app
+    from forum.extensions import db
+
+    app = create_app(bench_config(default_url(backend)))
+    with app.app_context():
+        log = QueryLog(db.engine)
+    return app, log
+
+
+def explain(cells: list[Cell], top: int) -> None:
+    """For one request of each cell: the slowest statements with their plans."""
+    for cell in cells:
+        cell.log.keep, cell.log.statements = True, []
+        cell.get(record=False)
+        cell.log.keep = False
+        statements = sorted(cell.log.statements, key=lambda s: -s[0])
+        total = sum(s[0] for s in statements) * 1000
+        print(f"\n### {LABELS[cell.backend]} · {cell.role} · {cell.page}: {len(statements)} statements, "
+              f"{total:.1f} ms in the database")
+        with cell.app.app_context():
+            from forum.extensions import db
+
+            with db.engine.connect() as conn:
+                for seconds, statement, parameters in statements[:top]:
+                    print(f"\n-- {seconds * 1000:.2f} ms\n{statement}\n-- params: {parameters!r}")
+                    prefix = "EXPLAIN QUERY PLAN " if cell.backend == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+                    for row in conn.exec_driver_sql(prefix + statement, parameters):
+                        print("   ", " | ".join(str(v) for v in row))
+
+
+def profile(cell: Cell, rounds: int) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(rounds):
+        cell.get(record=False)
+    profiler.disable()
+    print(f"\n### profile: {LABELS[cell.backend]} · {cell.role} · {cell.page} ({rounds} requests)")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+def _span(values: list[int]) -> str:
+    return str(values[0]) if len(values) == 1 else f"{min(values)}–{max(values)}"
+
+
+def table(summaries: list[dict], backends: list[str]) -> str:
+    """The Markdown table for bench/README.md."""
+    head = "| page | role | " + " | ".join(f"{LABELS[b]} p50 | {LABELS[b]} p95" for b in backends)
+    head += " | SQL queries (" + " / ".join(LABELS[b] for b in backends) + ") |"
+    lines = [head, "|" + "---|" * (3 + 2 * len(backends))]
+    keyed = {(s["backend"], s["role"], s["page"]): s for s in summaries}
+    for page in dict.fromkeys(s["page"] for s in summaries):
+        for role in dict.fromkeys(s["role"] for s in summaries):
+            row = [keyed.get((b, role, page)) for b in backends]
+            if not all(row):
+                continue
+            times = " | ".join(f"{s['p50_ms']:.1f} ms | {s['p95_ms']:.1f} ms" for s in row)
+            queries = " / ".join(_span(s["queries"]) for s in row)
+            lines.append(f"| {page} | {role} | {times} | {queries} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("-n", type=int, default=200, help="measured requests per page, role and database")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--roles", default="customer,employee")
+    parser.add_argument("--pages", default="home,space,thread")
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the benchmark databases first")
+    parser.add_argument("--threads", type=int, default=Scale.threads, help="data set size (with --replies)")
+    parser.add_argument("--replies", type=int, default=Scale.replies)
+    parser.add_argument("--explain", action="store_true", help="print the slowest statements and their plans")
+    parser.add_argument("--top", type=int, default=4, help="statements per page shown by --explain")
+    parser.add_argument("--profile", action="store_true", help="cProfile the first cell")
+    args = parser.parse_args(argv)
+
+    backends = [b.strip() for b in args.db.split(",") if b.strip()]
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+    cells: list[Cell] = []
+    markers = {}
+    for backend in backends:
+        markers[backend] = marker = ensure(backend, Scale(threads=args.threads, replies=args.replies), args.rebuild)
+        app, log = _app_for(backend)
+        targets = marker["targets"]
+        for role in roles:
+            for page in pages:
+                cells.append(Cell(backend, app, log, role, targets["users"][role], page, PAGES[page](targets)))
+
+    if args.explain:
+        explain(cells, args.top)
+        return
+    if args.profile:
+        for _ in range(args.warmup):
+            cells[0].get(record=False)
+        profile(cells[0], args.n)
+        return
+
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    for _ in range(args.warmup):
+        for cell in cells:
+            cell.get(record=False)
+    for _ in range(args.n):
+        for cell in cells:
+            cell.get(record=True)
+    load_after = os.getloadavg()
+    summaries = [cell.summary() for cell in cells]
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpus": os.cpu_count(), "load_before": [round(v, 2) for v in load_before],
+        "load_after": [round(v, 2) for v in load_after], "seconds": round(time.perf_counter() - started, 1),
+        "n": args.n, "warmup": args.warmup, "counts": {b: m["counts"] for b, m in markers.items()},
+        "results": summaries,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "forum_pages.json").write_text(json.dumps(result, indent=2))
+    print(f"\n{result['when']}, {result['cpus']} CPUs, load average {load_before[0]:.2f} before / "
+          f"{load_after[0]:.2f} after, {args.n} requests per cell after {args.warmup} warm-up, "
+          f"{result['seconds']} s\n")
+    print(table(summaries, backends))
+    for s in summaries:
+        print(f"  {s['backend']:<8} {s['role']:<9} {s['page']:<6} {s['url']:<24} max {s['max_ms']:6.1f} ms  "
+              f"{s['bytes']:>7,} bytes")
+
+
+if __name__ == "__main__":
+    main()
