@@ -1,60 +1,89 @@
 """Error pages in one place: HTML or JSON by the Accept header, never showing internals."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+import math
+import time
 
-from .extensions import db
+from flask import Flask, Response, jsonify, render_template, request
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db, limiter
 
 MESSAGES = {
     400: "The request could not be understood.",
+    401: "Please sign in to do that.",
     403: "You do not have permission to do that.",
     404: "There is nothing here, or you may not see it.",
     405: "That method is not allowed here.",
+    410: "This is no longer available.",
     413: "What you sent is too large.",
     429: "Too many requests. Please wait a moment and try again.",
     500: "Something went wrong on our side. It has been logged.",
 }
+# Only these codes may show the exception's own description (e.g. "The CSRF token is missing.");
+# Werkzeug's defaults for them are written for users, and ours never carry internals.
+_DESCRIBED = (400,)
 
 
 def wants_json() -> bool:
+    """JSON for the API and for clients that prefer it over HTML."""
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return request.path.startswith("/api/") or (
         best == "application/json"
         and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"])
 
 
-def error_response(code: int, description: str | None = None):
-    message = MESSAGES.get(code, "Error.")
-    if code not in (500,) and description and code in (400, 413, 429):
-        message = description if isinstance(description, str) and len(description) < 300 else message
+def error_response(code: int, description: str | None = None) -> Response:
+    """The error page (or JSON body) for ``code`` as a response with that status."""
+    message = MESSAGES.get(code, "Error." if code < 500 else MESSAGES[500])
+    if code in _DESCRIBED and isinstance(description, str) and 0 < len(description) < 300:
+        message = description
     if wants_json():
         response = jsonify(error={"code": code, "message": message})
     else:
-        response = render_template("errors/error.html", code=code, message=message)
-    return response, code
+        try:
+            html = render_template("errors/error.html", code=code, message=message)
+        except Exception:  # noqa: BLE001
+            # The page template itself failed (e.g. the database is down while loading the user):
+            # a bare page still beats Werkzeug's default.
+            html = (f"<!doctype html><html lang=en><title>{code}</title><h1>{code}</h1>"
+                    f"<p>{escape(message)}</p></html>")
+        response = Response(html, mimetype="text/html")
+    response.status_code = code
+    return response
+
+
+def _retry_after_seconds() -> int:
+    # The limit that refused this request knows when its window resets.
+    try:
+        current = limiter.current_limit if limiter.enabled else None
+    except Exception:  # noqa: BLE001  (limiter not initialised for this app)
+        current = None
+    if current is not None:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    return 60
 
 
 def init_errors(app: Flask) -> None:
+    """Register the handlers for HTTP errors and for anything unexpected."""
+
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        body, code = error_response(exc.code or 500, exc.description)
-        response = app.make_response((body, code))
-        if exc.code == 429:
-            retry = getattr(exc, "retry_after", None)
-            response.headers.setdefault("Retry-After", str(retry or 60))
+    def _http_error(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        if code >= 500:
+            db.session.rollback()
+        response = error_response(code, exc.description)
         for name, value in (exc.get_headers() or []):
             if name.lower() in ("retry-after", "allow", "www-authenticate"):
                 response.headers[name] = value
+        if code == 429:
+            response.headers["Retry-After"] = str(_retry_after_seconds())
         return response
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
+    def _unexpected(exc: Exception) -> Response:
+        # Nothing half-done may be committed later by the same session.
         db.session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return error_response(500)
-
-    @app.errorhandler(InternalServerError)
-    def _internal(exc: InternalServerError):
-        db.session.rollback()
         return error_response(500)

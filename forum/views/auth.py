@@ -1,7 +1,7 @@
 """Signing in and out, registration by invitation, profiles and the account page."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
@@ -17,6 +17,7 @@ bp = Blueprint("auth", __name__)
 def _start_session(user) -> None:
     # A fresh session on every sign-in: nothing from before (e.g. a planted cookie) carries over.
     session.clear()
+    g.pop("csrf_token", None)  # the cached token belonged to the cleared session
     login_user(user)
     session.permanent = True
 
