@@ -6,7 +6,7 @@ threads, replies or what they contain goes through these functions.
 """
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from .models import Deployment, Engagement, Organisation, Reply, Role, Space, Thread, ThreadKind, User, Visibility
@@ -46,9 +46,27 @@ def engaged_customer_ids(user: User) -> set[int]:
         return set()
     from .extensions import db
 
+    # Remembered for the current request only, so a page checking many replies of one thread asks once.
+    memo = _request_memo()
+    key = ("engaged", user.organisation_id)
+    if memo is not None and key in memo:
+        return set(memo[key])
     rows = db.session.execute(
         select(Engagement.customer_id).where(Engagement.partner_id == user.organisation_id))
-    return {row[0] for row in rows}
+    ids = {row[0] for row in rows}
+    if memo is not None:
+        memo[key] = frozenset(ids)
+    return ids
+
+
+def _request_memo() -> dict | None:
+    """A dict living on the current request object (None outside a request: no caching there)."""
+    if not has_request_context():
+        return None
+    req = request._get_current_object()
+    if not hasattr(req, "_permission_memo"):
+        req._permission_memo = {}
+    return req._permission_memo
 
 
 # --- threads -------------------------------------------------------------------------------------
@@ -94,6 +112,13 @@ def visibilities_user_may_choose(user: User) -> list[Visibility]:
     if is_employee(user):
         return [Visibility.PUBLIC, Visibility.ORG_PRIVATE, Visibility.INTERNAL]
     return [Visibility.PUBLIC, Visibility.ORG_PRIVATE]
+
+
+def kinds_user_may_choose(user: User) -> list[ThreadKind]:
+    """Announcements come from the vendor; everyone may ask or start a discussion."""
+    if is_employee(user):
+        return [ThreadKind.QUESTION, ThreadKind.DISCUSSION, ThreadKind.ANNOUNCEMENT]
+    return [ThreadKind.QUESTION, ThreadKind.DISCUSSION]
 
 
 def can_post_in_space(user: User | None, space: Space) -> bool:

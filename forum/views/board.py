@@ -1,6 +1,330 @@
-"""Views for the board area."""
+"""Views for the board: home, spaces, threads, replies, the Q&A actions, preview and search.
+
+Thin: load what the user may see (else 404, exactly like a missing thread), validate the form, call one
+service function, and turn ``PermissionDenied`` into 403 and ``ValidationFailed`` into form errors.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import permissions
+from ..extensions import db, login_manager
+from ..forms.board import ActionForm, AskForm, ConfirmForm, EditReplyForm, EditThreadForm, ReplyForm, VoteForm
+from ..markdown import render_markdown
+from ..models import Deployment, Reply, Space, Thread, ThreadKind, Visibility
+from ..permissions import PermissionDenied
+from ..ratelimits import limit_posting, limit_search
+from ..services import thread_pages as pages
+from ..services import threads as service
+from ..services.search import search_threads
 
 bp = Blueprint("board", __name__)
+
+
+@bp.before_request
+def _readers_only():
+    # Anonymous visitors see only the login page unless the forum is public-read.
+    if not current_user.is_authenticated and not current_app.config.get("PUBLIC_READ"):
+        return login_manager.unauthorized()
+    return None
+
+
+def _page_arg() -> int:
+    return pages.clamp_page(request.args.get("page"))
+
+
+def _thread_or_404(thread_id: int) -> Thread:
+    thread = pages.visible_thread(current_user, thread_id)
+    if thread is None:
+        abort(404)
+    return thread
+
+
+def _reply_or_404(reply_id: int) -> Reply:
+    reply = pages.visible_reply(current_user, reply_id)
+    if reply is None:
+        abort(404)
+    return reply
+
+
+def _back_to(thread: Thread, reply: Reply | None = None):
+    if reply is None:
+        return redirect(url_for("board.thread", thread_id=thread.id))
+    number = pages.page_of_reply(current_user, reply, current_app.config["REPLIES_PAGE_SIZE"])
+    return redirect(url_for("board.thread", thread_id=thread.id, page=number if number > 1 else None,
+                            _anchor=f"r{reply.id}"))
+
+
+def _form_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+@bp.route("/")
+def home():
+    """Spaces, the latest threads, unanswered questions and the user's organisation's open ones."""
+    show = request.args.get("show", "latest")
+    if show not in pages.LIST_KINDS or (show != "latest" and not current_user.is_authenticated
+                                        and show != "unanswered"):
+        show = "latest"
+    size = current_app.config["PAGE_SIZE"]
+    main = pages.list_threads(current_user, _page_arg(), size, only=show)
+    side = {}
+    if show != "unanswered":
+        side["unanswered"] = pages.list_threads(current_user, 1, 5, only="unanswered")
+    if current_user.is_authenticated:
+        mine = "needs_staff" if permissions.is_employee(current_user) else "org_open"
+        if show != mine:
+            side[mine] = pages.list_threads(current_user, 1, 5, only=mine)
+    return render_template("board/home.html", show=show, threads=main, side=side,
+                           spaces=pages.spaces_for(current_user))
+
+
+@bp.route("/s/<slug>")
+def space(slug: str):
+    """A space's threads, newest activity first, filtered by status or tag."""
+    space_row = pages.space_by_slug(current_user, slug)
+    if space_row is None:
+        abort(404)
+    status = request.args.get("status") or None
+    status = status if status in pages.STATUS_FILTERS else None
+    tag = (request.args.get("tag") or "").strip().lower()[:40] or None
+    threads = pages.list_threads(current_user, _page_arg(), current_app.config["PAGE_SIZE"],
+                                 space_id=space_row.id, status=status, tag=tag)
+    return render_template("board/space.html", space=space_row, threads=threads, status=status, tag=tag,
+                           statuses=list(pages.STATUS_FILTERS))
+
+
+@bp.route("/search")
+@limit_search
+def search():
+    """LIKE search over the titles and bodies of the threads the user may see."""
+    query = request.args.get("q", "")
+    results = search_threads(current_user, query, _page_arg(), current_app.config["PAGE_SIZE"])
+    return render_template("board/search.html", q=query[:200], results=results)
+
+
+# --- one thread ----------------------------------------------------------------------------------
+
+def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: int = 200):
+    replies = pages.reply_page(current_user, thread, _page_arg(), current_app.config["REPLIES_PAGE_SIZE"])
+    confirmations = pages.confirmations_of(current_user, thread)
+    confirm_form = ConfirmForm()
+    confirm_form.deployment.choices = [(d.id, d.name) for d in confirmations["choices"]]
+    return render_template(
+        "board/thread.html", thread=thread, replies=replies, reply_form=reply_form or ReplyForm(),
+        votes=pages.votes_of(current_user, [r.id for r in replies.items]), confirmations=confirmations,
+        confirm_form=confirm_form, action_form=ActionForm()), status
+
+
+@bp.route("/t/<int:thread_id>")
+def thread(thread_id: int):
+    """The question, its deployment snapshot, the accepted answer and a page of replies."""
+    return _render_thread(_thread_or_404(thread_id))
+
+
+@bp.route("/t/<int:thread_id>/reply", methods=["POST"])
+@login_required
+@limit_posting
+def reply(thread_id: int):
+    thread_row = _thread_or_404(thread_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _render_thread(thread_row, reply_form=form, status=400)
+    try:
+        new = service.add_reply(current_user, thread_row, form.body.data, staff_note=bool(form.staff_note.data))
+    except PermissionDenied:
+        abort(403)
+    flash("Staff note added." if new.is_staff_note else "Reply posted.", "success")
+    return _back_to(thread_row, new)
+
+
+@bp.route("/ask", methods=["GET", "POST"])
+@login_required
+@limit_posting
+def ask():
+    """Start a thread, optionally about one of the organisation's deployments."""
+    form = AskForm()
+    spaces = pages.postable_spaces(current_user)
+    form.set_choices(spaces, permissions.kinds_user_may_choose(current_user),
+                     permissions.visibilities_user_may_choose(current_user), pages.own_deployments(current_user))
+    if request.method == "GET":
+        wanted = request.args.get("space")
+        chosen = next((s for s in spaces if s.slug == wanted), spaces[0] if spaces else None)
+        if chosen is not None:
+            form.space.data = chosen.id
+            if chosen.default_visibility in permissions.visibilities_user_may_choose(current_user):
+                form.visibility.data = chosen.default_visibility.value
+    if form.validate_on_submit():
+        space_row = db.session.get(Space, form.space.data)
+        deployment = db.session.get(Deployment, form.deployment.data) if form.deployment.data else None
+        try:
+            new = service.create_thread(
+                current_user, space=space_row, title=form.title.data, body=form.body.data,
+                kind=ThreadKind(form.kind.data), visibility=Visibility(form.visibility.data),
+                tags=form.tags.data or "", deployment=deployment)
+        except service.ValidationFailed as exc:
+            getattr(form, exc.field or "title").errors.append(exc.message)
+        else:
+            flash("Your thread is posted.", "success")
+            return redirect(url_for("board.thread", thread_id=new.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("board/ask.html", form=form, spaces=spaces), status
+
+
+@bp.route("/preview", methods=["POST"])
+@login_required
+def preview():
+    """Markdown to the same sanitised HTML a post would store (for the live preview)."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        text = data.get("body", "") if isinstance(data, dict) else None
+    else:
+        text = request.form.get("body", "")
+    if not isinstance(text, str):
+        return jsonify(error={"code": 400, "message": "body must be text"}), 400
+    limit = current_app.config["POST_MAX_LENGTH"]
+    if len(text) > limit:
+        return jsonify(html="", error={"code": 400, "message": f"At most {limit:,} characters."}), 400
+    return jsonify(html=render_markdown(text))
+
+
+# --- editing -------------------------------------------------------------------------------------
+
+@bp.route("/t/<int:thread_id>/edit", methods=["GET", "POST"])
+@login_required
+@limit_posting
+def edit_thread(thread_id: int):
+    thread_row = _thread_or_404(thread_id)
+    if not permissions.can_edit_thread(current_user, thread_row):
+        abort(403)
+    form = EditThreadForm()
+    if request.method == "GET":
+        form.title.data = thread_row.title
+        form.body.data = thread_row.body_md
+        form.tags.data = ", ".join(t.name for t in thread_row.tags)
+    if form.validate_on_submit():
+        try:
+            service.edit_thread(current_user, thread_row, title=form.title.data, body=form.body.data,
+                                tags=form.tags.data or "")
+        except PermissionDenied:
+            abort(403)
+        except service.ValidationFailed as exc:
+            getattr(form, exc.field or "title").errors.append(exc.message)
+        else:
+            flash("Thread updated.", "success")
+            return _back_to(thread_row)
+    status = 400 if request.method == "POST" else 200
+    return render_template("board/edit.html", form=form, thread=thread_row, reply=None), status
+
+
+@bp.route("/r/<int:reply_id>/edit", methods=["GET", "POST"])
+@login_required
+@limit_posting
+def edit_reply(reply_id: int):
+    reply_row = _reply_or_404(reply_id)
+    if not permissions.can_edit_reply(current_user, reply_row):
+        abort(403)
+    form = EditReplyForm()
+    if request.method == "GET":
+        form.body.data = reply_row.body_md
+    if form.validate_on_submit():
+        try:
+            service.edit_reply(current_user, reply_row, form.body.data)
+        except PermissionDenied:
+            abort(403)
+        flash("Reply updated.", "success")
+        return _back_to(reply_row.thread, reply_row)
+    status = 400 if request.method == "POST" else 200
+    return render_template("board/edit.html", form=form, thread=reply_row.thread, reply=reply_row), status
+
+
+@bp.route("/t/<int:thread_id>/revisions")
+def thread_revisions(thread_id: int):
+    thread_row = _thread_or_404(thread_id)
+    return render_template("board/revisions.html", thread=thread_row, reply=None,
+                           revisions=pages.revisions_of(thread=thread_row))
+
+
+@bp.route("/r/<int:reply_id>/revisions")
+def reply_revisions(reply_id: int):
+    reply_row = _reply_or_404(reply_id)
+    if reply_row.is_deleted and not permissions.can_see_deleted_text(current_user):
+        abort(404)
+    return render_template("board/revisions.html", thread=reply_row.thread, reply=reply_row,
+                           revisions=pages.revisions_of(reply=reply_row))
+
+
+# --- actions on a thread page --------------------------------------------------------------------
+
+def _action(load, act, form=None, success: str = ""):
+    """Shared shape of the POST buttons: load (404), validate, act (403 / flash), back to the thread."""
+    target = load()
+    form = form or ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        act(target, form)
+    except PermissionDenied:
+        abort(403)
+    except service.ValidationFailed as exc:
+        flash(exc.message, "error")
+    else:
+        if success:
+            flash(success, "success")
+    if isinstance(target, Reply):
+        return _back_to(target.thread, target)
+    return _back_to(target)
+
+
+@bp.route("/r/<int:reply_id>/delete", methods=["POST"])
+@login_required
+def delete_reply(reply_id: int):
+    return _action(lambda: _reply_or_404(reply_id), lambda r, f: service.delete_reply(current_user, r),
+                   success="Reply removed.")
+
+
+@bp.route("/r/<int:reply_id>/accept", methods=["POST"])
+@login_required
+@limit_posting
+def accept(reply_id: int):
+    return _action(lambda: _reply_or_404(reply_id), lambda r, f: service.accept_reply(current_user, r))
+
+
+@bp.route("/r/<int:reply_id>/vote", methods=["POST"])
+@login_required
+@limit_posting
+def vote(reply_id: int):
+    return _action(lambda: _reply_or_404(reply_id),
+                   lambda r, f: service.vote(current_user, r, int(f.value.data)), form=VoteForm())
+
+
+@bp.route("/t/<int:thread_id>/confirm", methods=["POST"])
+@login_required
+@limit_posting
+def confirm(thread_id: int):
+    form = ConfirmForm()
+    form.deployment.choices = [(d.id, d.name) for d in pages.own_deployments(current_user)]
+
+    def _load() -> Thread:
+        thread_row = _thread_or_404(thread_id)
+        if not permissions.can_confirm(current_user, thread_row):
+            abort(403)  # before the form, so a refusal does not depend on what was picked
+        return thread_row
+
+    def _confirm(thread_row: Thread, f: ConfirmForm):
+        service.confirm(current_user, thread_row, db.session.get(Deployment, f.deployment.data))
+
+    return _action(_load, _confirm, form=form,
+                   success="Thanks — your confirmation is recorded.")
+
+
+@bp.route("/t/<int:thread_id>/needs-staff", methods=["POST"])
+@login_required
+@limit_posting
+def needs_staff(thread_id: int):
+    return _action(lambda: _thread_or_404(thread_id), lambda t, f: service.ask_for_staff(current_user, t))
