@@ -12,8 +12,13 @@ _EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address s
 PASSWORD_HINT = f"At least {MIN_LENGTH} characters. A few unrelated words work well; common passwords are refused."
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)],
+                       filters=[_strip],
                        render_kw={"autocomplete": "username", "autofocus": True, "spellcheck": "false",
                                   "autocapitalize": "none"})
     # No length policy here: old accounts must still sign in; only a cap against huge inputs.
@@ -25,6 +30,7 @@ class LoginForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254), _EMAIL],
+                       filters=[_strip],
                        render_kw={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"})
     username = StringField("Username", validators=[DataRequired("Choose a username."), Length(min=3, max=40)],
                            render_kw={"autocomplete": "username", "spellcheck": "false",
