@@ -86,8 +86,11 @@ LIST_KINDS = ("latest", "unanswered", "org_open", "needs_staff")
 
 
 def threads_query(user: User | None, *, space_id: int | None = None, status: str | None = None,
-                  tag: str | None = None, only: str = "latest") -> Select:
-    """Visible threads, newest activity first, narrowed by space, status, tag or one of ``LIST_KINDS``."""
+                  tag: str | None = None, only: str = "latest", brief: bool = False) -> Select:
+    """Visible threads, newest activity first, narrowed by space, status, tag or one of ``LIST_KINDS``.
+
+    ``brief`` lists (titles only) skip loading authors, spaces and tags.
+    """
     query = select(Thread).where(permissions.visible_threads(user))
     if space_id is not None:
         query = query.where(Thread.space_id == space_id)
@@ -104,7 +107,9 @@ def threads_query(user: User | None, *, space_id: int | None = None, status: str
                             Thread.status.in_(OPEN_STATUSES))
     elif only == "needs_staff":
         query = query.where(Thread.status == ThreadStatus.NEEDS_STAFF)
-    return query.options(*LIST_OPTIONS).order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+    if not brief:
+        query = query.options(*LIST_OPTIONS)
+    return query.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
 
 
 def list_threads(user: User | None, page: int, per_page: int, **filters: Any) -> Page:

@@ -75,11 +75,11 @@ def home():
     main = pages.list_threads(current_user, _page_arg(), size, only=show)
     side = {}
     if show != "unanswered":
-        side["unanswered"] = pages.list_threads(current_user, 1, 5, only="unanswered")
+        side["unanswered"] = pages.list_threads(current_user, 1, 5, only="unanswered", brief=True)
     if current_user.is_authenticated:
         mine = "needs_staff" if permissions.is_employee(current_user) else "org_open"
         if show != mine:
-            side[mine] = pages.list_threads(current_user, 1, 5, only=mine)
+            side[mine] = pages.list_threads(current_user, 1, 5, only=mine, brief=True)
     return render_template("board/home.html", show=show, threads=main, side=side,
                            spaces=pages.spaces_for(current_user))
 
