@@ -26,6 +26,13 @@ PAGES = {
     "home": lambda targets: "/",
     "space": lambda targets: f"/s/{targets['space_slug']}",
     "thread": lambda targets: f"/t/{targets['thread_id']}",
+    # Other views of the same lists, measured on request (--pages): filters and a deep page.
+    "unanswered": lambda targets: "/?show=unanswered",
+    "home_page_200": lambda targets: "/?page=200",
+    "space_tag": lambda targets: f"/s/{targets['space_slug']}?tag=kafka",
+    "space_open": lambda targets: f"/s/{targets['space_slug']}?status=open",
+    "space_page_100": lambda targets: f"/s/{targets['space_slug']}?page=100",
+    "home_page_4000": lambda targets: "/?page=4000",
 }
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
@@ -56,27 +63,34 @@ class Cell:
         self.backend, self.app, self.log, self.role, self.page, self.url = backend, app, log, role, page, url
         self.client = _signed_in_client(app, email)
         self.times: list[float] = []
+        self.cpu: list[float] = []
+        self.statements: dict[str, list[float]] = {}
         self.queries: set[int] = set()
         self.size = 0
 
     def get(self, record: bool) -> None:
-        before = self.log.count
-        started = time.perf_counter()
+        before, kept = self.log.count, len(self.log.statements)
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = self.client.get(self.url)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         if response.status_code != 200:
             raise SystemExit(f"{self.backend} {self.role} {self.url}: HTTP {response.status_code}\n"
                              f"{response.get_data(as_text=True)[:2000]}")
         if record:
             self.times.append(elapsed * 1000)
+            self.cpu.append(cpu * 1000)
             self.queries.add(self.log.count - before)
             self.size = len(response.get_data())
+            for position, (seconds, statement, _) in enumerate(self.log.statements[kept:]):
+                self.statements.setdefault(f"{position + 1:>2}. {statement}", []).append(seconds * 1000)
+        self.last_statements = self.log.statements[kept:]
+        del self.log.statements[kept:]
 
     def summary(self) -> dict:
         cuts = statistics.quantiles(self.times, n=100, method="inclusive")
         return {"backend": self.backend, "role": self.role, "page": self.page, "url": self.url,
                 "n": len(self.times), "p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1),
-                "max_ms": round(max(self.times), 1), "queries": sorted(self.queries), "bytes": self.size}
+                "max_ms": round(max(self.times), 1), "cpu_p50_ms": round(statistics.median(self.cpu), 1), "queries": sorted(self.queries), "bytes": self.size}
 
 
 def _signed_in_client(app, email: str):
@@ -109,10 +123,10 @@ def _app_for(backend: str):
 def explain(cells: list[Cell], top: int) -> None:
     """For one request of each cell: the slowest statements with their plans."""
     for cell in cells:
-        cell.log.keep, cell.log.statements = True, []
+        cell.log.keep = True
         cell.get(record=False)
         cell.log.keep = False
-        statements = sorted(cell.log.statements, key=lambda s: -s[0])
+        statements = sorted(cell.last_statements, key=lambda s: -s[0])
         total = sum(s[0] for s in statements) * 1000
         print(f"\n### {LABELS[cell.backend]} · {cell.role} · {cell.page}: {len(statements)} statements, "
               f"{total:.1f} ms in the database")
@@ -125,6 +139,17 @@ def explain(cells: list[Cell], top: int) -> None:
                     prefix = "EXPLAIN QUERY PLAN " if cell.backend == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
                     for row in conn.exec_driver_sql(prefix + statement, parameters):
                         print("   ", " | ".join(str(v) for v in row))
+
+
+def slowest_statements(cells: list[Cell], top: int) -> None:
+    """Median database time of each statement of each page over the measured requests."""
+    for cell in cells:
+        ranked = sorted(((statistics.median(times), text) for text, times in cell.statements.items()), reverse=True)
+        total = sum(median for median, _ in ranked)
+        print(f"\n### {LABELS[cell.backend]} · {cell.role} · {cell.page}: {len(ranked)} statements, "
+              f"sum of medians {total:.2f} ms")
+        for median, text in ranked[:top]:
+            print(f"  {median:6.2f} ms  {' '.join(text.split())[:220]}")
 
 
 def profile(cell: Cell, rounds: int) -> None:
@@ -174,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--explain", action="store_true", help="print the slowest statements and their plans")
     parser.add_argument("--top", type=int, default=4, help="statements per page shown by --explain")
     parser.add_argument("--profile", action="store_true", help="cProfile the first cell")
+    parser.add_argument("--statements", action="store_true",
+                        help="also time every SQL statement and print the slowest per page")
     args = parser.parse_args(argv)
 
     backends = [b.strip() for b in args.db.split(",") if b.strip()]
@@ -190,6 +217,9 @@ def main(argv: list[str] | None = None) -> None:
                 cells.append(Cell(backend, app, log, role, targets["users"][role], page, PAGES[page](targets)))
 
     if args.explain:
+        for _ in range(args.warmup):
+            for cell in cells:
+                cell.get(record=False)
         explain(cells, args.top)
         return
     if args.profile:
@@ -198,6 +228,8 @@ def main(argv: list[str] | None = None) -> None:
         profile(cells[0], args.n)
         return
 
+    for log in {id(cell.log): cell.log for cell in cells}.values():
+        log.keep = args.statements
     load_before = os.getloadavg()
     started = time.perf_counter()
     for _ in range(args.warmup):
@@ -221,8 +253,11 @@ def main(argv: list[str] | None = None) -> None:
           f"{load_after[0]:.2f} after, {args.n} requests per cell after {args.warmup} warm-up, "
           f"{result['seconds']} s\n")
     print(table(summaries, backends))
+    if args.statements:
+        slowest_statements(cells, args.top)
     for s in summaries:
         print(f"  {s['backend']:<8} {s['role']:<9} {s['page']:<6} {s['url']:<24} max {s['max_ms']:6.1f} ms  "
+              f"CPU of this process p50 {s['cpu_p50_ms']:5.1f} ms  "
               f"{s['bytes']:>7,} bytes")
 
 
