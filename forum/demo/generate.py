@@ -106,6 +106,7 @@ def planted_threads(problem: Problem, world: World, deployments: list[Deployment
     ordered = _spread_over_orgs(rng, candidates)
     threads: list[ThreadSpec] = []
     used_titles: set[str] = set()
+    used_bodies: set[str] = set()
     for i in range(problem.count):
         dep = ordered[i % len(ordered)]
         asker = rng.choice(world.customers[dep.org_slug])
@@ -123,7 +124,7 @@ def planted_threads(problem: Problem, world: World, deployments: list[Deployment
         attach = rng.random() < 0.85
         thread = ThreadSpec(
             external_id=f"demo-{problem.key}-{i + 1:04d}", space_slug=problem.space, author_email=asker.email,
-            org_slug=dep.org_slug, title=title, body_md=question_body(rng, problem, ctx), kind="question",
+            org_slug=dep.org_slug, title=title, body_md=_fresh_body(rng, problem, ctx, used_bodies), kind="question",
             visibility="org_private" if rng.random() < 0.1 else "public", created_at=created,
             tags=problem.tags + ((PRODUCT_BY_KEY[dep.product_key].slug,) if rng.random() < 0.3 else ()),
             deployment_key=dep.key if attach else None, snapshot_version=version if attach else None,
@@ -134,6 +135,15 @@ def planted_threads(problem: Problem, world: World, deployments: list[Deployment
         problem_replies(rng, world, problem, thread, ctx, asker, confirmers)
         threads.append(thread)
     return threads
+
+
+def _fresh_body(rng: random.Random, problem: Problem, ctx: dict, used: set[str]) -> str:
+    """A question body no earlier thread of this problem has word for word (short ones can collide)."""
+    body = question_body(rng, problem, ctx)
+    while body in used:
+        body = question_body(rng, problem, ctx)
+    used.add(body)
+    return body
 
 
 def one_off_threads(world: World, deployments: list[DeploymentSpec]) -> list[ThreadSpec]:

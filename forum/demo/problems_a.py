@@ -253,6 +253,11 @@ P04 = Problem(
         "The scheduler page says the lock is held by {node}, which is powered off.",
         "Jobs pile up in the queue after every failover until someone restarts both nodes.",
         "After patching we switched roles between the nodes and the scheduler stopped working.",
+        "Monday morning finance noticed that nothing had been posted over the weekend; the failover happened "
+        "on Saturday.",
+        "The UI is fully usable on the secondary, it's only background processing that is dead.",
+        "Manual runs of {job} work, scheduled runs never start.",
+        "Our monitoring only caught it because the bank import file was still sitting in the inbox at noon.",
     ),
     errors=(
         "```\nLDG-SCH-1302 scheduler lock is held by {node} (lease acquired 02:14:07), waiting\n```",

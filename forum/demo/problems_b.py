@@ -32,6 +32,10 @@ P06 = Problem(
         "licence client does not seem to use it.",
         "This morning the system went into read-only mode because the grace period ran out.",
         "Firewall team opened the licence host for us but the check still fails.",
+        "The network team confirmed that direct outbound HTTPS is blocked by design; only the proxy may go out.",
+        "After the data-centre move the licence status turned yellow and it has not recovered since.",
+        "Our proxy log shows no request at all from the Ledger server, so it never even tries the proxy.",
+        "Users see a warning at login that the licence will expire in {days} days.",
     ),
     errors=(
         "```\nLIC-0007 license server lic.larchmont.example:443 unreachable (connect timed out)\n```",
@@ -86,6 +90,10 @@ P07 = Problem(
         "Invoices printed since the migration show garbage characters in addresses.",
         "Only data that was migrated is affected, records created after the move look correct.",
         "Bank files rejected by the bank because the payee name contains '{bad}'.",
+        "Search for '{word}' finds nothing, searching for '{bad}' finds the record.",
+        "Our German and French subsidiaries noticed it first: street names and contact names look garbled.",
+        "Reports in Lens show the broken names as well, so it's in the data, not the screen.",
+        "A few records are even truncated because the broken characters take more bytes than the column allows.",
     ),
     errors=(
         "```\nSELECT name FROM supplier WHERE id = 40211;\n-> {bad}\n```",
@@ -203,6 +211,11 @@ P09 = Problem(
         "We updated the secret in the Bridge credential store, but Bridge keeps sending the old one.",
         "It fixes itself after {hours} hours, which is not acceptable for order interfaces.",
         "Restarting the whole Bridge cluster helps, but we don't want to do that every rotation.",
+        "The order interface to our webshop stopped at exactly the time the old secret was deleted in {idp}.",
+        "Token requests with the new secret work from Postman, but Bridge keeps failing.",
+        "Every 90 days the same outage, and each time it goes away on its own the next day.",
+        "The credential shows the new secret in the Bridge admin UI, but the connector log says the old one "
+        "was used.",
     ),
     errors=(
         "```\nBRG-AUTH-0401 token request rejected by {idp}: invalid_client (AADSTS7000215: Invalid client "
@@ -214,6 +227,8 @@ P09 = Problem(
     tried=(
         "Double-checked the new secret by requesting a token with curl, works.",
         "Deleted and recreated the credential entry.",
+        "Checked the API permissions of the app registration — unchanged.",
+        "Waited an hour in case it was replication on the {idp} side.",
     ),
     fixes=(
         "Bridge caches client credentials (not just tokens) for 24 hours. After rotating, reload them:\n\n"
@@ -250,16 +265,24 @@ P10 = Problem(
         "Users complain that they no longer receive {mails}.",
         "Test mail from the admin console fails immediately.",
         "We changed the SMTP host and port to the new relay, but no mail goes out.",
+        "Approvers are not notified, so invoices pile up unapproved.",
+        "The outbound mail queue in the admin console has a few thousand entries marked 'retrying'.",
+        "It broke on the day Microsoft switched off basic authentication for our tenant.",
+        "Password reset mails never arrive, which is how we noticed.",
     ),
     errors=(
         "```\nLDG-MAIL-0220 SMTP send failed: 530 5.7.0 Must issue a STARTTLS command first\n```",
         "`LDG-MAIL-0220 535 5.7.3 Authentication unsuccessful`",
+        "```\n[mail-sender] LDG-MAIL-0220 delivery failed (attempt 12): 530 5.7.57 Client not authenticated "
+        "to send mail\n[mail-sender] 2,318 messages waiting\n```",
         "```\njavax.mail.AuthenticationFailedException: 535 5.7.139 Authentication unsuccessful, basic "
         "authentication is disabled\n```",
     ),
     tried=(
         "Telnet to port 25 works from the server.",
         "The same credentials work in Outlook.",
+        "Our mail team whitelisted the server's IP on the relay.",
+        "Sent a test with swaks from the server, it only works with --tls.",
     ),
     fixes=(
         "Set the mail settings to submission with STARTTLS:\n\n```\nmail.smtp.port=587\n"

@@ -30,6 +30,10 @@ P11 = Problem(
         "The installer log says the database user is missing a privilege, but not which one.",
         "Tables are created fine, then it fails on {obj}.",
         "The DBA team doesn't give DBA role to application users, so we need the exact list.",
+        "The same installer worked on our old server, where the schema user had DBA rights.",
+        "Our database is shared with other applications, so the DBAs want the minimum privileges only.",
+        "The install runs about ten minutes and then rolls everything back.",
+        "We are installing {version} from scratch for a new subsidiary.",
     ),
     errors=(
         "```\nORA-01031: insufficient privileges\nLDG-INS-0117 failed to create {obj}\n```",
@@ -79,11 +83,18 @@ P12 = Problem(
         "full reload every night ({hours} hours).",
         "Since Lens {version} the refresh window overruns into business hours.",
         "The refresh log says the stored watermark is 'in the future' and falls back to a full load.",
+        "Users find yesterday's figures missing in the morning because the refresh is still running.",
+        "The first incremental run after we set it up was fine, every run since has been a full reload.",
+        "Our source system stores timestamps in local time, if that matters.",
+        "The refresh history shows 'FULL' in the mode column although the cube is set to incremental.",
+        "The {cube} cube has grown to a size where a full load no longer fits the night.",
     ),
     errors=(
         "```\nLNS-REF-0112 watermark 2026-05-04T23:00:00 is later than source max 2026-05-04T21:00:12, "
         "falling back to full refresh\n```",
         "`LNS-REF-0112 watermark mismatch, full refresh of {cube}`",
+        "```\nINFO refresh {cube}: mode=INCREMENTAL requested\nWARN refresh {cube}: LNS-REF-0112 stored watermark "
+        "ahead of source, switching to FULL\nINFO refresh {cube}: 41,203,118 rows loaded in {hours}h\n```",
     ),
     tried=(
         "Reset the watermark manually.",
@@ -127,12 +138,19 @@ P13 = Problem(
         "The error appears several times a day, always during {what}.",
         "Our DBA captured the deadlock graph: two sessions updating document number sequences and balances.",
         "On our old Oracle system this never happened; since moving to {db} it happens daily.",
+        "Users see a red error at the end of posting and the document stays in draft.",
+        "It gets much worse on the last two days of the month.",
+        "The integration that imports bank statements fails with the same error when users are posting.",
+        "Retrying always works, so it's not the data.",
     ),
     errors=(
         "```\nLDG-DB-1205 Transaction (Process ID 87) was deadlocked on lock resources with another process "
         "and has been chosen as the deadlock victim. Rerun the transaction.\n```",
         "`com.microsoft.sqlserver.jdbc.SQLServerException: Transaction (Process ID 112) was deadlocked` "
         "(error 1205)",
+        "```\n<deadlock>\n  <victim-list><victimProcess id=\"process2a\"/></victim-list>\n  <resource-list>"
+        "\n    <keylock objectname=\"LEDGER.dbo.DOC_SEQUENCE\" mode=\"X\"/>\n    <keylock objectname="
+        "\"LEDGER.dbo.GL_BALANCE\" mode=\"U\"/>\n  </resource-list>\n</deadlock>\n```",
     ),
     tried=(
         "Rebuilt all indexes.",
@@ -181,10 +199,16 @@ P14 = Problem(
         "Half-filled forms are lost because the session disappears mid-entry.",
         "It never happens when we point the hosts file at one node directly.",
         "Session timeout is set to 60 minutes, but users get logged out far sooner.",
+        "Some users get logged out after two clicks, others work all day without a problem.",
+        "Since the go-live on the new hardware our helpdesk gets dozens of 'I was kicked out' tickets a day.",
+        "Half-entered purchase orders are gone when people come back to the login screen.",
+        "The browser dev tools show a new session cookie being issued on almost every request.",
     ),
     errors=(
         "`LDG-SES-0401 session not found on this node`",
         "```\nINFO  session.Manager - LDG-SES-0401 unknown session id 9f3c…, redirecting to login\n```",
+        "```\nnode2 access.log: GET /ledger/po/edit 302 -> /login (session 7ac1… not found)\nnode1 access.log: "
+        "GET /ledger/po/list 200 (session 7ac1…)\n```",
     ),
     tried=(
         "Increased the session timeout to 120 minutes.",
@@ -231,10 +255,16 @@ P15 = Problem(
         "max_connections is {maxc} and we hit it at peak times.",
         "Screens hang for 30 seconds and then show an error page.",
         "We run {nodes} app nodes plus the batch worker against one PostgreSQL server.",
+        "It only happens between 8 and 9 am, when everybody logs in and the overnight jobs are still running.",
+        "pg_stat_activity shows hundreds of idle connections from the application servers.",
+        "We scaled out from 2 to {nodes} nodes last month because of load; the errors started right after.",
+        "The batch worker fails first, then the UI.",
     ),
     errors=(
         "```\nFATAL:  remaining connection slots are reserved for non-replication superuser connections\n```",
         "`org.postgresql.util.PSQLException: FATAL: sorry, too many clients already`",
+        "```\nSELECT count(*), state FROM pg_stat_activity GROUP BY state;\n count | state\n-------+--------\n"
+        "   {maxc} | idle\n     7 | active\n```",
         "```\nLDG-DB-0053 cannot obtain connection from pool within 30000 ms (active=100, idle=0)\n```",
     ),
     tried=(

@@ -108,7 +108,7 @@ class _Seeder:
                                    description=spec.description, created_at=spec.created_at)
                 self._add("organisations", org)
                 self.orgs[spec.slug] = org
-        existing = set(db.session.execute(select(Engagement.partner_id, Engagement.customer_id)).tuples())
+        existing = {tuple(row) for row in db.session.execute(select(Engagement.partner_id, Engagement.customer_id))}
         db.session.flush()
         for partner, customer in self.content.engagements:
             pair = (self.orgs[partner].id, self.orgs[customer].id)
