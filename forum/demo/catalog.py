@@ -102,14 +102,13 @@ def _deployment(rng: random.Random, org: OrgSpec, product_key: str, environment:
     topology = "single node" if environment == "test" else weighted(rng, TOPOLOGIES)
     versions = [name for name, _ in product.versions]
     version = rng.choice(versions[-3:] if environment == "production" else versions[-2:])
-    released = dict(product.versions)[version]
     integrations = tuple(sorted(rng.sample(INTEGRATIONS, rng.randint(0, 4))))
     return DeploymentSpec(
         org_slug=org.slug, name=name, product_key=product_key, version=version,
         edition=rng.choice(EDITIONS[product_key]), hosting=hosting, database=database, operating_system=os_name,
         topology=topology, integrations=integrations, environment=environment,
-        go_live=released + timedelta(days=rng.randint(20, 160)) if environment == "production" else
-        released + timedelta(days=rng.randint(5, 40)),
+        # Went live years ago on some older release and has been upgraded since.
+        go_live=date(2019, 1, 7) + timedelta(days=rng.randint(0, 2350)),
         size_users=rng.choice((40, 80, 150, 250, 400, 600, 900, 1500, 2500, 4000, 7000)),
     )
 

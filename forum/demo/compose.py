@@ -110,7 +110,7 @@ def question_body(rng: random.Random, problem: Problem, ctx: dict) -> str:
         parts.append((lead + "\n\n" + "\n".join(f"- {t}" for t in tried)) if lead else " ".join(tried))
     parts.append(ask)
     signoff = rng.choice(ph.SIGNOFFS)
-    if signoff:
+    if signoff and not (signoff.startswith("Thank") and "Thank" in ask):
         parts.append(signoff)
     return fill("\n\n".join(parts), ctx)
 
@@ -137,10 +137,10 @@ def problem_replies(rng: random.Random, world: World, problem: Problem, thread: 
         thread.needs_staff = rng.random() < 0.4
         return
     if rng.random() < 0.4:
-        replies.append(ReplySpec(world.answerer(rng, thread, 0.5).email, fill(rng.choice(ph.CLARIFY), ctx),
-                                 clock.tick()))
+        question, answers = rng.choice(ph.CLARIFY)
+        replies.append(ReplySpec(world.answerer(rng, thread, 0.5).email, fill(question, ctx), clock.tick()))
         if rng.random() < 0.7:
-            replies.append(ReplySpec(asker.email, fill(rng.choice(ph.ASKER_ANSWERS), ctx), clock.tick()))
+            replies.append(ReplySpec(asker.email, fill(rng.choice(answers), ctx), clock.tick()))
     if rng.random() < 0.3:
         hint = rng.choice(problem.hints + ph.GENERIC_HINTS)
         helper = world.other_customer(rng, thread) or world.partner_for(rng, thread)

@@ -191,7 +191,7 @@ def _one_off_replies(rng: random.Random, world: World, thread: ThreadSpec, ctx: 
         return
     if rng.random() < 0.2:
         replies_by = world.answerer(rng, thread, 0.4)
-        thread.replies.append(ReplySpec(replies_by.email, fill(rng.choice(ph.CLARIFY), ctx), clock.tick()))
+        thread.replies.append(ReplySpec(replies_by.email, rng.choice(ph.ONE_OFF_CLARIFY), clock.tick()))
     helper = (world.other_customer(rng, thread) if rng.random() < 0.25 else None) or world.answerer(rng, thread)
     answer = ReplySpec(helper.email, fill(answer_t, ctx), clock.tick(slow=rng.random() < 0.3))
     thread.replies.append(answer)
@@ -222,10 +222,9 @@ def discussion_threads(world: World) -> list[ThreadSpec]:
         thread = ThreadSpec(f"demo-d-{n + 1:04d}", "general", author.email, org_slug, title, body, "discussion",
                             "public", thread_time(rng))
         clock = Clock(rng, thread.created_at)
-        for _ in range(rng.randint(2, 8)):
+        for template in rng.sample(oo.DISCUSSION_REPLIES, rng.randint(2, 7)):
             who = rng.choice(people + [u for firm in sorted(world.partners) for u in world.partners[firm]])
-            text = fill(rng.choice(oo.DISCUSSION_REPLIES), {"cadence": rng.choice(oo.CADENCES),
-                                                             "size": rng.choice((80, 400, 2500))})
+            text = fill(template, {"cadence": rng.choice(oo.CADENCES), "size": rng.choice((80, 400, 2500))})
             reply = ReplySpec(who.email, text, clock.tick(slow=True))
             thread.replies.append(reply)
             add_votes(rng, world, thread, reply, rng.randint(0, 4))

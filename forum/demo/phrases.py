@@ -41,22 +41,30 @@ ASKS = (
 SIGNOFFS = ("", "", "", "Thanks", "— {first}", "Cheers, {first}", "BR, {first}", "Regards,\n{full}", "thx",
             "Kind regards, {first}")
 
-CLARIFY = (
-    "Which patch level exactly? The output of `ledger-admin version` would help.",
-    "Can you post the full log around the time of the failure?",
-    "Is this the test or the production environment?",
-    "Did anything change on your side recently (patching, certificates, network)?",
-    "Does it happen on every attempt or only sometimes?",
-    "How many nodes do you have, and is it the same on all of them?",
-    "Which {db} patch are you on?",
-    "Was this working before {version}?",
+# A clarifying question and the answers an asker might give to it.
+CLARIFY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Which patch level exactly? The output of `ledger-admin version` would help.",
+     ("{version}, latest patch as of last month.", "It says {version}.0.4, if that helps.")),
+    ("Can you post the full log around the time of the failure?",
+     ("That excerpt is all there is, nothing before or after it.", "Sent it to you by message, it's long.")),
+    ("Is this the test or the production environment?", ("Production, unfortunately.", "Test for now, "
+     "production upgrade is planned next month.")),
+    ("Did anything change on your side recently (patching, certificates, network)?",
+     ("Nothing as far as we know. Our infra team says so, anyway.", "OS patches two weeks ago, nothing else.")),
+    ("Does it happen on every attempt or only sometimes?",
+     ("Every single time, yes.", "Only sometimes — maybe one attempt in five.")),
+    ("How many nodes do you have, and is it the same on all of them?",
+     ("It's a {topology} setup, same everywhere as far as we can tell.", "Same on all nodes.")),
+    ("Which {db} patch are you on?", ("Latest quarterly patch.", "We're one patch behind, planned for the "
+     "next window.")),
+    ("Was this working before {version}?", ("It worked on {prev}, yes.", "We went straight to {version}, so "
+     "no idea.")),
 )
 
-ASKER_ANSWERS = (
-    "It's {version}, {db} on {os}.", "Production, unfortunately.", "Every single time, yes.",
-    "Only sometimes — maybe one attempt in five.", "Nothing changed as far as we know. Our infra team says so, "
-    "anyway.", "Same on both nodes.", "Log excerpt is in the original post, there is nothing else around it.",
-    "It worked on {prev}, yes.",
+ONE_OFF_CLARIFY = (
+    "Which version are you on?", "Is this for production or a test system first?",
+    "How many companies / legal entities are involved?", "Do you need this for all users or only some?",
+    "Are you working with a partner on this?", "Is this for a new rollout or an existing setup?",
 )
 
 FIX_INTROS = ("", "", "Hi {asker_first}, ", "We had the same at another customer. ", "Short version: ",

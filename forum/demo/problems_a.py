@@ -97,7 +97,8 @@ P02 = Problem(
     variables={
         "idp": ("Okta", "Microsoft Entra ID", "ADFS", "Ping Identity", "Keycloak", "Shibboleth"),
         "skew": ("47", "95", "38", "130", "61", "212"),
-        "pct": ("10%", "a third", "roughly half", "a handful", "20%"),
+        "pct": ("10%", "a third", "half", "15%", "20%"),
+        "tickets": ("40", "a dozen", "over 100", "30-odd"),
     },
     titles=(
         "SSO-221 'assertion is not yet valid' for some users",
@@ -114,14 +115,14 @@ P02 = Problem(
         "{idp} login error SSO-221 a few times per day",
     ),
     symptoms=(
-        "About {pct} of login attempts end on an error page saying the assertion is not yet valid; a retry "
+        "Roughly {pct} of our login attempts end on an error page saying the assertion is not yet valid; a retry "
         "a minute later usually works.",
         "Since we moved to {version}, SSO via {idp} fails for some users with SSO-221.",
         "Users authenticate fine at {idp}, come back to Ledger and get 'Single sign-on failed, please contact "
         "your administrator'.",
         "It only happens when the load balancer sends the user to the second application node.",
         "The SAML trace looks perfect: signature valid, audience correct, but Ledger rejects it anyway.",
-        "Our helpdesk got {pct} more login tickets this week, all SSO.",
+        "Our helpdesk got {tickets} login tickets this week, all SSO.",
     ),
     errors=(
         "```\nSSO-221 SAML assertion rejected: condition NotBefore=2026-03-12T08:14:{skew}Z is in the future "
