@@ -131,17 +131,27 @@ def _version_name_taken(product_id: int, name: str, exclude_id: int | None) -> b
     return db.session.execute(query.limit(1)).first() is not None
 
 
+def _place_version(version: ProductVersion, position: int | None) -> None:
+    """Put ``version`` at ``position`` (0 = first; None = last) and renumber its product's versions 0..n-1."""
+    others = [v for v in db.session.execute(
+        db.select(ProductVersion).where(ProductVersion.product_id == version.product_id,
+                                        ProductVersion.id != version.id)
+        .order_by(ProductVersion.position, ProductVersion.id)).scalars()]
+    index = len(others) if position is None else max(0, min(position, len(others)))
+    others.insert(index, version)
+    for n, item in enumerate(others):
+        item.position = n
+
+
 def create_version(product: Product, name: str, released_on: date | None = None,
                    position: int | None = None) -> ProductVersion:
-    """Add a version; without a position it goes after the existing ones."""
+    """Add a version at ``position`` in the product's order (0 = first); without one it goes last."""
     name = name.strip()
     if _version_name_taken(product.id, name, None):
         raise ValidationFailed(f"{product.name} already has a version '{name}'.", "name")
-    if position is None:
-        last = db.session.execute(db.select(func.max(ProductVersion.position)).where(
-            ProductVersion.product_id == product.id)).scalar()
-        position = (last if last is not None else -1) + 1
-    version = ProductVersion(product_id=product.id, name=name, released_on=released_on, position=position)
+    version = ProductVersion(product_id=product.id, name=name, released_on=released_on)
+    with db.session.no_autoflush:
+        _place_version(version, position)
     db.session.add(version)
     commit_or_fail(f"{product.name} already has a version '{name}'.", "name")
     return version
@@ -149,13 +159,14 @@ def create_version(product: Product, name: str, released_on: date | None = None,
 
 def update_version(version: ProductVersion, name: str, released_on: date | None,
                    position: int | None) -> ProductVersion:
-    """Rename, re-date or re-order a version."""
+    """Rename, re-date or move a version; an empty position keeps its place."""
     name = name.strip()
     if _version_name_taken(version.product_id, name, version.id):
         raise ValidationFailed(f"{version.product.name} already has a version '{name}'.", "name")
     version.name, version.released_on = name, released_on
     if position is not None:
-        version.position = position
+        with db.session.no_autoflush:
+            _place_version(version, position)
     commit_or_fail(f"{version.product.name} already has a version '{name}'.", "name")
     return version
 

@@ -185,15 +185,16 @@ def test_editing_a_deployment_leaves_thread_snapshots_alone(client, login, world
 
 def test_deleting_a_deployment_asks_first_and_keeps_thread_snapshots(client, login, world, make):
     deployment = world["deployment"]
-    thread = make.thread(world["customer"], deployment_id=deployment.id, deployment_snapshot=deployment.snapshot())
+    deployment_id = deployment.id
+    thread = make.thread(world["customer"], deployment_id=deployment_id, deployment_snapshot=deployment.snapshot())
     login(world["org_admin"])
-    url = f"/orgs/{world['a'].slug}/deployments/{deployment.id}/delete"
+    url = f"/orgs/{world['a'].slug}/deployments/{deployment_id}/delete"
     confirm = client.get(url)
     assert confirm.status_code == 200 and "1 thread mentions this deployment" in confirm.get_data(as_text=True)
-    assert db.session.get(Deployment, deployment.id) is not None  # GET changed nothing
+    assert db.session.get(Deployment, deployment_id) is not None  # GET changed nothing
     assert _post(client, url, {}).status_code == 302
     db.session.expire_all()
-    assert db.session.get(Deployment, deployment.id) is None
+    assert db.session.get(Deployment, deployment_id) is None
     db.session.refresh(thread)
     assert thread.deployment_id is None and thread.deployment_snapshot["name"] == "Acme EU production"
 
