@@ -5,6 +5,7 @@ import hashlib
 from collections import Counter, defaultdict
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -144,8 +145,14 @@ def test_demo_logins_work_and_threads_render(app):
     customer = db.session.execute(select(User).where(User.email == "customer@demo.test")).scalar_one()
     client = app.test_client()
     login_as(client, customer, DEMO_PASSWORD)
-    thread = db.session.execute(
-        select(Thread).where(Thread.external_id == "demo-p01-0001")).scalar_one()
-    page = client.get(f"/t/{thread.id}")
+    resolved = db.session.execute(
+        select(Thread).where(Thread.external_id.like("demo-p0%"), Thread.status == ThreadStatus.RESOLVED,
+                             Thread.visibility == Visibility.PUBLIC).order_by(Thread.external_id)).scalars().first()
+    page = client.get(f"/t/{resolved.id}")
     assert page.status_code == 200
-    assert thread.title.replace("'", "&#39;").split(" ")[0] in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert str(escape(resolved.title)) in html
+    assert resolved.accepted_reply.body_html in html
+    internal = db.session.execute(
+        select(Thread).where(Thread.visibility == Visibility.INTERNAL)).scalars().first()
+    assert client.get(f"/t/{internal.id}").status_code == 404
