@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from . import oneoffs as oo
@@ -21,6 +21,7 @@ from .compose import (
 from .people import build_engagements, build_orgs, build_users
 from .problems import PROBLEMS
 from .spec import DemoContent, DeploymentSpec, Problem, ReplySpec, ThreadSpec, UserSpec
+from .subjects import SUBJECTS
 
 SEED = 20261101
 # Content dates spread over the year before this day; "now" is never used, so every run is identical.
@@ -149,11 +150,17 @@ def _fresh_body(rng: random.Random, problem: Problem, ctx: dict, used: set[str])
 def one_off_threads(world: World, deployments: list[DeploymentSpec]) -> list[ThreadSpec]:
     """Many different questions, each asked once: the background a miner should not group."""
     rng = _rng("one-offs")
-    pairs = [(s, f) for s in range(len(oo.SUBJECTS)) for f in range(len(oo.FORMS))]
+    pairs = [(s, f) for s in range(len(SUBJECTS)) for f in range(len(oo.FORMS))]
     rng.shuffle(pairs)
+    per_subject: Counter = Counter()
+    chosen = []
+    for s, f in pairs:  # at most three questions per subject, so no subject turns into a pattern
+        if len(chosen) < ONE_OFF_COUNT and per_subject[s] < 3:
+            per_subject[s] += 1
+            chosen.append((s, f))
     threads: list[ThreadSpec] = []
-    for n, (s, f) in enumerate(pairs[:ONE_OFF_COUNT]):
-        space, product_key, subject, goal, answer = oo.SUBJECTS[s]
+    for n, (s, f) in enumerate(chosen):
+        space, product_key, subject, goal, answer = SUBJECTS[s]
         title_t, body_t, answer_t = oo.FORMS[f]
         fitting = [d for d in deployments if d.product_key == product_key] or deployments
         dep = rng.choice(fitting)
