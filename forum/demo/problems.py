@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 
-from . import problems_a, problems_b, problems_c
+from . import problems_a, problems_b, problems_c, problems_d
 from .spec import Problem
 
-PROBLEMS: tuple[Problem, ...] = problems_a.PROBLEMS + problems_b.PROBLEMS + problems_c.PROBLEMS
+PROBLEMS: tuple[Problem, ...] = (problems_a.PROBLEMS + problems_b.PROBLEMS + problems_c.PROBLEMS
+                                 + problems_d.PROBLEMS)
 
 # Plain records for tests and the mining evaluation: key, slug, name, canonical fix, thread count.
 PLANTED_PROBLEMS: list[dict] = [

@@ -1,4 +1,4 @@
-"""Planted recurring problems 1-5 (upgrades, SSO, TLS, failover, batch memory)."""
+"""Planted recurring problems 1-4 (upgrade timeouts, SAML clock skew, legacy TLS, failover locks)."""
 from __future__ import annotations
 
 from .spec import Problem
@@ -286,67 +286,4 @@ P04 = Problem(
     fix_summary="Release the lock with ledger-admin scheduler release-lock --stale and set scheduler.lock.lease_seconds.",
 )
 
-P05 = Problem(
-    key="p05", slug="batch-out-of-memory",
-    name="Nightly batch job runs out of memory",
-    space="performance", tags=("batch", "memory"), count=34,
-    fits=lambda d: d.product_key == "ledger",
-    variables={
-        "job": ("GL posting", "MRP run", "revaluation", "intercompany settlement", "payment proposal",
-                "period-end accruals", "inventory costing"),
-        "heap": ("8g", "12g", "16g", "6g", "24g"),
-        "docs": ("180k", "2.3 million", "600k", "950k", "45k"),
-    },
-    titles=(
-        "{job} batch dies with OutOfMemoryError",
-        "Nightly {job} fails: worker exited 137",
-        "LDG-BAT-0091 during {job}",
-        "Java heap space in batch worker since {version}",
-        "Batch job killed by OOM killer on {os}",
-        "{job} runs out of memory at month end",
-        "Out of memory in nightly jobs after data volume grew",
-        "Batch worker crashes — increased Xmx, still crashes",
-    ),
-    symptoms=(
-        "The nightly {job} has started failing. It processes around {docs} documents and dies about two "
-        "thirds through.",
-        "At month end the {job} job fails with an out-of-memory error; on normal days it passes.",
-        "The batch worker process disappears and the job shows 'Failed (worker lost)'. dmesg shows the OOM "
-        "killer.",
-        "Since the upgrade to {version} the {job} needs far more memory than before.",
-        "We raised the app server heap to {heap} but the job still crashes.",
-    ),
-    errors=(
-        "```\nLDG-BAT-0091 batch worker exited with status 137 (job {job})\n```",
-        "```\nException in thread \"batch-worker-3\" java.lang.OutOfMemoryError: Java heap space\n"
-        "    at com.larchmont.ledger.batch.ChunkReader.readAll(ChunkReader.java:144)\n"
-        "    at com.larchmont.ledger.batch.Step.execute(Step.java:97)\n```",
-        "`java.lang.OutOfMemoryError: GC overhead limit exceeded` in batch-worker.log",
-        "```\nkernel: Out of memory: Killed process 48211 (java) total-vm:31GB\nLDG-BAT-0091 worker lost\n```",
-    ),
-    tried=(
-        "Increased -Xmx for the application server to {heap}.",
-        "Split the job by company code, which works but takes forever.",
-        "Added swap to the server.",
-        "Restarted the server before the job so it starts with a clean heap.",
-    ),
-    hints=(
-        "Do you have a custom extension hooked into the {job}? Those sometimes hold on to documents.",
-        "Check if the job is set to 'single transaction' mode.",
-    ),
-    fixes=(
-        "The batch jobs run in their own worker JVM, so the app server `-Xmx` does nothing for them. Two "
-        "settings in `batch-worker.conf`:\n\n```\nbatch.chunk_size=500\nbatch.worker.jvm_opts=-Xmx{heap}\n```\n\n"
-        "The default chunk size of 5000 loads far too much per chunk with large documents. 500 is usually "
-        "faster overall, not slower.",
-        "Lower `batch.chunk_size` (500 works well) and give the batch worker its own heap via "
-        "`batch.worker.jvm_opts` in batch-worker.conf. Raising the app server heap doesn't help; the worker "
-        "is a separate JVM.",
-        "Classic. The worker JVM has its own memory settings — `batch.worker.jvm_opts` in batch-worker.conf — "
-        "and the chunk size decides how much it holds at once. Set `batch.chunk_size=500`, worker heap to "
-        "{heap}, restart the batch service.",
-    ),
-    fix_summary="Lower batch.chunk_size and size the separate batch worker heap in batch-worker.conf.",
-)
-
-PROBLEMS = (P01, P02, P03, P04, P05)
+PROBLEMS = (P01, P02, P03, P04)

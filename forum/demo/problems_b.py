@@ -1,7 +1,70 @@
-"""Planted recurring problems 6-10 (licensing, character sets, exports, OAuth secrets, mail)."""
+"""Planted recurring problems 5-8 (batch memory, licence proxy, character sets, report exports)."""
 from __future__ import annotations
 
 from .spec import Problem
+
+P05 = Problem(
+    key="p05", slug="batch-out-of-memory",
+    name="Nightly batch job runs out of memory",
+    space="performance", tags=("batch", "memory"), count=34,
+    fits=lambda d: d.product_key == "ledger",
+    variables={
+        "job": ("GL posting", "MRP run", "revaluation", "intercompany settlement", "payment proposal",
+                "period-end accruals", "inventory costing"),
+        "heap": ("8g", "12g", "16g", "6g", "24g"),
+        "docs": ("180k", "2.3 million", "600k", "950k", "45k"),
+    },
+    titles=(
+        "{job} batch dies with OutOfMemoryError",
+        "Nightly {job} fails: worker exited 137",
+        "LDG-BAT-0091 during {job}",
+        "Java heap space in batch worker since {version}",
+        "Batch job killed by OOM killer on {os}",
+        "{job} runs out of memory at month end",
+        "Out of memory in nightly jobs after data volume grew",
+        "Batch worker crashes — increased Xmx, still crashes",
+    ),
+    symptoms=(
+        "The nightly {job} has started failing. It processes around {docs} documents and dies about two "
+        "thirds through.",
+        "At month end the {job} job fails with an out-of-memory error; on normal days it passes.",
+        "The batch worker process disappears and the job shows 'Failed (worker lost)'. dmesg shows the OOM "
+        "killer.",
+        "Since the upgrade to {version} the {job} needs far more memory than before.",
+        "We raised the app server heap to {heap} but the job still crashes.",
+    ),
+    errors=(
+        "```\nLDG-BAT-0091 batch worker exited with status 137 (job {job})\n```",
+        "```\nException in thread \"batch-worker-3\" java.lang.OutOfMemoryError: Java heap space\n"
+        "    at com.larchmont.ledger.batch.ChunkReader.readAll(ChunkReader.java:144)\n"
+        "    at com.larchmont.ledger.batch.Step.execute(Step.java:97)\n```",
+        "`java.lang.OutOfMemoryError: GC overhead limit exceeded` in batch-worker.log",
+        "```\nkernel: Out of memory: Killed process 48211 (java) total-vm:31GB\nLDG-BAT-0091 worker lost\n```",
+    ),
+    tried=(
+        "Increased -Xmx for the application server to {heap}.",
+        "Split the job by company code, which works but takes forever.",
+        "Added swap to the server.",
+        "Restarted the server before the job so it starts with a clean heap.",
+    ),
+    hints=(
+        "Do you have a custom extension hooked into the {job}? Those sometimes hold on to documents.",
+        "Check if the job is set to 'single transaction' mode.",
+    ),
+    fixes=(
+        "The batch jobs run in their own worker JVM, so the app server `-Xmx` does nothing for them. Two "
+        "settings in `batch-worker.conf`:\n\n```\nbatch.chunk_size=500\nbatch.worker.jvm_opts=-Xmx{heap}\n```\n\n"
+        "The default chunk size of 5000 loads far too much per chunk with large documents. 500 is usually "
+        "faster overall, not slower.",
+        "Lower `batch.chunk_size` (500 works well) and give the batch worker its own heap via "
+        "`batch.worker.jvm_opts` in batch-worker.conf. Raising the app server heap doesn't help; the worker "
+        "is a separate JVM.",
+        "Classic. The worker JVM has its own memory settings — `batch.worker.jvm_opts` in batch-worker.conf — "
+        "and the chunk size decides how much it holds at once. Set `batch.chunk_size=500`, worker heap to "
+        "{heap}, restart the batch service.",
+    ),
+    fix_summary="Lower batch.chunk_size and size the separate batch worker heap in batch-worker.conf.",
+)
 
 P06 = Problem(
     key="p06", slug="license-server-proxy",
@@ -183,117 +246,4 @@ P08 = Problem(
     fix_summary="Enable reports.export.async=true so large exports run in the background queue.",
 )
 
-P09 = Problem(
-    key="p09", slug="oauth-secret-rotation",
-    name="Bridge API calls fail with 401 after an OAuth client secret rotation",
-    space="integrations", tags=("bridge", "oauth", "api"), count=20,
-    fits=lambda d: d.product_key == "bridge" or "Microsoft Entra ID" in d.integrations or "Okta" in d.integrations,
-    variables={
-        "idp": ("Microsoft Entra ID", "Okta", "Ping Identity", "Salesforce"),
-        "hours": ("24", "12", "about 8", "48"),
-    },
-    titles=(
-        "Bridge API calls get 401 after client secret was rotated",
-        "invalid_client / invalid_grant from {idp} since secret rotation",
-        "Integrations unauthorised after we renewed the app registration secret",
-        "Bridge still uses the old OAuth secret",
-        "401 Unauthorized on all outbound calls after credential change",
-        "Token refresh fails in Bridge after secret rollover",
-        "BRG-AUTH-0401 after rotating the {idp} client secret",
-        "New client secret not picked up by Bridge for {hours} hours",
-        "Secret rotation breaks all interfaces until restart",
-        "How do we rotate OAuth secrets without downtime in Bridge?",
-        "AADSTS7000215 invalid client secret — but the secret is new and correct",
-    ),
-    symptoms=(
-        "Our security policy rotates client secrets every 90 days. Yesterday {idp} got a new secret and all "
-        "Bridge calls now fail with 401.",
-        "We updated the secret in the Bridge credential store, but Bridge keeps sending the old one.",
-        "It fixes itself after {hours} hours, which is not acceptable for order interfaces.",
-        "Restarting the whole Bridge cluster helps, but we don't want to do that every rotation.",
-        "The order interface to our webshop stopped at exactly the time the old secret was deleted in {idp}.",
-        "Token requests with the new secret work from Postman, but Bridge keeps failing.",
-        "Every 90 days the same outage, and each time it goes away on its own the next day.",
-        "The credential shows the new secret in the Bridge admin UI, but the connector log says the old one "
-        "was used.",
-    ),
-    errors=(
-        "```\nBRG-AUTH-0401 token request rejected by {idp}: invalid_client (AADSTS7000215: Invalid client "
-        "secret provided)\n```",
-        "`HTTP 401 {{\"error\":\"invalid_grant\"}}` in the connector trace",
-        "```\nWARN  oauth.TokenCache  using cached credentials for client bridge-prod\nERROR connector  "
-        "BRG-AUTH-0401 401 Unauthorized\n```",
-    ),
-    tried=(
-        "Double-checked the new secret by requesting a token with curl, works.",
-        "Deleted and recreated the credential entry.",
-        "Checked the API permissions of the app registration — unchanged.",
-        "Waited an hour in case it was replication on the {idp} side.",
-    ),
-    fixes=(
-        "Bridge caches client credentials (not just tokens) for 24 hours. After rotating, reload them:\n\n"
-        "```\nbridge-admin credentials reload --all\n```\n\nand lower `oauth.credential_cache_ttl` (e.g. 300) "
-        "if you rotate often. Better: keep the old secret valid for a day after adding the new one.",
-        "Run `bridge-admin credentials reload --all` after changing a secret — the credential cache lives "
-        "24 h otherwise. You can shorten it with `oauth.credential_cache_ttl` in bridge.properties.",
-        "It's the credential cache. `bridge-admin credentials reload` picks up the new secret without a "
-        "restart; set `oauth.credential_cache_ttl=300` so it never sticks for a day again.",
-    ),
-    fix_summary="Run bridge-admin credentials reload after rotation and lower oauth.credential_cache_ttl.",
-)
-
-P10 = Problem(
-    key="p10", slug="smtp-starttls-auth",
-    name="Notification mail fails: SMTP relay requires STARTTLS and authentication",
-    space="operations", tags=("email", "smtp"), count=16,
-    fits=lambda d: d.product_key == "ledger",
-    variables={
-        "relay": ("Exchange Online", "our Postfix relay", "SendGrid", "the O365 relay", "Mailgun"),
-        "mails": ("approval emails", "payment advices", "password reset mails", "workflow notifications",
-                  "purchase orders"),
-    },
-    titles=(
-        "{mails} not being sent anymore",
-        "LDG-MAIL-0220 when sending mail through {relay}",
-        "SMTP 535 5.7.3 Authentication unsuccessful",
-        "Outgoing mail fails after mail relay change",
-        "Notifications stuck in mail queue",
-        "'Must issue a STARTTLS command first' from {relay}",
-    ),
-    symptoms=(
-        "Since IT moved us to {relay}, Ledger cannot send {mails}. The mail queue keeps growing.",
-        "Users complain that they no longer receive {mails}.",
-        "Test mail from the admin console fails immediately.",
-        "We changed the SMTP host and port to the new relay, but no mail goes out.",
-        "Approvers are not notified, so invoices pile up unapproved.",
-        "The outbound mail queue in the admin console has a few thousand entries marked 'retrying'.",
-        "It broke on the day Microsoft switched off basic authentication for our tenant.",
-        "Password reset mails never arrive, which is how we noticed.",
-    ),
-    errors=(
-        "```\nLDG-MAIL-0220 SMTP send failed: 530 5.7.0 Must issue a STARTTLS command first\n```",
-        "`LDG-MAIL-0220 535 5.7.3 Authentication unsuccessful`",
-        "```\n[mail-sender] LDG-MAIL-0220 delivery failed (attempt 12): 530 5.7.57 Client not authenticated "
-        "to send mail\n[mail-sender] 2,318 messages waiting\n```",
-        "```\njavax.mail.AuthenticationFailedException: 535 5.7.139 Authentication unsuccessful, basic "
-        "authentication is disabled\n```",
-    ),
-    tried=(
-        "Telnet to port 25 works from the server.",
-        "The same credentials work in Outlook.",
-        "Our mail team whitelisted the server's IP on the relay.",
-        "Sent a test with swaks from the server, it only works with --tls.",
-    ),
-    fixes=(
-        "Set the mail settings to submission with STARTTLS:\n\n```\nmail.smtp.port=587\n"
-        "mail.smtp.starttls=required\nmail.smtp.auth=true\n```\n\nFor Exchange Online basic auth is off — "
-        "use `mail.smtp.auth.mechanism=XOAUTH2` (2025.2+) or an SMTP relay connector without auth.",
-        "Port 587, `mail.smtp.starttls=required` and `mail.smtp.auth=true` in ledger.properties. With "
-        "{relay} you may also need OAuth (`mail.smtp.auth.mechanism=XOAUTH2`).",
-        "The default is plain SMTP on 25 without TLS. Change to 587 + `mail.smtp.starttls=required`; then the "
-        "queue flushes by itself within a few minutes.",
-    ),
-    fix_summary="Use port 587 with mail.smtp.starttls=required and authentication (XOAUTH2 for Exchange Online).",
-)
-
-PROBLEMS = (P06, P07, P08, P09, P10)
+PROBLEMS = (P05, P06, P07, P08)

@@ -1,7 +1,120 @@
-"""Planted recurring problems 11-15 (install grants, Lens refresh, deadlocks, sessions, connection pools)."""
+"""Planted recurring problems 9-12 (OAuth secrets, mail relays, install grants, Lens refresh)."""
 from __future__ import annotations
 
 from .spec import Problem
+
+P09 = Problem(
+    key="p09", slug="oauth-secret-rotation",
+    name="Bridge API calls fail with 401 after an OAuth client secret rotation",
+    space="integrations", tags=("bridge", "oauth", "api"), count=20,
+    fits=lambda d: d.product_key == "bridge" or "Microsoft Entra ID" in d.integrations or "Okta" in d.integrations,
+    variables={
+        "idp": ("Microsoft Entra ID", "Okta", "Ping Identity", "Salesforce"),
+        "hours": ("24", "12", "about 8", "48"),
+    },
+    titles=(
+        "Bridge API calls get 401 after client secret was rotated",
+        "invalid_client / invalid_grant from {idp} since secret rotation",
+        "Integrations unauthorised after we renewed the app registration secret",
+        "Bridge still uses the old OAuth secret",
+        "401 Unauthorized on all outbound calls after credential change",
+        "Token refresh fails in Bridge after secret rollover",
+        "BRG-AUTH-0401 after rotating the {idp} client secret",
+        "New client secret not picked up by Bridge for {hours} hours",
+        "Secret rotation breaks all interfaces until restart",
+        "How do we rotate OAuth secrets without downtime in Bridge?",
+        "AADSTS7000215 invalid client secret — but the secret is new and correct",
+    ),
+    symptoms=(
+        "Our security policy rotates client secrets every 90 days. Yesterday {idp} got a new secret and all "
+        "Bridge calls now fail with 401.",
+        "We updated the secret in the Bridge credential store, but Bridge keeps sending the old one.",
+        "It fixes itself after {hours} hours, which is not acceptable for order interfaces.",
+        "Restarting the whole Bridge cluster helps, but we don't want to do that every rotation.",
+        "The order interface to our webshop stopped at exactly the time the old secret was deleted in {idp}.",
+        "Token requests with the new secret work from Postman, but Bridge keeps failing.",
+        "Every 90 days the same outage, and each time it goes away on its own the next day.",
+        "The credential shows the new secret in the Bridge admin UI, but the connector log says the old one "
+        "was used.",
+    ),
+    errors=(
+        "```\nBRG-AUTH-0401 token request rejected by {idp}: invalid_client (AADSTS7000215: Invalid client "
+        "secret provided)\n```",
+        "`HTTP 401 {{\"error\":\"invalid_grant\"}}` in the connector trace",
+        "```\nWARN  oauth.TokenCache  using cached credentials for client bridge-prod\nERROR connector  "
+        "BRG-AUTH-0401 401 Unauthorized\n```",
+    ),
+    tried=(
+        "Double-checked the new secret by requesting a token with curl, works.",
+        "Deleted and recreated the credential entry.",
+        "Checked the API permissions of the app registration — unchanged.",
+        "Waited an hour in case it was replication on the {idp} side.",
+    ),
+    fixes=(
+        "Bridge caches client credentials (not just tokens) for 24 hours. After rotating, reload them:\n\n"
+        "```\nbridge-admin credentials reload --all\n```\n\nand lower `oauth.credential_cache_ttl` (e.g. 300) "
+        "if you rotate often. Better: keep the old secret valid for a day after adding the new one.",
+        "Run `bridge-admin credentials reload --all` after changing a secret — the credential cache lives "
+        "24 h otherwise. You can shorten it with `oauth.credential_cache_ttl` in bridge.properties.",
+        "It's the credential cache. `bridge-admin credentials reload` picks up the new secret without a "
+        "restart; set `oauth.credential_cache_ttl=300` so it never sticks for a day again.",
+    ),
+    fix_summary="Run bridge-admin credentials reload after rotation and lower oauth.credential_cache_ttl.",
+)
+
+P10 = Problem(
+    key="p10", slug="smtp-starttls-auth",
+    name="Notification mail fails: SMTP relay requires STARTTLS and authentication",
+    space="operations", tags=("email", "smtp"), count=16,
+    fits=lambda d: d.product_key == "ledger",
+    variables={
+        "relay": ("Exchange Online", "our Postfix relay", "SendGrid", "the O365 relay", "Mailgun"),
+        "mails": ("approval emails", "payment advices", "password reset mails", "workflow notifications",
+                  "purchase orders"),
+    },
+    titles=(
+        "{mails} not being sent anymore",
+        "LDG-MAIL-0220 when sending mail through {relay}",
+        "SMTP 535 5.7.3 Authentication unsuccessful",
+        "Outgoing mail fails after mail relay change",
+        "Notifications stuck in mail queue",
+        "'Must issue a STARTTLS command first' from {relay}",
+    ),
+    symptoms=(
+        "Since IT moved us to {relay}, Ledger cannot send {mails}. The mail queue keeps growing.",
+        "Users complain that they no longer receive {mails}.",
+        "Test mail from the admin console fails immediately.",
+        "We changed the SMTP host and port to the new relay, but no mail goes out.",
+        "Approvers are not notified, so invoices pile up unapproved.",
+        "The outbound mail queue in the admin console has a few thousand entries marked 'retrying'.",
+        "It broke on the day Microsoft switched off basic authentication for our tenant.",
+        "Password reset mails never arrive, which is how we noticed.",
+    ),
+    errors=(
+        "```\nLDG-MAIL-0220 SMTP send failed: 530 5.7.0 Must issue a STARTTLS command first\n```",
+        "`LDG-MAIL-0220 535 5.7.3 Authentication unsuccessful`",
+        "```\n[mail-sender] LDG-MAIL-0220 delivery failed (attempt 12): 530 5.7.57 Client not authenticated "
+        "to send mail\n[mail-sender] 2,318 messages waiting\n```",
+        "```\njavax.mail.AuthenticationFailedException: 535 5.7.139 Authentication unsuccessful, basic "
+        "authentication is disabled\n```",
+    ),
+    tried=(
+        "Telnet to port 25 works from the server.",
+        "The same credentials work in Outlook.",
+        "Our mail team whitelisted the server's IP on the relay.",
+        "Sent a test with swaks from the server, it only works with --tls.",
+    ),
+    fixes=(
+        "Set the mail settings to submission with STARTTLS:\n\n```\nmail.smtp.port=587\n"
+        "mail.smtp.starttls=required\nmail.smtp.auth=true\n```\n\nFor Exchange Online basic auth is off — "
+        "use `mail.smtp.auth.mechanism=XOAUTH2` (2025.2+) or an SMTP relay connector without auth.",
+        "Port 587, `mail.smtp.starttls=required` and `mail.smtp.auth=true` in ledger.properties. With "
+        "{relay} you may also need OAuth (`mail.smtp.auth.mechanism=XOAUTH2`).",
+        "The default is plain SMTP on 25 without TLS. Change to 587 + `mail.smtp.starttls=required`; then the "
+        "queue flushes by itself within a few minutes.",
+    ),
+    fix_summary="Use port 587 with mail.smtp.starttls=required and authentication (XOAUTH2 for Exchange Online).",
+)
 
 P11 = Problem(
     key="p11", slug="installer-missing-db-grants",
@@ -112,176 +225,4 @@ P12 = Problem(
     fix_summary="Set refresh.incremental.timezone for the source column and reset the watermark once.",
 )
 
-P13 = Problem(
-    key="p13", slug="sqlserver-posting-deadlocks",
-    name="Deadlocks on SQL Server during concurrent posting",
-    space="performance", tags=("sql-server", "deadlock", "posting"), count=22,
-    fits=lambda d: d.product_key == "ledger" and d.database.startswith("SQL Server"),
-    variables={
-        "what": ("invoice posting", "goods receipts", "cash application", "journal import", "payroll postings"),
-        "users": ("15", "40", "a dozen", "60"),
-    },
-    titles=(
-        "Deadlock victim errors when posting {what}",
-        "SQL Server error 1205 in Ledger",
-        "Transaction was deadlocked — concurrent {what}",
-        "Posting fails randomly when many users post at once",
-        "Deadlocks since go-live on {db}",
-        "LDG-DB-1205 errors at month end",
-        "Error 1205 when two users post {what} together",
-        "Frequent deadlocks on {db}, chosen as deadlock victim",
-        "{what}: 'Rerun the transaction' errors",
-        "Posting retries needed daily — SQL Server deadlocks",
-    ),
-    symptoms=(
-        "When {users} users post {what} at the same time, some of them get an error and have to retry.",
-        "The error appears several times a day, always during {what}.",
-        "Our DBA captured the deadlock graph: two sessions updating document number sequences and balances.",
-        "On our old Oracle system this never happened; since moving to {db} it happens daily.",
-        "Users see a red error at the end of posting and the document stays in draft.",
-        "It gets much worse on the last two days of the month.",
-        "The integration that imports bank statements fails with the same error when users are posting.",
-        "Retrying always works, so it's not the data.",
-    ),
-    errors=(
-        "```\nLDG-DB-1205 Transaction (Process ID 87) was deadlocked on lock resources with another process "
-        "and has been chosen as the deadlock victim. Rerun the transaction.\n```",
-        "`com.microsoft.sqlserver.jdbc.SQLServerException: Transaction (Process ID 112) was deadlocked` "
-        "(error 1205)",
-        "```\n<deadlock>\n  <victim-list><victimProcess id=\"process2a\"/></victim-list>\n  <resource-list>"
-        "\n    <keylock objectname=\"LEDGER.dbo.DOC_SEQUENCE\" mode=\"X\"/>\n    <keylock objectname="
-        "\"LEDGER.dbo.GL_BALANCE\" mode=\"U\"/>\n  </resource-list>\n</deadlock>\n```",
-    ),
-    tried=(
-        "Rebuilt all indexes.",
-        "Reduced the number of posting workers to 2.",
-        "Updated statistics with FULLSCAN.",
-    ),
-    fixes=(
-        "Ledger expects read-committed snapshot isolation on SQL Server; without it readers and writers "
-        "block each other and the posting pattern deadlocks. In a maintenance window:\n\n```\nALTER DATABASE "
-        "LEDGER SET READ_COMMITTED_SNAPSHOT ON WITH ROLLBACK IMMEDIATE;\n```\n\nIt is in the installation "
-        "guide's SQL Server checklist but easy to miss on migrated databases.",
-        "Enable `READ_COMMITTED_SNAPSHOT` on the Ledger database. That's a prerequisite for SQL Server and "
-        "removes these deadlocks almost completely.",
-        "Check `SELECT is_read_committed_snapshot_on FROM sys.databases` — if it's 0, turn it on "
-        "(`ALTER DATABASE ... SET READ_COMMITTED_SNAPSHOT ON`). That fixed it at every customer we've seen.",
-    ),
-    fix_summary="Turn on READ_COMMITTED_SNAPSHOT for the Ledger database on SQL Server.",
-)
-
-P14 = Problem(
-    key="p14", slug="cluster-session-logouts",
-    name="Users logged out randomly behind a load balancer (no sticky sessions)",
-    space="operations", tags=("cluster", "sessions", "load-balancer"), count=30,
-    fits=lambda d: d.topology != "single node",
-    variables={
-        "lb": ("F5", "HAProxy", "nginx", "an Azure Application Gateway", "AWS ALB", "NetScaler"),
-        "mins": ("two", "5", "10", "a few"),
-    },
-    titles=(
-        "Users logged out every few minutes since moving to {topology}",
-        "Random session expiry behind {lb}",
-        "'Your session has expired' after a couple of clicks",
-        "Lost form data — users kicked back to login",
-        "Session timeout issues on the new cluster",
-        "Users randomly get the login page (load balanced)",
-        "LDG-SES-0401 session not found",
-        "Sessions lost when {lb} switches nodes",
-        "Users complain about being logged out constantly after the move to HA",
-        "Do we need sticky sessions for Ledger on {lb}?",
-        "Logged out mid-entry, 'session not found'",
-        "Session drops every {mins} minutes on the load-balanced setup",
-    ),
-    symptoms=(
-        "Since we moved to a {topology} behind {lb}, users are thrown back to the login page every {mins} "
-        "minutes.",
-        "Half-filled forms are lost because the session disappears mid-entry.",
-        "It never happens when we point the hosts file at one node directly.",
-        "Session timeout is set to 60 minutes, but users get logged out far sooner.",
-        "Some users get logged out after two clicks, others work all day without a problem.",
-        "Since the go-live on the new hardware our helpdesk gets dozens of 'I was kicked out' tickets a day.",
-        "Half-entered purchase orders are gone when people come back to the login screen.",
-        "The browser dev tools show a new session cookie being issued on almost every request.",
-    ),
-    errors=(
-        "`LDG-SES-0401 session not found on this node`",
-        "```\nINFO  session.Manager - LDG-SES-0401 unknown session id 9f3c…, redirecting to login\n```",
-        "```\nnode2 access.log: GET /ledger/po/edit 302 -> /login (session 7ac1… not found)\nnode1 access.log: "
-        "GET /ledger/po/list 200 (session 7ac1…)\n```",
-    ),
-    tried=(
-        "Increased the session timeout to 120 minutes.",
-        "Cleared the browser cache.",
-        "Checked that both nodes have the same time.",
-    ),
-    fixes=(
-        "Sessions live in the memory of each node unless you configure a shared store. Either enable sticky "
-        "sessions on {lb} (cookie `LDGROUTE`, which Ledger sets per node), or move sessions to Redis:\n\n```\n"
-        "session.store=redis\nsession.redis.url=redis://cache.internal:6379/0\n```\n\nWith the shared store a "
-        "failover doesn't log anyone out either.",
-        "Enable session affinity on the load balancer using the `LDGROUTE` cookie — or better, "
-        "`session.store=redis` so sessions survive a node change.",
-        "Sticky sessions on {lb} (cookie-based, LDGROUTE) fix it right away; for HA we recommend the Redis "
-        "session store (`session.store=redis`).",
-    ),
-    fix_summary="Enable sticky sessions (LDGROUTE cookie) or the shared Redis session store.",
-)
-
-P15 = Problem(
-    key="p15", slug="postgres-connection-pool-exhaustion",
-    name="PostgreSQL connection slots exhausted by the application pool",
-    space="performance", tags=("postgresql", "connection-pool"), count=20,
-    fits=lambda d: d.database.startswith("PostgreSQL"),
-    variables={
-        "maxc": ("100", "200", "150"),
-        "nodes": ("3", "4", "2"),
-    },
-    titles=(
-        "FATAL: remaining connection slots are reserved",
-        "Too many connections on {db} after adding app nodes",
-        "Application errors at peak: sorry, too many clients already",
-        "Connection pool exhausted with PostgreSQL",
-        "LDG-DB-0053 cannot obtain connection",
-        "Postgres max_connections reached every morning",
-        "PostgreSQL refuses connections at 8:30 every day",
-        "Too many clients already — {nodes} app nodes on one database",
-        "Connection errors after scaling out to {nodes} nodes",
-        "Pool timeout LDG-DB-0053 during peak hours",
-        "How big should the connection pool be for {db}?",
-    ),
-    symptoms=(
-        "After adding a node we get connection errors every morning when people log in.",
-        "max_connections is {maxc} and we hit it at peak times.",
-        "Screens hang for 30 seconds and then show an error page.",
-        "We run {nodes} app nodes plus the batch worker against one PostgreSQL server.",
-        "It only happens between 8 and 9 am, when everybody logs in and the overnight jobs are still running.",
-        "pg_stat_activity shows hundreds of idle connections from the application servers.",
-        "We scaled out from 2 to {nodes} nodes last month because of load; the errors started right after.",
-        "The batch worker fails first, then the UI.",
-    ),
-    errors=(
-        "```\nFATAL:  remaining connection slots are reserved for non-replication superuser connections\n```",
-        "`org.postgresql.util.PSQLException: FATAL: sorry, too many clients already`",
-        "```\nSELECT count(*), state FROM pg_stat_activity GROUP BY state;\n count | state\n-------+--------\n"
-        "   {maxc} | idle\n     7 | active\n```",
-        "```\nLDG-DB-0053 cannot obtain connection from pool within 30000 ms (active=100, idle=0)\n```",
-    ),
-    tried=(
-        "Raised max_connections to 400 — the database server then ran out of memory.",
-        "Restarted PostgreSQL.",
-    ),
-    fixes=(
-        "Each node opens up to `db.pool.max_size` connections (default 100), so {nodes} nodes + the batch "
-        "worker can ask for more than max_connections. Size it: nodes × pool ≤ max_connections − 10.\n\n```\n"
-        "db.pool.max_size=40\ndb.pool.min_idle=5\n```\n\nWith many nodes put PgBouncer (transaction mode) in "
-        "front instead of raising max_connections.",
-        "Lower `db.pool.max_size` per node so that the sum over all nodes stays below max_connections, or put "
-        "PgBouncer in between. Raising max_connections just moves the problem to memory.",
-        "The math: {nodes} nodes × default pool 100 > max_connections {maxc}. Set `db.pool.max_size` to ~40 "
-        "and the errors go away.",
-    ),
-    fix_summary="Size db.pool.max_size so all nodes fit under max_connections, or use PgBouncer.",
-)
-
-PROBLEMS = (P11, P12, P13, P14, P15)
+PROBLEMS = (P09, P10, P11, P12)
