@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -84,8 +85,13 @@ def _migrated_app(database_url: str):
 
 
 def _empty_all_tables(app) -> None:
+    from flask import has_app_context
+
     from forum.extensions import db
 
+    if has_app_context():
+        # The caller's session would otherwise keep rows (and their ids) from before the wipe.
+        db.session.remove()
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
@@ -96,7 +102,10 @@ def _empty_all_tables(app) -> None:
                 conn.execute(text("PRAGMA foreign_keys=OFF"))
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))
-                conn.execute(text("PRAGMA foreign_keys=ON"))
+        if db.engine.dialect.name == "sqlite":
+            # The pragma cannot be switched back on inside the transaction above: fresh connections
+            # get it (and the other connect-time pragmas) from the app's connect hook.
+            db.engine.dispose()
 
 
 @pytest.fixture()
@@ -114,8 +123,26 @@ def app(_migrated_app):
         db.session.remove()
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in a real server.
+
+    The ``app`` fixture keeps one app context pushed for factories; without this, requests would reuse
+    it and share ``g`` (cached user, CSRF token) and the database session with each other.
+    """
+
+    def open(self, *args, **kwargs):
+        from forum.extensions import db
+
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        # The test's own session may hold rows the request just changed.
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture()
 def client(app):
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 

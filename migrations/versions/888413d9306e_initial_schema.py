@@ -172,7 +172,6 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('last_activity_at', sa.DateTime(), nullable=False),
     sa.Column('resolved_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['accepted_reply_id'], ['reply.id'], name=op.f('fk_thread_accepted_reply_id_reply'), ondelete='SET NULL', use_alter=True),
     sa.ForeignKeyConstraint(['author_id'], ['user_account.id'], name=op.f('fk_thread_author_id_user_account')),
     sa.ForeignKeyConstraint(['deployment_id'], ['deployment.id'], name=op.f('fk_thread_deployment_id_deployment'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_thread_organisation_id_organisation')),
@@ -210,6 +209,11 @@ def upgrade():
     with op.batch_alter_table('reply', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reply_author_id'), ['author_id'], unique=False)
         batch_op.create_index('ix_reply_thread_created', ['thread_id', 'id'], unique=False)
+
+    # The thread <-> reply cycle: the accepted-answer key can only be added once both tables exist.
+    with op.batch_alter_table('thread', schema=None) as batch_op:
+        batch_op.create_foreign_key(op.f('fk_thread_accepted_reply_id_reply'), 'reply', ['accepted_reply_id'], ['id'],
+                                    ondelete='SET NULL')
 
     op.create_table('thread_tag',
     sa.Column('thread_id', sa.Integer(), nullable=False),
@@ -298,6 +302,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_thread_tag_tag_id'))
 
     op.drop_table('thread_tag')
+    with op.batch_alter_table('thread', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('fk_thread_accepted_reply_id_reply'), type_='foreignkey')
     with op.batch_alter_table('reply', schema=None) as batch_op:
         batch_op.drop_index('ix_reply_thread_created')
         batch_op.drop_index(batch_op.f('ix_reply_author_id'))

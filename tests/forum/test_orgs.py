@@ -308,3 +308,41 @@ def test_invitation_email_is_validated(client, login, world):
     response = _post(client, f"/orgs/{world['a'].slug}/invitations", {"email": "not an email"})
     assert "Enter a valid email address." in response.get_data(as_text=True)
     assert db.session.execute(db.select(db.func.count(Invitation.id))).scalar_one() == 0
+
+
+def _queries(client, url: str) -> int:
+    from sqlalchemy import event
+
+    client.get(url)  # warm-up
+    statements: list[str] = []
+
+    def _count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", _count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", _count)
+    return len(statements)
+
+
+def test_directory_and_organisation_page_queries_do_not_grow_with_the_data(client, login, make):
+    org = make.customer_org("Growing Customer")
+    partner = make.partner_org("Growing Partner")
+    make.engage(partner, org)
+    make.deployment(org)
+    from forum.services.accounts import create_invitation
+
+    create_invitation(org, make.user(org, is_org_admin=True))  # the list and its creators are loaded
+    login(make.employee(is_admin=True))
+    urls = ["/orgs/", f"/orgs/{org.slug}", f"/orgs/{partner.slug}", f"/orgs/{org.slug}/invitations"]
+    before = [_queries(client, url) for url in urls]
+    for n in range(8):
+        other = make.customer_org(f"More {n}")
+        make.user(other)
+        make.engage(partner, other)
+        make.deployment(org, product_version=make.product_version(f"Product {n}", "1.0"))
+        make.user(org)
+        create_invitation(org, make.user(org, is_org_admin=True))
+    assert [_queries(client, url) for url in urls] == before
