@@ -99,10 +99,14 @@ class _Seeder:
                 self.versions[(spec.key, name)] = version
 
     def organisations(self) -> None:
-        slugs = [o.slug for o in self.content.orgs]
-        found = db.session.execute(select(Organisation).where(Organisation.slug.in_(slugs))).scalars()
+        slugs, names = [o.slug for o in self.content.orgs], [o.name for o in self.content.orgs]
+        found = db.session.execute(select(Organisation).where(
+            Organisation.slug.in_(slugs) | Organisation.name.in_(names))).scalars().all()
+        by_name = {o.name: o for o in found}
         self.orgs = {o.slug: o for o in found}
         for spec in self.content.orgs:
+            if spec.slug not in self.orgs and spec.name in by_name:  # renamed slug: the name still identifies it
+                self.orgs[spec.slug] = by_name[spec.name]
             if spec.slug not in self.orgs:
                 org = Organisation(name=spec.name, slug=spec.slug, kind=OrgKind(spec.kind),
                                    description=spec.description, created_at=spec.created_at)
@@ -120,10 +124,16 @@ class _Seeder:
         emails = [u.email for u in self.content.users]
         found = db.session.execute(select(User).where(User.email.in_(emails))).scalars()
         self.users = {u.email: u for u in found}
+        taken = set(db.session.execute(
+            select(User.username).where(User.username.in_([u.username for u in self.content.users]))).scalars())
         for spec in self.content.users:
             if spec.email in self.users:
                 continue
-            user = User(email=spec.email, username=spec.username, display_name=spec.display_name,
+            username = spec.username
+            while username in taken:  # someone registered that name already: keep theirs
+                username += "-demo"
+            taken.add(username)
+            user = User(email=spec.email, username=username, display_name=spec.display_name,
                         password_hash=self.password_hash(), organisation=self.orgs[spec.org_slug],
                         is_org_admin=spec.is_org_admin, is_lead=spec.is_lead, is_moderator=spec.is_moderator,
                         is_admin=spec.is_admin, bio=spec.bio, created_at=spec.created_at)

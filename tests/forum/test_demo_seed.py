@@ -137,8 +137,11 @@ def check_every_demo_action_is_one_the_permissions_allow() -> None:
         assert confirmation.deployment.organisation_id == confirmation.user.organisation_id
 
 
-def test_demo_logins_work_and_threads_render(app):
+def test_demo_logins_work_and_threads_render(app, make):
+    # Content that was there before the demo stays as it was, even where a name collides.
+    earlier = make.thread(make.user(username="demo-admin"), title="Written before the demo")
     seed(app)
+    assert db.session.get(Thread, earlier.id).title == "Written before the demo"
     for email, _ in DEMO_LOGINS:
         user = db.session.execute(select(User).where(User.email == email)).scalar_one()
         assert verify_password(user.password_hash, DEMO_PASSWORD)
