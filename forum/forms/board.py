@@ -28,7 +28,12 @@ def _not_blank(form: FlaskForm, field) -> None:
 
 
 def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+    return _no_nul(value).strip() if isinstance(value, str) else value
+
+
+def _no_nul(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL; drop it instead of failing on save.
+    return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 KIND_LABELS = {ThreadKind.QUESTION: "Question", ThreadKind.DISCUSSION: "Discussion",
@@ -44,7 +49,7 @@ def title_field() -> StringField:
 
 
 def body_field(label: str) -> TextAreaField:
-    return TextAreaField(label, validators=[_not_blank, MaxLengthFromConfig("POST_MAX_LENGTH")])
+    return TextAreaField(label, filters=[_no_nul], validators=[_not_blank, MaxLengthFromConfig("POST_MAX_LENGTH")])
 
 
 class AskForm(FlaskForm):

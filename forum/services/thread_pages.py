@@ -28,6 +28,7 @@ from ..models import (
 )
 
 MAX_PAGE = 10_000  # deeper offsets are useless to people and only cost the database
+MAX_ID = 2**31 - 1  # larger ids from a URL would overflow PostgreSQL's integer columns
 
 
 @dataclass
@@ -125,6 +126,8 @@ def spaces_for(user: User | None) -> list[Space]:
 
 def space_by_slug(user: User | None, slug: str) -> Space | None:
     """The space, or None when it is missing or hidden from this user."""
+    if "\x00" in slug:  # PostgreSQL refuses NUL in text; no slug has one
+        return None
     space = db.session.execute(select(Space).where(Space.slug == slug)).scalar_one_or_none()
     if space is None or not permissions.can_view_space(user, space):
         return None
@@ -146,6 +149,8 @@ def own_deployments(user: User) -> list[Deployment]:
 
 def visible_thread(user: User | None, thread_id: int) -> Thread | None:
     """The thread with what its page shows, or None when missing or not visible (both look alike)."""
+    if not 0 < thread_id <= MAX_ID:
+        return None
     thread = db.session.execute(
         select(Thread).where(Thread.id == thread_id).options(
             joinedload(Thread.author), joinedload(Thread.space), joinedload(Thread.organisation), selectinload(Thread.tags),
@@ -158,6 +163,8 @@ def visible_thread(user: User | None, thread_id: int) -> Thread | None:
 
 def visible_reply(user: User | None, reply_id: int) -> Reply | None:
     """The reply (with its thread), or None when missing or not visible to this user."""
+    if not 0 < reply_id <= MAX_ID:
+        return None
     reply = db.session.execute(
         select(Reply).where(Reply.id == reply_id).options(joinedload(Reply.thread))).scalar_one_or_none()
     if reply is None or not permissions.can_view_reply(user, reply):

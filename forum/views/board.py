@@ -9,12 +9,12 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_login import current_user, login_required
 
 from .. import permissions
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..forms.board import ActionForm, AskForm, ConfirmForm, EditReplyForm, EditThreadForm, ReplyForm, VoteForm
 from ..markdown import render_markdown
 from ..models import Deployment, Reply, Space, Thread, ThreadKind, Visibility
 from ..permissions import PermissionDenied
-from ..ratelimits import limit_posting, limit_search
+from ..ratelimits import limit_posting, limit_search, user_or_ip
 from ..services import thread_pages as pages
 from ..services import threads as service
 from ..services.search import search_threads
@@ -92,7 +92,7 @@ def space(slug: str):
         abort(404)
     status = request.args.get("status") or None
     status = status if status in pages.STATUS_FILTERS else None
-    tag = (request.args.get("tag") or "").strip().lower()[:40] or None
+    tag = (request.args.get("tag") or "").replace("\x00", "").strip().lower()[:40] or None
     threads = pages.list_threads(current_user, _page_arg(), current_app.config["PAGE_SIZE"],
                                  space_id=space_row.id, status=status, tag=tag)
     return render_template("board/space.html", space=space_row, threads=threads, status=status, tag=tag,
@@ -178,6 +178,7 @@ def ask():
 
 @bp.route("/preview", methods=["POST"])
 @login_required
+@limiter.limit("120 per minute", key_func=user_or_ip)  # typing with a debounce stays far below this
 def preview():
     """Markdown to the same sanitised HTML a post would store (for the live preview)."""
     if request.is_json:

@@ -133,6 +133,8 @@ def test_space_page_filters_and_paginates(app, web, make):
     assert browser.get(f"/s/{space.slug}?page=-5&status=bogus").status_code == 200
     assert browser.get(f"/s/{space.slug}?page=999999999999999999999").status_code == 200
     assert browser.get("/s/no-such-space").status_code == 404
+    assert browser.get("/s/a%00b").status_code == 404
+    assert browser.get(f"/s/{space.slug}", query_string={"tag": "x\x00", "status": "\x00"}).status_code == 200
 
 
 def test_internal_space_is_404_for_customers(web, make):
@@ -328,6 +330,8 @@ def test_forbidden_thread_is_identical_to_missing(web, make):
     reply = make.reply(private, owner)
     browser = web(make.user())
     missing = browser.get("/t/999999")
+    assert browser.get("/t/99999999999999999999999").status_code == 404
+    assert browser.post("/r/99999999999999999999999/vote", value="1").status_code == 404
     for url in (f"/t/{private.id}", f"/t/{internal.id}"):
         response = browser.get(url)
         assert response.status_code == 404
@@ -354,3 +358,18 @@ def test_replies_are_paginated(app, web, make):
     assert "reply number 09" in last and "reply number 07" not in last
     response = browser.post(f"/t/{thread.id}/reply", body="the newest")
     assert re.search(r"page=3#r\d+$", response.headers["Location"])
+
+
+def test_nul_bytes_and_huge_input_never_fail(app, web, make):
+    user = make.user()
+    space = make.space()
+    browser = web(user)
+    response = browser.post("/ask", title="Nul\x00 title", body="nul\x00 body", space=space.id, kind="question",
+                            visibility="public", tags="a\x00b", deployment=0)
+    assert response.status_code == 302
+    thread = db.session.execute(db.select(Thread)).scalar_one()
+    assert "\x00" not in thread.title + thread.body_md
+    assert browser.post(f"/t/{thread.id}/reply", body="r\x00").status_code == 302
+    huge = browser.post(f"/t/{thread.id}/reply", body="z" * (app.config["MAX_CONTENT_LENGTH"] + 10))
+    assert huge.status_code == 413
+    assert count(Reply) == 1

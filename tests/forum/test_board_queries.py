@@ -8,7 +8,13 @@ from sqlalchemy import event
 
 from forum.extensions import db
 from forum.models import Confirmation, Tag, ThreadStatus, Visibility, Vote
-from tests.forum.test_board_pages import web  # noqa: F401  (the ``web`` fixture)
+from tests.forum.test_board_pages import Browser
+
+
+@pytest.fixture()
+def web(app):
+    """``web(user=None)``: a new browser, signed in as ``user`` when given."""
+    return lambda user=None: Browser(app, user)
 
 
 @contextmanager
@@ -91,7 +97,7 @@ def _thread_with_replies(make, world, n: int):
     thread.status = ThreadStatus.RESOLVED
     replies[-1].deleted_at = replies[-1].created_at
     db.session.commit()
-    for i in range(min(n, 3)):
+    for _ in range(min(n, 3)):
         other = make.customer_org()
         db.session.add(Confirmation(reply_id=accepted.id, user_id=make.user(other).id,
                                     deployment_id=make.deployment(other).id))

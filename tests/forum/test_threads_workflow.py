@@ -1,9 +1,17 @@
 """The Q&A workflow through real HTTP routes: votes, accept, status, confirmations, staff notes, soft delete."""
 from __future__ import annotations
 
+import pytest
+
 from forum.extensions import db
 from forum.models import Confirmation, Reply, ThreadKind, ThreadStatus, Visibility, Vote
-from tests.forum.test_board_pages import count, web  # noqa: F401  (the ``web`` fixture)
+from tests.forum.test_board_pages import Browser, count
+
+
+@pytest.fixture()
+def web(app):
+    """``web(user=None)``: a new browser, signed in as ``user`` when given."""
+    return lambda user=None: Browser(app, user)
 
 
 def _reload(obj):
