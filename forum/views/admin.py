@@ -88,7 +88,6 @@ def edit_product(product_id: int):
         try:
             catalog.update_product(product, form.name.data, form.description.data or "", form.slug.data or "")
         except ValidationFailed as exc:
-            db.session.rollback()
             _apply_error(form, exc)
         else:
             flash("Product saved.", "success")
@@ -120,7 +119,6 @@ def edit_version(version_id: int):
         try:
             catalog.update_version(version, form.name.data, form.released_on.data, form.position.data)
         except ValidationFailed as exc:
-            db.session.rollback()
             _apply_error(form, exc)
         else:
             flash("Version saved.", "success")
@@ -165,7 +163,6 @@ def edit_organisation(organisation_id: int):
         try:
             org_service.update_organisation(organisation, form.name.data, form.description.data or "")
         except ValidationFailed as exc:
-            db.session.rollback()
             _apply_error(form, exc)
         else:
             flash("Organisation saved.", "success")
@@ -248,7 +245,6 @@ def edit_space(space_id: int):
             catalog.update_space(space, form.name.data, form.slug.data or "", form.description.data or "",
                                  form.default_visibility.data, form.position.data)
         except ValidationFailed as exc:
-            db.session.rollback()
             _apply_error(form, exc)
         else:
             flash("Space saved.", "success")

@@ -325,3 +325,22 @@ def test_user_list_searches_and_paginates(client, admin, make, app):
     assert "No users match." in wildcard
     paged_search = _page(client, "/admin/users?q=acme.test")
     assert "Page 1 of 2" in paged_search and "q=acme.test" in paged_search
+
+
+def test_admin_list_queries_do_not_grow_with_the_data(client, admin, make):
+    from tests.forum.test_orgs import _queries
+
+    make.engage(make.partner_org(), make.customer_org())
+    make.product_version("Ledger", "1.0")
+    make.space()
+    urls = ["/admin/", "/admin/products", "/admin/organisations", "/admin/engagements", "/admin/spaces",
+            "/admin/users"]
+    before = [_queries(client, url) for url in urls]
+    for n in range(6):
+        partner, customer = make.partner_org(), make.customer_org()
+        make.engage(partner, customer)
+        make.user(customer)
+        make.product_version(f"Product {n}", "1.0")
+        make.product_version("Ledger", f"2.{n}")
+        make.space()
+    assert [_queries(client, url) for url in urls] == before
