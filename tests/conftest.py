@@ -37,21 +37,25 @@ def _worker_suffix() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh, empty database for this test session (and xdist worker)."""
+def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory):
+    """A fresh, empty database for this test session (and xdist worker), dropped at the end."""
     if db_backend == "sqlite":
-        return "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "test.sqlite")
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "test.sqlite")
+        return
     if db_backend != "postgres":
         raise pytest.UsageError(f"unknown --db backend {db_backend!r}")
-    name = f"groundwork_test_{_worker_suffix()}"
+    # The process id keeps concurrent runs on one server (two checkouts, CI beside a developer) apart.
+    name = f"groundwork_test_{_worker_suffix()}_{os.getpid()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
 def base_config(database_url: str) -> dict:
