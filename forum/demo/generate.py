@@ -111,7 +111,7 @@ def planted_threads(problem: Problem, world: World, deployments: list[Deployment
     for i in range(problem.count):
         dep = ordered[i % len(ordered)]
         asker = rng.choice(world.customers[dep.org_slug])
-        created = thread_time(rng)
+        created = thread_time(rng, earliest_days=problem.recent_days or 365)
         version = version_as_of(dep.product_key, dep.version, created.date())
         ctx = {**deployment_context(dep, version, world.orgs[dep.org_slug]), **pick_variables(rng, problem),
                **_personal(rng, asker)}
@@ -134,8 +134,21 @@ def planted_threads(problem: Problem, world: World, deployments: list[Deployment
         rng.shuffle(others)
         confirmers = [(rng.choice(world.customers[d.org_slug]), d) for d in others[:6]]
         problem_replies(rng, world, problem, thread, ctx, asker, confirmers)
+        _maybe_edited(rng, thread)
         threads.append(thread)
     return threads
+
+
+def _maybe_edited(rng: random.Random, thread: ThreadSpec) -> None:
+    """Now and then the asker posted a shorter first version and added the details minutes later."""
+    paragraphs = thread.body_md.split("\n\n")
+    if len(paragraphs) < 4 or rng.random() > 0.08:
+        return
+    first_reply = min((r.created_at for r in thread.replies), default=None)
+    edited = thread.created_at + timedelta(minutes=rng.randint(4, 40))
+    if first_reply is None or edited < first_reply:
+        thread.previous_body = "\n\n".join(paragraphs[: len(paragraphs) - 2])
+        thread.edited_at = edited
 
 
 def _fresh_body(rng: random.Random, problem: Problem, ctx: dict, used: set[str]) -> str:

@@ -160,7 +160,7 @@ P02 = Problem(
 )
 
 P03 = Problem(
-    key="p03", slug="connector-tls-legacy",
+    key="p03", recent_days=240, slug="connector-tls-legacy",
     name="Bridge connector fails after TLS 1.0/1.1 were disabled",
     space="integrations", tags=("bridge", "tls", "connectors"), count=30,
     fits=lambda d: d.product_key == "bridge" or bool(d.integrations),

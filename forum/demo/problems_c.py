@@ -4,7 +4,7 @@ from __future__ import annotations
 from .spec import Problem
 
 P09 = Problem(
-    key="p09", slug="oauth-secret-rotation",
+    key="p09", recent_days=180, slug="oauth-secret-rotation",
     name="Bridge API calls fail with 401 after an OAuth client secret rotation",
     space="integrations", tags=("bridge", "oauth", "api"), count=20,
     fits=lambda d: d.product_key == "bridge" or "Microsoft Entra ID" in d.integrations or "Okta" in d.integrations,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -20,6 +20,7 @@ from ..models import (
     Product,
     ProductVersion,
     Reply,
+    Revision,
     Space,
     Tag,
     Thread,
@@ -124,6 +125,7 @@ class _Seeder:
         emails = [u.email for u in self.content.users]
         found = db.session.execute(select(User).where(User.email.in_(emails))).scalars()
         self.users = {u.email: u for u in found}
+        last_seen = _last_activity_by_email(self.content)
         taken = set(db.session.execute(
             select(User.username).where(User.username.in_([u.username for u in self.content.users]))).scalars())
         for spec in self.content.users:
@@ -136,7 +138,8 @@ class _Seeder:
             user = User(email=spec.email, username=username, display_name=spec.display_name,
                         password_hash=self.password_hash(), organisation=self.orgs[spec.org_slug],
                         is_org_admin=spec.is_org_admin, is_lead=spec.is_lead, is_moderator=spec.is_moderator,
-                        is_admin=spec.is_admin, bio=spec.bio, created_at=spec.created_at)
+                        is_admin=spec.is_admin, bio=spec.bio, created_at=spec.created_at,
+                        last_seen_at=last_seen.get(spec.email))
             self._add("users", user)
             self.users[spec.email] = user
 
@@ -215,12 +218,17 @@ class _Seeder:
             resolved_at=spec.resolved_at, tags=[self.tags[name] for name in spec.tags], replies=replies)
         if spec.accepted_index is not None:
             thread.accepted_reply = replies[spec.accepted_index]
+        if spec.edited_at is not None:
+            thread.updated_at = spec.edited_at
         self.result.count("threads")
         self.result.count("replies", len(replies))
         db.session.add(thread)
         return thread
 
     def votes_and_confirmations(self, spec: ThreadSpec, thread: Thread) -> None:
+        if spec.previous_body is not None:
+            self._add("revisions", Revision(thread_id=thread.id, editor_id=thread.author_id, previous_title=spec.title,
+                                            previous_md=spec.previous_body, created_at=spec.edited_at))
         for reply_spec, reply in zip(spec.replies, thread.replies, strict=True):
             for email, value in reply_spec.votes:
                 self._add("votes", Vote(reply_id=reply.id, user_id=self.users[email].id, value=value,
@@ -231,6 +239,18 @@ class _Seeder:
                 self._add("confirmations", Confirmation(
                     reply_id=accepted.id, user_id=self.users[c.user_email].id,
                     deployment_id=self.deps[c.deployment_key].id, note=c.note, created_at=c.created_at))
+
+
+def _last_activity_by_email(content: DemoContent) -> dict[str, datetime]:
+    last: dict[str, datetime] = {}
+    for thread in content.threads:
+        events = [(thread.author_email, thread.created_at)]
+        events += [(r.author_email, r.created_at) for r in thread.replies]
+        events += [(c.user_email, c.created_at) for c in thread.confirmations]
+        for email, when in events:
+            if email not in last or when > last[email]:
+                last[email] = when
+    return last
 
 
 def seed_demo(content: DemoContent, progress: Progress | None = None) -> SeedResult:

@@ -110,6 +110,8 @@ class ThreadSpec:
     needs_staff: bool = False
     confirmations: list[ConfirmationSpec] = field(default_factory=list)
     problem_key: str | None = None
+    previous_body: str | None = None  # the first version, when the author edited the question
+    edited_at: datetime | None = None
 
     @property
     def status(self) -> str:
@@ -141,6 +143,7 @@ class Problem:
     fixes: tuple[str, ...]
     fix_summary: str
     hints: tuple[str, ...] = ()
+    recent_days: int | None = None  # asked only in this many last days: a problem on the rise
     variables: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 

@@ -13,6 +13,7 @@ import pytest
 from forum.demo import DEMO_LOGINS, DEMO_PASSWORD, PLANTED_PROBLEMS, problem_key_for
 from forum.demo.generate import generate
 from forum.passwords import password_problems
+from forum.services.threads import normalise_tags
 from tests.conftest import ROOT
 
 
@@ -65,6 +66,15 @@ def test_sizes_meet_the_spec(content):
     statuses = Counter(t.status for t in content.threads)
     assert all(statuses[s] >= 20 for s in ("open", "answered", "resolved", "needs_staff"))
     assert sum(len(t.confirmations) for t in content.threads) >= 100
+
+
+def test_content_fits_the_forms_limits(content):
+    """Titles, tags and bodies are ones the ask form itself would accept."""
+    for t in content.threads:
+        assert 0 < len(t.title) <= 200 and len(t.body_md) <= 50_000
+        assert normalise_tags(list(t.tags)) == list(t.tags)
+        assert t.deployment_key is None or t.deployment_key[0] == t.org_slug
+        assert all(r.created_at > t.created_at for r in t.replies)
 
 
 def test_planted_problems_are_recorded_and_recur_across_many_organisations(content):

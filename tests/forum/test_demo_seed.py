@@ -19,6 +19,7 @@ from forum.models import (
     Organisation,
     OrgKind,
     Reply,
+    Revision,
     Thread,
     ThreadStatus,
     User,
@@ -112,6 +113,12 @@ def check_thread_invariants() -> None:
         for reply in replies[thread.id]:
             assert reply.score == votes[reply.id]
             assert reply.created_at >= thread.created_at
+    revisions = db.session.execute(select(Revision)).scalars().all()
+    assert revisions
+    for revision in revisions:
+        thread = db.session.get(Thread, revision.thread_id)
+        assert revision.editor_id == thread.author_id and thread.body_md.startswith(revision.previous_md)
+        assert thread.created_at < revision.created_at == thread.updated_at
     statuses = Counter(t.status for t in threads)
     assert all(statuses[s] > 0 for s in ThreadStatus)
     assert Counter(t.visibility for t in threads)[Visibility.INTERNAL] > 0
