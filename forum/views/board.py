@@ -34,6 +34,15 @@ def _page_arg() -> int:
     return pages.clamp_page(request.args.get("page"))
 
 
+def _tag_arg() -> str | None:
+    """The ?tag= filter, normalised like stored tags ("Single Sign-On" finds "single-sign-on")."""
+    try:
+        tags = service.normalise_tags((request.args.get("tag") or "").replace(",", " ").replace("\x00", ""))
+    except service.ValidationFailed:
+        return None
+    return tags[0] if tags else None
+
+
 def _thread_or_404(thread_id: int) -> Thread:
     thread = pages.visible_thread(current_user, thread_id)
     if thread is None:
@@ -56,21 +65,14 @@ def _back_to(thread: Thread, reply: Reply | None = None):
                             _anchor=f"r{reply.id}"))
 
 
-def _form_errors(form) -> None:
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "error")
-
-
 # --- lists ---------------------------------------------------------------------------------------
 
 @bp.route("/")
 def home():
     """Spaces, the latest threads, unanswered questions and the user's organisation's open ones."""
+    allowed = pages.LIST_KINDS if current_user.is_authenticated else ("latest", "unanswered")
     show = request.args.get("show", "latest")
-    if show not in pages.LIST_KINDS or (show != "latest" and not current_user.is_authenticated
-                                        and show != "unanswered"):
-        show = "latest"
+    show = show if show in allowed else "latest"
     size = current_app.config["PAGE_SIZE"]
     main = pages.list_threads(current_user, _page_arg(), size, only=show)
     side = {}
@@ -92,7 +94,7 @@ def space(slug: str):
         abort(404)
     status = request.args.get("status") or None
     status = status if status in pages.STATUS_FILTERS else None
-    tag = (request.args.get("tag") or "").replace("\x00", "").strip().lower()[:40] or None
+    tag = _tag_arg()
     threads = pages.list_threads(current_user, _page_arg(), current_app.config["PAGE_SIZE"],
                                  space_id=space_row.id, status=status, tag=tag)
     return render_template("board/space.html", space=space_row, threads=threads, status=status, tag=tag,
