@@ -346,3 +346,25 @@ def test_directory_and_organisation_page_queries_do_not_grow_with_the_data(clien
         make.user(org)
         create_invitation(org, make.user(org, is_org_admin=True))
     assert [_queries(client, url) for url in urls] == before
+
+
+def test_names_and_descriptions_come_back_inert(client, login, make):
+    payload = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'><svg onload=alert(3)>'
+    org = make.customer_org(name="Evil " + payload)
+    org.description = "About " + payload
+    db.session.commit()
+    deployment = make.deployment(org, name="Dep " + payload, topology=payload[:60], integrations=["<b>x</b>"])
+    admin = make.employee(is_admin=True, display_name="Admin " + payload[:60])
+    login(admin)
+    for url in ("/orgs/", f"/orgs/{org.slug}", f"/orgs/{org.slug}/deployments/{deployment.id}/edit", "/admin/organisations",
+                f"/admin/organisations/{org.id}", "/admin/users", f"/orgs/{org.slug}/invitations"):
+        html = _page(client, url)
+        assert "<script>alert" not in html and "<img src=x" not in html and "<svg onload" not in html, url
+        assert "<b>x</b>" not in html, url
+
+
+def test_unknown_organisation_is_404(client, login, make):
+    login(make.user())
+    assert client.get("/orgs/no-such-org").status_code == 404
+    assert client.get("/orgs/no-such-org/invitations").status_code == 404
+    assert client.get("/orgs/no-such-org/deployments/new").status_code == 404
