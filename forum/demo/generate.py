@@ -286,15 +286,19 @@ def internal_threads(world: World, deployments: list[DeploymentSpec]) -> list[Th
     """Staff-room conversations that only employees see."""
     rng = _rng("internal")
     threads: list[ThreadSpec] = []
+    titles: set[str] = set()
     for n in range(INTERNAL_COUNT):
         title_t, body_t = oo.INTERNAL[n % len(oo.INTERNAL)]
-        dep = rng.choice(deployments)
-        ctx = {"org": world.orgs[dep.org_slug].name, "version": dep.version, "db": dep.database}
         author = rng.choice(world.employees)
-        created = thread_time(rng)
-        title = fill(title_t, ctx)
-        if "{" not in title_t:  # recurring staff chores: tell the rounds apart by quarter
-            title += f" (Q{(created.month - 1) // 3 + 1} {created.year})"
+        title = ""
+        while not title or title in titles:
+            dep = rng.choice(deployments)
+            ctx = {"org": world.orgs[dep.org_slug].name, "version": dep.version, "db": dep.database}
+            created = thread_time(rng)
+            title = fill(title_t, ctx)
+            if "{" not in title_t:  # recurring staff chores: tell the rounds apart by quarter
+                title += f" (Q{(created.month - 1) // 3 + 1} {created.year})"
+        titles.add(title)
         thread = ThreadSpec(f"demo-i-{n + 1:04d}", "staff-room", author.email, author.org_slug,
                             title, fill(body_t, ctx), "discussion", "internal", created)
         clock = Clock(rng, thread.created_at)
