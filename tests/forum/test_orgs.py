@@ -353,7 +353,8 @@ def test_names_and_descriptions_come_back_inert(client, login, make):
     org = make.customer_org(name="Evil " + payload)
     org.description = "About " + payload
     db.session.commit()
-    deployment = make.deployment(org, name="Dep " + payload, topology=payload[:60], integrations=["<b>x</b>"])
+    deployment = make.deployment(org, name=("Dep " + payload)[:80], topology=payload[:60],
+                                 integrations=["<b>x</b>"])
     admin = make.employee(is_admin=True, display_name="Admin " + payload[:60])
     login(admin)
     for url in ("/orgs/", f"/orgs/{org.slug}", f"/orgs/{org.slug}/deployments/{deployment.id}/edit", "/admin/organisations",
