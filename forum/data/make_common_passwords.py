@@ -76,7 +76,7 @@ def generate() -> list[str]:
         out.add(base)
         out.add(base + base)
         out.update(prefix + base for prefix in PREFIXES)
-    for first, second in zip(WORDS, WORDS[1:]):
+    for first, second in zip(WORDS, WORDS[1:], strict=False):
         out.add(first + second)
     return sorted(p for p in out if len(p) >= 3)
 

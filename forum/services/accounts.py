@@ -17,7 +17,13 @@ from sqlalchemy.orm import selectinload
 from ..auth import revoke_sessions
 from ..extensions import db
 from ..models import Invitation, Organisation, Thread, User, utcnow
-from ..passwords import burn_verification_time, hash_password, needs_rehash, password_problems, verify_password
+from ..passwords import (
+    burn_verification_time,
+    hash_password,
+    needs_rehash,
+    password_problems,
+    verify_password,
+)
 from ..permissions import visible_threads
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,39}$")
@@ -124,10 +130,10 @@ def register_with_invitation(token: str, *, email: str, username: str, display_n
             db.session.rollback()
             raise InvitationInvalid("used")
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         # A concurrent registration took the email or username between the check and the insert.
         db.session.rollback()
-        raise FieldErrors({"username": ["This username or email address was just taken. Try another."]})
+        raise FieldErrors({"username": ["This username or email address was just taken. Try another."]}) from exc
     return user
 
 
