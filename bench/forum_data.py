@@ -139,11 +139,8 @@ class PostgresWriter:
 
 def _fresh_database(backend: str, url: str) -> None:
     """Drop whatever is there and build the schema by running every migration."""
-    from flask_migrate import upgrade
     from sqlalchemy import create_engine, text
 
-    from forum import create_app
-    from forum.extensions import db
 
     if backend == "sqlite":
         path = Path(url[len("sqlite:///"):])
@@ -157,6 +154,15 @@ def _fresh_database(backend: str, url: str) -> None:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
+    _upgrade(url)
+
+
+def _upgrade(url: str) -> None:
+    from flask_migrate import upgrade
+
+    from forum import create_app
+    from forum.extensions import db
+
     app = create_app(bench_config(url))
     with app.app_context():
         upgrade()
@@ -228,8 +234,13 @@ def ensure(backend: str, scale: Scale, rebuild: bool = False) -> dict:
         if marker.get("scale") == asdict(scale) and marker.get("url") == url and revision is not None:
             head = migrations_head()
             if revision != head:
-                print(f"warning: {backend} bench database has schema {revision}, migrations head is {head}; "
-                      "run with --rebuild to regenerate it", file=sys.stderr)
+                # New revisions are applied in place (they only add tables or indexes so far), which is
+                # far cheaper than regenerating a million rows.
+                print(f"upgrading the {backend} bench database from {revision} to {head}", flush=True)
+                try:
+                    _upgrade(url)
+                except Exception as error:  # noqa: BLE001 - say what to do instead of a traceback
+                    print(f"warning: upgrade failed ({error}); run with --rebuild", file=sys.stderr)
             return marker
     print(f"building the {backend} benchmark database at {url} ...", flush=True)
     return build(backend, url, scale)
