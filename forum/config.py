@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 DEV_SECRET_KEY = "dev-only-insecure-key"
 
@@ -22,6 +23,8 @@ class Config:
     PAGE_SIZE = 20
     REPLIES_PAGE_SIZE = 50
 
+    # Sign-ins last two weeks of inactivity at most; logout and password change end them at once.
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from flask import Flask
@@ -171,6 +172,24 @@ def test_login_rate_limit_gives_429_with_retry_after(make_app, make):
     as_json = client.post("/login", data=bad, headers={"Accept": "application/json"})
     assert as_json.status_code == 429 and int(as_json.headers["Retry-After"]) >= 1
     assert as_json.get_json()["error"]["code"] == 429
+
+
+def test_rate_limits_use_redis_when_configured(make_app, make):
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    # A unique prefix keeps this run's counters apart from any other run sharing the server.
+    limited = make_app(RATELIMIT_ENABLED=True, REDIS_URL=url, RATELIMIT_LOGIN="2 per minute",
+                       RATELIMIT_KEY_PREFIX=f"gw-test-{uuid.uuid4().hex}")
+    assert limited.config["RATELIMIT_STORAGE_URI"] == url
+    assert "redis" in type(limiter.storage).__name__.lower()
+    client = limited.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    data = {"email": make.user().email, "password": "wrong guess number x", "csrf_token": token}
+    assert [client.post("/login", data=data).status_code for _ in range(3)] == [401, 401, 429]
 
 
 def test_register_rate_limit(make_app, make):
