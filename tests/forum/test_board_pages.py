@@ -107,8 +107,8 @@ def test_home_is_paginated(app, web, make):
         make.thread(user, space=space, title=f"Paged thread {i:02d}")
     browser = web(user)
     first, third = browser.html("/"), browser.html("/?page=3")
-    assert "Paged thread 11" in first and "Paged thread 06" not in first and "Older" in first
-    assert "Paged thread 01" in third and "Paged thread 02" not in third and "Older" not in third
+    assert "Paged thread 11" in first and "Paged thread 06" not in first and "Next →" in first
+    assert "Paged thread 01" in third and "Paged thread 02" not in third and "Next →" not in third
 
 
 def test_space_page_filters_and_paginates(app, web, make):
@@ -123,9 +123,9 @@ def test_space_page_filters_and_paginates(app, web, make):
                  visibility="public", tags="sso", deployment=0)
     first = browser.html(f"/s/{space.slug}")
     assert "Tagged question" in first and "Resolved one" in first  # newest activity first
-    assert "Older" in first
+    assert "Next →" in first
     third = browser.html(f"/s/{space.slug}?page=3")
-    assert "Upgrade thread 0" in third and "Older" not in third
+    assert "Upgrade thread 0" in third and "Next →" not in third
     resolved = browser.html(f"/s/{space.slug}?status=resolved")
     assert "Resolved one" in resolved and "Upgrade thread 1" not in resolved
     tagged = browser.html(f"/s/{space.slug}?tag=SSO")
