@@ -172,8 +172,9 @@ def _span(values: list[int]) -> str:
 def table(summaries: list[dict], backends: list[str]) -> str:
     """The Markdown table for bench/README.md."""
     head = "| page | role | " + " | ".join(f"{LABELS[b]} p50 | {LABELS[b]} p95" for b in backends)
-    head += " | SQL queries (" + " / ".join(LABELS[b] for b in backends) + ") |"
-    lines = [head, "|" + "---|" * (3 + 2 * len(backends))]
+    names = " / ".join(LABELS[b] for b in backends)
+    head += f" | CPU p50 ({names}) | SQL queries ({names}) |"
+    lines = [head, "|" + "---|" * (4 + 2 * len(backends))]
     keyed = {(s["backend"], s["role"], s["page"]): s for s in summaries}
     for page in dict.fromkeys(s["page"] for s in summaries):
         for role in dict.fromkeys(s["role"] for s in summaries):
@@ -182,7 +183,8 @@ def table(summaries: list[dict], backends: list[str]) -> str:
                 continue
             times = " | ".join(f"{s['p50_ms']:.1f} ms | {s['p95_ms']:.1f} ms" for s in row)
             queries = " / ".join(_span(s["queries"]) for s in row)
-            lines.append(f"| {page} | {role} | {times} | {queries} |")
+            cpu = " / ".join(f"{s['cpu_p50_ms']:.1f} ms" for s in row)
+            lines.append(f"| {page} | {role} | {times} | {cpu} | {queries} |")
     return "\n".join(lines)
 
 
