@@ -217,3 +217,30 @@ def test_state_changing_routes_refuse_missing_csrf(web, make):
     reply, thread = _reload(reply), _reload(thread)
     assert count(Reply) == 1 and count(Vote) == 0 and reply.body_md == "A reply"
     assert reply.deleted_at is None and thread.accepted_reply_id is None
+
+
+def test_posting_and_search_are_rate_limited(database_url, make):
+    from forum import create_app
+    from forum.extensions import limiter
+    from tests.conftest import base_config
+
+    saved = limiter.enabled
+    limited = create_app({**base_config(database_url), "RATELIMIT_ENABLED": True,
+                          "RATELIMIT_POST": "2 per minute", "RATELIMIT_SEARCH": "3 per minute"})
+    try:
+        limiter.reset()
+        user = make.user()
+        thread = make.thread(user)
+        browser = Browser(limited, user)
+        for _ in range(2):
+            assert browser.post(f"/t/{thread.id}/reply", body="again").status_code == 302
+        refused = browser.post(f"/t/{thread.id}/reply", body="once too often")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert browser.get(f"/t/{thread.id}").status_code == 200  # reading is not posting
+        for _ in range(3):
+            assert browser.get("/search?q=x").status_code == 200
+        assert browser.get("/search?q=x").status_code == 429
+        assert count(Reply) == 2
+    finally:
+        limiter.reset()
+        limiter.enabled = saved
