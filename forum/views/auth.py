@@ -25,6 +25,13 @@ from ..services import accounts
 bp = Blueprint("auth", __name__)
 
 
+@bp.after_request
+def _no_store(response):
+    # Sign-in, registration and account pages carry personal data and one-time links: never cache them.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def _start_session(user) -> None:
     # A fresh session on every sign-in: nothing from before (e.g. a planted cookie) carries over.
     session.clear()

@@ -70,6 +70,12 @@ def test_hsts_only_over_https(client, path):
     _assert_security_headers(response)
 
 
+def test_auth_pages_are_not_cached(client, make, login):
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
+    login(make.user())
+    assert client.get("/account/password").headers["Cache-Control"] == "no-store"
+
+
 def test_auth_pages_have_no_inline_script_or_style(client, make, login):
     user = make.user()
     _, token = accounts.create_invitation(user.organisation, None)
