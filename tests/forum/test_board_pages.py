@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -373,3 +374,62 @@ def test_nul_bytes_and_huge_input_never_fail(app, web, make):
     huge = browser.post(f"/t/{thread.id}/reply", body="z" * (app.config["MAX_CONTENT_LENGTH"] + 10))
     assert huge.status_code == 413
     assert count(Reply) == 1
+
+
+class _Inspector(HTMLParser):
+    """Collects what a browser would execute: script elements, event-handler attributes, script URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "iframe", "object", "embed", "svg") and \
+                not (dict(attrs).get("src") or "").startswith("/static/"):
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"{tag}[{name}]")
+            if name in ("href", "src", "action", "formaction") and value and \
+                    value.strip().lower().startswith(("javascript:", "data:", "vbscript:")):
+                self.found.append(f"{tag}[{name}={value}]")
+
+
+def test_inspector_catches_live_markup():
+    assert _dangerous_markup('<img src=x onerror=alert(1)><a href=" javascript:x">') == [
+        "img[onerror]", "a[href= javascript:x]"]
+    assert _dangerous_markup('<script>alert(1)</script>') == ["<script>"]
+    assert _dangerous_markup('<script src="/static/board.js"></script><p title="onerror=x">') == []
+
+
+def _dangerous_markup(html: str) -> list[str]:
+    inspector = _Inspector()
+    inspector.feed(html)
+    return inspector.found
+
+
+XSS = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '<svg/onload=alert(1)>',
+       '"><script>alert(1)</script>', "'><img src=x onerror=alert(1)>"]
+
+
+def test_payloads_come_back_inert_on_every_board_page(web, make):
+    org = make.customer_org(name='Evil <script>alert(1)</script> Org')
+    user = make.user(org, display_name='<img src=x onerror=alert(1)>')
+    deployment = make.deployment(org, name='<svg/onload=alert(1)>', topology='"><script>alert(1)</script>')
+    space = make.space()
+    browser = web(user)
+    body = "\n\n".join(XSS + ["[click](javascript:alert(1))", "[e](&#x6A;avascript:alert(1))",
+                              "![i](javascript:alert(1))", "needle"])
+    response = browser.post("/ask", title=XSS[1] + " needle", body=body, space=space.id, kind="question",
+                            visibility="public", tags="<script>, onerror=alert(1)", deployment=deployment.id)
+    assert response.status_code == 302
+    thread = db.session.execute(db.select(Thread)).scalar_one()
+    browser.post(f"/t/{thread.id}/reply", body=body)
+    browser.post(f"/t/{thread.id}/edit", title=XSS[0], body=body + " again", tags="x")
+    urls = ["/", f"/s/{space.slug}", f"/t/{thread.id}", "/search?q=needle", f"/t/{thread.id}/revisions",
+            f"/t/{thread.id}/edit", "/search?q=" + XSS[0]]
+    for url in urls:
+        html = browser.html(url)
+        for payload in XSS:
+            assert payload not in html, (url, payload)
+        assert _dangerous_markup(html) == [], url
