@@ -1,0 +1,345 @@
+"""The authorization matrix, through the real HTTP routes, checked cell by cell against ONE policy table.
+
+The table below is written from the forum specification (who may see and do what), not read off the
+code. Every cell is a (role, visibility, action) with the expected outcome; each role gets a fresh world
+(organisations, users, threads, replies, deployments), signs in through the real login form, and does
+every action on every visibility. An action that is refused must change nothing in the database; an
+action that is allowed must make exactly the change it promises.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from forum.extensions import db
+from forum.models import Reply, Thread, Visibility, Vote
+from tests.factories import csrf_token_from
+
+# --- the policy table ----------------------------------------------------------------------------
+#
+# Roles (columns, in this order):
+ROLES = ("anon", "cust_a", "admin_a", "cust_b", "partner_in", "partner_out", "employee", "moderator", "admin",
+         "anon_read")
+#   anon        anonymous visitor, PUBLIC_READ off (the default)
+#   cust_a      customer of organisation A; the asker of A's threads
+#   admin_a     customer org admin of A
+#   cust_b      customer of organisation B
+#   partner_in  partner firm engaged with A;  partner_out: a partner firm not engaged with A
+#   employee    vendor employee without flags; moderator / admin: vendor employees with those flags
+#   anon_read   anonymous visitor with PUBLIC_READ on
+#
+# Visibilities: public, internal, org_private (of A), staff_note (staff notes on a public thread of A;
+# the actions then act on the notes).
+#
+# Outcomes:  Y  allowed / listed / found / shown      N  not listed / not found / hidden
+#            4  404, exactly like a missing thread    F  403 (may see it, may not do that)
+#            L  redirected to the login page
+#
+# Actions:
+#   list      the thread appears on the home page and its space page (staff_note: the thread is listed
+#             and the notes' text is on neither page)
+#   view      GET /t/<id> answers 200 (staff_note: the notes' text is on the page)
+#   search    GET /search?q=<a word only in that thread> finds it (staff_note: a word only in the notes;
+#             search covers thread titles and question bodies, and must never leak a note)
+#   reply     POST /t/<id>/reply (staff_note: with staff_note checked)
+#   edit      GET and POST /r/<id>/edit on someone else's reply: moderators only
+#   edit_own  the same on a reply the user wrote
+#   accept    POST /r/<id>/accept: the asker, the asker's org admin, or an employee; never a staff note
+#   vote      POST /r/<id>/vote on someone else's reply: whoever sees it
+#   confirm   POST /t/<id>/confirm at one of the user's deployments: another customer organisation only
+#   moderate  POST /r/<id>/delete (soft delete): moderators (admins are moderators too)
+#
+#                                    anon A   adA  B   p_in p_out emp mod adm anon_read
+TABLE = {
+    ("public", "list"):             "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
+    ("public", "view"):             "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
+    ("public", "search"):           "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
+    ("public", "reply"):            "L   Y   Y   Y   Y   Y   Y   Y   Y   L",
+    ("public", "edit"):             "L   F   F   F   F   F   F   Y   Y   L",
+    ("public", "edit_own"):         "L   Y   Y   Y   Y   Y   Y   Y   Y   L",
+    ("public", "accept"):           "L   Y   Y   F   F   F   Y   Y   Y   L",
+    ("public", "vote"):             "L   Y   Y   Y   Y   Y   Y   Y   Y   L",
+    ("public", "confirm"):          "L   F   F   Y   F   F   F   F   F   L",
+    ("public", "moderate"):         "L   F   F   F   F   F   F   Y   Y   L",
+
+    ("internal", "list"):           "L   N   N   N   N   N   Y   Y   Y   N",
+    ("internal", "view"):           "L   4   4   4   4   4   Y   Y   Y   4",
+    ("internal", "search"):         "L   N   N   N   N   N   Y   Y   Y   N",
+    ("internal", "reply"):          "L   4   4   4   4   4   Y   Y   Y   L",
+    ("internal", "edit"):           "L   4   4   4   4   4   F   Y   Y   L",
+    ("internal", "edit_own"):       "L   4   4   4   4   4   Y   Y   Y   L",
+    ("internal", "accept"):         "L   4   4   4   4   4   Y   Y   Y   L",
+    ("internal", "vote"):           "L   4   4   4   4   4   Y   Y   Y   L",
+    ("internal", "confirm"):        "L   4   4   4   4   4   F   F   F   L",
+    ("internal", "moderate"):       "L   4   4   4   4   4   F   Y   Y   L",
+
+    ("org_private", "list"):        "L   Y   Y   N   Y   N   Y   Y   Y   N",
+    ("org_private", "view"):        "L   Y   Y   4   Y   4   Y   Y   Y   4",
+    ("org_private", "search"):      "L   Y   Y   N   Y   N   Y   Y   Y   N",
+    ("org_private", "reply"):       "L   Y   Y   4   Y   4   Y   Y   Y   L",
+    ("org_private", "edit"):        "L   F   F   4   F   4   F   Y   Y   L",
+    ("org_private", "edit_own"):    "L   Y   Y   4   Y   4   Y   Y   Y   L",
+    ("org_private", "accept"):      "L   Y   Y   4   F   4   Y   Y   Y   L",
+    ("org_private", "vote"):        "L   Y   Y   4   Y   4   Y   Y   Y   L",
+    ("org_private", "confirm"):     "L   F   F   4   F   4   F   F   F   L",
+    ("org_private", "moderate"):    "L   F   F   4   F   4   F   Y   Y   L",
+
+    ("staff_note", "list"):         "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
+    ("staff_note", "view"):         "L   N   N   N   N   N   Y   Y   Y   N",
+    ("staff_note", "search"):       "L   N   N   N   N   N   N   N   N   N",
+    ("staff_note", "reply"):        "L   F   F   F   F   F   Y   Y   Y   L",
+    ("staff_note", "edit"):         "L   4   4   4   4   4   F   Y   Y   L",
+    ("staff_note", "edit_own"):     "L   4   4   4   4   4   Y   Y   Y   L",
+    ("staff_note", "accept"):       "L   4   4   4   4   4   F   F   F   L",
+    ("staff_note", "vote"):         "L   4   4   4   4   4   Y   Y   Y   L",
+    ("staff_note", "moderate"):     "L   4   4   4   4   4   F   Y   Y   L",
+}
+
+POLICY: dict[tuple[str, str, str], str] = {}
+for (_visibility, _action), _row in TABLE.items():
+    _cells = _row.split()
+    assert len(_cells) == len(ROLES), (_visibility, _action)
+    for _role, _expected in zip(ROLES, _cells, strict=True):
+        POLICY[(_role, _visibility, _action)] = _expected
+
+VISIBILITIES = ("public", "internal", "org_private", "staff_note")
+ACTIONS = ("list", "view", "search", "reply", "edit", "edit_own", "accept", "vote", "confirm", "moderate")
+NOTE_WORD = "zebranoteword"
+
+
+def test_policy_table_is_complete():
+    """Every role x visibility x action has a cell (confirm on staff notes is the thread's, as public)."""
+    expected = {(r, v, a) for r in ROLES for v in VISIBILITIES for a in ACTIONS} - {
+        (r, "staff_note", "confirm") for r in ROLES}
+    assert set(POLICY) == expected
+    print(f"authorization matrix: {len(POLICY)} cells "
+          f"({len(ROLES)} roles x {len(VISIBILITIES)} visibilities x {len(ACTIONS)} actions, "
+          f"less confirm on staff notes)")
+
+
+# --- the world -----------------------------------------------------------------------------------
+
+class World:
+    """Everything one role's run needs, built with the factories."""
+
+    def __init__(self, make, role: str) -> None:
+        a, b = make.customer_org("Alpha Mills"), make.customer_org("Beta Foods")
+        partner_in, partner_out = make.partner_org("Inside Partners"), make.partner_org("Outside Partners")
+        vendor = make.vendor_org()
+        make.engage(partner_in, a)
+        self.users = {
+            "cust_a": make.user(a), "admin_a": make.user(a, is_org_admin=True), "cust_b": make.user(b),
+            "partner_in": make.user(partner_in), "partner_out": make.user(partner_out),
+            "employee": make.employee(), "moderator": make.employee(is_moderator=True),
+            "admin": make.employee(is_admin=True),
+        }
+        self.other_a = make.user(a)           # writes the replies the roles act on in A's threads
+        self.other_staff = make.employee()    # asks the internal thread and writes the staff notes
+        self.deployments = {org.id: make.deployment(org) for org in (a, b, partner_in, partner_out, vendor)}
+        self.space = make.space("Everyone")
+        self.user = self.users.get(role)
+        self.threads: dict[str, Thread] = {}
+        self.targets: dict[str, dict[str, Reply]] = {}
+        self.words: dict[str, str] = {}
+        for visibility in VISIBILITIES:
+            self._build(make, visibility)
+
+    def _build(self, make, visibility: str) -> None:
+        word = f"quokka{visibility.replace('_', '')}word"
+        internal = visibility == "internal"
+        asker = self.other_staff if internal else self.users["cust_a"]
+        thread_visibility = {"internal": Visibility.INTERNAL, "org_private": Visibility.ORG_PRIVATE}.get(
+            visibility, Visibility.PUBLIC)
+        thread = make.thread(asker, thread_visibility, space=self.space, title=f"Matrix {visibility} thread",
+                             body=f"Question text with {word} in it.")
+        writer = self.other_staff if internal else self.other_a
+        note = visibility == "staff_note"
+        if note:
+            writer = self.other_staff
+        accepted = make.reply(thread, self.other_a if not internal else self.other_staff, "The accepted answer.")
+        thread.accepted_reply_id = accepted.id
+        db.session.commit()
+        targets = {name: make.reply(thread, writer, f"{name} target {NOTE_WORD if note else ''}", staff_note=note)
+                   for name in ("edit", "accept", "vote", "moderate")}
+        # The role's own reply (for anonymous roles, someone else's: they must be sent to log in anyway).
+        targets["edit_own"] = (make.reply(thread, self.user, "My own words.", staff_note=note)
+                               if self.user else targets["edit"])
+        self.threads[visibility] = thread
+        self.targets[visibility] = targets
+        self.words[visibility] = NOTE_WORD if note else word
+
+
+# --- measuring one cell ----------------------------------------------------------------------------
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code in (301, 302, 303) and "/login" in response.headers.get("Location", "")
+
+
+def _code(response) -> str | None:
+    """The outcome a response alone decides, or None for a non-login redirect (the DB decides)."""
+    if _is_login_redirect(response):
+        return "L"
+    if response.status_code == 404:
+        return "4"
+    if response.status_code == 403:
+        return "F"
+    if response.status_code in (301, 302, 303):
+        return None
+    return f"HTTP {response.status_code}"
+
+
+def _row_counts() -> dict[str, int]:
+    with db.engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in db.metadata.sorted_tables}
+
+
+def _listed(html: str, thread_id: int) -> bool:
+    return re.search(rf'href="/t/{thread_id}(?![0-9])', html) is not None
+
+
+class Runner:
+    def __init__(self, client, world: World) -> None:
+        self.client = client
+        self.world = world
+        page = client.get("/login" if world.user is None else "/")
+        if world.user is not None:
+            assert page.status_code == 200, page.status_code
+        else:
+            page = client.get("/login")
+        self.token = csrf_token_from(page.get_data(as_text=True))
+
+    def post(self, url: str, **data):
+        return self.client.post(url, data={"csrf_token": self.token, **data})
+
+    # Read actions ------------------------------------------------------------------------------
+    def list(self, visibility: str) -> str:
+        thread = self.world.threads[visibility]
+        pages = [self.client.get("/"), self.client.get(f"/s/{self.world.space.slug}")]
+        codes = {_code(p) for p in pages if p.status_code != 200}
+        if codes:
+            return "/".join(sorted(map(str, codes)))
+        html = [p.get_data(as_text=True) for p in pages]
+        listed = {_listed(h, thread.id) for h in html}
+        if len(listed) > 1:
+            return "listed on one page only"
+        if visibility == "staff_note" and any(NOTE_WORD in h for h in html):
+            return "staff note text on a list page"
+        return "Y" if listed.pop() else "N"
+
+    def view(self, visibility: str) -> str:
+        response = self.client.get(f"/t/{self.world.threads[visibility].id}")
+        if response.status_code != 200:
+            return _code(response) or "redirect"
+        if visibility == "staff_note":
+            return "Y" if NOTE_WORD in response.get_data(as_text=True) else "N"
+        return "Y"
+
+    def search(self, visibility: str) -> str:
+        response = self.client.get("/search", query_string={"q": self.world.words[visibility]})
+        if response.status_code != 200:
+            return _code(response) or "redirect"
+        return "Y" if _listed(response.get_data(as_text=True), self.world.threads[visibility].id) else "N"
+
+    # Write actions: the response and the database must tell the same story ----------------------
+    def _write(self, response, changed: bool, before: dict[str, int]) -> str:
+        code = _code(response)
+        after = _row_counts()
+        if code is None:
+            return "Y" if changed else "redirect without a change"
+        if changed or (before != after):
+            return f"{code} but the database changed"
+        return code
+
+    def reply(self, visibility: str) -> str:
+        thread = self.world.threads[visibility]
+        body = f"A new reply from the matrix ({visibility})"
+        data = {"body": body}
+        if visibility == "staff_note":
+            data["staff_note"] = "y"
+        before = _row_counts()
+        response = self.post(f"/t/{thread.id}/reply", **data)
+        rows = db.session.execute(select(Reply).where(Reply.thread_id == thread.id, Reply.body_md == body)).scalars()
+        rows = list(rows)
+        changed = len(rows) == 1 and rows[0].is_staff_note == (visibility == "staff_note")
+        if rows and not changed:
+            return "a reply of the wrong kind was stored"
+        return self._write(response, changed, before)
+
+    def _edit(self, reply: Reply) -> str:
+        got = self.client.get(f"/r/{reply.id}/edit")
+        get_code = "Y" if got.status_code == 200 else (_code(got) or "redirect")
+        old = reply.body_md
+        before = _row_counts()
+        response = self.post(f"/r/{reply.id}/edit", body="Edited by the matrix.")
+        db.session.expire_all()
+        changed = db.session.get(Reply, reply.id).body_md != old
+        post_code = self._write(response, changed, before)
+        return get_code if get_code == post_code else f"GET {get_code}, POST {post_code}"
+
+    def edit(self, visibility: str) -> str:
+        return self._edit(self.world.targets[visibility]["edit"])
+
+    def edit_own(self, visibility: str) -> str:
+        return self._edit(self.world.targets[visibility]["edit_own"])
+
+    def accept(self, visibility: str) -> str:
+        reply = self.world.targets[visibility]["accept"]
+        before = _row_counts()
+        response = self.post(f"/r/{reply.id}/accept")
+        db.session.expire_all()
+        changed = db.session.get(Thread, reply.thread_id).accepted_reply_id == reply.id
+        return self._write(response, changed, before)
+
+    def vote(self, visibility: str) -> str:
+        reply = self.world.targets[visibility]["vote"]
+        before = _row_counts()
+        response = self.post(f"/r/{reply.id}/vote", value="1")
+        votes = db.session.execute(select(func.count()).select_from(Vote).where(Vote.reply_id == reply.id)
+                                   ).scalar_one()
+        return self._write(response, votes == 1, before)
+
+    def confirm(self, visibility: str) -> str:
+        thread = self.world.threads[visibility]
+        user = self.world.user
+        deployment = self.world.deployments[user.organisation_id] if user else next(
+            iter(self.world.deployments.values()))
+        before = _row_counts()
+        response = self.post(f"/t/{thread.id}/confirm", deployment=str(deployment.id))
+        added = _row_counts()["confirmation"] - before["confirmation"]
+        return self._write(response, added == 1, before)
+
+    def moderate(self, visibility: str) -> str:
+        reply = self.world.targets[visibility]["moderate"]
+        before = _row_counts()
+        response = self.post(f"/r/{reply.id}/delete")
+        db.session.expire_all()
+        changed = db.session.get(Reply, reply.id).deleted_at is not None
+        # A soft delete changes no row count; anything else must not either.
+        return self._write(response, changed, before)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_authorization_matrix(app, client, make, login, role):
+    app.config["PUBLIC_READ"] = role == "anon_read"
+    world = World(make, role)
+    if world.user is not None:
+        login(world.user)
+    runner = Runner(client, world)
+    mismatches = []
+    checked = 0
+    # Reads first, then writes in an order where an allowed write cannot hide a later cell.
+    for action in ACTIONS:
+        for visibility in VISIBILITIES:
+            expected = POLICY.get((role, visibility, action))
+            if expected is None:
+                continue
+            got = getattr(runner, action)(visibility)
+            checked += 1
+            if got != expected:
+                mismatches.append(f"{role:11} {visibility:11} {action:9} expected {expected}, got {got}")
+    print(f"{role}: {checked} cells checked")
+    assert checked == sum(1 for key in POLICY if key[0] == role)
+    assert not mismatches, "policy table and routes disagree:\n" + "\n".join(mismatches)
