@@ -262,3 +262,56 @@ def can_invite(user: User | None, organisation: Organisation) -> bool:
 
 def can_administer(user: User | None) -> bool:
     return is_admin(user)
+
+
+# --- patterns ------------------------------------------------------------------------------------
+
+def can_view_patterns(user: User | None) -> bool:
+    """The common-patterns pages are the vendor's working tool."""
+    return is_employee(user)
+
+
+def can_curate_patterns(user: User | None) -> bool:
+    """Leads (and admins) rename, merge, dismiss patterns, file threads and start mining runs."""
+    return is_lead(user)
+
+
+def pattern_visible_aggregate(user: User | None, organisation_count: int) -> bool:
+    """Customers and partners see a pattern only as counts, and only when it spans enough organisations."""
+    if is_employee(user):
+        return True
+    if not _signed_in(user):
+        return False
+    return organisation_count >= int(current_app.config.get("PATTERN_MIN_ORGS", 3))
+
+
+# --- playbooks -----------------------------------------------------------------------------------
+
+def can_view_playbook(user: User | None, playbook) -> bool:
+    """Public playbooks are for every member; anything else (internal) is for employees only."""
+    if is_employee(user):
+        return True
+    if not _signed_in(user) and not public_read_enabled():
+        return False
+    return playbook.visibility is Visibility.PUBLIC
+
+
+def visible_playbooks(user: User | None) -> ColumnElement[bool]:
+    """SQL twin of ``can_view_playbook``: a WHERE clause on ``Playbook``."""
+    from .pattern_models import Playbook
+
+    if is_employee(user):
+        return true()
+    if not _signed_in(user) and not public_read_enabled():
+        return false()
+    return Playbook.visibility == Visibility.PUBLIC
+
+
+def can_edit_playbook(user: User | None, playbook=None) -> bool:
+    """Leads (and admins) write playbooks: promote a pattern, edit, change visibility."""
+    return is_lead(user) and (playbook is None or can_view_playbook(user, playbook))
+
+
+def can_confirm_playbook(user: User | None, playbook) -> bool:
+    """'Worked for us too' on a playbook comes from a customer, with one of their deployments."""
+    return _signed_in(user) and user.role is Role.CUSTOMER and can_view_playbook(user, playbook)

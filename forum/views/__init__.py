@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, auth, board, orgs
+    from . import admin, auth, board, orgs, patterns
 
-    for module in (auth, board, orgs, admin):
+    for module in (auth, board, orgs, admin, patterns):
         app.register_blueprint(module.bp)

@@ -1,0 +1,341 @@
+"""The common-patterns page: every pattern's figures from a constant number of grouped queries.
+
+"Now" for trends and the emerging flag is the real clock unless ``PATTERN_NOW`` says otherwise:
+``"latest"`` takes the newest thread (demo data frozen in time), an ISO date/time pins it (tests).
+A pattern is *emerging* when at least ``PATTERN_EMERGING_ORGS`` (3) customer organisations hit it for
+the first time in the last ``PATTERN_EMERGING_DAYS`` (14) days.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import Select, case, distinct, func, literal, select, union_all
+
+from ..extensions import db
+from ..models import Organisation, OrgKind, Reply, Thread, User, utcnow
+from ..pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus
+
+#: Memberships that count: what the engine found and what leads filed in (never the excluded ones).
+MEMBER_SOURCES = (MembershipSource.MINED, MembershipSource.ASSIGNED, MembershipSource.FILED)
+DIMENSIONS = ("product", "version", "hosting", "database", "topology")
+SORTS = {"reach": "Reach (customers)", "growth": "Growth", "unresolved": "Unresolved share", "recent": "Recency"}
+TOP_FIXES, TOP_SOLVERS, TOP_VALUES = 3, 5, 4
+
+
+def snapshot_field(name: str):
+    """A deployment-snapshot field as SQL text (JSON extraction on SQLite and PostgreSQL alike)."""
+    return Thread.deployment_snapshot[name].as_string()
+
+
+@dataclass
+class PatternFilters:
+    """Which member threads count; a pattern shows when any of its threads match."""
+
+    product: str = ""
+    version: str = ""
+    hosting: str = ""
+    database: str = ""
+    since: date | None = None
+    until: date | None = None
+    space_id: int | None = None
+
+    def conditions(self) -> list:
+        out = []
+        for name in ("product", "hosting", "database"):
+            if getattr(self, name):
+                out.append(snapshot_field(name) == getattr(self, name))
+        if self.version:
+            # "Product::7.2" names one product's version; a bare "7.2" matches it in any product.
+            product, _, version = self.version.rpartition("::")
+            out.append(snapshot_field("version") == version)
+            if product:
+                out.append(snapshot_field("product") == product)
+        if self.since:
+            out.append(Thread.created_at >= datetime.combine(self.since, datetime.min.time()))
+        if self.until:
+            out.append(Thread.created_at < datetime.combine(self.until + timedelta(days=1), datetime.min.time()))
+        if self.space_id:
+            out.append(Thread.space_id == self.space_id)
+        return out
+
+    @property
+    def active(self) -> bool:
+        return bool(self.conditions())
+
+
+@dataclass
+class PatternSummary:
+    pattern: Pattern
+    threads: int = 0
+    reach: int = 0
+    deployments: int = 0
+    resolved: int = 0
+    last_30: int = 0
+    last_90: int = 0
+    before_90: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    median_seconds: float | None = None
+    new_customers: int = 0
+    emerging: bool = False
+    breakdowns: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    fixes: list[dict] = field(default_factory=list)
+    solvers: list[dict] = field(default_factory=list)
+
+    @property
+    def resolved_share(self) -> float:
+        return self.resolved / self.threads if self.threads else 0.0
+
+    @property
+    def unresolved_share(self) -> float:
+        return 1.0 - self.resolved_share if self.threads else 0.0
+
+    @property
+    def median_days(self) -> float | None:
+        return None if self.median_seconds is None else self.median_seconds / 86400
+
+
+def pattern_now() -> datetime:
+    """The clock for trends: real time unless ``PATTERN_NOW`` pins it (see the module docstring)."""
+    setting = current_app.config.get("PATTERN_NOW") or ""
+    if isinstance(setting, datetime):
+        return setting
+    if isinstance(setting, date):
+        return datetime.combine(setting, datetime.min.time())
+    if setting == "latest":
+        newest = db.session.execute(select(func.max(Thread.created_at))).scalar()
+        return newest or utcnow()
+    if setting:
+        return datetime.fromisoformat(str(setting)).replace(tzinfo=None)
+    return utcnow()
+
+
+def member_rows(filters: PatternFilters | None = None, pattern_ids: list[int] | None = None,
+                statuses=(PatternStatus.ACTIVE,)):
+    """Subquery: one row per (pattern, member thread) with what the figures need."""
+    query = (select(
+        PatternMember.pattern_id.label("pattern_id"), Thread.id.label("thread_id"),
+        Thread.organisation_id.label("org_id"), Organisation.kind.label("org_kind"),
+        Thread.created_at.label("created_at"), Thread.resolved_at.label("resolved_at"),
+        Thread.accepted_reply_id.label("accepted_reply_id"),
+        func.coalesce(Thread.deployment_id, Thread.deployment_snapshot["deployment_id"].as_integer())
+        .label("deployment_id"),
+        *[snapshot_field(name).label(name) for name in DIMENSIONS])
+        .join(Thread, Thread.id == PatternMember.thread_id)
+        .join(Pattern, Pattern.id == PatternMember.pattern_id)
+        .join(Organisation, Organisation.id == Thread.organisation_id)
+        .where(Pattern.status.in_(statuses), PatternMember.source.in_(MEMBER_SOURCES)))
+    if filters is not None:
+        query = query.where(*filters.conditions())
+    if pattern_ids is not None:
+        query = query.where(PatternMember.pattern_id.in_(pattern_ids))
+    return query.subquery("members")
+
+
+def summarise(filters: PatternFilters | None = None, pattern_ids: list[int] | None = None,
+              statuses=(PatternStatus.ACTIVE,), sort: str = "reach") -> list[PatternSummary]:
+    """Figures for every matching pattern, sorted; about ten queries whatever the number of patterns."""
+    m = member_rows(filters, pattern_ids, statuses)
+    now = pattern_now()
+    figures = _figures(m, now)
+    if not figures:
+        return []
+    patterns = {p.id: p for p in db.session.execute(select(Pattern).where(Pattern.id.in_(list(figures))))
+                .scalars()}
+    summaries = {pid: PatternSummary(pattern=patterns[pid], **row) for pid, row in figures.items()
+                 if pid in patterns}
+    for pid, seconds in _medians(m).items():
+        summaries[pid].median_seconds = seconds
+    threshold = int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
+    for pid, count in _new_customers(m, now).items():
+        summaries[pid].new_customers = count
+        summaries[pid].emerging = count >= threshold
+    for pid, values in _breakdowns(m).items():
+        summaries[pid].breakdowns = values
+    for pid, fixes in _fixes(m).items():
+        summaries[pid].fixes = fixes
+    for pid, solvers in _solvers(m).items():
+        summaries[pid].solvers = solvers
+    return sort_summaries(list(summaries.values()), sort)
+
+
+def sort_summaries(items: list[PatternSummary], sort: str) -> list[PatternSummary]:
+    """Reach (default), growth (new threads in 30 days, then new customers), unresolved share or recency."""
+    keys = {
+        "reach": lambda s: (s.reach, s.threads, s.pattern.id),
+        "growth": lambda s: (s.last_30, s.new_customers, s.last_90, s.pattern.id),
+        "unresolved": lambda s: (s.unresolved_share, s.threads, s.pattern.id),
+        "recent": lambda s: (s.last_seen or datetime.min, s.pattern.id),
+    }
+    return sorted(items, key=keys.get(sort, keys["reach"]), reverse=True)
+
+
+def _figures(m, now: datetime) -> dict[int, dict]:
+    d30, d90 = now - timedelta(days=30), now - timedelta(days=90)
+
+    def count_when(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = db.session.execute(select(
+        m.c.pattern_id, func.count(m.c.thread_id),
+        func.count(distinct(case((m.c.org_kind == OrgKind.CUSTOMER, m.c.org_id)))),
+        func.count(distinct(m.c.deployment_id)), count_when(m.c.resolved_at.isnot(None)),
+        count_when(m.c.created_at >= d30), count_when(m.c.created_at >= d90), count_when(m.c.created_at < d90),
+        func.min(m.c.created_at), func.max(m.c.created_at)).group_by(m.c.pattern_id)).all()
+    names = ("threads", "reach", "deployments", "resolved", "last_30", "last_90", "before_90", "first_seen",
+             "last_seen")
+    return {row[0]: {n: (v or 0) if n not in ("first_seen", "last_seen") else v
+                     for n, v in zip(names, row[1:])} for row in rows}
+
+
+def _seconds_to_resolve(m):
+    if db.engine.dialect.name == "postgresql":
+        return func.extract("epoch", m.c.resolved_at - m.c.created_at)
+    return (func.julianday(m.c.resolved_at) - func.julianday(m.c.created_at)) * 86400.0
+
+
+def _medians(m) -> dict[int, float]:
+    seconds = _seconds_to_resolve(m)
+    resolved = m.c.resolved_at.isnot(None)
+    if db.engine.dialect.name == "postgresql":
+        rows = db.session.execute(select(m.c.pattern_id, func.percentile_cont(0.5).within_group(seconds))
+                                  .where(resolved).group_by(m.c.pattern_id)).all()
+        return {pid: float(value) for pid, value in rows if value is not None}
+    # SQLite has no median aggregate: one pass over the resolved members' durations.
+    by_pattern: dict[int, list[float]] = defaultdict(list)
+    for pid, value in db.session.execute(select(m.c.pattern_id, seconds).where(resolved)):
+        by_pattern[pid].append(float(value))
+    return {pid: statistics.median(values) for pid, values in by_pattern.items()}
+
+
+def _new_customers(m, now: datetime) -> dict[int, int]:
+    """Customer organisations whose first thread in the pattern falls in the emerging window."""
+    days = int(current_app.config.get("PATTERN_EMERGING_DAYS", 14))
+    firsts = (select(m.c.pattern_id, m.c.org_id, func.min(m.c.created_at).label("first"))
+              .where(m.c.org_kind == OrgKind.CUSTOMER).group_by(m.c.pattern_id, m.c.org_id).subquery())
+    rows = db.session.execute(select(firsts.c.pattern_id, func.count())
+                              .where(firsts.c.first >= now - timedelta(days=days), firsts.c.first <= now)
+                              .group_by(firsts.c.pattern_id)).all()
+    return dict(rows)
+
+
+def _breakdowns(m) -> dict[int, dict[str, list[tuple[str, int]]]]:
+    """Threads per product, version, hosting, database and topology: one UNION query."""
+    parts: list[Select] = []
+    for name in DIMENSIONS:
+        first = m.c.product if name == "version" else m.c[name]
+        second = m.c.version if name == "version" else literal("")
+        parts.append(select(m.c.pattern_id, literal(name).label("dim"), first.label("a"), second.label("b"),
+                            func.count().label("n"))
+                     .where(m.c[name].isnot(None), m.c[name] != "").group_by(m.c.pattern_id, first, second))
+    out: dict[int, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+    for pid, dim, a, b, n in db.session.execute(union_all(*parts)).all():
+        label = f"{a} {b}" if dim == "version" else str(a).replace("_", " ")
+        out[pid][dim].append((label, n))
+    for per_dim in out.values():
+        for dim, values in per_dim.items():
+            values.sort(key=lambda item: (-item[1], item[0]))
+    return {pid: dict(per_dim) for pid, per_dim in out.items()}
+
+
+def _fixes(m) -> dict[int, list[dict]]:
+    """The accepted answers in each pattern, most 'worked for us too' confirmations first."""
+    from ..models import Confirmation
+
+    confirmed = (select(Confirmation.reply_id, func.count().label("n")).group_by(Confirmation.reply_id)
+                 .subquery())
+    score = func.coalesce(confirmed.c.n, 0)
+    ranked = (select(m.c.pattern_id, m.c.thread_id, Reply.id.label("reply_id"), score.label("confirmations"),
+                     func.row_number().over(partition_by=m.c.pattern_id, order_by=(score.desc(), Reply.id))
+                     .label("rank"))
+              .join(Reply, Reply.id == m.c.accepted_reply_id).outerjoin(confirmed, confirmed.c.reply_id == Reply.id)
+              .where(Reply.deleted_at.is_(None), Reply.is_staff_note.is_(False)).subquery())
+    rows = db.session.execute(
+        select(ranked.c.pattern_id, ranked.c.thread_id, ranked.c.reply_id, ranked.c.confirmations, Thread.title,
+               Reply.body_md, User.display_name, User.username, Organisation.name, Organisation.kind)
+        .join(Thread, Thread.id == ranked.c.thread_id).join(Reply, Reply.id == ranked.c.reply_id)
+        .join(User, User.id == Reply.author_id).join(Organisation, Organisation.id == User.organisation_id)
+        .where(ranked.c.rank <= TOP_FIXES).order_by(ranked.c.pattern_id, ranked.c.rank)).all()
+    out: dict[int, list[dict]] = defaultdict(list)
+    for pid, thread_id, reply_id, confirmations, title, body, author, username, org, kind in rows:
+        out[pid].append({"thread_id": thread_id, "reply_id": reply_id, "confirmations": confirmations,
+                         "title": title, "snippet": _snippet(body), "author": author, "username": username,
+                         "organisation": org, "org_kind": kind.value})
+    return out
+
+
+def _solvers(m) -> dict[int, list[dict]]:
+    """Who wrote the accepted answers in each pattern, and for which firm: the people to bring in."""
+    count = func.count()
+    grouped = (select(m.c.pattern_id, Reply.author_id, count.label("n"),
+                      func.row_number().over(partition_by=m.c.pattern_id, order_by=(count.desc(), Reply.author_id))
+                      .label("rank"))
+               .join(Reply, Reply.id == m.c.accepted_reply_id)
+               .where(Reply.deleted_at.is_(None), Reply.is_staff_note.is_(False))
+               .group_by(m.c.pattern_id, Reply.author_id).subquery())
+    rows = db.session.execute(
+        select(grouped.c.pattern_id, grouped.c.n, User.display_name, User.username, Organisation.name,
+               Organisation.slug, Organisation.kind)
+        .join(User, User.id == grouped.c.author_id).join(Organisation, Organisation.id == User.organisation_id)
+        .where(grouped.c.rank <= TOP_SOLVERS).order_by(grouped.c.pattern_id, grouped.c.rank)).all()
+    out: dict[int, list[dict]] = defaultdict(list)
+    for pid, n, name, username, org, slug, kind in rows:
+        out[pid].append({"answers": n, "name": name, "username": username, "organisation": org,
+                         "org_slug": slug, "org_kind": kind.value})
+    return out
+
+
+def _snippet(markdown: str, length: int = 180) -> str:
+    text = " ".join((markdown or "").split())
+    return text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + "…"
+
+
+# --- "others hit this too": what a thread page may show about its pattern -------------------------
+
+@dataclass
+class OthersHitThis:
+    """What a viewer may learn about the pattern of a thread they can see."""
+
+    organisations: int
+    threads: int
+    visible_threads: list[Thread]
+    pattern: Pattern | None = None  # employees only: customers and partners never learn its name
+
+
+def others_hit_this(user: User | None, thread: Thread, limit: int = 5) -> OthersHitThis | None:
+    """Aggregate counts (and links to member threads the user may see) for ``thread``'s pattern.
+
+    Three queries at most. Customers and partners get counts only, and only when the pattern spans at least
+    ``PATTERN_MIN_ORGS`` organisations; never a name, keyword, signature or another organisation's name.
+    """
+    from .. import permissions
+
+    if not permissions.can_view(user, thread):
+        return None
+    counts = (select(Pattern.id, func.count(distinct(Thread.organisation_id)), func.count(distinct(Thread.id)))
+              .join(PatternMember, PatternMember.pattern_id == Pattern.id)
+              .join(Thread, Thread.id == PatternMember.thread_id)
+              .join(Organisation, Organisation.id == Thread.organisation_id)
+              .where(Pattern.status == PatternStatus.ACTIVE, PatternMember.source.in_(MEMBER_SOURCES),
+                     Organisation.kind != OrgKind.VENDOR,
+                     Pattern.id.in_(select(PatternMember.pattern_id).where(
+                         PatternMember.thread_id == thread.id, PatternMember.source.in_(MEMBER_SOURCES))))
+              .group_by(Pattern.id).order_by(func.count(distinct(Thread.id)).desc(), Pattern.id).limit(1))
+    row = db.session.execute(counts).first()
+    if row is None:
+        return None
+    pattern_id, organisations, threads = row
+    if not permissions.pattern_visible_aggregate(user, organisations):
+        return None
+    others = db.session.execute(
+        select(Thread).join(PatternMember, PatternMember.thread_id == Thread.id)
+        .where(PatternMember.pattern_id == pattern_id, PatternMember.source.in_(MEMBER_SOURCES),
+               Thread.id != thread.id, permissions.visible_threads(user))
+        .order_by(Thread.resolved_at.is_(None), Thread.created_at.desc()).limit(limit)).scalars().all()
+    pattern = db.session.get(Pattern, pattern_id) if permissions.can_view_patterns(user) else None
+    return OthersHitThis(organisations=organisations, threads=threads, visible_threads=list(others),
+                         pattern=pattern)

@@ -1,0 +1,243 @@
+"""The common-patterns pages for employees, with leads' curation and the "Mine now" button."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from .. import permissions
+from ..extensions import db
+from ..forms.patterns import (
+    ActionForm,
+    DescriptionForm,
+    ExcludeThreadForm,
+    FileThreadForm,
+    MergeForm,
+    PatternFilterForm,
+    RenameForm,
+)
+from ..models import Thread
+from ..pattern_models import MiningRun, Pattern, PatternStatus
+from ..permissions import PermissionDenied
+from ..services import curation, pattern_charts, pattern_detail
+from ..services import patterns as service
+
+bp = Blueprint("patterns", __name__, url_prefix="/patterns")
+
+MAX_ID = 2**31 - 1
+
+
+@bp.before_request
+def _employees_only():
+    # Customers, partners and visitors learn nothing, not even that the pages exist.
+    if not permissions.can_view_patterns(current_user):
+        abort(404)
+
+
+def _require_lead() -> None:
+    if not permissions.can_curate_patterns(current_user):
+        abort(403)
+
+
+def _pattern_or_404(pattern_id: int) -> Pattern:
+    pattern = db.session.get(Pattern, pattern_id) if pattern_id <= MAX_ID else None
+    if pattern is None:
+        abort(404)
+    return pattern
+
+
+def _latest_run() -> MiningRun | None:
+    return db.session.execute(select(MiningRun).order_by(MiningRun.id.desc()).limit(1)).scalar()
+
+
+def _run_status(run: MiningRun | None) -> dict:
+    if run is None:
+        return {"id": None, "status": "none", "active": False}
+    return {"id": run.id, "status": run.status.value, "stage": run.stage, "done": run.progress_done,
+            "total": run.progress_total, "active": run.status.value in ("queued", "running"),
+            "patterns_found": run.patterns_found, "documents": run.documents,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None}
+
+
+def _filters(form: PatternFilterForm) -> service.PatternFilters:
+    form.validate()  # only the dates can be wrong; a bad date is shown as a field error and ignored
+    space = form.chosen(form.space)
+    return service.PatternFilters(
+        product=form.chosen(form.product), version=form.chosen(form.version), hosting=form.chosen(form.hosting),
+        database=form.chosen(form.database), since=None if form.since.errors else form.since.data,
+        until=None if form.until.errors else form.until.data, space_id=int(space) if space else None)
+
+
+@bp.get("/")
+def index():
+    """Every active pattern with its reach, environments, trend and fix; emerging ones first."""
+    form = PatternFilterForm(formdata=request.args)
+    form.set_choices(**pattern_detail.filter_choices())
+    filters = _filters(form)
+    sort = request.args.get("sort", "reach")
+    sort = sort if sort in service.SORTS else "reach"
+    summaries = service.summarise(filters, sort=sort)
+    return render_template("patterns/index.html", form=form, filters=filters, sort=sort, summaries=summaries,
+                           emerging=[s for s in summaries if s.emerging], run=_latest_run(),
+                           action_form=ActionForm(), now=service.pattern_now())
+
+
+@bp.get("/status.json")
+def run_status():
+    """The latest mining run's state, polled by patterns.js while a run is going."""
+    return jsonify(_run_status(_latest_run()))
+
+
+@bp.post("/mine")
+def mine():
+    """Start a mining run (leads)."""
+    _require_lead()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    from ..services import mining_jobs
+    from ..services.mining_runs import RunAlreadyActive
+
+    try:
+        run_id = mining_jobs.start_run(current_user, "web")
+    except RunAlreadyActive:
+        flash("A mining run is already in progress.", "error")
+    except Exception:  # recorded on the run as failed; the page shows it
+        current_app.logger.exception("mining run could not be started")
+        flash("The mining run failed; see its status above.", "error")
+    else:
+        flash(f"Mining run {run_id} started.", "success")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.get("/map")
+def map_page():
+    """The map of patterns: member threads projected to 2-D, coloured by pattern."""
+    data = pattern_detail.pattern_map()
+    colours = pattern_charts.map_colours(data)
+    return render_template("patterns/map.html", data=data, colours=colours,
+                           svg=pattern_charts.map_svg(data, colours), swatch=pattern_charts.swatch)
+
+
+def _render_show(pattern: Pattern, status: int = 200, **forms):
+    summaries = service.summarise(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))
+    summary = summaries[0] if summaries else service.PatternSummary(pattern=pattern)
+    page = db.paginate(pattern_detail.members_query(pattern), per_page=current_app.config["PAGE_SIZE"],
+                       error_out=False, max_per_page=100)
+    total, keyword_hits, signature_hits = pattern_detail.term_hits(pattern)
+    data = pattern_detail.pattern_map(max_points=1200)
+    colours = pattern_charts.map_colours(data, highlight=pattern.id)
+    context = {
+        "pattern": pattern, "s": summary, "page": page, "representatives": pattern_detail.representatives(pattern),
+        "keyword_hits": keyword_hits, "signature_hits": signature_hits, "term_total": total,
+        "environments": pattern_detail.environment_summary(summary.breakdowns, summary.threads),
+        "organisations": pattern_detail.member_organisations(pattern),
+        "months_svg": pattern_charts.column_chart(pattern_detail.customers_by_month(pattern),
+                                                  "Distinct customer organisations per month"),
+        "versions_svg": pattern_charts.bar_chart(pattern_detail.customers_by_version(pattern),
+                                                 "Distinct customer organisations per version"),
+        "map_svg": pattern_charts.map_svg(data, colours, highlight=pattern.id,
+                                          label=f"Map of patterns, {pattern.name} highlighted"),
+        "can_curate": permissions.can_curate_patterns(current_user), "action_form": ActionForm(),
+    }
+    if context["can_curate"]:
+        rename_form = forms.get("rename_form") or RenameForm(formdata=None, name=pattern.name)
+        merge_form = forms.get("merge_form") or MergeForm(formdata=None)
+        merge_form.target.choices = pattern_detail.search_patterns(pattern.id)
+        context.update(
+            rename_form=rename_form, merge_form=merge_form,
+            description_form=forms.get("description_form") or DescriptionForm(formdata=None,
+                                                                                description=pattern.description),
+            file_form=forms.get("file_form") or FileThreadForm(formdata=None), exclude_form=ExcludeThreadForm())
+    return render_template("patterns/show.html", **context), status
+
+
+@bp.get("/<int:pattern_id>")
+def show(pattern_id: int):
+    """One pattern: why its threads belong together, who hit it when, its members and the map."""
+    pattern = _pattern_or_404(pattern_id)
+    if pattern.status is PatternStatus.MERGED and pattern.merged_into_id:
+        return redirect(url_for(".show", pattern_id=pattern.merged_into_id))
+    return _render_show(pattern)
+
+
+def _curate(pattern_id: int, form: FlaskForm, form_name: str, action: Callable[[Pattern], object], done: str):
+    """Validate, call one curation service, turn its refusals into 403 or form errors."""
+    _require_lead()
+    pattern = _pattern_or_404(pattern_id)
+    if form_name == "merge_form":
+        form.target.choices = pattern_detail.search_patterns(pattern.id)
+    if form.validate_on_submit():
+        try:
+            action(pattern)
+        except PermissionDenied:
+            abort(403)
+        except curation.CurationError as exc:
+            field = getattr(form, exc.field, None) if exc.field else None
+            if field is None:
+                flash(exc.message, "error")
+                return redirect(url_for(".show", pattern_id=pattern.id), 303)
+            field.errors = list(field.errors) + [exc.message]
+        else:
+            flash(done, "success")
+            return redirect(url_for(".show", pattern_id=pattern.id), 303)
+    elif not form.errors or "csrf_token" in form.errors:
+        abort(400)
+    return _render_show(pattern, status=400, **{form_name: form})
+
+
+def _thread_or_error(form: FlaskForm, field, thread_id: int) -> Thread:
+    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
+    if thread is None:
+        raise curation.CurationError("There is no thread with that number.", field)
+    return thread
+
+
+@bp.post("/<int:pattern_id>/rename")
+def rename(pattern_id: int):
+    form = RenameForm()
+    return _curate(pattern_id, form, "rename_form",
+                   lambda p: curation.rename(current_user, p, form.name.data), "Pattern renamed.")
+
+
+@bp.post("/<int:pattern_id>/description")
+def describe(pattern_id: int):
+    form = DescriptionForm()
+    return _curate(pattern_id, form, "description_form",
+                   lambda p: curation.describe(current_user, p, form.description.data), "Description saved.")
+
+
+@bp.post("/<int:pattern_id>/merge")
+def merge(pattern_id: int):
+    form = MergeForm()
+    return _curate(pattern_id, form, "merge_form",
+                   lambda p: curation.merge(current_user, p, _pattern_or_404(form.target.data)),
+                   "Patterns merged.")
+
+
+@bp.post("/<int:pattern_id>/dismiss")
+def dismiss(pattern_id: int):
+    return _curate(pattern_id, ActionForm(), "action_form", lambda p: curation.dismiss(current_user, p),
+                   "Pattern dismissed: it is hidden from the list and will not be proposed again.")
+
+
+@bp.post("/<int:pattern_id>/restore")
+def restore(pattern_id: int):
+    return _curate(pattern_id, ActionForm(), "action_form", lambda p: curation.restore(current_user, p),
+                   "Pattern restored.")
+
+
+@bp.post("/<int:pattern_id>/file")
+def file_thread(pattern_id: int):
+    form = FileThreadForm()
+    return _curate(pattern_id, form, "file_form", lambda p: curation.file_thread(
+        current_user, p, _thread_or_error(form, "thread", form.thread.thread_id)), "Thread filed into this pattern.")
+
+
+@bp.post("/<int:pattern_id>/exclude")
+def exclude_thread(pattern_id: int):
+    form = ExcludeThreadForm()
+    return _curate(pattern_id, form, "exclude_form", lambda p: curation.exclude_thread(
+        current_user, p, _thread_or_error(form, None, form.thread_id.data)), "Thread filed out of this pattern.")
