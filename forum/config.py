@@ -35,6 +35,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # If Redis goes away, count in memory rather than failing every limited request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_LOGIN = "10 per minute"
     RATELIMIT_REGISTER = "5 per minute"
     RATELIMIT_POST = "30 per minute"

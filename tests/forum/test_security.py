@@ -198,6 +198,14 @@ def test_rate_limits_use_redis_when_configured(make_app, make):
     assert [client.post("/login", data=data).status_code for _ in range(3)] == [401, 401, 429]
 
 
+def test_rate_limits_survive_redis_outage(make_app, make):
+    limited = make_app(RATELIMIT_ENABLED=True, REDIS_URL="redis://127.0.0.1:1/0", RATELIMIT_LOGIN="2 per minute")
+    client = limited.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    data = {"email": make.user().email, "password": "wrong guess number x", "csrf_token": token}
+    assert [client.post("/login", data=data).status_code for _ in range(3)] == [401, 401, 429]
+
+
 def test_register_rate_limit(make_app, make):
     limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_REGISTER="2 per minute")
     limiter.reset()
