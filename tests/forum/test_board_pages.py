@@ -319,9 +319,9 @@ def test_search_is_paginated(app, web, make):
     for i in range(5):
         make.thread(user, title=f"Needle {i}")
     browser = web(user)
-    assert "More results" in browser.html("/search?q=needle")
+    assert "Next →" in browser.html("/search?q=needle")
     last = browser.html("/search?q=needle&page=3")
-    assert "Needle 0" in last and "More results" not in last
+    assert "Needle 0" in last and "Next →" not in last
 
 
 def test_forbidden_thread_is_identical_to_missing(web, make):
