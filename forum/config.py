@@ -38,6 +38,7 @@ class Config:
     # If Redis goes away, count in memory rather than failing every limited request.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_LOGIN = "10 per minute"
+    RATELIMIT_LOGIN_ACCOUNT = "20 per hour"
     RATELIMIT_REGISTER = "5 per minute"
     RATELIMIT_POST = "30 per minute"
     RATELIMIT_SEARCH = "60 per minute"

@@ -12,7 +12,7 @@ raises a 429 that the error handlers render as HTML or JSON with a ``Retry-After
 """
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -40,6 +40,18 @@ def ip_address() -> str:
 limit_login = limiter.shared_limit(
     _config_value("RATELIMIT_LOGIN"), scope="login", key_func=ip_address, methods=["POST"])
 
+
+def login_account() -> str:
+    """The account a sign-in attempt is aimed at (the submitted email, normalised)."""
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+# Guessing one account's password from many addresses: only failed attempts (401) count, so the
+# owner signing in is never held up by this limit unless someone is hammering their account.
+limit_login_account = limiter.shared_limit(
+    _config_value("RATELIMIT_LOGIN_ACCOUNT"), scope="login-account", key_func=login_account, methods=["POST"],
+    deduct_when=lambda response: response.status_code == 401)
+
 limit_register = limiter.shared_limit(
     _config_value("RATELIMIT_REGISTER"), scope="register", key_func=ip_address, methods=["POST"])
 
@@ -50,4 +62,4 @@ limit_posting = limiter.shared_limit(
 limit_search = limiter.shared_limit(
     _config_value("RATELIMIT_SEARCH"), scope="search", key_func=user_or_ip)
 
-__all__ = ["limit_login", "limit_posting", "limit_register", "limit_search", "user_or_ip", "ip_address"]
+__all__ = ["limit_login", "limit_login_account", "limit_posting", "limit_register", "limit_search", "user_or_ip", "ip_address"]

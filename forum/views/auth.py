@@ -18,7 +18,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db
 from ..forms.auth import PASSWORD_HINT, ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
 from ..permissions import public_read_enabled
-from ..ratelimits import limit_login, limit_register
+from ..ratelimits import limit_login, limit_login_account, limit_register
 from ..security import safe_next_url
 from ..services import accounts
 
@@ -49,6 +49,7 @@ def _apply_field_errors(form, errors: dict[str, list[str]]) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limit_login
+@limit_login_account
 def login():
     """Sign in with email and password; ``next`` may only point back into this site."""
     form = LoginForm()

@@ -180,6 +180,25 @@ def test_login_rate_limit_gives_429_with_retry_after(make_app, make):
     assert as_json.get_json()["error"]["code"] == 429
 
 
+def test_failed_logins_per_account_are_limited_across_addresses(make_app, make):
+    limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="100 per minute", RATELIMIT_LOGIN_ACCOUNT="3 per hour")
+    limiter.reset()
+    target, bystander = make.user(), make.user()
+
+    def attempt(user, password, address):
+        client = limited.test_client()  # a fresh browser each time, as a distributed guesser would use
+        token = csrf_token_from(client.get("/login").get_data(as_text=True))
+        return client.post("/login", data={"email": user.email.upper(), "password": password, "csrf_token": token},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    # Successful sign-ins do not count against the account.
+    assert [attempt(target, Factory.PASSWORD, "10.0.0.9") for _ in range(3)] == [302, 302, 302]
+    codes = [attempt(target, "wrong guess number x", f"10.0.0.{i}") for i in range(1, 5)]
+    assert codes == [401, 401, 401, 429]
+    assert attempt(target, Factory.PASSWORD, "10.0.0.8") == 429, "locked for this window, even with the password"
+    assert attempt(bystander, Factory.PASSWORD, "10.0.0.1") == 302
+
+
 def test_rate_limits_use_redis_when_configured(make_app, make):
     redis = pytest.importorskip("redis")
     url = "redis://127.0.0.1:6379/15"
