@@ -41,10 +41,14 @@ def _start_session(user) -> None:
 
 
 def _apply_field_errors(form, errors: dict[str, list[str]]) -> None:
+    # Service errors name form fields; anything else still reaches the user as a flash.
     for name, messages in errors.items():
-        field = getattr(form, name, None)
-        target = field if field is not None else form.password
-        target.errors = list(target.errors) + list(messages)
+        field = form._fields.get(name)
+        if field is None:
+            for message in messages:
+                flash(message, "error")
+            continue
+        field.errors = list(field.errors) + list(messages)
 
 
 @bp.route("/login", methods=["GET", "POST"])
