@@ -315,3 +315,35 @@ def can_edit_playbook(user: User | None, playbook=None) -> bool:
 def can_confirm_playbook(user: User | None, playbook) -> bool:
     """'Worked for us too' on a playbook comes from a customer, with one of their deployments."""
     return _signed_in(user) and user.role is Role.CUSTOMER and can_view_playbook(user, playbook)
+
+
+# --- playbooks -----------------------------------------------------------------------------------
+
+def can_view_playbook(user: User | None, playbook) -> bool:
+    """Public playbooks are for every member; anything else (internal) is for employees only."""
+    if is_employee(user):
+        return True
+    if not _signed_in(user) and not public_read_enabled():
+        return False
+    return playbook.visibility is Visibility.PUBLIC
+
+
+def visible_playbooks(user: User | None) -> ColumnElement[bool]:
+    """SQL twin of ``can_view_playbook``: a WHERE clause on ``Playbook``."""
+    from .pattern_models import Playbook
+
+    if is_employee(user):
+        return true()
+    if not _signed_in(user) and not public_read_enabled():
+        return false()
+    return Playbook.visibility == Visibility.PUBLIC
+
+
+def can_edit_playbook(user: User | None, playbook=None) -> bool:
+    """Leads (and admins) write playbooks: promote a pattern, edit, change visibility."""
+    return is_lead(user) and (playbook is None or can_view_playbook(user, playbook))
+
+
+def can_confirm_playbook(user: User | None, playbook) -> bool:
+    """'Worked for us too' on a playbook comes from a customer, with one of their deployments."""
+    return _signed_in(user) and user.role is Role.CUSTOMER and can_view_playbook(user, playbook)

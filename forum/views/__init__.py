@@ -9,3 +9,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, board, orgs, admin, patterns):
         app.register_blueprint(module.bp)
+    from . import playbooks, suggest  # playbooks and the ask page's suggestions
+
+    for module in (playbooks, suggest):
+        app.register_blueprint(module.bp)

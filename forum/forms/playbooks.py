@@ -1,0 +1,68 @@
+"""Forms for playbooks: writing one (from a pattern or by hand) and "worked for us too"."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..models import Visibility
+from ..services.playbooks import APPLIES_TO_KEYS, PlaybookInput, parse_list, parse_thread_refs
+from .board import MaxLengthFromConfig, _no_nul, _strip
+
+VISIBILITY_CHOICES = [(Visibility.PUBLIC.value, "Public — every signed-in member"),
+                      (Visibility.INTERNAL.value, "Internal — vendor employees only")]
+APPLIES_TO_LABELS = {"products": "Products", "versions": "Versions (product and version, e.g. Ledger 4.2)",
+                     "hosting": "Hosting", "databases": "Databases", "topologies": "Topologies"}
+
+
+def _list_field(key: str) -> StringField:
+    return StringField(APPLIES_TO_LABELS[key], filters=[_strip], validators=[Optional(), Length(max=2000)],
+                       description="Comma-separated")
+
+
+class PlaybookForm(FlaskForm):
+    """Title, problem, where it applies, steps, visibility and evidence threads."""
+
+    title = StringField("Title", filters=[_strip], validators=[DataRequired("Give the playbook a title."),
+                                                               Length(max=200)])
+    problem = TextAreaField("Problem statement (Markdown)", filters=[_no_nul],
+                            validators=[MaxLengthFromConfig("POST_MAX_LENGTH")])
+    products = _list_field("products")
+    versions = _list_field("versions")
+    hosting = _list_field("hosting")
+    databases = _list_field("databases")
+    topologies = _list_field("topologies")
+    steps = TextAreaField("Steps (Markdown)", filters=[_no_nul],
+                          validators=[DataRequired("Write the steps that fix it."),
+                                      MaxLengthFromConfig("POST_MAX_LENGTH")])
+    visibility = SelectField("Who can see it", choices=VISIBILITY_CHOICES, default=Visibility.PUBLIC.value)
+    evidence = SelectMultipleField("Evidence threads", coerce=int, validate_choice=True,
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    extra_threads = StringField("Also link threads", filters=[_strip], validators=[Optional(), Length(max=500)],
+                                description="Thread numbers or links, comma-separated, e.g. 12, /t/34")
+
+    def fill(self, data: PlaybookInput) -> None:
+        """Pre-fill from a draft or an existing playbook (GET only)."""
+        self.title.data = data.title
+        self.problem.data = data.problem_md
+        self.steps.data = data.steps_md
+        self.visibility.data = data.visibility.value
+        for key in APPLIES_TO_KEYS:
+            getattr(self, key).data = ", ".join(data.applies_to.get(key) or [])
+        self.evidence.data = list(data.evidence_ids)
+
+    def to_input(self) -> PlaybookInput:
+        """The submitted values as the service's input."""
+        evidence = list(self.evidence.data or []) + parse_thread_refs(self.extra_threads.data)
+        return PlaybookInput(
+            title=self.title.data or "", problem_md=self.problem.data or "", steps_md=self.steps.data or "",
+            applies_to={key: parse_list(getattr(self, key).data) for key in APPLIES_TO_KEYS},
+            visibility=Visibility(self.visibility.data), evidence_ids=list(dict.fromkeys(evidence)))
+
+
+class PlaybookConfirmForm(FlaskForm):
+    """'Worked for us too' with one of the organisation's deployments."""
+
+    deployment = SelectField("Deployment", coerce=int, validate_choice=True)
+    note = StringField("Note (optional)", filters=[_strip], validators=[Optional(), Length(max=500)])
