@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from .pattern_detail import PatternMap
 
 # Colour-blind-friendly categorical palette (Okabe-Ito, then Tableau-like extras).
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#6A3D9A", "#000000",
            "#8C564B", "#7F7F7F", "#17BECF", "#BCBD22")
 OTHER = "#B8C1CC"
 ACCENT = "#1f5fbf"

@@ -195,3 +195,42 @@ def test_query_count_does_not_grow_with_patterns(world, make, client, login):
         pf.pattern(f"Extra pattern {i}", threads)
     assert "Extra pattern 5" in client.get("/patterns/").get_data(as_text=True)
     assert _count_queries(client, "/patterns/") == before
+
+
+def test_map_projects_stored_vectors(world, client, login):
+    import numpy as np
+
+    from forum.pattern_models import ThreadEmbedding
+
+    rng = np.random.default_rng(1)
+    centres = {world.x.id: rng.normal(size=16), world.y.id: rng.normal(size=16)}
+    members = {world.x.id: [world.t1, world.t2, world.t3, world.t4, world.t5], world.y.id: world.y_threads}
+    for pid, threads in members.items():
+        for thread in threads:
+            vector = (centres[pid] + rng.normal(size=16) * 0.1).astype("<f4")
+            db.session.add(ThreadEmbedding(thread_id=thread.id, model_name="test-model", content_hash="h",
+                                           dimensions=16, vector=vector.tobytes()))
+    db.session.commit()
+    from forum.services.pattern_detail import pattern_map
+
+    data = pattern_map()
+    assert len(data.points) == 9 and data.sizes == {world.x.id: 5, world.y.id: 4}
+    xs = {p.pattern_id: [] for p in data.points}
+    for p in data.points:
+        xs[p.pattern_id].append(p.x)
+    # The two clusters land apart on the first principal axis.
+    assert max(xs[world.x.id]) < min(xs[world.y.id]) or max(xs[world.y.id]) < min(xs[world.x.id])
+    login(world.employee)
+    html = client.get("/patterns/map").get_data(as_text=True)
+    assert html.count("<circle") == 9 and "<title>LDAP sync timeout (5 threads)</title>" in html
+    assert "style=" not in html
+    page = client.get(f"/patterns/{world.x.id}").get_data(as_text=True)
+    assert page.count("<circle") == 9 and 'stroke="#1d232b"' in page
+
+
+def test_charts_escape_text():
+    from forum.services.pattern_charts import bar_chart, column_chart
+
+    svg = str(bar_chart([("<script>x</script>", 2)], "a & b"))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b" in svg
+    assert str(column_chart([], "empty")) == ""
