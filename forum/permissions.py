@@ -194,6 +194,17 @@ def can_delete_reply(user: User | None, reply: Reply) -> bool:
     return is_moderator(user) and can_view_reply(user, reply)
 
 
+def can_view_revisions(user: User | None, thread: Thread, reply: Reply | None = None) -> bool:
+    """Earlier text may hold what its author removed on purpose (a host name, a key): author and moderators."""
+    if not _signed_in(user):
+        return False
+    if reply is not None:
+        if not can_view_reply(user, reply) or (reply.is_deleted and not can_see_deleted_text(user)):
+            return False
+        return reply.author_id == user.id or is_moderator(user)
+    return can_view(user, thread) and (thread.author_id == user.id or is_moderator(user))
+
+
 def can_moderate(user: User | None, thread: Thread | None = None) -> bool:
     return is_moderator(user) and (thread is None or can_view(user, thread))
 
@@ -283,38 +294,6 @@ def pattern_visible_aggregate(user: User | None, organisation_count: int) -> boo
     if not _signed_in(user):
         return False
     return organisation_count >= int(current_app.config.get("PATTERN_MIN_ORGS", 3))
-
-
-# --- playbooks -----------------------------------------------------------------------------------
-
-def can_view_playbook(user: User | None, playbook) -> bool:
-    """Public playbooks are for every member; anything else (internal) is for employees only."""
-    if is_employee(user):
-        return True
-    if not _signed_in(user) and not public_read_enabled():
-        return False
-    return playbook.visibility is Visibility.PUBLIC
-
-
-def visible_playbooks(user: User | None) -> ColumnElement[bool]:
-    """SQL twin of ``can_view_playbook``: a WHERE clause on ``Playbook``."""
-    from .pattern_models import Playbook
-
-    if is_employee(user):
-        return true()
-    if not _signed_in(user) and not public_read_enabled():
-        return false()
-    return Playbook.visibility == Visibility.PUBLIC
-
-
-def can_edit_playbook(user: User | None, playbook=None) -> bool:
-    """Leads (and admins) write playbooks: promote a pattern, edit, change visibility."""
-    return is_lead(user) and (playbook is None or can_view_playbook(user, playbook))
-
-
-def can_confirm_playbook(user: User | None, playbook) -> bool:
-    """'Worked for us too' on a playbook comes from a customer, with one of their deployments."""
-    return _signed_in(user) and user.role is Role.CUSTOMER and can_view_playbook(user, playbook)
 
 
 # --- playbooks -----------------------------------------------------------------------------------

@@ -249,6 +249,8 @@ def edit_reply(reply_id: int):
 @bp.route("/t/<int:thread_id>/revisions")
 def thread_revisions(thread_id: int):
     thread_row = _thread_or_404(thread_id)
+    if not permissions.can_view_revisions(current_user, thread_row):
+        abort(403)
     return render_template("board/revisions.html", thread=thread_row, reply=None,
                            revisions=pages.revisions_of(thread=thread_row))
 
@@ -258,6 +260,8 @@ def reply_revisions(reply_id: int):
     reply_row = _reply_or_404(reply_id)
     if reply_row.is_deleted and not permissions.can_see_deleted_text(current_user):
         abort(404)
+    if not permissions.can_view_revisions(current_user, reply_row.thread, reply_row):
+        abort(403)
     return render_template("board/revisions.html", thread=reply_row.thread, reply=reply_row,
                            revisions=pages.revisions_of(reply=reply_row))
 

@@ -232,6 +232,13 @@ def test_reply_edit_and_revisions(web, make):
     assert "First *reply*" in browser.html(f"/r/{reply.id}/revisions")
     page = browser.html(f"/t/{thread.id}")
     assert "New title" in page and "Edited reply" in page and "edited" in page
+    # Earlier text may hold what its author removed on purpose: only the author and moderators see it.
+    stranger = web(make.user())
+    assert stranger.get(f"/t/{thread.id}/revisions").status_code == 403
+    assert stranger.get(f"/r/{reply.id}/revisions").status_code == 403
+    assert "/revisions" not in stranger.html(f"/t/{thread.id}")
+    moderator = web(make.employee(is_moderator=True))
+    assert "Original body" in moderator.html(f"/t/{thread.id}/revisions")
     # Saving without a change adds no revision.
     browser.post(f"/r/{reply.id}/edit", body="Edited reply")
     assert count(Revision) == 2
