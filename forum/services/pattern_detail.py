@@ -49,8 +49,8 @@ def term_hits(pattern: Pattern, limit: int = 10) -> tuple[int, list[tuple[str, i
     row = db.session.execute(select(*columns).join(PatternMember, PatternMember.thread_id == Thread.id)
                              .where(_is_member(pattern.id))).one()
     counts = [int(value or 0) for value in row[1:]]
-    return (int(row[0] or 0), list(zip(keywords, counts[:len(keywords)])),
-            list(zip(signatures, counts[len(keywords):])))
+    return (int(row[0] or 0), list(zip(keywords, counts[:len(keywords)], strict=True)),
+            list(zip(signatures, counts[len(keywords):], strict=True)))
 
 
 def customers_by_month(pattern: Pattern) -> list[tuple[str, int]]:
@@ -143,7 +143,7 @@ def pattern_map(max_points: int = MAP_MAX_POINTS) -> PatternMap:
     coords = matrix @ components[:2].T
     if coords.shape[1] < 2:
         coords = np.column_stack([coords[:, 0], np.zeros(len(coords))])
-    points = [MapPoint(float(x), float(y), tid, pid) for (pid, tid), (x, y) in zip(chosen, coords)]
+    points = [MapPoint(float(x), float(y), tid, pid) for (pid, tid), (x, y) in zip(chosen, coords, strict=True)]
     return PatternMap(points, names, sizes, model)
 
 

@@ -16,14 +16,14 @@ from flask import current_app
 from sqlalchemy import Select, case, distinct, func, literal, select, union_all
 
 from ..extensions import db
-from ..models import Organisation, OrgKind, Reply, Thread, User, utcnow
+from ..models import Organisation, OrgKind, Thread, User, utcnow
 from ..pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus
+from .pattern_answers import fixes_by_pattern, solvers_by_pattern
 
 #: Memberships that count: what the engine found and what leads filed in (never the excluded ones).
 MEMBER_SOURCES = (MembershipSource.MINED, MembershipSource.ASSIGNED, MembershipSource.FILED)
 DIMENSIONS = ("product", "version", "hosting", "database", "topology")
 SORTS = {"reach": "Reach (customers)", "growth": "Growth", "unresolved": "Unresolved share", "recent": "Recency"}
-TOP_FIXES, TOP_SOLVERS, TOP_VALUES = 3, 5, 4
 
 
 def snapshot_field(name: str):
@@ -156,9 +156,9 @@ def summarise(filters: PatternFilters | None = None, pattern_ids: list[int] | No
         summaries[pid].emerging = count >= threshold
     for pid, values in _breakdowns(m).items():
         summaries[pid].breakdowns = values
-    for pid, fixes in _fixes(m).items():
+    for pid, fixes in fixes_by_pattern(m).items():
         summaries[pid].fixes = fixes
-    for pid, solvers in _solvers(m).items():
+    for pid, solvers in solvers_by_pattern(m).items():
         summaries[pid].solvers = solvers
     return sort_summaries(list(summaries.values()), sort)
 
@@ -189,7 +189,7 @@ def _figures(m, now: datetime) -> dict[int, dict]:
     names = ("threads", "reach", "deployments", "resolved", "last_30", "last_90", "before_90", "first_seen",
              "last_seen")
     return {row[0]: {n: (v or 0) if n not in ("first_seen", "last_seen") else v
-                     for n, v in zip(names, row[1:])} for row in rows}
+                     for n, v in zip(names, row[1:], strict=True)} for row in rows}
 
 
 def _seconds_to_resolve(m):
@@ -237,61 +237,9 @@ def _breakdowns(m) -> dict[int, dict[str, list[tuple[str, int]]]]:
         label = f"{a} {b}" if dim == "version" else str(a).replace("_", " ")
         out[pid][dim].append((label, n))
     for per_dim in out.values():
-        for dim, values in per_dim.items():
+        for values in per_dim.values():
             values.sort(key=lambda item: (-item[1], item[0]))
     return {pid: dict(per_dim) for pid, per_dim in out.items()}
-
-
-def _fixes(m) -> dict[int, list[dict]]:
-    """The accepted answers in each pattern, most 'worked for us too' confirmations first."""
-    from ..models import Confirmation
-
-    confirmed = (select(Confirmation.reply_id, func.count().label("n")).group_by(Confirmation.reply_id)
-                 .subquery())
-    score = func.coalesce(confirmed.c.n, 0)
-    ranked = (select(m.c.pattern_id, m.c.thread_id, Reply.id.label("reply_id"), score.label("confirmations"),
-                     func.row_number().over(partition_by=m.c.pattern_id, order_by=(score.desc(), Reply.id))
-                     .label("rank"))
-              .join(Reply, Reply.id == m.c.accepted_reply_id).outerjoin(confirmed, confirmed.c.reply_id == Reply.id)
-              .where(Reply.deleted_at.is_(None), Reply.is_staff_note.is_(False)).subquery())
-    rows = db.session.execute(
-        select(ranked.c.pattern_id, ranked.c.thread_id, ranked.c.reply_id, ranked.c.confirmations, Thread.title,
-               Reply.body_md, User.display_name, User.username, Organisation.name, Organisation.kind)
-        .join(Thread, Thread.id == ranked.c.thread_id).join(Reply, Reply.id == ranked.c.reply_id)
-        .join(User, User.id == Reply.author_id).join(Organisation, Organisation.id == User.organisation_id)
-        .where(ranked.c.rank <= TOP_FIXES).order_by(ranked.c.pattern_id, ranked.c.rank)).all()
-    out: dict[int, list[dict]] = defaultdict(list)
-    for pid, thread_id, reply_id, confirmations, title, body, author, username, org, kind in rows:
-        out[pid].append({"thread_id": thread_id, "reply_id": reply_id, "confirmations": confirmations,
-                         "title": title, "snippet": _snippet(body), "author": author, "username": username,
-                         "organisation": org, "org_kind": kind.value})
-    return out
-
-
-def _solvers(m) -> dict[int, list[dict]]:
-    """Who wrote the accepted answers in each pattern, and for which firm: the people to bring in."""
-    count = func.count()
-    grouped = (select(m.c.pattern_id, Reply.author_id, count.label("n"),
-                      func.row_number().over(partition_by=m.c.pattern_id, order_by=(count.desc(), Reply.author_id))
-                      .label("rank"))
-               .join(Reply, Reply.id == m.c.accepted_reply_id)
-               .where(Reply.deleted_at.is_(None), Reply.is_staff_note.is_(False))
-               .group_by(m.c.pattern_id, Reply.author_id).subquery())
-    rows = db.session.execute(
-        select(grouped.c.pattern_id, grouped.c.n, User.display_name, User.username, Organisation.name,
-               Organisation.slug, Organisation.kind)
-        .join(User, User.id == grouped.c.author_id).join(Organisation, Organisation.id == User.organisation_id)
-        .where(grouped.c.rank <= TOP_SOLVERS).order_by(grouped.c.pattern_id, grouped.c.rank)).all()
-    out: dict[int, list[dict]] = defaultdict(list)
-    for pid, n, name, username, org, slug, kind in rows:
-        out[pid].append({"answers": n, "name": name, "username": username, "organisation": org,
-                         "org_slug": slug, "org_kind": kind.value})
-    return out
-
-
-def _snippet(markdown: str, length: int = 180) -> str:
-    text = " ".join((markdown or "").split())
-    return text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + "…"
 
 
 # --- "others hit this too": what a thread page may show about its pattern -------------------------
