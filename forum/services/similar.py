@@ -99,8 +99,19 @@ def _model_key(embedder) -> str:
     return embedder_key(embedder)
 
 
+def _embeds_queries(embedder) -> bool:
+    """False for a corpus-fitted embedder (TF-IDF) that has not been fitted in this process: it would
+    fit itself on the one draft, giving vectors in another space than the stored ones."""
+    fitted = getattr(embedder, "fitted", None)
+    if fitted is None and hasattr(embedder, "fit"):
+        fitted = getattr(embedder, "_vectorizer", None) is not None
+    return fitted is not False
+
+
 def _embed(embedder, text: str, vectors: VectorMatrix) -> np.ndarray | None:
     global _embedder_failed_at
+    if not _embeds_queries(embedder):
+        return None
     try:
         vector = np.asarray(embedder.embed([text]), dtype=np.float32).reshape(-1)
     except Exception:  # noqa: BLE001
