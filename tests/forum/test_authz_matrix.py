@@ -343,3 +343,32 @@ def test_authorization_matrix(app, client, make, login, role):
     print(f"{role}: {checked} cells checked")
     assert checked == sum(1 for key in POLICY if key[0] == role)
     assert not mismatches, "policy table and routes disagree:\n" + "\n".join(mismatches)
+
+
+# Pages anyone may open: signing in, accepting an invitation, our static files.
+OPEN_TO_ANONYMOUS = {"auth.login", "auth.register", "static"}
+
+
+def test_anonymous_visitor_is_sent_to_login_from_every_page(app, client, make):
+    """With PUBLIC_READ off, no page but the login and registration pages shows an anonymous visitor anything.
+
+    The pages come from ``app.url_map``, so a page added later is covered without touching this test.
+    """
+    from tests.forum.test_csrf import _world
+
+    app.config["PUBLIC_READ"] = False
+    _admin, values = _world(make)
+    values = {**values, "username": _admin.username, "filename": "groundwork.css"}
+    leaks = []
+    rules = [r for r in app.url_map.iter_rules() if "GET" in r.methods and r.endpoint not in OPEN_TO_ANONYMOUS]
+    for rule in rules:
+        missing = [a for a in rule.arguments if a not in values]
+        assert not missing, f"no value for {missing} in {rule.rule}: add one to tests/forum/test_csrf.py _world"
+        url = rule.build({a: values[a] for a in rule.arguments}, append_unknown=False)[1]
+        response = client.get(url)
+        # A login redirect, or a refusal that shows nothing (pages for staff only may hide themselves).
+        if _is_login_redirect(response) or response.status_code in (401, 403, 404):
+            continue
+        leaks.append(f"GET {url}: {response.status_code}")
+    print(f"anonymous: {len(rules)} pages checked")
+    assert not leaks, "pages an anonymous visitor reached without signing in:\n" + "\n".join(leaks)

@@ -31,7 +31,7 @@ FORM_DATA = {
 
 def _world(make) -> tuple[object, dict[str, object]]:
     """Rows for every kind of URL argument; returns the admin who probes and the argument values."""
-    from forum.pattern_models import Pattern
+    from forum.pattern_models import Pattern, Playbook
 
     customer, partner = make.customer_org(), make.partner_org()
     engagement = make.engage(partner, customer)
@@ -45,6 +45,9 @@ def _world(make) -> tuple[object, dict[str, object]]:
                             expires_at=utcnow() + timedelta(days=3))
     patterns = [Pattern(name="Probe pattern"), Pattern(name="Other pattern")]
     db.session.add_all([invitation, *patterns])
+    db.session.flush()
+    playbook = Playbook(pattern_id=patterns[0].id, title="Probe playbook", author_id=admin.id)
+    db.session.add(playbook)
     db.session.commit()
     version = deployment.product_version
     values = {
@@ -52,6 +55,7 @@ def _world(make) -> tuple[object, dict[str, object]]:
         "invitation_id": invitation.id, "engagement_id": engagement.id, "organisation_id": customer.id,
         "product_id": version.product_id, "version_id": version.id, "space_id": space.id, "user_id": asker.id,
         "token": "an-invitation-token-from-somewhere", "pattern_id": patterns[0].id,
+        "playbook_id": playbook.id,
     }
     return admin, values
 
