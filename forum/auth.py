@@ -1,7 +1,7 @@
 """Login wiring: loading the user from the session and revoking old sessions."""
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask
 
 from .extensions import db, login_manager
 from .models import User
@@ -14,15 +14,6 @@ def init_login(app: Flask) -> None:
     # Rebinding a session to another browser fingerprint is not worth the false logouts; revocation
     # is done by the per-user session version instead.
     login_manager.session_protection = "basic"
-    # First of all before-request hooks: forget the user and CSRF token cached on ``g``. Each request
-    # normally gets a fresh ``g``, but when an app context is already pushed (tests, scripts) requests
-    # share one, and a user loaded by an earlier request would otherwise answer for the next one.
-    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_identity)
-
-
-def _forget_cached_identity() -> None:
-    for name in ("_login_user", "csrf_token", "csrf_valid"):
-        g.pop(name, None)
 
 
 @login_manager.user_loader

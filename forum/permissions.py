@@ -95,12 +95,12 @@ def visible_threads(user: User | None) -> ColumnElement[bool]:
         return false()
     if user.role is Role.EMPLOYEE:
         return true()
-    own_or_engaged = or_(
-        Thread.organisation_id == user.organisation_id,
-        Thread.organisation_id.in_(
+    own_or_engaged = Thread.organisation_id == user.organisation_id
+    if user.role is Role.PARTNER:
+        # Only partner firms gain sight through engagements, whatever rows the table holds.
+        own_or_engaged = or_(own_or_engaged, Thread.organisation_id.in_(
             select(Engagement.customer_id).where(Engagement.partner_id == user.organisation_id)
-            .scalar_subquery()),
-    )
+            .scalar_subquery()))
     return or_(
         Thread.visibility == Visibility.PUBLIC,
         and_(Thread.visibility == Visibility.ORG_PRIVATE, own_or_engaged),
