@@ -79,7 +79,7 @@ def index():
     filters = _filters(form)
     sort = request.args.get("sort", "reach")
     sort = sort if sort in service.SORTS else "reach"
-    summaries = service.summarise(filters, sort=sort)
+    summaries = service.summarise_cached(filters, sort=sort)
     return render_template("patterns/index.html", form=form, filters=filters, sort=sort, summaries=summaries,
                            emerging=[s for s in summaries if s.emerging], run=_latest_run(),
                            action_form=ActionForm(), now=service.pattern_now())

@@ -16,6 +16,13 @@ from tests.forum import pattern_factories as pf
 NOW = datetime(2026, 6, 30, 12, 0)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    service._cache.clear()
+    yield
+    service._cache.clear()
+
+
 def day(month: int, d: int) -> datetime:
     return datetime(2026, month, d, 9, 0)
 
@@ -184,7 +191,8 @@ def _count_queries(client, url: str) -> int:
     return len(statements)
 
 
-def test_query_count_does_not_grow_with_patterns(world, make, client, login):
+def test_query_count_does_not_grow_with_patterns(world, make, client, login, app):
+    app.config["PATTERN_CACHE_SECONDS"] = 0
     login(world.employee)
     before = _count_queries(client, "/patterns/")
     for i in range(6):
@@ -234,3 +242,14 @@ def test_charts_escape_text():
     svg = str(bar_chart([("<script>x</script>", 2)], "a & b"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b" in svg
     assert str(column_chart([], "empty")) == ""
+
+
+def test_page_cache_follows_the_data(world, client, login, app):
+    app.config["PATTERN_CACHE_SECONDS"] = 600
+    login(world.employee)
+    fresh = _count_queries(client, "/patterns/")
+    assert _count_queries(client, "/patterns/") < fresh - 4          # remembered
+    from forum.services import curation
+
+    curation.rename(world.lead, world.x, "Directory sync timeout")
+    assert "Directory sync timeout" in client.get("/patterns/").get_data(as_text=True)
