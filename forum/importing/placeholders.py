@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from ..extensions import db
 from ..models import (
@@ -52,6 +52,14 @@ def _insert_returning(model, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     table = model.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Ids taken from the sequence up front, then a plain executemany: psycopg pipelines it, which was
+        # about 7x faster here than the multi-row INSERT ... RETURNING SQLAlchemy builds for RETURNING.
+        ids = sorted(db.session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": len(rows)}).scalars())
+        db.session.execute(insert(table), [dict(row, id=new_id) for row, new_id in zip(rows, ids, strict=True)])
+        return ids
     result = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     return [row[0] for row in result]
 
@@ -70,6 +78,9 @@ class Resolver:
         self.deployments: dict[tuple, int] = {}
         self._orgs_with_deployments: set[int] = set()
         self._vendor_id: int | None = None
+        self._placeholders: dict[str, int] = {}  # e-mail -> id of placeholder people already in the forum
+        self._orgs_loaded: set[int] = set()
+        self._orgs_created: set[int] = set()
         self._versions: dict[tuple[str, str], tuple[int, str, str]] | None = None
         self._by_version: dict[int, tuple[str, str]] | None = None
 
@@ -147,6 +158,7 @@ class Resolver:
              "created_at": self.now} for (_, name, kind), slug in zip(new, unique, strict=True)])
         for (key, _, kind), oid in zip(new, ids, strict=True):
             self.orgs[key] = (oid, kind)
+        self._orgs_created.update(ids)
         self._count("organisations", len(ids))
 
     @staticmethod
@@ -174,6 +186,15 @@ class Resolver:
                     .where(func.lower(User.email).in_(part), User.is_placeholder.is_(False))):
                 self.user_orgs[email.lower()] = (uid, org_id)
 
+    def _load_placeholders(self, org_ids: set[int]) -> None:
+        """The placeholder people of organisations not seen yet (those created by this import have none)."""
+        todo = sorted(org_ids - self._orgs_loaded - self._orgs_created)
+        for start in range(0, len(todo), 500):
+            self._placeholders.update(db.session.execute(
+                select(User.email, User.id).where(User.organisation_id.in_(todo[start:start + 500]),
+                                                  User.is_placeholder.is_(True))).all())
+        self._orgs_loaded.update(todo)
+
     def _resolve_users(self, records: list[ThreadRecord]) -> None:
         wanted: dict[tuple[int, str], str] = {}
         for r in records:
@@ -189,15 +210,11 @@ class Resolver:
             return
         # A placeholder is found again by its made-up address: a hash of its organisation and name.
         emails = {key: f"imported-{_digest(str(key[0]), key[1])}@{PLACEHOLDER_DOMAIN}" for key in missing}
-        by_email = {}
-        values = list(emails.values())
-        for start in range(0, len(values), 500):
-            by_email.update(db.session.execute(select(User.email, User.id)
-                                               .where(User.email.in_(values[start:start + 500]))).all())
+        self._load_placeholders({key[0] for key in missing})
         new = []
         for key, email in emails.items():
-            if email in by_email:
-                self.users[key] = by_email[email]
+            if email in self._placeholders:
+                self.users[key] = self._placeholders[email]
             else:
                 name = missing[key]
                 display = name.split("@", 1)[0] if "@" in name else name  # never show an imported address
