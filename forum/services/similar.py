@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import nh3
 import numpy as np
 from flask import current_app
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, or_, select
 
 from .. import permissions
 from ..extensions import db
@@ -46,15 +45,21 @@ _embedder_failed_at: float | None = None
 
 @dataclass
 class SimilarThread:
-    """One suggestion: a thread the user may see, how close it is, and its accepted answer's start."""
+    """One suggestion: a thread the user may see, how close it is, and its accepted answer's start.
 
-    thread: Thread
+    Plain values rather than ORM rows: a page shows them after other work may have committed.
+    """
+
+    id: int
+    title: str
+    status: ThreadStatus
     score: float
     snippet: str = ""
+    accepted_reply_id: int | None = field(default=None, repr=False)
 
     @property
     def resolved(self) -> bool:
-        return self.thread.status is ThreadStatus.RESOLVED
+        return self.status is ThreadStatus.RESOLVED
 
 
 @dataclass
@@ -124,80 +129,80 @@ def _embed(embedder, text: str, vectors: VectorMatrix) -> np.ndarray | None:
     return vector / norm
 
 
-def answer_snippet(thread: Thread, user: User | None) -> str:
-    """Plain text from the start of the accepted answer (none when the user may not see it)."""
-    reply = thread.accepted_reply
-    if not isinstance(reply, Reply) or reply.is_deleted:
-        return ""
-    if reply.is_staff_note and not permissions.is_employee(user):
-        return ""
-    text = " ".join(html.unescape(nh3.clean(reply.body_html or "", tags=set())).split())
+def _plain_text(html_text: str) -> str:
+    text = " ".join(html.unescape(nh3.clean(html_text or "", tags=set())).split())
     return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def _visible_among(user: User | None, ids: list[int]) -> dict[int, ThreadStatus]:
+def _add_snippets(user: User | None, items: list[SimilarThread]) -> None:
+    """The start of each accepted answer, in one query (staff notes only for employees; removed ones never)."""
+    wanted = [item.accepted_reply_id for item in items if item.accepted_reply_id]
+    if not wanted:
+        return
+    rows = db.session.execute(select(Reply.id, Reply.body_html).where(
+        Reply.id.in_(wanted), Reply.deleted_at.is_(None), permissions.visible_replies(user)))
+    bodies = {reply_id: body for reply_id, body in rows}
+    for item in items:
+        item.snippet = _plain_text(bodies.get(item.accepted_reply_id, ""))
+
+
+_COLUMNS = (Thread.id, Thread.title, Thread.status, Thread.accepted_reply_id)
+
+
+def _visible_among(user: User | None, ids: list[int]) -> dict[int, tuple]:
     if not ids:
         return {}
-    rows = db.session.execute(select(Thread.id, Thread.status).where(
-        Thread.id.in_(ids), permissions.visible_threads(user)))
-    return {row[0]: row[1] for row in rows}
+    rows = db.session.execute(select(*_COLUMNS).where(Thread.id.in_(ids), permissions.visible_threads(user)))
+    return {row[0]: tuple(row) for row in rows}
 
 
 def _semantic(user: User | None, vectors: VectorMatrix, query: np.ndarray, limit: int, min_score: float,
-              exclude: set[int]) -> tuple[list[tuple[int, float, ThreadStatus]], np.ndarray]:
+              exclude: set[int]) -> tuple[list[SimilarThread], np.ndarray]:
     """Best visible threads by cosine: over-fetch, keep what SQL says is visible, mask only if short."""
-    scores = vectors.matrix @ query
+    scores = vector_index.scores_for(vectors, query)
     wanted = limit + len(exclude)
     size = wanted + CANDIDATE_POOL
     pool = vector_index.top_rows(scores, size)
     pool = pool[scores[pool] >= min_score]
     ids = [int(vectors.ids[i]) for i in pool]
     visible = _visible_among(user, ids)
-    found = [(tid, float(scores[row]), visible[tid]) for tid, row in zip(ids, pool)
-             if tid in visible and tid not in exclude]
+    found = [_item(visible[tid], scores[row]) for tid, row in zip(ids, pool, strict=True) if tid in visible and tid not in exclude]
     if len(found) < limit and len(pool) == size < vectors.size:
         # Most of the nearest threads are hidden from this user: rank over exactly what they may see.
         rows = vector_index.top_rows(scores, wanted * 3, vector_index.visible_mask(user, vectors))
         rows = rows[scores[rows] >= min_score]
         more = [int(vectors.ids[i]) for i in rows]
         visible = _visible_among(user, more)
-        found = [(tid, float(scores[row]), visible[tid]) for tid, row in zip(more, rows)
+        found = [_item(visible[tid], scores[row]) for tid, row in zip(more, rows, strict=True)
                  if tid in visible and tid not in exclude]
     return found, scores
 
 
-def _keyword(user: User | None, tokens: list[str], limit: int,
-             exclude: set[int]) -> list[tuple[int, float, ThreadStatus]]:
+def _item(row: tuple, score: float) -> SimilarThread:
+    tid, title, status, accepted = row
+    return SimilarThread(tid, title, status, round(float(score), 4), accepted_reply_id=accepted)
+
+
+def _keyword(user: User | None, tokens: list[str], limit: int, exclude: set[int]) -> list[SimilarThread]:
     """Token overlap on titles among the newest threads, for when there are no vectors to compare."""
     if not tokens:
         return []
-    newest = db.session.execute(select(Thread.id).order_by(Thread.id.desc()).limit(1)).scalar() or 0
-    query = (select(Thread.id, Thread.title, Thread.status)
+    newest = select(func.max(Thread.id)).scalar_subquery()
+    query = (select(*_COLUMNS)
              .where(permissions.visible_threads(user), Thread.id > newest - KEYWORD_WINDOW,
                     or_(*[Thread.title.icontains(t, autoescape=True) for t in tokens[:8]]))
              .order_by(Thread.id.desc()).limit(400))
     wanted = set(tokens)
     scored = []
-    for tid, title, status in db.session.execute(query):
-        if tid in exclude:
+    for row in db.session.execute(query):
+        if row[0] in exclude:
             continue
-        words = set(tokens_of(title, 40))
+        words = set(tokens_of(row[1], 40))
         overlap = len(words & wanted)
         if overlap:
-            scored.append((tid, overlap / float(np.sqrt(len(words) * len(wanted))), status))
-    scored.sort(key=lambda item: (-item[1], -item[0]))
+            scored.append(_item(tuple(row), overlap / float(np.sqrt(len(words) * len(wanted)))))
+    scored.sort(key=lambda item: (-item.score, -item.id))
     return scored[:limit * 3]
-
-
-def _load(user: User | None, chosen: list[tuple[int, float, ThreadStatus]], snippets: bool) -> list[SimilarThread]:
-    if not chosen:
-        return []
-    query = select(Thread).where(Thread.id.in_([c[0] for c in chosen]), permissions.visible_threads(user))
-    if snippets:
-        query = query.options(selectinload(Thread.accepted_reply))
-    threads = {t.id: t for t in db.session.execute(query).scalars()}
-    return [SimilarThread(threads[tid], round(score, 4), answer_snippet(threads[tid], user) if snippets else "")
-            for tid, score, _status in chosen if tid in threads]
 
 
 def _neighbours(user: User | None, *, text: str = "", thread: Thread | None = None, limit: int,
@@ -221,8 +226,10 @@ def _neighbours(user: User | None, *, text: str = "", thread: Thread | None = No
         found, scores, method = _keyword(user, tokens, limit, exclude), None, "keyword"
     if resolved_first:
         # Stable: among the closest few, answered questions come first, each group by closeness.
-        found = sorted(found[:limit * 2], key=lambda item: item[2] is not ThreadStatus.RESOLVED)
-    items = _load(user, found[:limit], snippets)
+        found = sorted(found[:limit * 2], key=lambda item: not item.resolved)
+    items = found[:limit]
+    if snippets:
+        _add_snippets(user, items)
     return Neighbours(items, method if items or scores is not None else "none", vectors, scores, tokens)
 
 

@@ -32,19 +32,9 @@ class PlaybookMatch:
 
 
 @dataclass(frozen=True)
-class SuggestedThread:
-    """Plain values (no ORM rows), so recording the impressions cannot expire what is shown."""
-
-    id: int
-    title: str
-    status: str
-    resolved: bool
-    snippet: str
-    score: float
-
-
-@dataclass(frozen=True)
 class SuggestedPlaybook:
+    """Plain values (no ORM row), so recording the impressions cannot expire what is shown."""
+
     id: int
     title: str
     replications: int
@@ -53,7 +43,7 @@ class SuggestedPlaybook:
 
 @dataclass
 class Suggestions:
-    threads: list[SuggestedThread]
+    threads: list[SimilarThread]
     playbook: SuggestedPlaybook | None
     method: str
 
@@ -133,13 +123,9 @@ def suggest(user: User, title: str, body: str, draft_key: str | None = None, lim
     if found.method == "none" and not found.tokens:
         return Suggestions([], None, "none")
     match = match_playbook(user, found)
-    threads = [_plain(item) for item in found.items]
+    threads = found.items
     playbook = (SuggestedPlaybook(match.playbook.id, match.playbook.title, match.replications, match.score)
                 if match else None)
     deflection.record_impressions(user, draft_key, [t.id for t in threads], playbook.id if playbook else None)
     return Suggestions(threads, playbook, found.method)
 
-
-def _plain(item: SimilarThread) -> SuggestedThread:
-    thread = item.thread
-    return SuggestedThread(thread.id, thread.title, thread.status.value, item.resolved, item.snippet, item.score)

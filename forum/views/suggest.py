@@ -50,7 +50,7 @@ def similar():
     playbook = found.playbook
     return jsonify(
         method=found.method,
-        threads=[{"id": t.id, "title": t.title, "status": t.status, "resolved": t.resolved,
+        threads=[{"id": t.id, "title": t.title, "status": t.status.value, "resolved": t.resolved,
                   "snippet": t.snippet, "url": url_for("board.thread", thread_id=t.id)} for t in found.threads],
         playbook=None if playbook is None else {
             "id": playbook.id, "title": playbook.title, "replications": playbook.replications,

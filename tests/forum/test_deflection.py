@@ -100,7 +100,7 @@ def test_the_ask_page_flow_records_impressions_clicks_and_posts(app, world, fake
     assert (stats.posted, stats.deflections, stats.drafts) == (1, 1, 2)
 
 
-def test_ask_page_carries_the_suggestion_panel(app, world):
+def test_ask_page_carries_the_suggestion_panel(app, world):  # noqa: F811
     html = Browser(app, world["people"]["customer_b"]).html("/ask")
     assert 'id="suggest-panel"' in html and "/static/suggest.js" in html
     assert "data-similar-url=\"/suggest/similar\"" in html

@@ -15,7 +15,6 @@ from forum.pattern_models import (
     PatternMember,
     Playbook,
     PlaybookConfirmation,
-    PlaybookEvidence,
     PlaybookRevision,
 )
 from forum.services import playbooks as service
@@ -91,7 +90,7 @@ def publish(app, world, **overrides):
                                                   "databases", "topologies", "steps")}
     data.update(visibility="public", evidence=[str(i) for i in fields["evidence"]], extra_threads="")
     data.update(overrides)
-    response = browser.post("/playbooks/new?pattern=%d" % world["pattern"].id, **data)
+    response = browser.post(f"/playbooks/new?pattern={world['pattern'].id}", **data)
     return browser, response
 
 

@@ -52,7 +52,7 @@ def fake_embedder(monkeypatch):
 def store_vectors(threads) -> None:
     """Save each thread's vector as a mining run would (title and body)."""
     vectors = FAKE.embed([f"{t.title}\n\n{t.body_md}" for t in threads])
-    for thread, vector in zip(threads, vectors):
+    for thread, vector in zip(threads, vectors, strict=True):
         db.session.add(ThreadEmbedding(thread_id=thread.id, model_name=FAKE.model_name, content_hash=str(thread.id),
                                        dimensions=256, vector=vector.astype("<f4").tobytes()))
     db.session.commit()
@@ -198,7 +198,7 @@ def test_matrix_cache_reloads_when_embeddings_change(app, world, make, fake_embe
     assert similar_to_draft(customer, DRAFT["title"], DRAFT["body"]).items == []
     fake_embedder([world["threads"]["public"]])
     found = similar_to_draft(customer, DRAFT["title"], DRAFT["body"])
-    assert found.method == "semantic" and [s.thread.id for s in found.items] == [world["threads"]["public"].id]
+    assert found.method == "semantic" and [s.id for s in found.items] == [world["threads"]["public"].id]
 
 
 def test_related_threads_are_visible_ones_only(app, world, fake_embedder, monkeypatch):
@@ -211,7 +211,7 @@ def test_related_threads_are_visible_ones_only(app, world, fake_embedder, monkey
             db.session.execute(db.delete(ThreadEmbedding))
             db.session.commit()
         for role, user in world["people"].items():
-            related = {r.thread.id for r in related_threads(user, threads["public"])}
+            related = {r.id for r in related_threads(user, threads["public"])}
             assert threads["public"].id not in related
             assert threads["public_open"].id in related, (semantic, role)
             assert (threads["internal"].id in related) == (role in ("employee", "lead")), (semantic, role)
@@ -250,7 +250,7 @@ def test_unfitted_tfidf_embedder_is_not_used_for_drafts(app, world, fake_embedde
     fake_embedder(world["threads"].values())
     monkeypatch.setattr(similar, "query_embedder", lambda: Unfitted())
     found = similar_to_draft(world["people"]["customer_b"], DRAFT["title"], DRAFT["body"])
-    assert found.method == "keyword" and world["threads"]["public"].id in {s.thread.id for s in found.items}
+    assert found.method == "keyword" and world["threads"]["public"].id in {s.id for s in found.items}
     # Related threads need no draft embedding: the stored vectors still serve.
     assert related_threads(world["people"]["customer_b"], world["threads"]["public"])
 
@@ -261,7 +261,7 @@ def test_unavailable_model_falls_back_to_keywords(app, world, monkeypatch):
 
     monkeypatch.setattr("forum.services.embeddings.get_embedder", broken)
     found = similar_to_draft(world["people"]["customer_b"], DRAFT["title"], DRAFT["body"])
-    assert found.method == "keyword" and world["threads"]["public"].id in {s.thread.id for s in found.items}
+    assert found.method == "keyword" and world["threads"]["public"].id in {s.id for s in found.items}
 
 
 @pytest.mark.slow
@@ -278,7 +278,7 @@ def test_real_minilm_embedder_ranks_a_paraphrase_first(app, world):
         vectors = np.asarray(embedder.embed([f"{t.title}\n\n{t.body_md}" for t in threads]), dtype=np.float32)
     except (OSError, getattr(embedders, "ModelFileError", OSError)) as exc:  # the model is not on this machine
         pytest.skip(f"minilm model unavailable: {exc}")
-    for thread, vector in zip(threads, vectors):
+    for thread, vector in zip(threads, vectors, strict=True):
         db.session.add(ThreadEmbedding(thread_id=thread.id, model_name=embedder_key(embedder), content_hash="x",
                                        dimensions=vector.shape[0], vector=vector.astype("<f4").tobytes()))
     db.session.commit()
