@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -24,7 +25,8 @@ from ..extensions import db
 from ..markdown import render_markdown
 from ..models import Reply, Thread, thread_tag, utcnow
 from .placeholders import Resolver, _insert_returning
-from .records import Limits, LineInvalid, ThreadRecord, count_lines, parse_line, read_lines, unknown_fields
+from .reading import count_lines, read_lines
+from .records import Limits, LineInvalid, ThreadRecord, parse_line, unknown_fields
 
 CHUNK = 1000
 Progress = Callable[[str, int, int], None]
@@ -83,9 +85,10 @@ def limits_from_config() -> Limits:
                   post_max=int(current_app.config["POST_MAX_LENGTH"]))
 
 
-def validate_file(path: Path, *, max_errors: int = 20, progress: Progress | None = None) -> Validation:
-    """First pass: parse and check every line, with no database access except none at all."""
-    limits, now = limits_from_config(), utcnow()
+def validate_file(path: Path, *, max_errors: int = 20, progress: Progress | None = None,
+                  now: datetime | None = None) -> Validation:
+    """First pass: parse and check every line (no database access)."""
+    limits, now = limits_from_config(), now or utcnow()
     total = _total_lines(path)
     result, seen = Validation(), {}  # external_id -> first line number
     with path.open("rb") as stream:
@@ -114,19 +117,22 @@ def validate_file(path: Path, *, max_errors: int = 20, progress: Progress | None
 def import_file(path: Path, *, batch_size: int | None = None, dry_run: bool = False, max_errors: int = 20,
                 progress: Progress | None = None) -> ImportResult:
     """Validate ``path`` and import it (see the module docstring for batches, re-runs and dry runs)."""
-    validation = validate_file(path, max_errors=max_errors, progress=progress)
+    now = utcnow()
+    validation = validate_file(path, max_errors=max_errors, progress=progress, now=now)
     if not validation.ok:
         raise ImportRejected(validation)
     result = ImportResult(validation=validation, dry_run=dry_run)
-    writer = _Writer(Resolver(utcnow()))
+    writer = _Writer(Resolver(now))
     batch_size = batch_size if batch_size and not dry_run else None
-    limits, now = limits_from_config(), utcnow()
+    limits = limits_from_config()
     chunk: list[ThreadRecord] = []
     in_batch = done = 0
     try:
         with path.open("rb") as stream:
-            for _, text in read_lines(stream):
-                chunk.append(parse_line(text, 0, limits, now))
+            for lineno, text in read_lines(stream):
+                if isinstance(text, LineInvalid):
+                    raise RuntimeError(f"the file changed while it was imported (line {lineno})")
+                chunk.append(parse_line(text, lineno, limits, now))
                 in_batch += 1
                 if len(chunk) >= CHUNK or (batch_size and in_batch >= batch_size):
                     done += len(chunk)

@@ -4,19 +4,16 @@ Everything here is pure (no database): the importer validates the whole file wit
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import IO, Any
+from typing import Any
 
 from ..models import Environment, Hosting, OrgKind, ThreadKind, ThreadStatus, Visibility
 from ..services.threads import ValidationFailed, normalise_tags
 
-#: A line longer than this is refused before it is parsed (a thread with dozens of long replies fits).
-MAX_LINE_BYTES = 8 * 1024 * 1024
 MAX_REPLIES = 1000
 EXTERNAL_ID_MAX = 120
 DERIVED_ID_PREFIX = "sha256:"
@@ -86,49 +83,6 @@ class LineInvalid(Exception):
         self.reasons = reasons
 
 
-# --- reading ---------------------------------------------------------------------------------------
-
-def read_lines(stream: IO[bytes], max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, str | LineInvalid]]:
-    """Yield ``(line number, text)`` for every non-blank line, or ``(line number, LineInvalid)``.
-
-    Reads in binary so that an over-long line is skipped without holding it, and bad bytes are reported
-    with their position instead of failing the whole file. A UTF-8 byte order mark is dropped.
-    """
-    lineno = 0
-    while True:
-        raw = stream.readline(max_bytes + 1)
-        if not raw:
-            return
-        lineno += 1
-        if len(raw) > max_bytes:
-            while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a chunk at a time
-                raw = stream.readline(1 << 20)
-            yield lineno, LineInvalid([f"line is longer than {max_bytes // (1024 * 1024)} MiB"])
-            continue
-        if lineno == 1:
-            if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                yield lineno, LineInvalid(["the file is UTF-16; save it as UTF-8 (one JSON object per line)"])
-                return
-            if raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield lineno, LineInvalid([f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"])
-            continue
-        if text.strip():
-            yield lineno, text
-
-
-def count_lines(stream: IO[bytes]) -> int:
-    """Newlines in the stream (plus one for a last line without one): the progress total."""
-    count, last = 0, b"\n"
-    while chunk := stream.read(1 << 20):
-        count += chunk.count(b"\n")
-        last = chunk[-1:]
-    return count + (last != b"\n")
-
-
 # --- validating ------------------------------------------------------------------------------------
 
 def derived_external_id(obj: dict) -> str:
@@ -145,8 +99,13 @@ def parse_line(text: str, lineno: int, limits: Limits, now: datetime) -> ThreadR
         raise LineInvalid([f"invalid JSON: {exc.msg} (column {exc.colno})"]) from None
     except RecursionError:
         raise LineInvalid(["invalid JSON: nested too deeply"]) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise LineInvalid([f"invalid JSON: {str(exc)[:80]}"]) from None
     if not isinstance(obj, dict):
         raise LineInvalid([f"expected a JSON object, got {_type_name(obj)}"])
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(obj):
+        # Such text cannot be stored as UTF-8: refuse it here rather than fail half-way through a batch.
+        raise LineInvalid(["contains a lone UTF-16 surrogate escape (\\ud800-\\udfff)"])
     return _Checker(obj, limits, now).record(lineno)
 
 
@@ -310,7 +269,7 @@ class _Checker:
         if isinstance(integrations, str):
             integrations = [part.strip() for part in integrations.split(",") if part.strip()]
         if integrations is not None and (not isinstance(integrations, list) or not all(
-                isinstance(i, str) and len(i) <= 60 for i in integrations) or len(integrations) > 20):
+                isinstance(i, str) and len(i) <= 60 and "\x00" not in i for i in integrations) or len(integrations) > 20):
             self.fail("integrations must be a list of at most 20 short strings")
             integrations = None
         go_live = obj.get("go_live")
@@ -348,6 +307,23 @@ def parse_datetime(value: Any) -> datetime | None:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
 
 
 def _type_name(value: Any) -> str:

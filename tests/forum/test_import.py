@@ -210,6 +210,9 @@ def test_batches_are_atomic_and_a_rerun_finishes_the_job(app, tmp_path, monkeypa
     (b'{"title": "ok"}\n' + b'{"title": "' + b"a" * (10 * 1024 * 1024) + b'"}\n' + b'{"title": "ok2"}\n',
      "line 2: line is longer than 8 MiB"),
     (b'{"title": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "line 1: "),
+    (b'{"title": ' + b"9" * 5000 + b"}\n", "line 1: invalid JSON"),
+    (b'{"title": "half a pair \\ud83d"}\n', "line 1: contains a lone UTF-16 surrogate"),
+    (b'{"title": "fine \\ud83d\\ude00"}\n{"title": 7, "tags": [1]}\n', "line 2: tags must be a list of strings"),
 ])
 def test_odd_input_gives_a_clear_error(app, tmp_path, content, message):
     path = tmp_path / "odd.jsonl"
