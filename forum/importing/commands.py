@@ -39,7 +39,21 @@ class _Progress:
         self.stage = ""
 
 
-@click.command("import-threads")
+FORMAT_HELP = """\b
+One JSON object per line. Only "title" is required. Fields: title, body, external_id,
+organisation, organisation_kind, author, space, created_at (ISO 8601), visibility
+(public/internal/org_private), kind, tags, status, replies [{author, body, accepted,
+created_at, organisation}], and deployment fields (product, version, edition, hosting,
+database, operating_system, topology, environment, integrations, go_live, size_users).
+
+\b
+Every line is validated first; one bad line and nothing is imported. Threads already
+imported (same external_id, or the same content for lines without one) are skipped.
+Unknown organisations, authors and spaces are created as placeholders.
+"""
+
+
+@click.command("import-threads", epilog=FORMAT_HELP)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Commit every N threads (each batch whole or not at all). Default: the whole file at once.")
@@ -47,7 +61,7 @@ class _Progress:
 @click.option("--max-errors", type=click.IntRange(min=1), default=MAX_SHOWN_DEFAULT, show_default=True,
               help="How many bad lines to list.")
 def import_threads_command(file: Path, batch_size: int | None, dry_run: bool, max_errors: int) -> None:
-    """Import threads from a JSON Lines file (one thread per line; see forum/importing/__init__.py)."""
+    """Import threads from a JSON Lines file (details: forum/importing/__init__.py)."""
     from .importer import ImportInterrupted, ImportRejected, import_file
 
     progress = _Progress()

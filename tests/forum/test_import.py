@@ -280,3 +280,21 @@ def test_placeholders_are_found_again_on_later_imports(app, tmp_path):
     assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 1
     assert db.session.execute(select(func.count()).select_from(Organisation)).scalar_one() == 1
     assert db.session.execute(select(func.count()).select_from(Reply)).scalar_one() == 1
+
+
+def test_progress_shows_counts_and_rate_on_a_terminal(monkeypatch):
+    import io
+
+    from forum.importing.commands import _Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    progress = _Progress()
+    progress("importing", 0, 2000)
+    progress("importing", 2000, 2000)
+    progress.close()
+    assert "2,000/2,000" in screen.getvalue() and "/s" in screen.getvalue()
