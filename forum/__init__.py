@@ -41,6 +41,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     errors.init_errors(app)
     register_cli(app)
+    from .celery_app import init_celery
+
+    init_celery(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
     return app

@@ -14,6 +14,12 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = ""
     CELERY_BROKER_URL = ""
+    CELERY_RESULT_BACKEND = ""
+    # minilm (all-MiniLM-L6-v2, offline) or tfidf (light fallback where torch is absent).
+    MINING_EMBEDDER = "minilm"
+    # Embedded default: mining work runs in a thread of the server process when no broker is set.
+    MINING_IN_BACKGROUND = True
+    MINING_ASSIGN_NEW_THREADS = True
     PUBLIC_READ = False
     PATTERN_MIN_ORGS = 3
 

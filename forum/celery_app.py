@@ -1,0 +1,34 @@
+"""Celery wiring: with CELERY_BROKER_URL set, mining runs and new-thread assignment go to workers.
+
+Start a worker with ``celery -A forum.celery_worker worker --concurrency 1``.
+"""
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def init_celery(app: Flask) -> Celery | None:
+    broker = app.config.get("CELERY_BROKER_URL")
+    if not broker:
+        return None
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.config_from_object({
+        "broker_url": broker,
+        "result_backend": app.config.get("CELERY_RESULT_BACKEND") or broker,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+    })
+    celery.set_default()
+    app.extensions["celery"] = celery
+    from . import tasks  # noqa: F401  (registers the tasks)
+
+    return celery

@@ -1,0 +1,18 @@
+"""Background tasks; the same functions run in a worker (Celery) or a server thread (embedded default)."""
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="groundwork.mine")
+def mine_task(run_id: int) -> None:
+    from .services.mining_runs import execute_run
+
+    execute_run(run_id)
+
+
+@shared_task(name="groundwork.assign_thread")
+def assign_thread_task(thread_id: int) -> None:
+    from .services.mining_runs import assign_thread
+
+    assign_thread(thread_id)
