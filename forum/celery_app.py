@@ -26,6 +26,7 @@ def init_celery(app: Flask) -> Celery | None:
         "task_acks_late": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
+        "task_default_queue": app.config.get("CELERY_QUEUE") or "groundwork",
     })
     celery.set_default()
     app.extensions["celery"] = celery

@@ -15,6 +15,7 @@ class Config:
     REDIS_URL = ""
     CELERY_BROKER_URL = ""
     CELERY_RESULT_BACKEND = ""
+    CELERY_QUEUE = "groundwork"
     # minilm (all-MiniLM-L6-v2, offline) or tfidf (light fallback where torch is absent).
     MINING_EMBEDDER = "minilm"
     # Embedded default: mining work runs in a thread of the server process when no broker is set.

@@ -1,0 +1,88 @@
+"""A real Celery worker on the local Redis carries out a mining run and a new-thread assignment."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from forum import create_app
+from forum.extensions import db
+from forum.pattern_models import MembershipSource, MiningRun, PatternMember, RunStatus
+from tests.conftest import base_config
+from tests.forum.test_mining_runs import forum_threads  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER = os.environ.get("TEST_CELERY_BROKER", "redis://127.0.0.1:6379/15")
+
+
+def _wait_for(predicate, seconds: float = 120.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting for the worker")
+
+
+@pytest.fixture()
+def worker(app):
+    try:
+        redis.Redis.from_url(BROKER).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is not reachable at {BROKER}: {exc}")
+    queue = f"groundwork-test-{os.getpid()}-{time.monotonic_ns()}"
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="worker-test-secret",
+               FORUM_CELERY_BROKER_URL=BROKER, FORUM_CELERY_QUEUE=queue, FORUM_MINING_EMBEDDER="tfidf",
+               HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "forum.celery_worker", "worker", "--pool", "solo",
+         "--concurrency", "1", "-Q", queue, "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip",
+         "--without-mingle"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    celery_app = create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"]),
+                             "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": queue, "MINING_EMBEDDER": "tfidf"})
+    yield celery_app, proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_worker_runs_mining_and_assigns_new_threads(app, make, forum_threads, worker):  # noqa: F811
+    celery_app, proc = worker
+    assert "celery" in celery_app.extensions
+    from forum.services import mining_jobs
+
+    with celery_app.app_context():
+        run_id = mining_jobs.start_run(None, trigger="web")
+
+    def finished():
+        run = db.session.get(MiningRun, run_id)
+        if proc.poll() is not None:
+            raise AssertionError(f"worker exited: {proc.stdout.read()}")
+        return run if run.status in (RunStatus.FINISHED, RunStatus.FAILED) else None
+
+    run = _wait_for(finished)
+    assert run.status is RunStatus.FINISHED, run.error
+    assert run.documents == 33 and run.patterns_found >= 3 and run.trigger == "web"
+
+    saml_member = db.session.execute(db.select(PatternMember).where(
+        PatternMember.thread_id == forum_threads["saml"][0])).scalar_one()
+    author = make.user(make.customer_org("fresh customer"))
+    fresh = make.thread(author, title="SAML login rejected: assertion NotBefore in the future on finance",
+                        body="We run the finance environment. SSO fails with clock skew error after moving "
+                             "finance to new servers")
+    with celery_app.app_context():
+        mining_jobs.thread_posted(fresh.id)
+    member = _wait_for(lambda: db.session.execute(db.select(PatternMember).where(
+        PatternMember.thread_id == fresh.id)).scalar_one_or_none())
+    assert member.source is MembershipSource.ASSIGNED and member.pattern_id == saml_member.pattern_id
