@@ -244,3 +244,25 @@ def test_posting_and_search_are_rate_limited(database_url, make):
     finally:
         limiter.reset()
         limiter.enabled = saved
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("Upgrade, SSO , upgrade", ["upgrade", "sso"]),
+    ("Single Sign-On", ["single-sign-on"]),
+    ("C++, .NET, c#", ["c++", ".net", "c#"]),
+    ("<script>, onerror=alert(1)", ["script", "onerror-alert-1"]),
+    (" , ,, ", []),
+])
+def test_tags_are_normalised(raw, expected):
+    from forum.services.threads import normalise_tags
+
+    assert normalise_tags(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["a,b,c,d,e,f", "x" * 41])
+def test_too_many_or_too_long_tags_are_refused(raw):
+    from forum.services.threads import ValidationFailed, normalise_tags
+
+    with pytest.raises(ValidationFailed) as info:
+        normalise_tags(raw)
+    assert info.value.field == "tags"
