@@ -15,9 +15,13 @@ from ..markdown import render_markdown
 from ..models import Deployment, Reply, Space, Thread, ThreadKind, Visibility
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting, limit_search, user_or_ip
+from ..services import deflection
 from ..services import thread_pages as pages
 from ..services import threads as service
+from ..services.patterns import others_hit_this
+from ..services.playbooks import playbook_for_thread
 from ..services.search import search_threads
+from ..services.similar import related_threads
 
 bp = Blueprint("board", __name__)
 
@@ -120,7 +124,9 @@ def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: 
     return render_template(
         "board/thread.html", thread=thread, replies=replies, reply_form=reply_form or ReplyForm(),
         votes=pages.votes_of(current_user, [r.id for r in replies.items]), confirmations=confirmations,
-        confirm_form=confirm_form, action_form=ActionForm()), status
+        thread_playbook=playbook_for_thread(current_user, thread), related=related_threads(current_user, thread),
+        confirm_form=confirm_form, action_form=ActionForm(),
+        others_hit=others_hit_this(current_user, thread)), status
 
 
 @bp.route("/t/<int:thread_id>")
@@ -173,6 +179,8 @@ def ask():
             getattr(form, exc.field or "title").errors.append(exc.message)
         else:
             flash("Your thread is posted.", "success")
+            # Ties the post to the suggestions this ask-page visit was shown (the deflection metric).
+            deflection.record_posted(current_user, request.form.get("draft_key"), new)
             return redirect(url_for("board.thread", thread_id=new.id))
     status = 400 if request.method == "POST" else 200
     return render_template("board/ask.html", form=form, spaces=spaces), status
