@@ -76,7 +76,7 @@ def test_home_and_space_queries_do_not_grow(app, web, make, world, viewer):
     _add_threads(make, world, 35)
     large = {url: queries_for(browser, url) for url in small}
     assert large == small
-    assert small["/"] <= 10, small
+    assert small["/"] <= 16, small
 
 
 def _thread_with_replies(make, world, n: int):
@@ -112,7 +112,7 @@ def test_thread_page_queries_do_not_grow(app, web, make, world, viewer):
     large = _thread_with_replies(make, world, 40)
     counts = (queries_for(browser, f"/t/{small.id}"), queries_for(browser, f"/t/{large.id}"))
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 12, counts
+    assert counts[0] <= 20, counts  # a ceiling for the page and what other areas add to it (playbooks, patterns)
     html = browser.html(f"/t/{large.id}")
     assert "reply 39" not in html or viewer == "moderator"  # removed text for moderators only
     assert "Confirmed at 3 deployments" in html
