@@ -17,6 +17,9 @@ PLATFORMS = ["RHEL 8", "Ubuntu 22.04", "Windows Server 2019", "Windows Server 20
              "OpenShift", "a Docker host", "AIX", "SLES 15", "a VMware VM"]
 OPENERS = ["", "", "", "Hi all, ", "Quick question: ", "Urgent: ", "Hello, ", "Newbie here. ",
            "Following up on a ticket: ", "Customer asks: "]
+CONTEXTS = ["", "", "", "", " since yesterday", " in production only", " on our test server",
+            " after applying patch {v}", " for some users", " on {plat}", " with {p} {v}",
+            " since the migration to the cloud", " in two of our three environments"]
 CLOSERS = ["", "", "", " Any ideas?", " Thanks!", " What am I missing?", " Please help.",
            " Is this a known issue?", " Workaround?"]
 
@@ -234,37 +237,68 @@ INTENTS: dict[str, list[str]] = {
     ],
 }
 
-ONE_OFF_SUBJECTS = ["the welcome banner", "our logo", "the dark theme", "a keyboard shortcut",
-                    "the changelog", "the mobile app icon", "a typo in the docs", "the partner program",
-                    "training vouchers", "the roadmap", "a trial extension", "the user conference",
-                    "invoice address", "a swag request", "the community badge", "translation of the FAQ",
-                    "sandbox naming", "our account manager", "a survey link", "the price list",
-                    "a broken link on the website", "certification exam", "a feature vote",
-                    "the release webinar", "beta program signup"]
+ONE_OFF_SUBJECTS = [
+    "the welcome banner colour", "our company logo on the login page", "a keyboard shortcut for search",
+    "the changelog of last month", "the mobile app icon", "a typo in the installation guide",
+    "joining the partner program", "training vouchers for new staff", "the public roadmap",
+    "extending our trial", "tickets for the user conference", "changing the invoice address",
+    "ordering stickers for a meetup", "the community badge system", "translating the FAQ into Polish",
+    "naming rules for sandboxes", "who our account manager is", "a customer survey link",
+    "the price list for education", "a broken link on the website", "booking the certification exam",
+    "voting for a feature", "the recording of the release webinar", "signing up for the beta program",
+    "a podcast about our product", "hiring a certified consultant", "accessibility of the colour scheme",
+    "screen reader support", "the font used in emails", "our data centre location", "GDPR data processing terms",
+    "a referral discount", "moving our tenant to another region", "renaming our organisation",
+    "the status page subscription", "the holiday support schedule", "a speaker slot at the summit",
+    "printing a certificate of completion", "merging two user accounts", "the open source licences we use",
+    "the API of the weather widget", "a dark mode for the handbook", "the mascot plush toy",
+    "localised date formats in the docs", "a student hackathon sponsorship", "the sample project on GitHub",
+    "the cookie banner wording", "the newsletter frequency", "a video tutorial about forms",
+    "shipping hardware tokens to Brazil", "paying by bank transfer", "purchase order numbers on invoices",
+    "a quote for 300 more seats", "the tax exemption certificate", "the vendor security questionnaire",
+    "an interview for a case study", "our forum avatar", "the meaning of the green dot", "an office visit",
+    "a coffee mug from the booth",
+]
 ONE_OFF_ASKS = ["Who do I talk to about {s}?", "Small suggestion regarding {s}.",
                 "Is there any news on {s}?", "Question about {s} for our team in {c}.",
-                "Feedback: {s} could be nicer.", "Where can I find {s}?"]
+                "Feedback: {s} could be better.", "Where can I find information on {s}?"]
 CITIES = ["Lyon", "Osaka", "Denver", "Pune", "Leeds", "Porto", "Cape Town", "Lima", "Oslo", "Perth"]
 
 
 def _fill(template: str, rng: random.Random) -> str:
-    text = template.format(p=rng.choice(PRODUCTS), v=rng.choice(VERSIONS), plat=rng.choice(PLATFORMS))
-    return rng.choice(OPENERS) + text + rng.choice(CLOSERS)
+    return template.format(p=rng.choice(PRODUCTS), v=rng.choice(VERSIONS), plat=rng.choice(PLATFORMS))
+
+
+def _question(phrasings: list[str], rng: random.Random) -> str:
+    # One or two phrasings of the same problem plus a context: real posts mix several descriptions
+    first, second = rng.sample(phrasings, 2)
+    text = _fill(first, rng)
+    if text[-1] not in ".?!" and (context := _fill(rng.choice(CONTEXTS), rng)):
+        text += context
+    if rng.random() < 0.35:
+        text = text.rstrip(".?!") + ". " + _fill(second, rng)
+    closer = rng.choice(CLOSERS)
+    if closer and text[-1] not in ".?!":
+        text += "."
+    return rng.choice(OPENERS) + text + closer
 
 
 def make_support_questions(n_intents: int = 30, per_intent: int = 60, n_one_offs: int = 0,
                            random_state: int = 0) -> tuple[list[str], list[str]]:
     """Return (texts, labels): ``per_intent`` questions for each of ``n_intents`` intents.
 
-    One-off questions get the label ``"one-off-<i>"``, each its own group.
+    One-off questions (each about a different subject) get the label ``"one-off-<i>"``, each its
+    own group.
     """
     if not 1 <= n_intents <= len(INTENTS):
         raise ValueError(f"n_intents must be between 1 and {len(INTENTS)}")
     rng = random.Random(random_state)
     names = sorted(INTENTS)[:n_intents]
-    items = [(_fill(rng.choice(INTENTS[name]), rng), name) for name in names for _ in range(per_intent)]
-    for i in range(n_one_offs):
-        ask = rng.choice(ONE_OFF_ASKS).format(s=rng.choice(ONE_OFF_SUBJECTS), c=rng.choice(CITIES))
+    items = [(_question(INTENTS[name], rng), name) for name in names for _ in range(per_intent)]
+    if n_one_offs > len(ONE_OFF_SUBJECTS):
+        raise ValueError(f"at most {len(ONE_OFF_SUBJECTS)} one-off questions")
+    for i, subject in enumerate(rng.sample(ONE_OFF_SUBJECTS, n_one_offs)):
+        ask = rng.choice(ONE_OFF_ASKS).format(s=subject, c=rng.choice(CITIES))
         items.append((rng.choice(OPENERS) + ask, f"one-off-{i}"))
     rng.shuffle(items)
     return [t for t, _ in items], [label for _, label in items]

@@ -1,0 +1,57 @@
+"""Command line: ``python -m mining evaluate --data FILE.jsonl [--k K] [--seed-fraction F] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m mining``."""
+    parser = argparse.ArgumentParser(prog="python -m mining", description="Groundwork pattern mining")
+    commands = parser.add_subparsers(dest="command", required=True)
+    evaluate = commands.add_parser("evaluate", help="mine a labelled JSONL file and score it against its labels")
+    evaluate.add_argument("--data", required=True, help='file with one {"text": ..., "label": ...} per line')
+    evaluate.add_argument("--k", type=int, default=None, help="force the number of patterns")
+    evaluate.add_argument("--seed-fraction", type=float, default=None,
+                          help="give this fraction of the items of 75%% of the labels as seeds")
+    evaluate.add_argument("--embedder", choices=["minilm", "tfidf"], default="minilm",
+                          help="minilm (default) or the torch-free TF-IDF fallback")
+    evaluate.add_argument("--cache", default=None, help="folder of an on-disk embedding cache")
+    evaluate.add_argument("--json", action="store_true", help="print the result as one JSON line at the end")
+    return parser
+
+
+def make_embedder(name: str, cache_dir: str | None):
+    """The embedder named on the command line, optionally behind an on-disk cache."""
+    from mining.embedders import CachedEmbedder, DiskCache, SentenceTransformerEmbedder, TfidfEmbedder
+
+    embedder = SentenceTransformerEmbedder() if name == "minilm" else TfidfEmbedder()
+    if cache_dir and name == "minilm":
+        folder = embedder.model_name.replace("/", "_").replace("@", "_")
+        return CachedEmbedder(embedder, DiskCache(f"{cache_dir}/{folder}"))
+    return embedder
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    from mining.evaluate import evaluate_file
+
+    try:
+        result = evaluate_file(args.data, k=args.k, seed_fraction=args.seed_fraction,
+                               embedder=make_embedder(args.embedder, args.cache))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"ACC {result['acc']:.1f}  NMI {result['nmi']:.1f}  ARI {result['ari']:.1f}  "
+          f"clusters {result['n_clusters']}  noise {100 * result['noise_fraction']:.1f}%  "
+          f"{result['seconds']:.1f} s  peak {result['peak_rss_mb']:.0f} MiB")
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,342 @@
+"""Vectors -> groups (+ noise): kNN-smoothed spherical k-means with k chosen by graph modularity.
+
+Why this design (measured, see ``bench/README.md``):
+
+* averaging each vector with its nearest neighbours pulls a short text towards the topic its
+  neighbours share, which improves every clusterer tried on short texts;
+* the number of groups is the k whose k-means partition has the highest modularity on the
+  k-nearest-neighbour graph; unlike the silhouette it does not reward splitting a group into
+  its near-duplicate phrasings;
+* a point whose neighbours mostly sit in other groups is noise, and so is a group smaller
+  than ``min_cluster_size``;
+* neighbours are searched in a reference sample of at most ``max_reference`` points, so the
+  cost grows linearly with n beyond it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+
+import numpy as np
+from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.optimize import linear_sum_assignment
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.validation import check_is_fitted
+
+K_GRID = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 24, 26, 28, 30,
+          32, 34, 36, 38, 40, 43, 46, 50, 55, 60, 65, 70, 80, 90, 100, 115, 130, 150)
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """Return float32 rows scaled to unit L2 norm (zero rows stay zero)."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+def _top_k(sims: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's ``k`` largest values, largest first."""
+    try:  # torch.topk is ~5x faster than argpartition on 2 cores; numpy when torch is absent
+        import torch
+    except ImportError:
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1, kind="stable")
+        return np.take_along_axis(part, order, axis=1)
+    return torch.topk(torch.from_numpy(sims), k, dim=1).indices.numpy()
+
+
+def nearest_neighbors(queries: np.ndarray, reference: np.ndarray, k: int, exclude_self_offset: int | None = None,
+                      chunk: int = 2048) -> np.ndarray:
+    """Indices of the ``k`` most cosine-similar reference rows for each query row.
+
+    With ``exclude_self_offset`` the queries are ``reference[offset:offset+len(queries)]`` and a
+    point is not its own neighbour.
+    """
+    k = min(k, len(reference) - (1 if exclude_self_offset is not None else 0))
+    out = np.empty((len(queries), max(k, 0)), dtype=np.int64)
+    if k <= 0:
+        return out
+    for start in range(0, len(queries), chunk):
+        sims = queries[start:start + chunk] @ reference.T
+        if exclude_self_offset is not None:
+            rows = np.arange(len(sims))
+            sims[rows, exclude_self_offset + start + rows] = -np.inf
+        out[start:start + chunk] = _top_k(sims, k)
+    return out
+
+
+def smooth(vectors: np.ndarray, reference: np.ndarray, neighbors: np.ndarray, weight: float) -> np.ndarray:
+    """Average each vector (``weight``) with the mean of its neighbours (``1 - weight``)."""
+    if neighbors.shape[1] == 0:
+        return vectors
+    mixed = weight * vectors + (1.0 - weight) * reference[neighbors].mean(axis=1)
+    return normalize_rows(mixed)
+
+
+def knn_modularity(neighbors: np.ndarray, labels: np.ndarray, resolution: float = 1.0) -> float:
+    """Modularity of ``labels`` on the symmetrised k-nearest-neighbour graph."""
+    n, k = neighbors.shape
+    rows = np.repeat(np.arange(n), k)
+    adjacency = sparse.csr_matrix((np.ones(n * k), (rows, neighbors.ravel())), shape=(n, n))
+    adjacency = (adjacency + adjacency.T).tocoo()
+    degree = np.bincount(adjacency.row, weights=adjacency.data, minlength=n)
+    total = degree.sum()
+    inside = adjacency.data[labels[adjacency.row] == labels[adjacency.col]].sum() / total
+    share = np.bincount(labels, weights=degree) / total
+    return float(inside - resolution * (share ** 2).sum())
+
+
+def _centre_sums(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    # a dense one-hot product uses BLAS and is far faster than np.add.at or a sparse product
+    one_hot = np.zeros((k, len(z)), dtype=z.dtype)
+    one_hot[labels, np.arange(len(z))] = 1.0
+    return one_hot @ z
+
+
+def spherical_kmeans(z: np.ndarray, centroids: np.ndarray, fixed: np.ndarray | None = None,
+                     max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd iterations on the unit sphere; ``fixed[i] >= 0`` clamps point i to that cluster."""
+    labels = np.full(len(z), -1)
+    for _ in range(max_iter):
+        new = np.argmax(z @ centroids.T, axis=1)
+        if fixed is not None:
+            new = np.where(fixed >= 0, fixed, new)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        sums = _centre_sums(z, labels, len(centroids))
+        empty = np.linalg.norm(sums, axis=1) == 0
+        sums[empty] = centroids[empty]
+        centroids = normalize_rows(sums)
+    return labels, centroids
+
+
+def kmeans_plus_plus(z: np.ndarray, k: int, rng: np.random.RandomState, start: np.ndarray | None = None,
+                     candidates: np.ndarray | None = None) -> np.ndarray:
+    """Pick ``k`` centres among ``candidates`` rows, each far (in cosine) from those already chosen.
+
+    ``start`` are centres chosen beforehand (for example the means of seed groups).
+    """
+    candidates = np.arange(len(z)) if candidates is None else candidates
+    pool = z[candidates]
+    if start is not None and len(start):
+        best = np.max(pool @ start.T, axis=1)
+    else:
+        best = np.full(len(pool), -1.0, dtype=np.float32)
+        first = rng.randint(len(pool))
+        chosen = [first]
+        best = np.maximum(best, pool @ pool[first])
+        k -= 1
+    chosen = [] if start is not None and len(start) else chosen
+    for _ in range(k):
+        weights = np.clip(1.0 - best, 0, None).astype(np.float64) ** 2
+        total = weights.sum()
+        pick = rng.choice(len(pool), p=weights / total) if total > 0 else rng.randint(len(pool))
+        chosen.append(pick)
+        best = np.maximum(best, pool @ pool[pick])
+    return pool[chosen]
+
+
+def kmeans(z: np.ndarray, k: int, rng: np.random.RandomState, n_init: int = 1,
+           max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means with k-means++ starts; the restart with the highest total similarity wins."""
+    best = None
+    for _ in range(n_init):
+        labels, centroids = spherical_kmeans(z, kmeans_plus_plus(z, k, rng), max_iter=max_iter)
+        score = float(np.sum(np.einsum("ij,ij->i", z, centroids[labels])))
+        if best is None or score > best[0]:
+            best = (score, labels, centroids)
+    return best[1], best[2]
+
+
+def canonical_order(x: np.ndarray) -> np.ndarray:
+    """A permutation that depends only on the rows' values, so results ignore input order."""
+    rounded = np.round(x[:, :16].astype(np.float64), 5)
+    return np.lexsort(rounded.T[::-1])
+
+
+class PatternClusterer(ClusterMixin, BaseEstimator):
+    """Cluster unit vectors into recurring groups, leaving the rest as noise (label -1).
+
+    Parameters
+    ----------
+    n_clusters : int or None
+        Force the number of groups; ``None`` chooses it from the data.
+    n_neighbors : int
+        Neighbours used for smoothing, the modularity graph and the noise test.
+    self_weight : float
+        Weight of a vector against the mean of its neighbours when smoothing.
+    resolution : float
+        Modularity resolution; above 1 favours more, smaller groups.
+    noise_agreement : float
+        A point is noise when fewer than this fraction of its neighbours share its group.
+    min_cluster_size : int or None
+        Groups smaller than this become noise; ``None`` means ``max(5, n // 400)``.
+    max_reference : int
+        Neighbours are searched among at most this many points (cost linear in n beyond).
+    sample_size : int
+        Points used to choose the number of groups.
+    n_init : int
+        k-means restarts for the final partition.
+    random_state : int
+        Seed; the result is deterministic for a fixed value.
+    """
+
+    def __init__(self, n_clusters: int | None = None, n_neighbors: int = 10, self_weight: float = 0.5,
+                 resolution: float = 1.0, noise_agreement: float = 0.3, min_cluster_size: int | None = None,
+                 max_reference: int = 20000, sample_size: int = 4000, n_init: int = 3,
+                 random_state: int = 0):
+        self.n_clusters = n_clusters
+        self.n_neighbors = n_neighbors
+        self.self_weight = self_weight
+        self.resolution = resolution
+        self.noise_agreement = noise_agreement
+        self.min_cluster_size = min_cluster_size
+        self.max_reference = max_reference
+        self.sample_size = sample_size
+        self.n_init = n_init
+        self.random_state = random_state
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, X: np.ndarray, y=None, seeds: Mapping[Hashable, Iterable[int]] | None = None):
+        """Learn groups from unit vectors ``X``; ``seeds`` maps a group id to known member indices."""
+        x = normalize_rows(X)
+        n = len(x)
+        if n < 2:
+            raise ValueError("need at least 2 vectors to cluster")
+        if self.n_clusters is not None and not 1 <= self.n_clusters <= n:
+            raise ValueError("n_clusters must be between 1 and the number of vectors")
+        order = canonical_order(x)
+        x = x[order]
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        fixed, seed_keys = self._seed_array(seeds, rank, n)
+
+        rng = np.random.RandomState(self.random_state)
+        n_ref = min(n, self.max_reference)
+        ref_idx = np.sort(rng.choice(n, n_ref, replace=False)) if n_ref < n else np.arange(n)
+        self.reference_ = x[ref_idx]
+        neighbors = self._neighbors(x, ref_idx)
+        z = smooth(x, self.reference_, neighbors, self.self_weight)
+
+        k = self.n_clusters or self._choose_k(z, x, rng)
+        k = max(k, len(seed_keys))
+        labels, centroids = self._partition(z, k, fixed, len(seed_keys), rng)
+
+        self.seed_keys_ = seed_keys
+        self.centroids_ = centroids
+        self.reference_labels_ = labels[ref_idx]
+        labels = self._noise(labels, neighbors, fixed)
+        labels, self.centroids_, self.reference_labels_ = self._relabel(labels, fixed)
+        self.labels_ = labels[rank]
+        self.n_clusters_ = len(self.centroids_)
+        return self
+
+    def _seed_array(self, seeds, rank, n):
+        fixed = np.full(n, -1)
+        keys = []
+        for key, members in (seeds or {}).items():
+            members = np.asarray(list(members), dtype=np.int64)
+            if len(members) == 0:
+                continue
+            if members.min() < 0 or members.max() >= n:
+                raise ValueError(f"seed group {key!r} has an index outside 0..{n - 1}")
+            fixed[rank[members]] = len(keys)
+            keys.append(key)
+        return fixed, keys
+
+    def _neighbors(self, x, ref_idx):
+        if len(ref_idx) == len(x):
+            return nearest_neighbors(x, x, self.n_neighbors, exclude_self_offset=0)
+        # points outside the reference sample look for neighbours inside it
+        return nearest_neighbors(x, self.reference_, self.n_neighbors)
+
+    def _choose_k(self, z, x, rng):
+        # over-cluster a sample once, merge the pieces hierarchically, and keep the cut whose
+        # partition has the highest modularity on the sample's neighbour graph
+        m = min(len(z), self.sample_size)
+        sample = np.sort(rng.choice(len(z), m, replace=False))
+        zs, xs = z[sample], x[sample]
+        graph = nearest_neighbors(xs, xs, self.n_neighbors, exclude_self_offset=0)
+        n_pieces = int(min(max(K_GRID), max(2, m // 8)))
+        piece_of, pieces = kmeans(zs, n_pieces, rng, max_iter=30)
+        tree = linkage(pieces.astype(np.float64), method="ward")
+        best_k, best_q = 1, -np.inf
+        for k in K_GRID:
+            if k > n_pieces:
+                break
+            piece_to_group = fcluster(tree, k, criterion="maxclust") - 1
+            q = knn_modularity(graph, piece_to_group[piece_of], self.resolution)
+            if q > best_q:
+                best_k, best_q = k, q
+        self.modularity_ = best_q
+        return best_k
+
+    def _partition(self, z, k, fixed, n_seeded, rng):
+        if n_seeded == 0:
+            return kmeans(z, k, rng, n_init=self.n_init)
+        seeded = normalize_rows(np.stack([z[fixed == g].mean(axis=0) for g in range(n_seeded)]))
+        centroids = seeded
+        free = np.flatnonzero(fixed < 0)
+        if k > n_seeded and len(free):
+            # the other centres go where the seeded ones explain least
+            extra = kmeans_plus_plus(z, k - n_seeded, rng, start=seeded, candidates=free)
+            centroids = np.vstack([seeded, extra])
+        return spherical_kmeans(z, centroids, fixed=fixed)
+
+    def _noise(self, labels, neighbors, fixed):
+        labels = labels.copy()
+        if neighbors.shape[1] and self.noise_agreement > 0:
+            agreement = (self.reference_labels_[neighbors] == labels[:, None]).mean(axis=1)
+            labels[(agreement < self.noise_agreement) & (fixed < 0)] = -1
+        min_size = self.min_cluster_size or max(5, len(labels) // 400)
+        counts = np.bincount(labels[labels >= 0], minlength=len(self.centroids_))
+        small = counts < min_size
+        small[:len(self.seed_keys_)] = False  # a curated group is kept however small
+        labels[(labels >= 0) & small[np.maximum(labels, 0)]] = -1
+        return labels
+
+    def _relabel(self, labels, fixed):
+        # largest group first; seeded groups keep ids 0..g-1 in seed order
+        counts = np.bincount(labels[labels >= 0], minlength=len(self.centroids_))
+        g = len(self.seed_keys_)
+        rest = [c for c in np.argsort(-counts[g:], kind="stable") + g if counts[c] > 0]
+        keep = list(range(g)) + rest
+        mapping = np.full(len(self.centroids_) + 1, -1)
+        mapping[keep] = np.arange(len(keep))
+        labels = mapping[labels]
+        reference_labels = mapping[self.reference_labels_]
+        return labels, self.centroids_[keep], reference_labels
+
+    # -- prediction ------------------------------------------------------------------------
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Assign new unit vectors to learned groups, or -1 when their neighbours disagree."""
+        check_is_fitted(self, "centroids_")
+        x = normalize_rows(X)
+        neighbors = nearest_neighbors(x, self.reference_, self.n_neighbors)
+        z = smooth(x, self.reference_, neighbors, self.self_weight)
+        labels = np.argmax(z @ self.centroids_.T, axis=1)
+        if neighbors.shape[1] and self.noise_agreement > 0:
+            agreement = (self.reference_labels_[neighbors] == labels[:, None]).mean(axis=1)
+            labels[agreement < self.noise_agreement] = -1
+        return labels
+
+
+def match(previous: Mapping[Hashable, set], new: Mapping[Hashable, set], min_jaccard: float = 0.1) -> dict:
+    """Map old group keys to new ones one-to-one, maximising membership overlap (Jaccard).
+
+    Pairs whose Jaccard similarity is below ``min_jaccard`` stay unmatched.
+    """
+    old_keys, new_keys = list(previous), list(new)
+    if not old_keys or not new_keys:
+        return {}
+    jaccard = np.zeros((len(old_keys), len(new_keys)))
+    for i, a in enumerate(old_keys):
+        members_a = set(previous[a])
+        for j, b in enumerate(new_keys):
+            members_b = set(new[b])
+            union = len(members_a | members_b)
+            jaccard[i, j] = len(members_a & members_b) / union if union else 0.0
+    rows, cols = linear_sum_assignment(-jaccard)
+    return {old_keys[i]: new_keys[j] for i, j in zip(rows, cols) if jaccard[i, j] >= min_jaccard}

@@ -1,0 +1,181 @@
+"""PatternMiner: documents -> vectors -> groups -> described patterns, with fit / predict."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from mining.clustering import PatternClusterer, normalize_rows
+from mining.documents import Document, document_signatures, document_text
+from mining.embedders import Embedder, SentenceTransformerEmbedder, TfidfEmbedder
+from mining.representation import Pattern, build_patterns
+
+
+def as_documents(items: Iterable[Document | str]) -> list[Document]:
+    """Accept Documents or plain strings (a string becomes a title, its position the id)."""
+    return [item if isinstance(item, Document) else Document(id=i, title=str(item)) for i, item in enumerate(items)]
+
+
+def lexical_text(text: str, signatures: Sequence[str]) -> str:
+    """Text for the lexical channel: the words plus each error signature as two extra tokens."""
+    tokens = [s.replace(" ", "_").replace(":", "") for s in signatures]
+    return " ".join([text] + tokens * 2)
+
+
+class PatternMiner(BaseEstimator):
+    """Find recurring patterns in forum threads.
+
+    Parameters
+    ----------
+    embedder : Embedder or None
+        Turns texts into unit vectors; ``None`` uses all-MiniLM-L6-v2 (loaded on first use).
+        Not needed when ``fit``/``predict`` get ``embeddings``.
+    n_patterns : int or None
+        Force the number of patterns; ``None`` finds it from the data.
+    lexical_weight : float
+        Weight of a TF-IDF (+ error signature) channel appended to the embedding; 0 turns it off.
+    resolution : float
+        Modularity resolution used to choose the number of patterns (higher: more, smaller).
+    n_neighbors : int
+        Neighbours used for smoothing, for choosing k and for the noise test.
+    noise_agreement : float
+        A document is left unassigned (-1) when fewer than this fraction of its neighbours
+        share its pattern.
+    min_pattern_size : int or None
+        Smaller groups become noise; ``None`` means ``max(5, n // 400)``.
+    max_reference : int
+        Neighbour searches use at most this many training documents (linear cost beyond).
+    random_state : int
+        Seed; results are deterministic for a fixed value.
+    show_progress : bool or None
+        Report stages and embedding progress; ``None`` means only when stderr is a terminal.
+    """
+
+    def __init__(self, embedder: Embedder | None = None, n_patterns: int | None = None, lexical_weight: float = 0.5,
+                 resolution: float = 1.5, n_neighbors: int = 10, noise_agreement: float = 0.3,
+                 min_pattern_size: int | None = None, max_reference: int = 20000, random_state: int = 0,
+                 show_progress: bool | None = None):
+        self.embedder = embedder
+        self.n_patterns = n_patterns
+        self.lexical_weight = lexical_weight
+        self.resolution = resolution
+        self.n_neighbors = n_neighbors
+        self.noise_agreement = noise_agreement
+        self.min_pattern_size = min_pattern_size
+        self.max_reference = max_reference
+        self.random_state = random_state
+        self.show_progress = show_progress
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _say(self, message: str) -> None:
+        show = self.show_progress if self.show_progress is not None else sys.stderr.isatty()
+        if show:
+            print(f"[mining {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    def _embed(self, texts: list[str], embeddings) -> np.ndarray:
+        if embeddings is not None:
+            vectors = np.asarray(embeddings, dtype=np.float32)
+            if vectors.ndim != 2 or len(vectors) != len(texts):
+                raise ValueError(f"embeddings must have shape (n_documents, dim); got {vectors.shape} "
+                                 f"for {len(texts)} documents")
+            return normalize_rows(vectors)
+        if not hasattr(self, "embedder_"):
+            self.embedder_ = self.embedder if self.embedder is not None else SentenceTransformerEmbedder()
+        self._say(f"embedding {len(texts)} texts with {self.embedder_.model_name}")
+        return normalize_rows(self.embedder_.embed(texts))
+
+    def _features(self, vectors: np.ndarray, lexical: list[str] | None) -> np.ndarray:
+        if not self.lexical_weight:
+            return vectors
+        if lexical is None:  # vectors only: the lexical channel is unknown, leave it empty
+            channel = np.zeros((len(vectors), self.lexical_.n_components), dtype=np.float32)
+        else:
+            channel = self.lexical_.embed(lexical)
+        return normalize_rows(np.hstack([vectors, self.lexical_weight * channel]))
+
+    @staticmethod
+    def _seed_indices(seeds: Mapping[Hashable, Iterable] | None, documents: list[Document]) -> dict:
+        if not seeds:
+            return {}
+        index_of = {doc.id: i for i, doc in enumerate(documents)}
+        resolved = {}
+        for key, members in seeds.items():
+            members = list(members)
+            # members are document ids when they all are; otherwise positions
+            if members and all(m in index_of for m in members):
+                resolved[key] = [index_of[m] for m in members]
+            else:
+                resolved[key] = [int(m) for m in members]
+        return resolved
+
+    # -- estimator API ---------------------------------------------------------------------
+    def fit(self, documents: Sequence[Document | str], seeds: Mapping[Hashable, Iterable] | None = None,
+            embeddings: np.ndarray | None = None) -> PatternMiner:
+        """Learn patterns from ``documents``.
+
+        ``seeds`` maps a curated group id to its known members (document ids, or indices);
+        ``embeddings`` gives precomputed vectors, one row per document, to skip embedding.
+        """
+        documents = as_documents(documents)
+        if len(documents) < 2:
+            raise ValueError("need at least 2 documents")
+        if self.lexical_weight < 0:
+            raise ValueError("lexical_weight must be >= 0")
+        started = time.perf_counter()
+        texts = [document_text(d) for d in documents]
+        signatures = [document_signatures(d) for d in documents]
+        vectors = self._embed(texts, embeddings)
+        lexical = [lexical_text(t, s) for t, s in zip(texts, signatures)]
+        if self.lexical_weight:
+            self.lexical_ = TfidfEmbedder(random_state=self.random_state).fit(lexical)
+        features = self._features(vectors, lexical)
+        seed_index = self._seed_indices(seeds, documents)
+
+        self._say(f"clustering {len(documents)} documents")
+        self.clusterer_ = PatternClusterer(
+            n_clusters=self.n_patterns, n_neighbors=self.n_neighbors, resolution=self.resolution,
+            noise_agreement=self.noise_agreement, min_cluster_size=self.min_pattern_size,
+            max_reference=self.max_reference, random_state=self.random_state,
+        ).fit(features, seeds=seed_index)
+        self.labels_ = self.clusterer_.labels_
+        self.seed_patterns_ = {key: i for i, key in enumerate(self.clusterer_.seed_keys_)}
+
+        titles = [d.title for d in documents]
+        self.patterns_: list[Pattern] = build_patterns(texts, titles, signatures, vectors, self.labels_)
+        dim = vectors.shape[1]
+        self.centroids_ = (np.stack([p.centroid for p in self.patterns_]) if self.patterns_
+                           else np.zeros((0, dim), dtype=np.float32))
+        self.document_ids_ = [d.id for d in documents]
+        self.noise_fraction_ = float(np.mean(self.labels_ < 0))
+        self._say(f"{len(self.patterns_)} patterns, {self.noise_fraction_:.1%} unassigned, "
+                  f"{time.perf_counter() - started:.1f} s")
+        return self
+
+    def predict(self, documents: Sequence[Document | str] | None = None,
+                embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Pattern index of each new document, or -1 where it fits none."""
+        check_is_fitted(self, "clusterer_")
+        if documents is None and embeddings is None:
+            raise ValueError("give documents, embeddings, or both")
+        lexical = None
+        if documents is not None:
+            documents = as_documents(documents)
+            texts = [document_text(d) for d in documents]
+            lexical = [lexical_text(t, document_signatures(d)) for t, d in zip(texts, documents)]
+        else:
+            texts = [""] * len(embeddings)
+        vectors = self._embed(texts, embeddings)
+        labels = self.clusterer_.predict(self._features(vectors, lexical))
+        # a group that became noise in fit has no pattern; keep ids within patterns_
+        labels[labels >= len(self.patterns_)] = -1
+        return labels
+
+    def pattern_members(self) -> dict[int, set]:
+        """Pattern index -> set of document ids, the input ``mining.clustering.match`` expects."""
+        check_is_fitted(self, "labels_")
+        return {p.id: {self.document_ids_[i] for i in p.members} for p in self.patterns_}
