@@ -23,6 +23,13 @@ class Config:
     MINING_ASSIGN_NEW_THREADS = True
     PUBLIC_READ = False
     PATTERN_MIN_ORGS = 3
+    # The patterns page's clock: "" = real time, "latest" = the newest thread (demo data frozen in time),
+    # or an ISO date. Emerging = this many new customer organisations within this many days.
+    PATTERN_NOW = ""
+    PATTERN_EMERGING_DAYS = 14
+    PATTERN_EMERGING_ORGS = 3
+    # The patterns list is remembered per process this long, or until the data moves (0 = off).
+    PATTERN_CACHE_SECONDS = 60
 
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
     TITLE_MAX_LENGTH = 200
