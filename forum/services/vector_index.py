@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import not_, select
 
 from .. import permissions
 from ..extensions import db
@@ -55,7 +55,7 @@ class VectorMatrix:
         return pos[self.ids[pos] == wanted]
 
 
-_lock = threading.Lock()
+lock = threading.Lock()
 _matrices: dict[tuple[str, str], VectorMatrix] = {}
 _masks: OrderedDict[tuple, tuple[float, np.ndarray]] = OrderedDict()
 _blas = None  # a threadpoolctl controller, made on first use
@@ -63,12 +63,17 @@ _blas = None  # a threadpoolctl controller, made on first use
 
 def clear_caches() -> None:
     """Forget every cached matrix and mask (tests; after bulk changes)."""
-    with _lock:
+    with lock:
         _matrices.clear()
         _masks.clear()
+        for forget in _on_clear:
+            forget()
 
 
-def _database_key() -> str:
+_on_clear: list = []  # other caches built on these vectors register their own clear() here
+
+
+def database_key() -> str:
     # Tests run SQLite and PostgreSQL in one process: never serve one database's vectors to the other.
     return db.engine.url.render_as_string(hide_password=True)
 
@@ -82,14 +87,14 @@ def _signature() -> tuple:
 
 def current_matrix(model: str) -> VectorMatrix | None:
     """The cached matrix for ``model``, reloaded when the stored embeddings changed; None when empty."""
-    key = (_database_key(), model)
+    key = (database_key(), model)
     signature = _signature()
     cached = _matrices.get(key)
     now = time.monotonic()
     if cached is not None and cached.signature == signature and now - cached.loaded_at < FULL_RELOAD_SECONDS:
         return cached if cached.size else None
     loaded = _load(model, signature)
-    with _lock:
+    with lock:
         _matrices[key] = loaded
     return loaded if loaded.size else None
 
@@ -117,15 +122,16 @@ def visible_mask(user: User | None, vectors: VectorMatrix) -> np.ndarray:
         return np.ones(vectors.size, dtype=bool)
     signed_in = user is not None and getattr(user, "is_authenticated", False)
     who = (user.id, user.organisation_id) if signed_in else ("anonymous", permissions.public_read_enabled())
-    key = (_database_key(), vectors.model, vectors.signature, who)
+    key = (database_key(), vectors.model, vectors.signature, who)
     now = time.monotonic()
     hit = _masks.get(key)
     if hit is not None and hit[0] > now and hit[1].shape[0] == vectors.size:
         return hit[1]
-    visible = np.fromiter(db.session.execute(select(Thread.id).where(permissions.visible_threads(user))).scalars(),
-                          dtype=np.int64)
-    mask = np.isin(vectors.ids, visible, assume_unique=True)
-    with _lock:
+    # The hidden threads are the fewer (internal and other organisations' private ones): fetch those.
+    hidden = np.fromiter(db.session.execute(select(Thread.id).where(not_(permissions.visible_threads(user))))
+                         .scalars(), dtype=np.int64)
+    mask = ~np.isin(vectors.ids, hidden, assume_unique=True)
+    with lock:
         _masks[key] = (now + MASK_SECONDS, mask)
         _masks.move_to_end(key)
         while len(_masks) > MASK_CACHE_SIZE:
