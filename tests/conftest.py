@@ -116,6 +116,7 @@ def _empty_all_tables(app) -> None:
 def app(_migrated_app):
     """The app with empty tables and a pushed app context."""
     _empty_all_tables(_migrated_app)
+    _migrated_app.test_client_class = FreshContextClient
     saved = dict(_migrated_app.config)
     with _migrated_app.app_context():
         yield _migrated_app
@@ -146,7 +147,6 @@ class FreshContextClient(FlaskClient):
 
 @pytest.fixture()
 def client(app):
-    app.test_client_class = FreshContextClient
     return app.test_client()
 
 
