@@ -10,7 +10,15 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
 from ..models import Organisation, OrgKind, Thread
-from ..pattern_models import MiningRun, Pattern, PatternMember, PatternStatus, RunStatus, ThreadEmbedding
+from ..pattern_models import (
+    MembershipSource,
+    MiningRun,
+    Pattern,
+    PatternMember,
+    PatternStatus,
+    RunStatus,
+    ThreadEmbedding,
+)
 from .embeddings import stored_vectors
 from .patterns import MEMBER_SOURCES, member_rows
 
@@ -36,6 +44,14 @@ def members_query(pattern: Pattern):
             .options(contains_eager(PatternMember.thread).joinedload(Thread.organisation),
                      contains_eager(PatternMember.thread).joinedload(Thread.space))
             .where(_is_member(pattern.id)).order_by(Thread.created_at.desc(), Thread.id.desc()))
+
+
+def excluded_threads(pattern: Pattern, limit: int = 20) -> list[Thread]:
+    """Threads leads filed out of the pattern (newest decision first), so a mistake can be undone."""
+    return list(db.session.execute(
+        select(Thread).join(PatternMember, PatternMember.thread_id == Thread.id)
+        .where(PatternMember.pattern_id == pattern.id, PatternMember.source == MembershipSource.EXCLUDED)
+        .order_by(PatternMember.created_at.desc(), Thread.id.desc()).limit(limit)).scalars())
 
 
 def term_hits(pattern: Pattern, limit: int = 10) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:

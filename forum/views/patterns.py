@@ -150,7 +150,8 @@ def _render_show(pattern: Pattern, status: int = 200, **forms):
             rename_form=rename_form, merge_form=merge_form,
             description_form=forms.get("description_form") or DescriptionForm(formdata=None,
                                                                                 description=pattern.description),
-            file_form=forms.get("file_form") or FileThreadForm(formdata=None), exclude_form=ExcludeThreadForm())
+            file_form=forms.get("file_form") or FileThreadForm(formdata=None), exclude_form=ExcludeThreadForm(),
+            excluded=pattern_detail.excluded_threads(pattern))
     return render_template("patterns/show.html", **context), status
 
 

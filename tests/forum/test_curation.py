@@ -115,6 +115,7 @@ def test_views_for_a_lead(setup, client, login):
     assert _post(client, f"{page}/file", page, thread="not a thread").status_code == 400
     assert _post(client, f"{page}/exclude", page, thread_id=threads[0].id).status_code == 303
     assert sources(a.id)[threads[0].id] is MembershipSource.EXCLUDED
+    assert "File back in" in client.get(page).get_data(as_text=True)
     assert _post(client, f"{page}/dismiss", page).status_code == 303
     assert db.session.get(Pattern, a.id).status is PatternStatus.DISMISSED
     assert "Certificates expire" not in client.get("/patterns/").get_data(as_text=True)

@@ -253,3 +253,25 @@ def test_page_cache_follows_the_data(world, client, login, app):
 
     curation.rename(world.lead, world.x, "Directory sync timeout")
     assert "Directory sync timeout" in client.get("/patterns/").get_data(as_text=True)
+
+
+def test_detail_page_query_count_does_not_grow_with_members(world, make, client, login):
+    login(world.lead)
+    url = f"/patterns/{world.y.id}"
+    before = _count_queries(client, url)
+    for _ in range(8):
+        thread = make.thread(world.users["e"], space=world.space, deployment_id=world.dep_e.id,
+                             deployment_snapshot=world.dep_e.snapshot())
+        pf.member(world.y, thread)
+        pf.accept(thread, make.reply(thread, world.solver), NOW)
+    assert _count_queries(client, url) == before
+
+
+def test_thread_page_aggregate_costs_the_same_for_big_patterns(world, make, client, login):
+    login(world.users["b"])
+    url = f"/t/{world.y_threads[0].id}"
+    assert "Others hit this too" in client.get(url).get_data(as_text=True)  # warm: the first visit records more
+    before = _count_queries(client, url)
+    for _ in range(8):
+        pf.member(world.y, make.thread(world.users["c"], space=world.space))
+    assert _count_queries(client, url) == before

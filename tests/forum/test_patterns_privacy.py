@@ -105,3 +105,45 @@ def test_thread_page_names_the_pattern_for_employees(world, client, login):
     login(world.employee)
     html = client.get(f"/t/{world.ta.id}").get_data(as_text=True)
     assert "CANARYPATTERNNAME" in html and f"/patterns/{world.pattern.id}" in html
+
+
+def _crawl_urls(app, world) -> list[str]:
+    """Every GET page of the app, with each argument filled by every row of the world that fits it."""
+    values = {
+        "thread_id": [t.id for t in (world.ta, world.tb, world.tc, world.td, world.ti)],
+        "reply_id": [r.id for r in world.replies],
+        "username": [u.username for u in (world.ua, world.ub, world.uc, world.ud, world.up, world.employee)],
+        "slug": [world.space.slug],
+        "pattern_id": [world.pattern.id],
+    }
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static" or rule.rule.startswith(("/orgs", "/admin")):
+            continue  # the organisation directory lists every organisation's name by design
+        if any(arg not in values for arg in rule.arguments):
+            continue
+        combos = [{}]
+        for arg in rule.arguments:
+            combos = [dict(c, **{arg: v}) for c in combos for v in values[arg]]
+        with app.test_request_context():
+            from flask import url_for
+
+            urls += [url_for(rule.endpoint, _external=False, **c) for c in combos]
+    # Searching for a canary itself would only echo the query back: search for its prefix instead.
+    return urls + ["/search?q=CANARY", "/search?q=sync", "/search?q=SIG"]
+
+
+@pytest.mark.parametrize("who", ["ua", "up"])
+def test_canary_crawl_of_every_page(world, app, client, login, make, who):
+    world.space = make.space("Crawl space")
+    world.replies = [make.reply(world.tc, world.uc, body="CANARYPRIVATECBODY reply"),
+                     make.reply(world.ti, world.employee, body="CANARYINTERNALBODY reply"),
+                     make.reply(world.ta, world.ub, body="A public reply")]
+    forbidden = [c for c in CANARIES if c != "CANARYORGCHARLIE" and not (who == "up" and c == "CANARYPRIVATEDTITLE")]
+    login(getattr(world, who))
+    urls = _crawl_urls(app, world)
+    assert len(urls) > 20
+    for url in urls:
+        html = client.get(url).get_data(as_text=True).lower()
+        for canary in forbidden:
+            assert canary.lower() not in html, (url, canary)
