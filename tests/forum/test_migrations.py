@@ -6,11 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from forum.extensions import db
+from forum.fulltext_schema import include_name, include_object
 
 
 def _differences(connection) -> list:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "render_as_batch": True})
+        connection, opts={"compare_type": True, "render_as_batch": True,
+                          "include_name": include_name, "include_object": include_object})
     return compare_metadata(context, db.metadata)
 
 
