@@ -171,6 +171,9 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         Modularity resolution; above 1 favours more, smaller groups.
     noise_agreement : float
         A point is noise when fewer than this fraction of its neighbours share its group.
+    outlier_spread : float or None
+        A point is noise when its similarity to its group's centre falls more than this many
+        robust standard deviations below the group's median; ``None`` turns the test off.
     min_cluster_size : int or None
         Groups smaller than this become noise; ``None`` means ``max(5, n // 400)``.
     max_reference : int
@@ -184,7 +187,8 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
     """
 
     def __init__(self, n_clusters: int | None = None, n_neighbors: int = 10, self_weight: float = 0.5,
-                 resolution: float = 1.0, noise_agreement: float = 0.3, min_cluster_size: int | None = None,
+                 resolution: float = 1.0, noise_agreement: float = 0.3, outlier_spread: float | None = 3.0,
+                 min_cluster_size: int | None = None,
                  max_reference: int = 20000, sample_size: int = 4000, n_init: int = 3,
                  random_state: int = 0):
         self.n_clusters = n_clusters
@@ -192,6 +196,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.self_weight = self_weight
         self.resolution = resolution
         self.noise_agreement = noise_agreement
+        self.outlier_spread = outlier_spread
         self.min_cluster_size = min_cluster_size
         self.max_reference = max_reference
         self.sample_size = sample_size
@@ -227,8 +232,9 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.seed_keys_ = seed_keys
         self.centroids_ = centroids
         self.reference_labels_ = labels[ref_idx]
-        labels = self._noise(labels, neighbors, fixed)
-        labels, self.centroids_, self.reference_labels_ = self._relabel(labels, fixed)
+        self._outlier_limits(x, labels)
+        labels = self._noise(labels, neighbors, fixed, x)
+        labels = self._relabel(labels)
         self.labels_ = labels[rank]
         self.n_clusters_ = len(self.centroids_)
         return self
@@ -285,11 +291,33 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
             centroids = np.vstack([seeded, extra])
         return spherical_kmeans(z, centroids, fixed=fixed)
 
-    def _noise(self, labels, neighbors, fixed):
-        labels = labels.copy()
+    def _outlier_limits(self, x, labels):
+        # per group, how far from the group's (unsmoothed) centre a member may lie: a robust
+        # lower fence, so a text unlike every group is not absorbed by the nearest one
+        k = len(self.centroids_)
+        self.raw_centroids_ = normalize_rows(_centre_sums(x, labels, k))
+        sims = np.einsum("ij,ij->i", x, self.raw_centroids_[labels])
+        limits = np.full(k, -1.0, dtype=np.float32)
+        for g in range(k):
+            member_sims = sims[labels == g]
+            if len(member_sims) >= 3:
+                median = np.median(member_sims)
+                spread = 1.4826 * np.median(np.abs(member_sims - median))
+                limits[g] = median - self.outlier_spread * max(spread, 0.02)
+        self.min_similarity_ = limits
+
+    def _is_noise(self, x, labels, neighbors):
+        noise = np.zeros(len(labels), dtype=bool)
         if neighbors.shape[1] and self.noise_agreement > 0:
-            agreement = (self.reference_labels_[neighbors] == labels[:, None]).mean(axis=1)
-            labels[(agreement < self.noise_agreement) & (fixed < 0)] = -1
+            noise |= (self.reference_labels_[neighbors] == labels[:, None]).mean(axis=1) < self.noise_agreement
+        if self.outlier_spread is not None:
+            safe = np.maximum(labels, 0)
+            noise |= np.einsum("ij,ij->i", x, self.raw_centroids_[safe]) < self.min_similarity_[safe]
+        return noise & (labels >= 0)
+
+    def _noise(self, labels, neighbors, fixed, x):
+        labels = labels.copy()
+        labels[self._is_noise(x, labels, neighbors) & (fixed < 0)] = -1
         min_size = self.min_cluster_size or max(5, len(labels) // 400)
         counts = np.bincount(labels[labels >= 0], minlength=len(self.centroids_))
         small = counts < min_size
@@ -297,17 +325,19 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         labels[(labels >= 0) & small[np.maximum(labels, 0)]] = -1
         return labels
 
-    def _relabel(self, labels, fixed):
-        # largest group first; seeded groups keep ids 0..g-1 in seed order
+    def _relabel(self, labels):
+        # largest group first; seeded groups keep ids 0..g-1 in seed order; empty groups go
         counts = np.bincount(labels[labels >= 0], minlength=len(self.centroids_))
         g = len(self.seed_keys_)
         rest = [c for c in np.argsort(-counts[g:], kind="stable") + g if counts[c] > 0]
         keep = list(range(g)) + rest
         mapping = np.full(len(self.centroids_) + 1, -1)
         mapping[keep] = np.arange(len(keep))
-        labels = mapping[labels]
-        reference_labels = mapping[self.reference_labels_]
-        return labels, self.centroids_[keep], reference_labels
+        self.centroids_ = self.centroids_[keep]
+        self.raw_centroids_ = self.raw_centroids_[keep]
+        self.min_similarity_ = self.min_similarity_[keep]
+        self.reference_labels_ = mapping[self.reference_labels_]
+        return mapping[labels]
 
     # -- prediction ------------------------------------------------------------------------
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -317,9 +347,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         neighbors = nearest_neighbors(x, self.reference_, self.n_neighbors)
         z = smooth(x, self.reference_, neighbors, self.self_weight)
         labels = np.argmax(z @ self.centroids_.T, axis=1)
-        if neighbors.shape[1] and self.noise_agreement > 0:
-            agreement = (self.reference_labels_[neighbors] == labels[:, None]).mean(axis=1)
-            labels[agreement < self.noise_agreement] = -1
+        labels[self._is_noise(x, labels, neighbors)] = -1
         return labels
 
 

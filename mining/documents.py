@@ -12,7 +12,7 @@ IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 HTML_TAG = re.compile(r"<[^>\n]{1,200}>")
 BARE_URL = re.compile(r"https?://\S+")
-MARKUP = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+\.\s+)|[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}|`")
+MARKUP = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+\.\s+)|(?<!\w)[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}(?!\w)|`")
 SPACES = re.compile(r"\s+")
 
 SIGNATURE_PATTERNS = [

@@ -90,6 +90,11 @@ class SentenceTransformerEmbedder:
         return f"{base}@{digest}/len{self.max_seq_length}"
 
     @property
+    def settings_key(self) -> str:
+        """Same as ``model_name``."""
+        return self.model_name
+
+    @property
     def loaded(self) -> bool:
         """Whether the model has been loaded yet."""
         return self._model is not None
@@ -165,6 +170,16 @@ class TfidfEmbedder:
         """Settings key; vectors depend on the fitted corpus too, so cache them with care."""
         return (f"tfidf-svd{self.n_components}-ng{self.ngram_range[0]}{self.ngram_range[1]}"
                 f"-df{self.min_df}-max{self.max_features}")
+
+    @property
+    def settings_key(self) -> str:
+        """Same as ``model_name``."""
+        return self.model_name
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the vocabulary has been learned."""
+        return self._vectorizer is not None
 
     def fit(self, texts: list[str]) -> TfidfEmbedder:
         """Learn vocabulary and projection from ``texts``."""

@@ -32,9 +32,9 @@ def clustering_scores(truth: Sequence, predicted: Sequence[int]) -> dict[str, fl
         acc = table[rows, cols].sum() / n
     with_noise = np.where(assigned, predicted, predicted.max() + 1)
     return {
-        "acc": round(100 * acc, 2),
-        "nmi": round(100 * normalized_mutual_info_score(truth, with_noise), 2),
-        "ari": round(100 * adjusted_rand_score(truth, with_noise), 2),
+        "acc": round(100 * float(acc), 2),
+        "nmi": round(100 * float(normalized_mutual_info_score(truth, with_noise)), 2),
+        "ari": round(100 * float(adjusted_rand_score(truth, with_noise)), 2),
     }
 
 
