@@ -310,6 +310,12 @@ class Thread(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Moderation: locked threads take no new replies (except from moderators); pinned ones lead their
+    # space; hidden ones are for employees only; a merged one points at the thread that absorbed it.
+    is_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    is_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     space: Mapped[Space] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])

@@ -79,7 +79,7 @@ def _migrated_app(database_url: str):
 
     app = create_app(base_config(database_url))
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")  # "heads": parallel revisions run before their merge revision exists
     yield app
     from forum.extensions import db
 

@@ -33,12 +33,12 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path):
 
     app = create_app(base_config("sqlite:///" + str(tmp_path / "roundtrip.sqlite")))
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         tables = set(inspect(db.engine).get_table_names())
         assert {t.name for t in db.metadata.sorted_tables} <= tables
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-        upgrade()
+        upgrade(revision="heads")
         with db.engine.connect() as connection:
             assert _differences(connection) == []
         db.session.remove()
