@@ -154,7 +154,7 @@ def import_file(path: Path, *, batch_size: int | None = None, dry_run: bool = Fa
             progress("importing", validation.lines, validation.lines)
     except BaseException as exc:  # Ctrl-C included: the batch in progress must not land half-way
         db.session.rollback()
-        if dry_run or isinstance(exc, (SystemExit, GeneratorExit)):
+        if isinstance(exc, (SystemExit, GeneratorExit)):
             raise
         raise ImportInterrupted(result, exc) from exc
     result.created = dict(writer.resolver.created)
