@@ -4,7 +4,7 @@ Written by hand: autogenerate cannot describe these objects, and forum/fulltext_
 the schema comparison.
 
 Revision ID: 7434ffcbbead
-Revises: 13b28b799e17
+Revises: 5d1c0a7e9b21
 Create Date: 2026-11-26 16:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7434ffcbbead'
-down_revision = '13b28b799e17'
+down_revision = '5d1c0a7e9b21'
 branch_labels = None
 depends_on = None
 
