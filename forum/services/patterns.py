@@ -7,22 +7,20 @@ the first time in the last ``PATTERN_EMERGING_DAYS`` (14) days.
 """
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, case, distinct, func, literal, select, union_all
+from sqlalchemy import distinct, func, select
 
 from ..extensions import db
 from ..models import Organisation, OrgKind, Thread, User, utcnow
 from ..pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus
 from .pattern_answers import fixes_by_pattern, solvers_by_pattern
+from .pattern_figures import DIMENSIONS, grouped_figures
 
 #: Memberships that count: what the engine found and what leads filed in (never the excluded ones).
 MEMBER_SOURCES = (MembershipSource.MINED, MembershipSource.ASSIGNED, MembershipSource.FILED)
-DIMENSIONS = ("product", "version", "hosting", "database", "topology")
 SORTS = {"reach": "Reach (customers)", "growth": "Growth", "unresolved": "Unresolved share", "recent": "Recency"}
 
 
@@ -139,24 +137,21 @@ def member_rows(filters: PatternFilters | None = None, pattern_ids: list[int] | 
 
 def summarise(filters: PatternFilters | None = None, pattern_ids: list[int] | None = None,
               statuses=(PatternStatus.ACTIVE,), sort: str = "reach") -> list[PatternSummary]:
-    """Figures for every matching pattern, sorted; about ten queries whatever the number of patterns."""
+    """Figures for every matching pattern, sorted; five or six queries whatever the number of patterns."""
     m = member_rows(filters, pattern_ids, statuses)
-    now = pattern_now()
-    figures = _figures(m, now)
-    if not figures:
+    grouped = grouped_figures(m, pattern_now(), int(current_app.config.get("PATTERN_EMERGING_DAYS", 14)))
+    if not grouped.figures:
         return []
-    patterns = {p.id: p for p in db.session.execute(select(Pattern).where(Pattern.id.in_(list(figures))))
-                .scalars()}
-    summaries = {pid: PatternSummary(pattern=patterns[pid], **row) for pid, row in figures.items()
+    patterns = {p.id: p for p in db.session.execute(
+        select(Pattern).where(Pattern.id.in_(list(grouped.figures)))).scalars()}
+    summaries = {pid: PatternSummary(pattern=patterns[pid], **row) for pid, row in grouped.figures.items()
                  if pid in patterns}
-    for pid, seconds in _medians(m).items():
-        summaries[pid].median_seconds = seconds
     threshold = int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
-    for pid, count in _new_customers(m, now).items():
-        summaries[pid].new_customers = count
-        summaries[pid].emerging = count >= threshold
-    for pid, values in _breakdowns(m).items():
-        summaries[pid].breakdowns = values
+    for pid, summary in summaries.items():
+        summary.median_seconds = grouped.medians.get(pid)
+        summary.new_customers = grouped.new_customers.get(pid, 0)
+        summary.emerging = summary.new_customers >= threshold
+        summary.breakdowns = grouped.breakdowns.get(pid, {})
     for pid, fixes in fixes_by_pattern(m).items():
         summaries[pid].fixes = fixes
     for pid, solvers in solvers_by_pattern(m).items():
@@ -212,74 +207,6 @@ def sort_summaries(items: list[PatternSummary], sort: str) -> list[PatternSummar
         "recent": lambda s: (s.last_seen or datetime.min, s.pattern.id),
     }
     return sorted(items, key=keys.get(sort, keys["reach"]), reverse=True)
-
-
-def _figures(m, now: datetime) -> dict[int, dict]:
-    d30, d90 = now - timedelta(days=30), now - timedelta(days=90)
-
-    def count_when(condition):
-        return func.sum(case((condition, 1), else_=0))
-
-    rows = db.session.execute(select(
-        m.c.pattern_id, func.count(m.c.thread_id),
-        func.count(distinct(case((m.c.org_kind == OrgKind.CUSTOMER, m.c.org_id)))),
-        func.count(distinct(m.c.deployment_id)), count_when(m.c.resolved_at.isnot(None)),
-        count_when(m.c.created_at >= d30), count_when(m.c.created_at >= d90), count_when(m.c.created_at < d90),
-        func.min(m.c.created_at), func.max(m.c.created_at)).group_by(m.c.pattern_id)).all()
-    names = ("threads", "reach", "deployments", "resolved", "last_30", "last_90", "before_90", "first_seen",
-             "last_seen")
-    return {row[0]: {n: (v or 0) if n not in ("first_seen", "last_seen") else v
-                     for n, v in zip(names, row[1:], strict=True)} for row in rows}
-
-
-def _seconds_to_resolve(m):
-    if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", m.c.resolved_at - m.c.created_at)
-    return (func.julianday(m.c.resolved_at) - func.julianday(m.c.created_at)) * 86400.0
-
-
-def _medians(m) -> dict[int, float]:
-    seconds = _seconds_to_resolve(m)
-    resolved = m.c.resolved_at.isnot(None)
-    if db.engine.dialect.name == "postgresql":
-        rows = db.session.execute(select(m.c.pattern_id, func.percentile_cont(0.5).within_group(seconds))
-                                  .where(resolved).group_by(m.c.pattern_id)).all()
-        return {pid: float(value) for pid, value in rows if value is not None}
-    # SQLite has no median aggregate: one pass over the resolved members' durations.
-    by_pattern: dict[int, list[float]] = defaultdict(list)
-    for pid, value in db.session.execute(select(m.c.pattern_id, seconds).where(resolved)):
-        by_pattern[pid].append(float(value))
-    return {pid: statistics.median(values) for pid, values in by_pattern.items()}
-
-
-def _new_customers(m, now: datetime) -> dict[int, int]:
-    """Customer organisations whose first thread in the pattern falls in the emerging window."""
-    days = int(current_app.config.get("PATTERN_EMERGING_DAYS", 14))
-    firsts = (select(m.c.pattern_id, m.c.org_id, func.min(m.c.created_at).label("first"))
-              .where(m.c.org_kind == OrgKind.CUSTOMER).group_by(m.c.pattern_id, m.c.org_id).subquery())
-    rows = db.session.execute(select(firsts.c.pattern_id, func.count())
-                              .where(firsts.c.first >= now - timedelta(days=days), firsts.c.first <= now)
-                              .group_by(firsts.c.pattern_id)).all()
-    return dict(rows)
-
-
-def _breakdowns(m) -> dict[int, dict[str, list[tuple[str, int]]]]:
-    """Threads per product, version, hosting, database and topology: one UNION query."""
-    parts: list[Select] = []
-    for name in DIMENSIONS:
-        first = m.c.product if name == "version" else m.c[name]
-        second = m.c.version if name == "version" else literal("")
-        parts.append(select(m.c.pattern_id, literal(name).label("dim"), first.label("a"), second.label("b"),
-                            func.count().label("n"))
-                     .where(m.c[name].isnot(None), m.c[name] != "").group_by(m.c.pattern_id, first, second))
-    out: dict[int, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
-    for pid, dim, a, b, n in db.session.execute(union_all(*parts)).all():
-        label = f"{a} {b}" if dim == "version" else str(a).replace("_", " ")
-        out[pid][dim].append((label, n))
-    for per_dim in out.values():
-        for values in per_dim.values():
-            values.sort(key=lambda item: (-item[1], item[0]))
-    return {pid: dict(per_dim) for pid, per_dim in out.items()}
 
 
 # --- "others hit this too": what a thread page may show about its pattern -------------------------

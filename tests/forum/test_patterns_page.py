@@ -248,7 +248,7 @@ def test_page_cache_follows_the_data(world, client, login, app):
     app.config["PATTERN_CACHE_SECONDS"] = 600
     login(world.employee)
     fresh = _count_queries(client, "/patterns/")
-    assert _count_queries(client, "/patterns/") < fresh - 4          # remembered
+    assert _count_queries(client, "/patterns/") <= fresh - 4         # the figures are remembered
     from forum.services import curation
 
     curation.rename(world.lead, world.x, "Directory sync timeout")
