@@ -286,3 +286,26 @@ def test_real_minilm_embedder_ranks_a_paraphrase_first(app, world):
                              "Since we upgraded, workers cannot get a database connection under load.")
     assert found.method == "semantic"
     assert found.items and found.items[0].thread.id == world["threads"]["public"].id
+
+
+def test_reduced_matrix_keeps_the_top_of_the_ranking_exact(monkeypatch):
+    """Large matrices are searched on their main directions; the best candidates get exact cosines."""
+    monkeypatch.setattr(vector_index, "REDUCE_FROM_ROWS", 500)
+    monkeypatch.setattr(vector_index, "REDUCED_DIMENSIONS", 32)
+    monkeypatch.setattr(vector_index, "EXACT_ROWS", 100)
+    rng = np.random.default_rng(5)
+    # Like sentence embeddings: most of the variance in a few directions, plus some noise.
+    matrix = rng.standard_normal((3000, 24)) @ rng.standard_normal((24, 96)) + rng.standard_normal((3000, 96)) * 0.3
+    matrix = (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+    ids = np.arange(1, 3001, dtype=np.int64)
+    basis, reduced = vector_index.reduce(matrix)
+    assert basis.shape == (96, 32) and reduced.shape == (3000, 32)
+    exact = vector_index.VectorMatrix("m", (), ids, matrix, 0.0)
+    fast = vector_index.VectorMatrix("m", (), ids, matrix, 0.0, basis, reduced)
+    for row in range(0, 3000, 150):
+        query = matrix[row]
+        want = vector_index.top_rows(vector_index.scores_for(exact, query), 10)
+        scores = vector_index.scores_for(fast, query)
+        got = vector_index.top_rows(scores, 10)
+        assert list(got) == list(want)
+        assert np.allclose(scores[got], matrix[got] @ query, atol=1e-5)
