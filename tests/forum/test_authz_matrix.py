@@ -372,3 +372,71 @@ def test_anonymous_visitor_is_sent_to_login_from_every_page(app, client, make):
         leaks.append(f"GET {url}: {response.status_code}")
     print(f"anonymous: {len(rules)} pages checked")
     assert not leaks, "pages an anonymous visitor reached without signing in:\n" + "\n".join(leaks)
+
+
+# --- organisation actions, from the same specification ------------------------------------------
+#
+# "A customer editing their org's deployments is an org admin; employees can edit any."
+# "Registration by invitation link that an org admin or vendor admin creates."
+# Y: done (and the row is there)   R: refused with 403 or 404, nothing stored   L: sent to log in
+#
+#                                    anon A   adA  B   p_in p_out emp mod adm
+ORG_TABLE = {
+    "new_deployment":               "L   R   Y   R   R   R   Y   Y   Y",
+    "edit_deployment":              "L   R   Y   R   R   R   Y   Y   Y",
+    "invite":                       "L   R   Y   R   R   R   R   R   Y",
+}
+ORG_ROLES = ROLES[:-1]
+ORG_POLICY = {(role, action): cell for action, row in ORG_TABLE.items()
+              for role, cell in zip(ORG_ROLES, row.split(), strict=True)}
+
+
+@pytest.mark.parametrize("role", ORG_ROLES)
+def test_organisation_actions(app, client, make, login, role):
+    from forum.models import Deployment, Invitation
+
+    world = World(make, role)
+    org_a = world.users["cust_a"].organisation
+    deployment = world.deployments[org_a.id]
+    version = deployment.product_version_id
+    if world.user is not None:
+        login(world.user)
+    token = csrf_token_from(client.get("/login" if world.user is None else "/").get_data(as_text=True))
+
+    def outcome(response, done: bool, before: dict[str, int]) -> str:
+        if _is_login_redirect(response):
+            code = "L"
+        elif response.status_code in (403, 404):
+            code = "R"
+        elif done:
+            return "Y"
+        else:
+            return f"HTTP {response.status_code} without a change"
+        return code if not done and _row_counts() == before else f"{code} but the database changed"
+
+    got = {}
+    before = _row_counts()
+    response = client.post(f"/orgs/{org_a.slug}/deployments/new", data={
+        "name": "Matrix deployment", "product_version": str(version), "hosting": "cloud",
+        "environment": "test", "csrf_token": token})
+    done = db.session.execute(select(func.count()).select_from(Deployment)
+                              .where(Deployment.name == "Matrix deployment")).scalar_one() == 1
+    got["new_deployment"] = outcome(response, done, before)
+
+    before = _row_counts()
+    response = client.post(f"/orgs/{org_a.slug}/deployments/{deployment.id}/edit", data={
+        "name": "Renamed by the matrix", "product_version": str(version), "hosting": "cloud",
+        "environment": "test", "csrf_token": token})
+    db.session.expire_all()
+    got["edit_deployment"] = outcome(response, db.session.get(Deployment, deployment.id).name
+                                     == "Renamed by the matrix", before)
+
+    before = _row_counts()
+    response = client.post(f"/orgs/{org_a.slug}/invitations", data={"csrf_token": token})
+    done = db.session.execute(select(func.count()).select_from(Invitation)
+                              .where(Invitation.organisation_id == org_a.id)).scalar_one() == 1
+    got["invite"] = outcome(response, done, before)
+
+    mismatches = [f"{role} {action}: expected {ORG_POLICY[(role, action)]}, got {got[action]}"
+                  for action in ORG_TABLE if got[action] != ORG_POLICY[(role, action)]]
+    assert not mismatches, "\n".join(mismatches)
