@@ -298,3 +298,17 @@ def test_progress_shows_counts_and_rate_on_a_terminal(monkeypatch):
     progress("importing", 2000, 2000)
     progress.close()
     assert "2,000/2,000" in screen.getvalue() and "/s" in screen.getvalue()
+
+
+def test_imported_threads_are_found_by_search(app, tmp_path):
+    path = write_jsonl(tmp_path, [{"title": "Zanzibarquux appears after upgrade", "visibility": "public",
+                                   "body": "The frobnicator log says quuxwidget."}])
+    assert run_import(app, path).exit_code == 0
+    employee = Factory().employee()
+    client = app.test_client()
+    with app.app_context():
+        login_as(client, employee, Factory.PASSWORD)
+        by_title = client.get("/search?q=zanzibarquux").get_data(as_text=True)
+        by_body = client.get("/search?q=quuxwidget").get_data(as_text=True)
+    assert "Zanzibarquux appears after upgrade" in by_title
+    assert "Zanzibarquux appears after upgrade" in by_body
