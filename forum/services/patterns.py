@@ -16,7 +16,7 @@ from sqlalchemy import distinct, func, select
 from ..extensions import db
 from ..models import Organisation, OrgKind, Thread, User, utcnow
 from ..pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus
-from .pattern_answers import fixes_by_pattern, solvers_by_pattern
+from .pattern_answers import answers_by_pattern
 from .pattern_figures import DIMENSIONS, grouped_figures
 
 #: Memberships that count: what the engine found and what leads filed in (never the excluded ones).
@@ -152,10 +152,9 @@ def summarise(filters: PatternFilters | None = None, pattern_ids: list[int] | No
         summary.new_customers = grouped.new_customers.get(pid, 0)
         summary.emerging = summary.new_customers >= threshold
         summary.breakdowns = grouped.breakdowns.get(pid, {})
-    for pid, fixes in fixes_by_pattern(m).items():
-        summaries[pid].fixes = fixes
-    for pid, solvers in solvers_by_pattern(m).items():
-        summaries[pid].solvers = solvers
+    fixes, solvers = answers_by_pattern(m)
+    for pid, summary in summaries.items():
+        summary.fixes, summary.solvers = fixes.get(pid, []), solvers.get(pid, [])
     return sort_summaries(list(summaries.values()), sort)
 
 
