@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..models import Hosting
@@ -88,4 +88,3 @@ class ExcludeThreadForm(FlaskForm):
     """File one member thread out of the pattern."""
 
     thread_id = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=2**31 - 1)])
-    next = HiddenField()

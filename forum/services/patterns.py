@@ -223,8 +223,9 @@ class OthersHitThis:
 def others_hit_this(user: User | None, thread: Thread, limit: int = 5) -> OthersHitThis | None:
     """Aggregate counts (and links to member threads the user may see) for ``thread``'s pattern.
 
-    Three queries at most. Customers and partners get counts only, and only when the pattern spans at least
-    ``PATTERN_MIN_ORGS`` organisations; never a name, keyword, signature or another organisation's name.
+    Three queries (four for employees). Customers and partners get counts only, and only when the pattern
+    spans at least ``PATTERN_MIN_ORGS`` organisations other than the vendor; never a name, keyword, signature
+    or another organisation's name.
     """
     from .. import permissions
 
