@@ -17,17 +17,17 @@ class _Progress:
     def __init__(self) -> None:
         self.stream = sys.stderr
         self.live = self.stream.isatty()
-        self.stage, self.started, self.last = "", 0.0, 0.0
+        self.stage, self.started, self.last, self.first = "", 0.0, 0.0, 0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
         if stage != self.stage:
             self.close()
-            self.stage, self.started = stage, now
+            self.stage, self.started, self.first = stage, now, done
         if not self.live or (now - self.last < 0.1 and done < total):
             return
         self.last = now
-        rate = done / max(now - self.started, 1e-6)
+        rate = (done - self.first) / max(now - self.started, 1e-3)
         filled = int(30 * done / total) if total else 30
         self.stream.write(f"\r{stage:<10} [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,}  {rate:,.0f}/s ")
         self.stream.flush()

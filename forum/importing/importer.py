@@ -91,6 +91,8 @@ def validate_file(path: Path, *, max_errors: int = 20, progress: Progress | None
     limits, now = limits_from_config(), now or utcnow()
     total = _total_lines(path)
     result, seen = Validation(), {}  # external_id -> first line number
+    if progress:
+        progress("validating", 0, total)
     with path.open("rb") as stream:
         for n, (lineno, item) in enumerate(read_lines(stream), start=1):
             try:
@@ -127,6 +129,8 @@ def import_file(path: Path, *, batch_size: int | None = None, dry_run: bool = Fa
     limits = limits_from_config()
     chunk: list[ThreadRecord] = []
     in_batch = done = 0
+    if progress:
+        progress("importing", 0, validation.lines)
     try:
         with path.open("rb") as stream:
             for lineno, text in read_lines(stream):
