@@ -4,7 +4,8 @@
   nothing at all is imported; the report lists the bad lines (number and reason).
 * **Batches.** By default the whole file is one transaction. With ``batch_size`` every N threads are
   committed together; a failure or Ctrl-C rolls back only the batch in progress, and the batches already
-  committed stay (a re-run skips them).
+  committed stay (a re-run skips them). On SQLite a single transaction keeps other writers waiting until
+  it ends, so importing into a forum that is in use is better done with ``--batch-size`` (e.g. 5000).
 * **Re-runs skip** threads whose ``external_id`` is already in the forum. Lines without one get a stable
   id from the hash of their content (``sha256:...``), so re-running the same file adds nothing either.
 * **Dry run** does all the work inside one transaction and rolls it back: the counts are exact.
