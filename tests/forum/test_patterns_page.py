@@ -162,9 +162,20 @@ def test_detail_page(world, client, login):
     assert client.get("/patterns/99999999999").status_code == 404
 
 
-def test_status_json(world, client, login):
+def test_status_json_and_run_panel(world, client, login):
+    from forum.pattern_models import MiningRun, RunStatus
+
     login(world.employee)
     assert client.get("/patterns/status.json").get_json() == {"id": None, "status": "none", "active": False}
+    run = MiningRun(status=RunStatus.RUNNING, stage="embedding", progress_done=40, progress_total=120)
+    db.session.add(run)
+    db.session.commit()
+    state = client.get("/patterns/status.json").get_json()
+    assert (state["id"], state["active"], state["done"], state["total"]) == (run.id, True, 40, 120)
+    html = client.get("/patterns/").get_data(as_text=True)
+    assert "is running: embedding" in html and 'data-active="true"' in html
+    assert "/static/patterns.js" in html and "<script>" not in html
+    assert "Mine now" not in html                                     # the button is for leads
 
 
 def test_non_employees_get_404(world, app, client, login):
