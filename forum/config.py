@@ -58,6 +58,11 @@ class Config:
     RATELIMIT_SEARCH = "60 per minute"
 
     INVITATION_DAYS = 14
+    # New members' first hours: at most this many threads, and links per post (admins can change them
+    # on /admin/limits; 0 hours switches the limits off). Employees are exempt.
+    NEW_USER_HOURS = 24
+    NEW_USER_MAX_THREADS = 3
+    NEW_USER_MAX_LINKS = 2
 
 
 def apply_environment(app) -> None:

@@ -73,6 +73,10 @@ def _request_memo() -> dict | None:
 
 def can_view(user: User | None, thread: Thread) -> bool:
     """May this user see this thread at all? A refusal must look exactly like a missing thread."""
+    if thread.merged_into_id is not None:
+        return False  # a merged thread lives on only as a redirect to its target
+    if thread.hidden_at is not None and not is_employee(user):
+        return False  # hidden by a moderator: employees (moderators among them) only
     if not _signed_in(user):
         return public_read_enabled() and thread.visibility is Visibility.PUBLIC
     if user.role is Role.EMPLOYEE:
@@ -89,12 +93,18 @@ def can_view(user: User | None, thread: Thread) -> bool:
 
 def visible_threads(user: User | None) -> ColumnElement[bool]:
     """A WHERE clause on ``Thread`` that keeps exactly the threads ``can_view`` allows."""
+    not_merged = Thread.merged_into_id.is_(None)
+    if is_employee(user):
+        return not_merged
+    return and_(not_merged, Thread.hidden_at.is_(None), _visible_unmoderated(user))
+
+
+def _visible_unmoderated(user: User | None) -> ColumnElement[bool]:
+    """``visible_threads`` for a non-employee, before hidden and merged threads are taken out."""
     if not _signed_in(user):
         if public_read_enabled():
             return Thread.visibility == Visibility.PUBLIC
         return false()
-    if user.role is Role.EMPLOYEE:
-        return true()
     own_or_engaged = Thread.organisation_id == user.organisation_id
     if user.role is Role.PARTNER:
         # Only partner firms gain sight through engagements, whatever rows the table holds.
@@ -167,6 +177,8 @@ def can_see_deleted_text(user: User | None) -> bool:
 
 def can_reply(user: User | None, thread: Thread) -> bool:
     if not _signed_in(user) or not can_view(user, thread):
+        return False
+    if thread.is_locked and not can_moderate_space(user, thread.space_id):
         return False
     if thread.kind is ThreadKind.ANNOUNCEMENT:
         return is_employee(user)
@@ -326,3 +338,81 @@ def can_edit_playbook(user: User | None, playbook=None) -> bool:
 def can_confirm_playbook(user: User | None, playbook) -> bool:
     """'Worked for us too' on a playbook comes from a customer, with one of their deployments."""
     return _signed_in(user) and user.role is Role.CUSTOMER and can_view_playbook(user, playbook)
+
+
+# --- moderation and workflow ---------------------------------------------------------------------
+
+def moderated_space_ids(user: User | None) -> set[int]:
+    """The spaces this employee moderates by assignment (global moderators need none)."""
+    if not is_employee(user):
+        return set()
+    from .extensions import db
+    from .moderation_models import SpaceModerator
+
+    memo = _request_memo()
+    key = ("moderates", user.id)
+    if memo is not None and key in memo:
+        return set(memo[key])
+    ids = set(db.session.execute(
+        select(SpaceModerator.space_id).where(SpaceModerator.user_id == user.id)).scalars())
+    if memo is not None:
+        memo[key] = frozenset(ids)
+    return ids
+
+
+def can_moderate_space(user: User | None, space_id: int) -> bool:
+    """Global moderators everywhere; space moderators (employees) only in their spaces."""
+    return is_moderator(user) or space_id in moderated_space_ids(user)
+
+
+def moderated_spaces_clause(user: User | None, column) -> ColumnElement[bool]:
+    """SQL twin of ``can_moderate_space`` on a space-id column (the review queue's filter)."""
+    if is_moderator(user):
+        return true()
+    ids = moderated_space_ids(user)
+    return column.in_(ids) if ids else false()
+
+
+def can_moderate_thread(user: User | None, thread: Thread) -> bool:
+    """Lock, pin, move, hide, change visibility, merge: a moderator of the thread's space who sees it."""
+    return can_view(user, thread) and can_moderate_space(user, thread.space_id)
+
+
+def can_review_flags(user: User | None) -> bool:
+    return is_moderator(user) or bool(moderated_space_ids(user))
+
+
+def can_flag(user: User | None, thread: Thread) -> bool:
+    """Any signed-in member may report what they can see."""
+    return _signed_in(user) and can_view(user, thread)
+
+
+def can_view_audit(user: User | None) -> bool:
+    return is_admin(user)
+
+
+def can_see_internal_links(user: User | None) -> bool:
+    """Links between a thread and its internal discussions are shown to employees only."""
+    return is_employee(user)
+
+
+def can_open_internal_discussion(user: User | None, thread: Thread) -> bool:
+    return is_employee(user) and can_view(user, thread) and thread.visibility is not Visibility.INTERNAL
+
+
+def can_assign(user: User | None, thread: Thread) -> bool:
+    """Employees assign escalated threads (to themselves or a colleague) with a due date."""
+    return is_employee(user) and can_view(user, thread)
+
+
+def can_view_queue(user: User | None) -> bool:
+    return is_employee(user)
+
+
+def can_view_overdue(user: User | None) -> bool:
+    """Overdue escalations are the leads' list."""
+    return is_lead(user)
+
+
+def exempt_from_new_user_limits(user: User | None) -> bool:
+    return is_employee(user)

@@ -67,6 +67,8 @@ def base_config(database_url: str) -> dict:
         "WTF_CSRF_ENABLED": True,
         "SERVER_NAME": "forum.test",
         "MINING_IN_BACKGROUND": False,
+        # Every test user is brand new: the new-member limits are switched on only by the tests about them.
+        "NEW_USER_HOURS": 0,
     }
 
 

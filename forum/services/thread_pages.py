@@ -110,6 +110,8 @@ def threads_query(user: User | None, *, space_id: int | None = None, status: str
         query = query.where(Thread.status == ThreadStatus.NEEDS_STAFF)
     if not brief:
         query = query.options(*LIST_OPTIONS)
+    if space_id is not None:
+        query = query.order_by(Thread.is_pinned.desc())  # pinned threads lead their space
     return query.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
 
 

@@ -30,6 +30,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import PermissionDenied
+from .limits import refusal as new_user_refusal
 
 MAX_TAGS = 5
 TAG_MAX_LENGTH = 40
@@ -108,6 +109,13 @@ def _settle_status(thread: Thread) -> None:
 
 # --- threads -------------------------------------------------------------------------------------
 
+def _check_new_user_limits(author: User, body: str, *, new_thread: bool) -> None:
+    """A new member over the admins' first-day limits (threads, links) gets a form error."""
+    problem = new_user_refusal(author, body, new_thread=new_thread)
+    if problem is not None:
+        raise ValidationFailed(problem[1], problem[0])
+
+
 def create_thread(author: User, *, space: Space, title: str, body: str, kind: ThreadKind,
                   visibility: Visibility, tags: str | list[str] = "",
                   deployment: Deployment | None = None) -> Thread:
@@ -121,6 +129,7 @@ def create_thread(author: User, *, space: Space, title: str, body: str, kind: Th
     if deployment is not None and deployment.organisation_id != author.organisation_id:
         raise ValidationFailed("Pick one of your organisation's deployments.", "deployment")
     tag_names = normalise_tags(tags)
+    _check_new_user_limits(author, body, new_thread=True)
     now = utcnow()
     thread = Thread(
         space_id=space.id, author_id=author.id, organisation_id=author.organisation_id,
@@ -176,6 +185,7 @@ def add_reply(author: User, thread: Thread, body: str, staff_note: bool = False)
         raise PermissionDenied("You cannot reply to this thread.")
     if staff_note and not permissions.can_post_staff_note(author, thread):
         raise PermissionDenied("Only employees can write staff notes.")
+    _check_new_user_limits(author, body, new_thread=False)
     now = utcnow()
     reply = Reply(thread_id=thread.id, author_id=author.id, body_md=body, body_html=render_markdown(body),
                   is_staff_note=staff_note, created_at=now, updated_at=now)

@@ -13,3 +13,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (playbooks, suggest):
         app.register_blueprint(module.bp)
+    from . import moderation, workflow  # moderation, internal links and escalations
+
+    for module in (moderation, workflow):
+        app.register_blueprint(module.bp)

@@ -15,7 +15,7 @@ from ..markdown import render_markdown
 from ..models import Deployment, Reply, Space, Thread, ThreadKind, Visibility
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting, limit_search, user_or_ip
-from ..services import deflection
+from ..services import deflection, moderation, workflow
 from ..services import thread_pages as pages
 from ..services import threads as service
 from ..services.patterns import others_hit_this
@@ -126,13 +126,21 @@ def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: 
         votes=pages.votes_of(current_user, [r.id for r in replies.items]), confirmations=confirmations,
         thread_playbook=playbook_for_thread(current_user, thread), related=related_threads(current_user, thread),
         confirm_form=confirm_form, action_form=ActionForm(),
-        others_hit=others_hit_this(current_user, thread)), status
+        others_hit=others_hit_this(current_user, thread),
+        workflow=workflow.for_thread(current_user, thread)), status
 
 
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id: int):
     """The question, its deployment snapshot, the accepted answer and a page of replies."""
-    return _render_thread(_thread_or_404(thread_id))
+    thread_row = pages.visible_thread(current_user, thread_id)
+    if thread_row is None:
+        # A merged duplicate's URL leads to its target, for those who may see the target only.
+        target = moderation.merge_redirect(current_user, thread_id)
+        if target is None:
+            abort(404)
+        return redirect(url_for("board.thread", thread_id=target), 301)
+    return _render_thread(thread_row)
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["POST"])
@@ -147,6 +155,9 @@ def reply(thread_id: int):
         new = service.add_reply(current_user, thread_row, form.body.data, staff_note=bool(form.staff_note.data))
     except PermissionDenied:
         abort(403)
+    except service.ValidationFailed as exc:  # e.g. a new member's link limit
+        form.body.errors.append(exc.message)
+        return _render_thread(thread_row, reply_form=form, status=400)
     flash("Staff note added." if new.is_staff_note else "Reply posted.", "success")
     return _back_to(thread_row, new)
 

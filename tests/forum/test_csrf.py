@@ -26,6 +26,9 @@ FORM_DATA = {
     "default_visibility": "public", "is_admin": "y", "is_moderator": "y", "active": "", "staff_note": "y",
     "partner": "1", "customer": "1", "product_version": "1", "hosting": "cloud", "environment": "test",
     "reason": "probe", "target": "1", "thread": "1", "thread_id": "1", "into": "1",
+    "on": "1", "decision": "resolved", "note": "probe", "confirm_public": "y", "existing": "", "assignee": "1",
+    "due_at": "2030-01-01T10:00", "user": "1", "new_user_hours": "1", "new_user_max_threads": "1",
+    "new_user_max_links": "1", "detail": "probe",
 }
 
 
@@ -48,6 +51,11 @@ def _world(make) -> tuple[object, dict[str, object]]:
     db.session.flush()
     playbook = Playbook(pattern_id=patterns[0].id, title="Probe playbook", author_id=admin.id)
     db.session.add(playbook)
+    from forum.moderation_models import Flag, FlagReason, SpaceModerator
+
+    flag = Flag(thread_id=thread.id, reporter_id=asker.id, reason=FlagReason.SPAM)
+    space_moderator = SpaceModerator(space_id=space.id, user_id=admin.id)
+    db.session.add_all([flag, space_moderator])
     db.session.commit()
     version = deployment.product_version
     values = {
@@ -55,7 +63,7 @@ def _world(make) -> tuple[object, dict[str, object]]:
         "invitation_id": invitation.id, "engagement_id": engagement.id, "organisation_id": customer.id,
         "product_id": version.product_id, "version_id": version.id, "space_id": space.id, "user_id": asker.id,
         "token": "an-invitation-token-from-somewhere", "pattern_id": patterns[0].id,
-        "playbook_id": playbook.id,
+        "playbook_id": playbook.id, "flag_id": flag.id, "space_moderator_id": space_moderator.id,
     }
     return admin, values
 

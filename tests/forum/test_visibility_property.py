@@ -22,6 +22,7 @@ from forum.models import (
     ThreadKind,
     User,
     Visibility,
+    utcnow,
 )
 from tests.conftest import _empty_all_tables
 
@@ -50,6 +51,9 @@ worlds = st.fixed_dictionaries({
         "kind": st.sampled_from(list(ThreadKind)),
         "space": st.integers(0, 2),
         "replies": st.lists(st.tuples(st.integers(0, 6), st.booleans()), max_size=3),
+        # Moderation: hidden (employees only) and merged into another thread (nobody: a redirect).
+        "hidden": st.booleans(),
+        "merged": st.integers(0, 5).map(lambda n: n == 0),
     }), min_size=1, max_size=10),
 })
 
@@ -81,7 +85,8 @@ def _build(world: dict) -> None:
         owner = author.organisation_id if t["owner"] is None else orgs[t["owner"] % len(orgs)].id
         thread = Thread(space_id=spaces[t["space"] % len(spaces)].id, author_id=author.id, organisation_id=owner,
                         title=f"T {i}", body_md="b", body_html="<p>b</p>", kind=t["kind"],
-                        visibility=t["visibility"])
+                        visibility=t["visibility"], hidden_at=utcnow() if t["hidden"] else None,
+                        merged_into_id=1 if t["merged"] else None)
         db.session.add(thread)
         db.session.flush()
         for who, staff in t["replies"]:

@@ -1,0 +1,313 @@
+"""Moderation pages: flags and the review queue, thread actions (lock, pin, hide, move, visibility,
+merge), and the admins' audit log, space moderators and new-member limits.
+
+Thin: load what the user may see (else 404), check the form, call one service function, and turn
+``PermissionDenied`` into 403 and ``ValidationFailed`` into form errors.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import permissions
+from ..extensions import db
+from ..forms.moderation import (
+    FlagForm,
+    LimitsForm,
+    MergeForm,
+    MoveForm,
+    ReviewForm,
+    SpaceModeratorForm,
+    ToggleForm,
+    VisibilityForm,
+)
+from ..models import Space, Thread, User
+from ..moderation_models import Flag, FlagStatus, SpaceModerator
+from ..permissions import PermissionDenied
+from ..ratelimits import limit_posting
+from ..services import audit, limits, moderation
+from ..services import thread_pages as pages
+from ..services.threads import ValidationFailed
+from ..services.workflow import assignable_employees
+
+bp = Blueprint("moderation", __name__)
+
+
+def _current_actor() -> int | None:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+# Audited services learn who acts from the signed-in user of the request.
+bp.record_once(lambda state: setattr(audit, "actor_resolver", _current_actor))
+
+
+def _thread_or_404(thread_id: int) -> Thread:
+    thread = pages.visible_thread(current_user, thread_id)
+    if thread is None:
+        abort(404)
+    return thread
+
+
+def _form_error(form, exc: ValidationFailed) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+# --- flags ---------------------------------------------------------------------------------------
+
+def _flag_page(thread: Thread, reply=None):
+    form = FlagForm()
+    if form.validate_on_submit():
+        try:
+            moderation.flag(current_user, thread, form.reason.data, form.detail.data or "", reply=reply)
+        except PermissionDenied:
+            abort(403)
+        except ValidationFailed as exc:
+            _form_error(form, exc)
+        else:
+            flash("Thanks — a moderator will look at it.", "success")
+            return redirect(url_for("board.thread", thread_id=thread.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("moderation/flag.html", form=form, thread=thread, reply=reply), status
+
+
+@bp.route("/t/<int:thread_id>/flag", methods=["GET", "POST"])
+@login_required
+@limit_posting
+def flag_thread(thread_id: int):
+    """Report a thread to its moderators."""
+    return _flag_page(_thread_or_404(thread_id))
+
+
+@bp.route("/r/<int:reply_id>/flag", methods=["GET", "POST"])
+@login_required
+@limit_posting
+def flag_reply(reply_id: int):
+    """Report one reply to its thread's moderators."""
+    reply = pages.visible_reply(current_user, reply_id)
+    if reply is None or reply.is_deleted:
+        abort(404)
+    return _flag_page(reply.thread, reply)
+
+
+@bp.get("/moderation/queue")
+@login_required
+def queue():
+    """Flags waiting for review in the spaces this user moderates (or reviewed ones, by ?status=)."""
+    if not permissions.can_review_flags(current_user):
+        abort(403)
+    wanted = request.args.get("status", "open")
+    status = FlagStatus(wanted) if wanted in {s.value for s in FlagStatus} else FlagStatus.OPEN
+    page = db.paginate(moderation.flags_query(current_user, status), per_page=current_app.config["PAGE_SIZE"],
+                       error_out=False)
+    return render_template("moderation/queue.html", page=page, status=status, statuses=list(FlagStatus),
+                           form=ReviewForm())
+
+
+@bp.post("/moderation/flags/<int:flag_id>/review")
+@login_required
+def review(flag_id: int):
+    """Resolve or dismiss one flag, with a note."""
+    row = db.get_or_404(Flag, flag_id)
+    if not permissions.can_view(current_user, row.thread):
+        abort(404)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        moderation.review_flag(current_user, row, form.decision.data, form.note.data or "")
+    except PermissionDenied:
+        abort(403)
+    except ValidationFailed as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Flag {form.decision.data}.", "success")
+    return redirect(url_for("moderation.queue"))
+
+
+# --- thread actions ------------------------------------------------------------------------------
+
+def _moderated_thread(thread_id: int) -> Thread:
+    thread = _thread_or_404(thread_id)
+    if not permissions.can_moderate_thread(current_user, thread):
+        abort(403)
+    return thread
+
+
+def _toggle(thread_id: int, act, on_text: str, off_text: str):
+    thread = _moderated_thread(thread_id)
+    form = ToggleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    on = form.on.data == "1"
+    try:
+        act(current_user, thread, on)
+    except PermissionDenied:
+        abort(403)
+    flash(on_text if on else off_text, "success")
+    return redirect(url_for("board.thread", thread_id=thread.id))
+
+
+@bp.post("/t/<int:thread_id>/lock")
+@login_required
+def lock(thread_id: int):
+    return _toggle(thread_id, moderation.set_locked, "Thread locked: only moderators can reply.", "Thread unlocked.")
+
+
+@bp.post("/t/<int:thread_id>/pin")
+@login_required
+def pin(thread_id: int):
+    return _toggle(thread_id, moderation.set_pinned, "Thread pinned to the top of its space.", "Thread unpinned.")
+
+
+@bp.post("/t/<int:thread_id>/hide")
+@login_required
+def hide(thread_id: int):
+    return _toggle(thread_id, moderation.set_hidden, "Thread hidden: only employees see it now.",
+                   "Thread visible again.")
+
+
+def _moderate_page(thread: Thread, status: int = 200, **forms):
+    move_form = forms.get("move_form") or MoveForm()
+    move_form.space.choices = [(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
+    visibility_form = forms.get("visibility_form") or VisibilityForm(visibility=thread.visibility.value)
+    return render_template("moderation/moderate.html", thread=thread, move_form=move_form,
+                           visibility_form=visibility_form, merge_form=forms.get("merge_form") or MergeForm(),
+                           toggle=ToggleForm()), status
+
+
+@bp.get("/t/<int:thread_id>/moderate")
+@login_required
+def moderate(thread_id: int):
+    """The moderation page of a thread: move, change visibility, merge (lock/pin/hide are buttons)."""
+    return _moderate_page(_moderated_thread(thread_id))
+
+
+@bp.post("/t/<int:thread_id>/move")
+@login_required
+def move(thread_id: int):
+    thread = _moderated_thread(thread_id)
+    form = MoveForm()
+    form.space.choices = [(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
+    if form.validate_on_submit():
+        try:
+            moderation.move(current_user, thread, db.session.get(Space, form.space.data))
+        except ValidationFailed as exc:
+            _form_error(form, exc)
+        else:
+            flash(f"Moved to {thread.space.name}.", "success")
+            return redirect(url_for("board.thread", thread_id=thread.id))
+    return _moderate_page(thread, 400, move_form=form)
+
+
+@bp.post("/t/<int:thread_id>/visibility")
+@login_required
+def visibility(thread_id: int):
+    """Change visibility; making a thread public asks for an explicit confirmation first."""
+    thread = _moderated_thread(thread_id)
+    form = VisibilityForm()
+    if form.validate_on_submit():
+        try:
+            moderation.change_visibility(current_user, thread, form.visibility.data, bool(form.confirm_public.data))
+        except ValidationFailed as exc:
+            _form_error(form, exc)
+        else:
+            flash("Visibility changed.", "success")
+            return redirect(url_for("board.thread", thread_id=thread.id))
+    return _moderate_page(thread, 400, visibility_form=form)
+
+
+@bp.post("/t/<int:thread_id>/merge")
+@login_required
+def merge(thread_id: int):
+    """Merge this thread (a duplicate) into the target; its URL then redirects there."""
+    thread = _moderated_thread(thread_id)
+    form = MergeForm()
+    if form.validate_on_submit():
+        target = pages.visible_thread(current_user, form.target.data)
+        if target is None:
+            form.target.errors.append("No thread with that number (that you can see).")
+        else:
+            try:
+                moderation.merge(current_user, thread, target)
+            except ValidationFailed as exc:
+                _form_error(form, exc)
+            else:
+                flash("Merged: the replies moved here and the old address leads here.", "success")
+                return redirect(url_for("board.thread", thread_id=target.id))
+    return _moderate_page(thread, 400, merge_form=form)
+
+
+# --- admin: audit log, space moderators, new-member limits ---------------------------------------
+
+def _admin_only() -> None:
+    if not permissions.can_administer(current_user):
+        abort(403)
+
+
+@bp.get("/admin/audit")
+@login_required
+def audit_log():
+    """Every moderation and admin action, newest first, filterable by action, actor and target."""
+    if not permissions.can_view_audit(current_user):
+        abort(403)
+    filters = {"action": request.args.get("action", "")[:60], "actor": request.args.get("actor", "")[:40],
+               "target_type": request.args.get("target_type", "")[:40]}
+    target_id = request.args.get("target_id", "")
+    target = int(target_id) if target_id.isdigit() and len(target_id) < 10 else None
+    page = db.paginate(audit.entries_query(**filters, target_id=target), per_page=50, error_out=False)
+    return render_template("moderation/audit.html", page=page, filters=filters, target_id=target,
+                           actions=audit.action_names())
+
+
+@bp.route("/admin/space-moderators", methods=["GET", "POST"])
+@login_required
+def space_moderators():
+    """Admins make employees moderators of single spaces."""
+    _admin_only()
+    form = SpaceModeratorForm()
+    form.space.choices = [(s.id, s.name) for s in db.session.execute(
+        db.select(Space).order_by(Space.position, Space.name)).scalars()]
+    form.user.choices = [(u.id, f"{u.display_name} ({u.username})") for u in assignable_employees()]
+    if form.validate_on_submit():
+        try:
+            moderation.add_space_moderator(current_user, db.session.get(Space, form.space.data),
+                                           db.session.get(User, form.user.data))
+        except ValidationFailed as exc:
+            _form_error(form, exc)
+        else:
+            flash("Space moderator added.", "success")
+            return redirect(url_for("moderation.space_moderators"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("moderation/space_moderators.html", form=form, rows=moderation.space_moderators(),
+                           remove_form=ToggleForm()), status
+
+
+@bp.post("/admin/space-moderators/<int:space_moderator_id>/delete")
+@login_required
+def remove_space_moderator(space_moderator_id: int):
+    _admin_only()
+    row = db.get_or_404(SpaceModerator, space_moderator_id)
+    moderation.remove_space_moderator(current_user, row)
+    flash("Space moderator removed.", "success")
+    return redirect(url_for("moderation.space_moderators"))
+
+
+@bp.route("/admin/limits", methods=["GET", "POST"])
+@login_required
+def new_user_limits():
+    """The first-hours limits on new members' threads and links."""
+    _admin_only()
+    form = LimitsForm(data=vars(limits.current()) if request.method == "GET" else None)
+    if form.validate_on_submit():
+        limits.save(current_user, form.new_user_hours.data, form.new_user_max_threads.data,
+                    form.new_user_max_links.data)
+        flash("New-member limits saved.", "success")
+        return redirect(url_for("moderation.new_user_limits"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("moderation/limits.html", form=form), status
