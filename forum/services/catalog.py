@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Product, ProductVersion, Space, Visibility
+from . import audit
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -108,6 +109,7 @@ def create_product(name: str, description: str = "", slug: str = "") -> Product:
                       slug=checked_slug(Product, slug, name, 80, None))
     db.session.add(product)
     commit_or_fail("That product name or slug was just taken; choose another.", "name")
+    audit.record("product.create", product, commit=True)
     return product
 
 
@@ -119,6 +121,7 @@ def update_product(product: Product, name: str, description: str = "", slug: str
     if slug.strip() and slug.strip().lower() != product.slug:
         product.slug = checked_slug(Product, slug, name, 80, product.id)
     product.name, product.description = name, description.strip()
+    audit.record("product.update", product)
     commit_or_fail("That product name or slug was just taken; choose another.", "name")
     return product
 
@@ -154,6 +157,7 @@ def create_version(product: Product, name: str, released_on: date | None = None,
         _place_version(version, position)
     db.session.add(version)
     commit_or_fail(f"{product.name} already has a version '{name}'.", "name")
+    audit.record("version.create", version, commit=True)
     return version
 
 
@@ -167,6 +171,7 @@ def update_version(version: ProductVersion, name: str, released_on: date | None,
     if position is not None:
         with db.session.no_autoflush:
             _place_version(version, position)
+    audit.record("version.update", version)
     commit_or_fail(f"{version.product.name} already has a version '{name}'.", "name")
     return version
 
@@ -191,6 +196,7 @@ def create_space(name: str, slug: str = "", description: str = "",
                   default_visibility=Visibility(default_visibility), position=position)
     db.session.add(space)
     commit_or_fail("That space slug was just taken; choose another.", "slug")
+    audit.record("space.create", space, commit=True)
     return space
 
 
@@ -206,5 +212,6 @@ def update_space(space: Space, name: str, slug: str, description: str,
     space.default_visibility = Visibility(default_visibility)
     if position is not None:
         space.position = position
+    audit.record("space.update", space)
     commit_or_fail("That space slug was just taken; choose another.", "slug")
     return space

@@ -24,6 +24,7 @@ from ..models import (
     User,
     utcnow,
 )
+from . import audit
 from .catalog import ValidationFailed, commit_or_fail, name_taken, unique_slug
 
 MAX_INTEGRATIONS = 20
@@ -88,6 +89,7 @@ def create_organisation(name: str, kind: OrgKind | str, description: str = "") -
                                 slug=unique_slug(Organisation, name, 120))
     db.session.add(organisation)
     commit_or_fail(f"An organisation called '{name}' already exists.", "name")
+    audit.record("organisation.create", organisation, commit=True)
     return organisation
 
 
@@ -99,6 +101,7 @@ def update_organisation(organisation: Organisation, name: str, description: str)
     if name_taken(Organisation, name, organisation.id):
         raise ValidationFailed(f"An organisation called '{name}' already exists.", "name")
     organisation.name, organisation.description = name, description.strip()
+    audit.record("organisation.update", organisation)
     commit_or_fail(f"An organisation called '{name}' already exists.", "name")
     return organisation
 
@@ -130,11 +133,13 @@ def add_engagement(partner_id: int, customer_id: int) -> Engagement:
     engagement = Engagement(partner_id=partner.id, customer_id=customer.id)
     db.session.add(engagement)
     commit_or_fail(f"{partner.name} is already engaged with {customer.name}.", "customer")
+    audit.record("engagement.add", engagement, summary=f"{partner.name} → {customer.name}", commit=True)
     return engagement
 
 
 def remove_engagement(engagement: Engagement) -> None:
     """End an engagement: the partner stops seeing that customer's org-private threads at once."""
+    audit.record("engagement.remove", engagement, before=audit.snapshot(engagement), after=None)
     db.session.delete(engagement)
     db.session.commit()
 
@@ -206,6 +211,7 @@ def create_deployment(organisation: Organisation, profile: DeploymentProfile) ->
     _apply_profile(deployment, profile)
     db.session.add(deployment)
     db.session.commit()
+    audit.record("deployment.create", deployment, commit=True)
     return deployment
 
 
@@ -216,6 +222,7 @@ def update_deployment(deployment: Deployment, profile: DeploymentProfile) -> Dep
     except ValidationFailed:
         db.session.rollback()  # leave nothing half-applied in the session
         raise
+    audit.record("deployment.update", deployment)
     db.session.commit()
     return deployment
 
@@ -237,6 +244,7 @@ def delete_deployment(deployment: Deployment) -> None:
                        .execution_options(synchronize_session=False))
     db.session.execute(delete(Confirmation).where(Confirmation.deployment_id == deployment.id)
                        .execution_options(synchronize_session=False))
+    audit.record("deployment.delete", deployment, before=audit.snapshot(deployment), after=None)
     db.session.delete(deployment)
     db.session.commit()
 
@@ -256,6 +264,7 @@ def revoke_invitation(invitation: Invitation) -> None:
     """Withdraw an unused invitation: its link stops working. Used ones stay as a record."""
     if invitation.used_at is not None:
         raise ValidationFailed("That invitation has already been used.")
+    audit.record("invitation.revoke", invitation, before=audit.snapshot(invitation), after=None)
     db.session.delete(invitation)
     db.session.commit()
 
@@ -288,6 +297,7 @@ def set_user_flags(user: User, acting: User, *, is_org_admin: bool, is_lead: boo
         raise ValidationFailed("You cannot remove your own admin rights; ask another admin.", "is_admin")
     user.is_org_admin, user.is_lead = is_org_admin, is_lead
     user.is_moderator, user.is_admin = is_moderator, is_admin
+    audit.record("user.flags", user, actor=acting, summary=user.username)
     db.session.commit()
     return user
 
@@ -299,5 +309,6 @@ def set_user_active(user: User, acting: User, active: bool) -> User:
     user.active = active
     if not active:
         revoke_sessions(user)
+    audit.record("user.activate" if active else "user.deactivate", user, actor=acting, summary=user.username)
     db.session.commit()
     return user
