@@ -104,3 +104,26 @@ def test_ask_page_carries_the_suggestion_panel(app, world):  # noqa: F811
     html = Browser(app, world["people"]["customer_b"]).html("/ask")
     assert 'id="suggest-panel"' in html and "/static/suggest.js" in html
     assert "data-similar-url=\"/suggest/similar\"" in html
+
+
+def test_suggestion_endpoints_are_rate_limited(app, database_url, make, monkeypatch):
+    from forum import create_app
+    from forum.extensions import limiter
+    from tests.conftest import base_config
+    from tests.factories import Factory, csrf_token_from, login_as
+
+    saved = limiter.enabled
+    try:
+        limited = create_app({**base_config(database_url), "RATELIMIT_ENABLED": True, "RATELIMIT_SUGGEST": "3 per minute"})
+        limiter.reset()
+        user = make.user()
+        client = limited.test_client()
+        with limited.app_context():
+            login_as(client, user, Factory.PASSWORD)
+            token = csrf_token_from(client.get("/ask").get_data(as_text=True))
+            answers = [client.post("/suggest/similar", json={"title": "Connection pool exhausted"},
+                                   headers={"X-CSRFToken": token}).status_code for _ in range(4)]
+            assert answers == [200, 200, 200, 429]
+    finally:
+        limiter.enabled = saved
+        limiter.reset()
