@@ -65,9 +65,27 @@ class PatternFilters:
         return bool(self.conditions())
 
 
+@dataclass(frozen=True)
+class PatternInfo:
+    """What the list shows of a pattern: plain values, safe to remember across requests (unlike ORM rows)."""
+
+    id: int
+    name: str
+    description: str
+    keywords: tuple
+    signatures: tuple
+    status: PatternStatus
+    name_curated: bool
+
+    @classmethod
+    def of(cls, pattern: Pattern) -> PatternInfo:
+        return cls(pattern.id, pattern.name, pattern.description or "", tuple(pattern.keywords or ()),
+                   tuple(pattern.signatures or ()), pattern.status, bool(pattern.name_curated))
+
+
 @dataclass
 class PatternSummary:
-    pattern: Pattern
+    pattern: PatternInfo
     threads: int = 0
     reach: int = 0
     deployments: int = 0
@@ -144,8 +162,8 @@ def summarise(filters: PatternFilters | None = None, pattern_ids: list[int] | No
         return []
     patterns = {p.id: p for p in db.session.execute(
         select(Pattern).where(Pattern.id.in_(list(grouped.figures)))).scalars()}
-    summaries = {pid: PatternSummary(pattern=patterns[pid], **row) for pid, row in grouped.figures.items()
-                 if pid in patterns}
+    summaries = {pid: PatternSummary(pattern=PatternInfo.of(patterns[pid]), **row)
+                 for pid, row in grouped.figures.items() if pid in patterns}
     threshold = int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
     for pid, summary in summaries.items():
         summary.median_seconds = grouped.medians.get(pid)

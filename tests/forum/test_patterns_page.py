@@ -262,7 +262,13 @@ def test_page_cache_follows_the_data(world, client, login, app):
     assert _count_queries(client, "/patterns/") <= fresh - 4         # the figures are remembered
     from forum.services import curation
 
-    curation.rename(world.lead, world.x, "Directory sync timeout")
+    # What is remembered outlives the session that computed it (a rollback or a new request expires ORM rows).
+    x_id, lead_id, pattern_type, user_type = world.x.id, world.lead.id, type(world.x), type(world.lead)
+    remembered = service.summarise_cached(service.PatternFilters())
+    db.session.rollback()
+    db.session.remove()
+    assert {s.pattern.name for s in remembered} == {"LDAP sync timeout", "SSO redirect loop"}
+    curation.rename(db.session.get(user_type, lead_id), db.session.get(pattern_type, x_id), "Directory sync timeout")
     assert "Directory sync timeout" in client.get("/patterns/").get_data(as_text=True)
 
 
