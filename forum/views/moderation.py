@@ -256,8 +256,9 @@ def audit_log():
     """Every moderation and admin action, newest first, filterable by action, actor and target."""
     if not permissions.can_view_audit(current_user):
         abort(403)
-    filters = {"action": request.args.get("action", "")[:60], "actor": request.args.get("actor", "")[:40],
-               "target_type": request.args.get("target_type", "")[:40]}
+    # NUL cannot reach PostgreSQL text; such filters simply match nothing useful.
+    filters = {key: request.args.get(key, "").replace("\x00", "")[:size]
+               for key, size in (("action", 60), ("actor", 40), ("target_type", 40))}
     target_id = request.args.get("target_id", "")
     target = int(target_id) if target_id.isdigit() and len(target_id) < 10 else None
     page = db.paginate(audit.entries_query(**filters, target_id=target), per_page=50, error_out=False)
