@@ -71,7 +71,7 @@ def _filters(form: PatternFilterForm) -> service.PatternFilters:
         until=None if form.until.errors else form.until.data, space_id=int(space) if space else None)
 
 
-@bp.get("/")
+@bp.get("/", strict_slashes=False)  # /patterns answers directly (no redirect that would tell others it exists)
 def index():
     """Every active pattern with its reach, environments, trend and fix; emerging ones first."""
     form = PatternFilterForm(formdata=request.args)

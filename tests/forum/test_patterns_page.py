@@ -138,6 +138,7 @@ def test_pattern_now_latest_and_real_clock(world, app):
 
 def test_page_shows_figures_emerging_and_filters(world, client, login):
     login(world.employee)
+    assert client.get("/patterns").status_code == 200
     html = client.get("/patterns/").get_data(as_text=True)
     assert "Emerging" in html and "SSO redirect loop" in html and "LDAP sync timeout" in html
     assert "Dismissed noise" not in html
@@ -186,6 +187,7 @@ def test_non_employees_get_404(world, app, client, login):
             assert other.get(url).status_code == 404, url
         assert other.post("/patterns/mine", data={}).status_code in (400, 404)
     assert client.get("/patterns/").status_code == 404
+    assert client.get("/patterns").status_code == 404
 
 
 def _count_queries(client, url: str) -> int:
