@@ -189,7 +189,7 @@ def _curate(pattern_id: int, form: FlaskForm, form_name: str, action: Callable[[
     return _render_show(pattern, status=400, **{form_name: form})
 
 
-def _thread_or_error(form: FlaskForm, field, thread_id: int) -> Thread:
+def _thread_or_error(field: str | None, thread_id: int) -> Thread:
     thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
     if thread is None:
         raise curation.CurationError("There is no thread with that number.", field)
@@ -234,11 +234,11 @@ def restore(pattern_id: int):
 def file_thread(pattern_id: int):
     form = FileThreadForm()
     return _curate(pattern_id, form, "file_form", lambda p: curation.file_thread(
-        current_user, p, _thread_or_error(form, "thread", form.thread.thread_id)), "Thread filed into this pattern.")
+        current_user, p, _thread_or_error("thread", form.thread.thread_id)), "Thread filed into this pattern.")
 
 
 @bp.post("/<int:pattern_id>/exclude")
 def exclude_thread(pattern_id: int):
     form = ExcludeThreadForm()
     return _curate(pattern_id, form, "exclude_form", lambda p: curation.exclude_thread(
-        current_user, p, _thread_or_error(form, None, form.thread_id.data)), "Thread filed out of this pattern.")
+        current_user, p, _thread_or_error(None, form.thread_id.data)), "Thread filed out of this pattern.")
