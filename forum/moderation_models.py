@@ -12,7 +12,7 @@ from .extensions import db
 from .models import Reply, Space, Thread, User, _enum, utcnow
 
 
-class FlagReason(str, enum.Enum):
+class FlagReason(enum.StrEnum):
     SPAM = "spam"
     OFFENSIVE = "offensive"
     OFF_TOPIC = "off_topic"
@@ -21,7 +21,7 @@ class FlagReason(str, enum.Enum):
     OTHER = "other"
 
 
-class FlagStatus(str, enum.Enum):
+class FlagStatus(enum.StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
     DISMISSED = "dismissed"

@@ -202,8 +202,8 @@ def can_edit_reply(user: User | None, reply: Reply) -> bool:
 
 
 def can_delete_reply(user: User | None, reply: Reply) -> bool:
-    """Soft delete is a moderator's tool."""
-    return is_moderator(user) and can_view_reply(user, reply)
+    """Soft delete is a moderator's tool (global, or of the thread's space)."""
+    return can_view_reply(user, reply) and can_moderate_space(user, reply.thread.space_id)
 
 
 def can_view_revisions(user: User | None, thread: Thread, reply: Reply | None = None) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import Visibility
@@ -21,7 +22,7 @@ REASON_LABELS = {
 
 class FlagForm(FlaskForm):
     reason = SelectField("Why should a moderator look at this?",
-                         choices=[(r.value, label) for r, label in REASON_LABELS.items()])
+                         choices=[SelectChoice(r.value, label) for r, label in REASON_LABELS.items()])
     detail = TextAreaField("Details (optional)", filters=[_strip], validators=[Optional(), Length(max=1000)])
 
 
@@ -41,7 +42,7 @@ class MoveForm(FlaskForm):
 
 
 class VisibilityForm(FlaskForm):
-    visibility = SelectField("Who can see it", choices=[(v.value, VISIBILITY_LABELS[v]) for v in Visibility])
+    visibility = SelectField("Who can see it", choices=[SelectChoice(v.value, VISIBILITY_LABELS[v]) for v in Visibility])
     confirm_public = BooleanField("Yes, make this thread and all its replies visible to every member")
 
 

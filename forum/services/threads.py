@@ -30,6 +30,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import PermissionDenied
+from . import audit
 from .limits import refusal as new_user_refusal
 
 MAX_TAGS = 5
@@ -156,6 +157,8 @@ def edit_thread(editor: User, thread: Thread, *, title: str, body: str,
                                 previous_md=thread.body_md))
         thread.title, thread.body_md, thread.body_html = title, body, render_markdown(body)
         thread.updated_at = utcnow()
+        if editor.id != thread.author_id:  # a moderator editing someone else's words
+            audit.record("thread.edit", thread, actor=editor)
     if tag_names is not None:
         thread.tags = _tag_rows(tag_names)
     db.session.commit()
@@ -208,6 +211,8 @@ def edit_reply(editor: User, reply: Reply, body: str) -> Reply:
         db.session.add(Revision(reply_id=reply.id, editor_id=editor.id, previous_md=reply.body_md))
         reply.body_md, reply.body_html = body, render_markdown(body)
         reply.updated_at = utcnow()
+        if editor.id != reply.author_id:
+            audit.record("reply.edit", reply, actor=editor)
     db.session.commit()
     return reply
 
@@ -220,6 +225,7 @@ def delete_reply(moderator: User, reply: Reply) -> Reply:
         return reply
     reply.deleted_at = utcnow()
     reply.deleted_by_id = moderator.id
+    audit.record("reply.delete", reply, actor=moderator, summary=f"reply {reply.id} in thread {reply.thread_id}")
     thread = reply.thread
     if thread.accepted_reply_id == reply.id:
         thread.accepted_reply_id = None

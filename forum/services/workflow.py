@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from .. import permissions
 from ..extensions import db
 from ..markdown import render_markdown
-from ..models import OrgKind, Organisation, Thread, ThreadKind, ThreadStatus, User, Visibility, utcnow
+from ..models import Organisation, OrgKind, Thread, ThreadKind, ThreadStatus, User, Visibility, utcnow
 from ..moderation_models import Assignment, InternalLink
 from ..permissions import PermissionDenied
 from . import audit
@@ -152,11 +152,13 @@ def overdue(user: User, now: datetime | None = None) -> list[Assignment]:
     return list(db.session.execute(query.order_by(Assignment.due_at, Assignment.thread_id)).scalars())
 
 
-def unassigned_escalations(user: User, limit: int = 50) -> list[Thread]:
-    """Threads waiting for staff that nobody has taken yet, oldest first."""
+def unassigned_escalations(user: User, limit: int = 50, idle_since: datetime | None = None) -> list[Thread]:
+    """Threads waiting for staff that nobody has taken yet (idle since ``idle_since``), oldest first."""
     taken = select(Assignment.thread_id)
+    query = select(Thread).where(Thread.status == ThreadStatus.NEEDS_STAFF, Thread.id.not_in(taken),
+                                 permissions.visible_threads(user))
+    if idle_since is not None:
+        query = query.where(Thread.last_activity_at < idle_since)
     return list(db.session.execute(
-        select(Thread).where(Thread.status == ThreadStatus.NEEDS_STAFF, Thread.id.not_in(taken),
-                             permissions.visible_threads(user))
-        .options(selectinload(Thread.space), selectinload(Thread.organisation))
+        query.options(selectinload(Thread.space), selectinload(Thread.organisation))
         .order_by(Thread.last_activity_at, Thread.id).limit(limit)).scalars())

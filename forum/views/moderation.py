@@ -6,8 +6,19 @@ Thin: load what the user may see (else 404), check the form, call one service fu
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, has_request_context, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
+from wtforms.fields import SelectChoice
 
 from .. import permissions
 from ..extensions import db
@@ -174,7 +185,7 @@ def hide(thread_id: int):
 
 def _moderate_page(thread: Thread, status: int = 200, **forms):
     move_form = forms.get("move_form") or MoveForm()
-    move_form.space.choices = [(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
+    move_form.space.choices = [SelectChoice(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
     visibility_form = forms.get("visibility_form") or VisibilityForm(visibility=thread.visibility.value)
     return render_template("moderation/moderate.html", thread=thread, move_form=move_form,
                            visibility_form=visibility_form, merge_form=forms.get("merge_form") or MergeForm(),
@@ -193,7 +204,7 @@ def moderate(thread_id: int):
 def move(thread_id: int):
     thread = _moderated_thread(thread_id)
     form = MoveForm()
-    form.space.choices = [(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
+    form.space.choices = [SelectChoice(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
     if form.validate_on_submit():
         try:
             moderation.move(current_user, thread, db.session.get(Space, form.space.data))
@@ -272,9 +283,9 @@ def space_moderators():
     """Admins make employees moderators of single spaces."""
     _admin_only()
     form = SpaceModeratorForm()
-    form.space.choices = [(s.id, s.name) for s in db.session.execute(
+    form.space.choices = [SelectChoice(s.id, s.name) for s in db.session.execute(
         db.select(Space).order_by(Space.position, Space.name)).scalars()]
-    form.user.choices = [(u.id, f"{u.display_name} ({u.username})") for u in assignable_employees()]
+    form.user.choices = [SelectChoice(u.id, f"{u.display_name} ({u.username})") for u in assignable_employees()]
     if form.validate_on_submit():
         try:
             moderation.add_space_moderator(current_user, db.session.get(Space, form.space.data),

@@ -2,8 +2,11 @@
 threads, "My queue" and the leads' overdue list."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms.fields import SelectChoice
 
 from .. import permissions
 from ..extensions import db
@@ -63,7 +66,7 @@ def assign(thread_id: int):
     """Give an escalated thread to an employee with a due date."""
     thread = _employee_thread(thread_id, permissions.can_assign)
     form = AssignForm()
-    form.assignee.choices = [(u.id, f"{u.display_name} ({u.username})") for u in workflow.assignable_employees()]
+    form.assignee.choices = [SelectChoice(u.id, f"{u.display_name} ({u.username})") for u in workflow.assignable_employees()]
     current = workflow.for_thread(current_user, thread).assignment
     if request.method == "GET":
         form.assignee.data = current.assignee_id if current else current_user.id
@@ -98,4 +101,8 @@ def overdue():
     """Escalations past their due date (for leads)."""
     if not permissions.can_view_overdue(current_user):
         abort(403)
-    return render_template("workflow/overdue.html", items=workflow.overdue(current_user), now=utcnow())
+    now = utcnow()
+    return render_template("workflow/overdue.html", items=workflow.overdue(current_user, now), now=now,
+                           hours=workflow.DEFAULT_DUE_HOURS,
+                           stale=workflow.unassigned_escalations(
+                               current_user, idle_since=now - timedelta(hours=workflow.DEFAULT_DUE_HOURS)))

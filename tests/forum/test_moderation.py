@@ -109,7 +109,7 @@ def test_who_may_moderate_a_thread(web, world, role, allowed):
     assert (thread.is_locked, thread.is_pinned, thread.hidden_at is not None) == (allowed,) * 3
     assert len(db.session.execute(select(AuditEntry)).scalars().all()) == (3 if allowed else 0)
     # The buttons show exactly to those who may use them.
-    assert ('action="/t/%d/lock"' % thread.id in browser.html(f"/t/{thread.id}")) == allowed
+    assert (f'action="/t/{thread.id}/lock"' in browser.html(f"/t/{thread.id}")) == allowed
 
 
 # --- lock, pin, hide -----------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def test_lock_refuses_replies_except_from_moderators(web, world):
     assert entry.actor_id == world["global_mod"].id and entry.target_type == "thread"
     customer = web(world["customer"])
     page = customer.html(f"/t/{thread.id}")
-    assert "Locked" in page and 'action="/t/%d/reply"' % thread.id not in page
+    assert "Locked" in page and f'action="/t/{thread.id}/reply"' not in page
     assert customer.post(f"/t/{thread.id}/reply", body="Still there?").status_code == 403
     assert web(world["employee"]).post(f"/t/{thread.id}/reply", body="Staff, not moderator").status_code == 403
     assert moderator.post(f"/t/{thread.id}/reply", body="Closing note").status_code == 302
@@ -257,3 +257,21 @@ def test_merge_needs_moderation_rights_on_the_target_too(web, world, make):
     response = web(world["space_mod"]).post(f"/t/{world['thread'].id}/merge", target=elsewhere.id)
     assert response.status_code == 400 and _reload(world["thread"]).merged_into_id is None
     assert db.session.get(Thread, elsewhere.id).merged_into_id is None
+
+
+def test_space_moderators_remove_and_edit_replies_with_audit(web, world, make):
+    reply = make.reply(world["thread"], world["partner"], body="Rude words")
+    assert web(world["other_space_mod"]).post(f"/r/{reply.id}/delete").status_code == 403
+    assert web(world["space_mod"]).post(f"/r/{reply.id}/delete").status_code == 302
+    entry, = _entries("reply.delete")
+    assert entry.actor_id == world["space_mod"].id and entry.before["deleted_at"] is None
+    assert entry.after["deleted_by_id"] == world["space_mod"].id
+    # A global moderator editing someone else's thread leaves an entry; authors editing their own do not.
+    thread = world["thread"]
+    web(world["global_mod"]).post(f"/t/{thread.id}/edit", title="Indexer stalls after the 7.2 upgrade",
+                                  body="Body text", tags="")
+    edit, = _entries("thread.edit")
+    assert edit.before == {"title": "Indexer stalls after upgrade"}
+    assert edit.after == {"title": "Indexer stalls after the 7.2 upgrade"}
+    web(world["customer"]).post(f"/t/{thread.id}/edit", title="Mine again", body="Body text", tags="")
+    assert len(_entries("thread.edit")) == 1

@@ -119,3 +119,12 @@ def test_assignee_must_be_an_active_employee(web, make, people):
     response = web(people["employee"]).post(f"/t/{thread.id}/assign", assignee=people["customer"].id,
                                             due_at="2030-01-01T09:00")
     assert response.status_code == 400 and db.session.get(Assignment, thread.id) is None
+
+
+def test_overdue_page_lists_long_unassigned_escalations(web, make, people):
+    stale = make.thread(people["customer"], title="Waiting for days", status=ThreadStatus.NEEDS_STAFF,
+                        last_activity_at=utcnow() - timedelta(days=3))
+    make.thread(people["customer"], title="Just escalated", status=ThreadStatus.NEEDS_STAFF)
+    page = web(people["lead"]).html("/queue/overdue")
+    assert "Waiting for days" in page and "Just escalated" not in page
+    assert f"/t/{stale.id}/assign" in page
