@@ -177,3 +177,20 @@ def shared_data_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not found at ../shared/data/{'/'.join(parts)} (beside the project root)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """argon2id with minimal cost for the test process: every login verifies a hash, and the production
+    parameters cost ~0.1-0.3 s each. Hashes keep their argon2id format; served apps (browser tests,
+    ``./gw demo``) run in their own processes with the real parameters."""
+    from argon2 import PasswordHasher
+
+    from forum import passwords
+
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._dummy_hash.cache_clear()
+    yield
+    passwords._hasher = real
+    passwords._dummy_hash.cache_clear()
