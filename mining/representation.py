@@ -70,6 +70,11 @@ def pattern_name(keywords: list[str], central_title: str, max_chars: int = 70) -
     return name[:max_chars]
 
 
+def _short_central_title(titles: list[str], order: np.ndarray) -> str:
+    # the shortest of the three most central titles reads best as a name
+    return min((titles[i] for i in order[:3]), key=len)
+
+
 def build_patterns(texts: list[str], titles: list[str], signatures: list[list[str]], vectors: np.ndarray,
                    labels: np.ndarray, n_representative: int = 5, n_keywords: int = 8) -> list[Pattern]:
     """Describe every group in ``labels`` (ids 0..k-1) from its members' texts and vectors."""
@@ -85,7 +90,7 @@ def build_patterns(texts: list[str], titles: list[str], signatures: list[list[st
         counts = Counter(s for i in members for s in set(signatures[i]))
         common = [s for s, c in counts.most_common(5) if c >= max(2, 0.05 * len(members))]
         patterns.append(Pattern(
-            id=g, size=len(members), name=pattern_name(keywords.get(g, []), titles[order[0]]),
+            id=g, size=len(members), name=pattern_name(keywords.get(g, []), _short_central_title(titles, order)),
             keywords=keywords.get(g, []), signatures=common,
             representative=[int(i) for i in order[:n_representative]],
             cohesion=float(sims.mean()), centroid=centroid.astype(np.float32),

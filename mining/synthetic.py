@@ -237,32 +237,70 @@ INTENTS: dict[str, list[str]] = {
     ],
 }
 
-ONE_OFF_SUBJECTS = [
-    "the welcome banner colour", "our company logo on the login page", "a keyboard shortcut for search",
-    "the changelog of last month", "the mobile app icon", "a typo in the installation guide",
-    "joining the partner program", "training vouchers for new staff", "the public roadmap",
-    "extending our trial", "tickets for the user conference", "changing the invoice address",
-    "ordering stickers for a meetup", "the community badge system", "translating the FAQ into Polish",
-    "naming rules for sandboxes", "who our account manager is", "a customer survey link",
-    "the price list for education", "a broken link on the website", "booking the certification exam",
-    "voting for a feature", "the recording of the release webinar", "signing up for the beta program",
-    "a podcast about our product", "hiring a certified consultant", "accessibility of the colour scheme",
-    "screen reader support", "the font used in emails", "our data centre location", "GDPR data processing terms",
-    "a referral discount", "moving our tenant to another region", "renaming our organisation",
-    "the status page subscription", "the holiday support schedule", "a speaker slot at the summit",
-    "printing a certificate of completion", "merging two user accounts", "the open source licences we use",
-    "the API of the weather widget", "a dark mode for the handbook", "the mascot plush toy",
-    "localised date formats in the docs", "a student hackathon sponsorship", "the sample project on GitHub",
-    "the cookie banner wording", "the newsletter frequency", "a video tutorial about forms",
-    "shipping hardware tokens to Brazil", "paying by bank transfer", "purchase order numbers on invoices",
-    "a quote for 300 more seats", "the tax exemption certificate", "the vendor security questionnaire",
-    "an interview for a case study", "our forum avatar", "the meaning of the green dot", "an office visit",
-    "a coffee mug from the booth",
+# One-off threads: each about something nobody else asks, in its own words.
+ONE_OFFS = [
+    "Can the welcome banner use our brand colour?",
+    "Our logo looks blurry on the login page of the portal",
+    "Is there a keyboard shortcut to jump to search?",
+    "Where is last month's changelog? The link 404s",
+    "Feature idea: let me pin favourite reports to the sidebar",
+    "Typo on page 12 of the installation guide (recieve)",
+    "How do we join the partner program as a reseller in Chile?",
+    "Do training vouchers expire at the end of the fiscal year?",
+    "Will the public roadmap be updated after the summit?",
+    "Could sales extend our trial by two weeks?",
+    "Are there still tickets for the user conference in Lisbon?",
+    "Our invoices show the old office address",
+    "Can we get stickers for our local meetup?",
+    "What do the community badges next to names mean?",
+    "Volunteer here: I'd like to translate the FAQ into Polish",
+    "Sandbox names are limited to 12 characters, why?",
+    "Who is our account manager since Maria left?",
+    "The customer survey link in the newsletter is broken",
+    "Is there academic pricing for universities?",
+    "Certification exam booking page shows no dates",
+    "Recording of yesterday's release webinar?",
+    "How do I sign up for the beta program?",
+    "Is there a podcast where your engineers talk about architecture?",
+    "Looking to hire a certified consultant in Bavaria",
+    "Colour contrast of the status chips fails WCAG",
+    "Does the mobile app support VoiceOver?",
+    "Which data centre is our tenant hosted in?",
+    "Where can I download the GDPR data processing agreement?",
+    "Referral discount when we bring another customer?",
+    "We changed our company name, how do we rename the organisation?",
+    "Can I subscribe to the status page by SMS?",
+    "Support hours during Lunar New Year?",
+    "I'd love to give a talk at the next summit, who decides?",
+    "How do I print my certificate of completion?",
+    "Please merge my two forum accounts",
+    "List of open source components and licences in the product?",
+    "The weather widget on the demo dashboard shows Fahrenheit",
+    "Dark mode for the online handbook would be great",
+    "Do you still sell the plush mascot?",
+    "Docs show US date format only",
+    "Would you sponsor a student hackathon in Nairobi?",
+    "Is the sample project on GitHub still maintained?",
+    "Cookie banner wording confuses our legal team",
+    "Newsletter comes three times a week, too many",
+    "Video tutorial on building forms, does one exist?",
+    "Can hardware tokens be shipped to Brazil?",
+    "We want to pay by bank transfer instead of card",
+    "Purchase order number must appear on invoices",
+    "Quote for 300 additional seats, please",
+    "Where do I send our tax exemption certificate?",
+    "Could you fill in our vendor security questionnaire?",
+    "Happy to be interviewed for a customer case study",
+    "My forum avatar won't update",
+    "What does the green dot next to a user mean?",
+    "Can we visit your office in Dublin next month?",
+    "Lost my coffee mug from the booth, joking, great event!",
+    "Congratulations on the 10-year anniversary",
+    "Is the conference app available on Android?",
+    "Who won the community award this year?",
+    "Suggestion: a forum category for job postings",
 ]
-ONE_OFF_ASKS = ["Who do I talk to about {s}?", "Small suggestion regarding {s}.",
-                "Is there any news on {s}?", "Question about {s} for our team in {c}.",
-                "Feedback: {s} could be better.", "Where can I find information on {s}?"]
-CITIES = ["Lyon", "Osaka", "Denver", "Pune", "Leeds", "Porto", "Cape Town", "Lima", "Oslo", "Perth"]
+
 
 
 def _fill(template: str, rng: random.Random) -> str:
@@ -295,10 +333,9 @@ def make_support_questions(n_intents: int = 30, per_intent: int = 60, n_one_offs
     rng = random.Random(random_state)
     names = sorted(INTENTS)[:n_intents]
     items = [(_question(INTENTS[name], rng), name) for name in names for _ in range(per_intent)]
-    if n_one_offs > len(ONE_OFF_SUBJECTS):
-        raise ValueError(f"at most {len(ONE_OFF_SUBJECTS)} one-off questions")
-    for i, subject in enumerate(rng.sample(ONE_OFF_SUBJECTS, n_one_offs)):
-        ask = rng.choice(ONE_OFF_ASKS).format(s=subject, c=rng.choice(CITIES))
-        items.append((rng.choice(OPENERS) + ask, f"one-off-{i}"))
+    if n_one_offs > len(ONE_OFFS):
+        raise ValueError(f"at most {len(ONE_OFFS)} one-off questions")
+    for i, text in enumerate(rng.sample(ONE_OFFS, n_one_offs)):
+        items.append((rng.choice(OPENERS) + text, f"one-off-{i}"))
     rng.shuffle(items)
     return [t for t, _ in items], [label for _, label in items]
