@@ -5,7 +5,7 @@ Plain functions with explicit inputs; they decide with ``forum.permissions``, ra
 """
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import permissions
@@ -74,11 +74,6 @@ def review_flag(moderator: User, row: Flag, decision: FlagStatus | str, note: st
                  summary=f"{row.reason.value} flag on thread {row.thread_id}")
     db.session.commit()
     return row
-
-
-def open_flag_count(moderator: User) -> int:
-    return db.session.execute(flags_query(moderator).with_only_columns(func.count(Flag.id))
-                              .order_by(None)).scalar_one()
 
 
 # --- thread actions ------------------------------------------------------------------------------

@@ -61,6 +61,13 @@ def _thread_or_404(thread_id: int) -> Thread:
     return thread
 
 
+def _row_id(raw: int) -> int:
+    """An id from the URL, 404 when beyond PostgreSQL's integer range (it would fail, not miss)."""
+    if not 0 < raw <= pages.MAX_ID:
+        abort(404)
+    return raw
+
+
 def _form_error(form, exc: ValidationFailed) -> None:
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None:
@@ -124,7 +131,7 @@ def queue():
 @login_required
 def review(flag_id: int):
     """Resolve or dismiss one flag, with a note."""
-    row = db.get_or_404(Flag, flag_id)
+    row = db.get_or_404(Flag, _row_id(flag_id))
     if not permissions.can_view(current_user, row.thread):
         abort(404)
     form = ReviewForm()
@@ -304,7 +311,7 @@ def space_moderators():
 @login_required
 def remove_space_moderator(space_moderator_id: int):
     _admin_only()
-    row = db.get_or_404(SpaceModerator, space_moderator_id)
+    row = db.get_or_404(SpaceModerator, _row_id(space_moderator_id))
     moderation.remove_space_moderator(current_user, row)
     flash("Space moderator removed.", "success")
     return redirect(url_for("moderation.space_moderators"))

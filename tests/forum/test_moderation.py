@@ -275,3 +275,11 @@ def test_space_moderators_remove_and_edit_replies_with_audit(web, world, make):
     assert edit.after == {"title": "Indexer stalls after the 7.2 upgrade"}
     web(world["customer"]).post(f"/t/{thread.id}/edit", title="Mine again", body="Body text", tags="")
     assert len(_entries("thread.edit")) == 1
+
+
+def test_out_of_range_ids_are_404(web, world):
+    admin = web(world["admin"])
+    for url in ("/moderation/flags/99999999999/review", "/admin/space-moderators/99999999999/delete",
+                "/t/99999999999/lock", "/t/99999999999/flag", "/r/99999999999/flag"):
+        assert admin.post(url, on="1", decision="resolved", reason="spam").status_code == 404, url
+    assert admin.get("/t/99999999999/moderate").status_code == 404
