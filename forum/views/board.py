@@ -18,9 +18,10 @@ from ..ratelimits import limit_posting, limit_search, user_or_ip
 from ..services import deflection, moderation, workflow
 from ..services import thread_pages as pages
 from ..services import threads as service
+from ..services.fulltext import clean_text
 from ..services.patterns import others_hit_this
 from ..services.playbooks import playbook_for_thread
-from ..services.search import search_threads
+from ..services.search import parse_filters, search_choices, search_threads
 from ..services.similar import related_threads
 
 bp = Blueprint("board", __name__)
@@ -108,10 +109,12 @@ def space(slug: str):
 @bp.route("/search")
 @limit_search
 def search():
-    """LIKE search over the titles and bodies of the threads the user may see."""
-    query = request.args.get("q", "")
-    results = search_threads(current_user, query, _page_arg(), current_app.config["PAGE_SIZE"])
-    return render_template("board/search.html", q=query[:200], results=results)
+    """Full-text search (blended with similar meaning) over the threads the user may see, with filters."""
+    query = clean_text(request.args.get("q", ""))
+    filters = parse_filters(request.args, current_user)
+    results = search_threads(current_user, query, _page_arg(), current_app.config["PAGE_SIZE"], filters)
+    return render_template("board/search.html", q=query, results=results, filters=filters,
+                           choices=search_choices(current_user))
 
 
 # --- one thread ----------------------------------------------------------------------------------

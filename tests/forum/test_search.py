@@ -15,7 +15,7 @@ from forum.extensions import db
 from forum.models import Tag, ThreadStatus, Visibility
 from forum.pattern_models import ThreadEmbedding
 from forum.services import fulltext, similar, vector_index
-from forum.services.thread_search import SearchFilters, highlight, parse_filters, search_threads
+from forum.services.search import SearchFilters, highlight, parse_filters, search_threads
 
 
 def _ids(user, query, **filters) -> list[int]:
