@@ -183,17 +183,21 @@ def main() -> None:
         build(db, args.threads)
         measure(db, args.threads, args.rounds)
     if args.minilm:
+        import torch
+
         from mining.embedders import SentenceTransformerEmbedder
 
-        model = SentenceTransformerEmbedder(num_threads=2)
-        model.embed(["warm up"])
         drafts = [f"Connection pool exhausted after upgrade {i}. Workers fail under load at night." for i in range(100)]
-        times = []
-        for d in drafts:
-            t0 = time.perf_counter()
-            model.embed([d])
-            times.append(time.perf_counter() - t0)
-        print(f"\nembedding one draft with all-MiniLM-L6-v2: {_ms(times)}")
+        model = SentenceTransformerEmbedder()
+        model.embed(["warm up"])
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            times = []
+            for d in drafts:
+                t0 = time.perf_counter()
+                model.embed([d])
+                times.append(time.perf_counter() - t0)
+            print(f"\nembedding one draft with all-MiniLM-L6-v2 on {threads} torch thread(s): {_ms(times)}")
 
 
 if __name__ == "__main__":
