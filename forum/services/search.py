@@ -178,8 +178,10 @@ def search_threads(user: User | None, query: str | None, page: int, per_page: in
     start = (page - 1) * per_page
     ids = order[start:start + per_page + 1]  # one more, to know about a next page
     capped = len(ranked) >= MAX_RANKED
+    # Visibility and filters once more on the rows shown: cheap for one page, and safe against anything
+    # that changed between the ranking and now.
     rows = {t.id: t for t in db.session.execute(
-        select(Thread).where(Thread.id.in_(ids)).options(*LIST_OPTIONS)).scalars()} if ids else {}
+        select(Thread).where(Thread.id.in_(ids), *where).options(*LIST_OPTIONS)).scalars()} if ids else {}
     items = [rows[tid] for tid in ids if tid in rows]
     result = Page(items=items[:per_page], page=page, per_page=per_page, has_next=len(items) > per_page,
                   total=None if capped else len(order))
