@@ -301,3 +301,10 @@ def playbook_for_thread(user: User | None, thread: Thread) -> Playbook | None:
         select(Playbook).where(permissions.visible_playbooks(user),
                                or_(Playbook.id.in_(evidence), Playbook.pattern_id.in_(patterns)))
         .order_by(Playbook.id.in_(evidence).desc(), Playbook.id).limit(1)).scalar_one_or_none()
+
+
+def playbook_for_pattern(user: User | None, pattern: Pattern) -> Playbook | None:
+    """The newest playbook (visible to the user) promoted from this pattern, for the pattern's page."""
+    return db.session.execute(
+        select(Playbook).where(Playbook.pattern_id == pattern.id, permissions.visible_playbooks(user))
+        .order_by(Playbook.id.desc()).limit(1)).scalar_one_or_none()

@@ -241,6 +241,8 @@ def test_member_threads_link_to_their_playbook(app, world, make):
     public = _playbook(world)
     assert service.playbook_for_thread(customer, threads["a"]).id == public.id
     assert service.playbook_for_thread(customer, threads["excluded"]).id == public.id  # linked as evidence
+    assert service.playbook_for_pattern(customer, world["pattern"]).id == public.id
+    assert service.playbook_for_pattern(lead, world["pattern"]).id == public.id  # the newest
     loner = make.thread(customer, title="Nothing to do with it")
     assert service.playbook_for_thread(lead, loner) is None
     html = Browser(app, customer).html(f"/t/{threads['a'].id}")
