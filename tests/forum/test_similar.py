@@ -285,7 +285,7 @@ def test_real_minilm_embedder_ranks_a_paraphrase_first(app, world):
     found = similar_to_draft(world["people"]["customer_b"], "Our DB pool runs out of connections",
                              "Since we upgraded, workers cannot get a database connection under load.")
     assert found.method == "semantic"
-    assert found.items and found.items[0].thread.id == world["threads"]["public"].id
+    assert found.items and found.items[0].id == world["threads"]["public"].id
 
 
 def test_reduced_matrix_keeps_the_top_of_the_ranking_exact(monkeypatch):
