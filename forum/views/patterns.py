@@ -24,6 +24,7 @@ from ..pattern_models import MiningRun, Pattern, PatternStatus
 from ..permissions import PermissionDenied
 from ..services import curation, pattern_charts, pattern_detail
 from ..services import patterns as service
+from ..services.playbooks import playbook_for_pattern
 
 bp = Blueprint("patterns", __name__, url_prefix="/patterns")
 
@@ -141,6 +142,8 @@ def _render_show(pattern: Pattern, status: int = 200, **forms):
         "map_svg": pattern_charts.map_svg(data, colours, highlight=pattern.id,
                                           label=f"Map of patterns, {pattern.name} highlighted"),
         "can_curate": permissions.can_curate_patterns(current_user), "action_form": ActionForm(),
+        "playbook": playbook_for_pattern(current_user, pattern),
+        "can_promote": permissions.can_edit_playbook(current_user),
     }
     if context["can_curate"]:
         rename_form = forms.get("rename_form") or RenameForm(formdata=None, name=pattern.name)

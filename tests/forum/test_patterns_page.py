@@ -294,3 +294,21 @@ def test_thread_page_aggregate_costs_the_same_for_big_patterns(world, make, clie
     for _ in range(8):
         pf.member(world.y, make.thread(world.users["c"], space=world.space))
     assert _count_queries(client, url) == before
+
+
+def test_pattern_page_offers_promotion_then_links_the_playbook(app, client, login, make):
+    from forum.pattern_models import Playbook
+
+    lead, employee = make.employee(is_lead=True), make.employee()
+    thread = make.thread(make.user(make.customer_org()), title="Installer stops on grants")
+    row = pf.pattern("Installer grants", [thread])
+    login(employee)
+    assert "Promote to a playbook" not in client.get(f"/patterns/{row.id}").get_data(as_text=True)
+    lead_client = app.test_client()
+    login(lead, lead_client)
+    page = lead_client.get(f"/patterns/{row.id}").get_data(as_text=True)
+    assert f"/playbooks/new?pattern={row.id}" in page
+    db.session.add(Playbook(pattern_id=row.id, title="Grant the installer role first", author_id=lead.id))
+    db.session.commit()
+    page = lead_client.get(f"/patterns/{row.id}").get_data(as_text=True)
+    assert "Promote to a playbook" not in page and "Grant the installer role first" in page
