@@ -127,7 +127,7 @@ def _conditions(user: User | None, filters: SearchFilters) -> list[ColumnElement
                      .where(Organisation.slug == filters.organisation).scalar_subquery())
     if filters.since:
         where.append(Thread.created_at >= datetime.combine(filters.since, time.min))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # the day after 9999-12-31 does not exist
         where.append(Thread.created_at < datetime.combine(filters.until + timedelta(days=1), time.min))
     return where
 

@@ -72,7 +72,7 @@ def test_filters_stay_in_form_and_pager(client, make, login, app):
 queries = st.one_of(st.text(), st.sampled_from(NASTY), st.lists(st.sampled_from(NASTY + ["ldap", "installer"]),
                                                                  max_size=5).map(" ".join))
 filters = st.fixed_dictionaries({}, optional={
-    name: st.one_of(st.text(max_size=30), st.sampled_from(NASTY[:20] + ["resolved", "2026-01-01", "9.1"]))
+    name: st.one_of(st.text(max_size=30), st.sampled_from(NASTY[:20] + ["resolved", "2026-01-01", "9999-12-31", "0001-01-01", "9.1"]))
     for name in ("space", "product", "version", "status", "tag", "organisation", "since", "until", "page")
 })
 
@@ -94,3 +94,5 @@ def test_nasty_strings_each_give_a_page(client, make, login):
         _assert_page(client.get("/search", query_string={"q": raw}))
         _assert_page(client.get("/search", query_string={"q": "installer", "tag": raw, "since": raw,
                                                           "space": raw, "organisation": raw}))
+    for since, until in (("0001-01-01", "9999-12-31"), ("9999-12-31", "0001-01-01"), ("2026-02-30", "2026-1-1")):
+        _assert_page(client.get("/search", query_string={"q": "installer", "since": since, "until": until}))
