@@ -8,12 +8,14 @@ ranking are merged by reciprocal-rank fusion; without them, the full-text rankin
 """
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+import nh3
 from flask import current_app
 from sqlalchemy import ColumnElement, Text, and_, case, cast, select
 
@@ -200,7 +202,7 @@ def search_threads(user: User | None, query: str | None, page: int, per_page: in
                   total=None if capped else len(order))
     words = terms.words
     result.extra = {
-        "snippets": {t.id: highlight(t.body_md, words, SNIPPET_CHARS) for t in result.items},
+        "snippets": {t.id: highlight(plain_text(t.body_html), words, SNIPPET_CHARS) for t in result.items},
         "terms": words, "method": "blended" if semantic else "fulltext",
         "more_than": len(order) if capped else None,
     }
@@ -226,6 +228,12 @@ class Highlighted:
     @property
     def text(self) -> str:
         return "".join(piece for piece, _hit in self.parts)
+
+
+def plain_text(body_html: str | None) -> str:
+    """The text a reader sees in rendered HTML (no Markdown syntax, no tags), for snippets."""
+    # A space before every tag keeps table cells and list items apart once the tags are gone.
+    return html.unescape(nh3.clean((body_html or "").replace("<", " <"), tags=set()))
 
 
 def _hit_pattern(words: list[str]) -> re.Pattern | None:
