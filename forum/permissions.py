@@ -287,6 +287,13 @@ def can_administer(user: User | None) -> bool:
     return is_admin(user)
 
 
+def can_view_metrics(user: User | None) -> bool:
+    """Measured results are counts over every thread (internal and org-private included): employees only.
+
+    Every employee may already see every thread, so leads and admins see no more than other employees."""
+    return is_employee(user)
+
+
 # --- patterns ------------------------------------------------------------------------------------
 
 def can_view_patterns(user: User | None) -> bool:
