@@ -17,3 +17,5 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (moderation, workflow):
         app.register_blueprint(module.bp)
+    from . import metrics  # measured results for employees
+    app.register_blueprint(metrics.bp)
