@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import auth, errors, security, templating
     from .cli import register_cli
-    from . import models, pattern_models  # noqa: F401  (registers the tables on the metadata)
+    from . import models, pattern_models, notification_models  # noqa: F401  (registers the tables on the metadata)
     from . import moderation_models  # noqa: F401
     from .extensions import csrf, db, limiter, login_manager, migrate
 

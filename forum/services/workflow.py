@@ -19,7 +19,7 @@ from ..markdown import render_markdown
 from ..models import Organisation, OrgKind, Thread, ThreadKind, ThreadStatus, User, Visibility, utcnow
 from ..moderation_models import Assignment, InternalLink
 from ..permissions import PermissionDenied
-from . import audit
+from . import audit, notifications
 from .threads import ValidationFailed
 
 DEFAULT_DUE_HOURS = 48
@@ -129,6 +129,7 @@ def assign(employee: User, thread: Thread, assignee: User, due_at: datetime) -> 
     audit.record("thread.assign", row, actor=employee, before=before, after=after,
                  summary=f"thread {thread.id} to {assignee.username}")
     db.session.commit()
+    notifications.safely(notifications.thread_assigned, thread, assignee, employee)
     return row
 
 

@@ -17,5 +17,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (moderation, workflow):
         app.register_blueprint(module.bp)
+    from . import notifications  # inbox, watches, email settings, presence hooks
+    app.register_blueprint(notifications.bp)
     from . import metrics  # measured results for employees
     app.register_blueprint(metrics.bp)
