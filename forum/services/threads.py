@@ -30,7 +30,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import PermissionDenied
-from . import audit
+from . import audit, notifications
 from .limits import refusal as new_user_refusal
 
 MAX_TAGS = 5
@@ -142,6 +142,7 @@ def create_thread(author: User, *, space: Space, title: str, body: str, kind: Th
     thread.tags = _tag_rows(tag_names)
     db.session.add(thread)
     db.session.commit()
+    notifications.safely(notifications.thread_created, thread)
     return thread
 
 
@@ -200,6 +201,7 @@ def add_reply(author: User, thread: Thread, body: str, staff_note: bool = False)
             thread.status = ThreadStatus.ANSWERED  # the vendor has answered
     _settle_status(thread)
     db.session.commit()
+    notifications.safely(notifications.reply_added, reply)
     return reply
 
 
@@ -247,6 +249,8 @@ def accept_reply(user: User, reply: Reply) -> Thread:
         thread.resolved_at = utcnow()
     _settle_status(thread)
     db.session.commit()
+    if thread.accepted_reply_id == reply.id:
+        notifications.safely(notifications.answer_accepted, thread, reply, user)
     return thread
 
 
@@ -295,4 +299,5 @@ def confirm(user: User, thread: Thread, deployment: Deployment, note: str = "") 
     except IntegrityError as exc:
         db.session.rollback()
         raise ValidationFailed("This deployment has already confirmed the answer.", "deployment") from exc
+    notifications.safely(notifications.answer_confirmed, thread, user)
     return confirmation
