@@ -70,8 +70,13 @@ def smooth(vectors: np.ndarray, reference: np.ndarray, neighbors: np.ndarray, we
     """Average each vector (``weight``) with the mean of its neighbours (``1 - weight``)."""
     if neighbors.shape[1] == 0:
         return vectors
-    mixed = weight * vectors + (1.0 - weight) * reference[neighbors].mean(axis=1)
-    return normalize_rows(mixed)
+    out = np.empty_like(vectors)
+    # in chunks: gathering all neighbours at once would hold n * k vectors (2 GB at 100k)
+    for start in range(0, len(vectors), 4096):
+        stop = start + 4096
+        mixed = weight * vectors[start:stop] + (1.0 - weight) * reference[neighbors[start:stop]].mean(axis=1)
+        out[start:stop] = normalize_rows(mixed)
+    return out
 
 
 def knn_modularity(neighbors: np.ndarray, labels: np.ndarray, resolution: float = 1.0) -> float:
@@ -367,4 +372,4 @@ def match(previous: Mapping[Hashable, set], new: Mapping[Hashable, set], min_jac
             union = len(members_a | members_b)
             jaccard[i, j] = len(members_a & members_b) / union if union else 0.0
     rows, cols = linear_sum_assignment(-jaccard)
-    return {old_keys[i]: new_keys[j] for i, j in zip(rows, cols) if jaccard[i, j] >= min_jaccard}
+    return {old_keys[i]: new_keys[j] for i, j in zip(rows, cols, strict=True) if jaccard[i, j] >= min_jaccard}

@@ -309,9 +309,9 @@ class CachedEmbedder:
         missing = list(dict.fromkeys(k for k in keys if k not in found))
         self.last_misses = len(missing)
         if missing:
-            text_of = dict(zip(keys, texts))
+            text_of = dict(zip(keys, texts, strict=True))
             fresh = self.embedder.embed([text_of[k] for k in missing])
-            computed = dict(zip(missing, fresh))
+            computed = dict(zip(missing, fresh, strict=True))
             self.cache.put_many(computed)
             found.update(computed)
         if not texts:

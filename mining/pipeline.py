@@ -130,7 +130,7 @@ class PatternMiner(BaseEstimator):
         texts = [document_text(d) for d in documents]
         signatures = [document_signatures(d) for d in documents]
         vectors = self._embed(texts, embeddings)
-        lexical = [lexical_text(t, s) for t, s in zip(texts, signatures)]
+        lexical = [lexical_text(t, s) for t, s in zip(texts, signatures, strict=True)]
         if self.lexical_weight:
             self.lexical_ = TfidfEmbedder(random_state=self.random_state).fit(lexical)
         features = self._features(vectors, lexical)
@@ -166,7 +166,7 @@ class PatternMiner(BaseEstimator):
         if documents is not None:
             documents = as_documents(documents)
             texts = [document_text(d) for d in documents]
-            lexical = [lexical_text(t, document_signatures(d)) for t, d in zip(texts, documents)]
+            lexical = [lexical_text(t, document_signatures(d)) for t, d in zip(texts, documents, strict=True)]
         else:
             texts = [""] * len(embeddings)
         vectors = self._embed(texts, embeddings)

@@ -31,7 +31,7 @@ def blobs():
 @pytest.fixture(scope="session")
 def so20_rows():
     if not SO20.exists():
-        pytest.skip(f"StackOverflow20 not found at ../shared/data/stackoverflow20/titles.jsonl; skipping")
+        pytest.skip("StackOverflow20 not found at ../shared/data/stackoverflow20/titles.jsonl; skipping")
     return [json.loads(line) for line in SO20.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

@@ -43,7 +43,7 @@ def test_load_rejects_bad_lines(tmp_path):
 def test_evaluate_command_on_a_small_file(tmp_path):
     texts, labels = make_support_questions(n_intents=6, per_intent=30, random_state=5)
     data = tmp_path / "small.jsonl"
-    data.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in zip(texts, labels)))
+    data.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in zip(texts, labels, strict=True)))
     out = subprocess.run([sys.executable, "-m", "mining", "evaluate", "--data", str(data), "--embedder", "tfidf",
                           "--seed-fraction", "0.1", "--json"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
