@@ -80,16 +80,18 @@ def send_immediate(items: list[Notification]) -> int:
     if not mail_enabled() or not items:
         return 0
     modes = _modes({n.user_id for n in items})
+    wanted = [n for n in items if modes[n.user_id] is EmailMode.IMMEDIATE]
     sent = 0
-    for item in items:
-        if modes[item.user_id] is not EmailMode.IMMEDIATE:
-            continue
-        user = db.session.get(User, item.user_id)
-        shown = notifications.describe(user, item)
-        if shown.visible:
-            mail.send(_message(user, [shown], _watches_of([item]), f"[Groundwork] {shown.sentence} {shown.title}"))
-            sent += 1
-        item.emailed_at = utcnow()  # also for hidden items, so a later digest does not pick them up
+    if wanted:
+        with mail.connect() as connection:  # one SMTP session for the whole fan-out
+            for item in wanted:
+                user = db.session.get(User, item.user_id)
+                shown = notifications.describe(user, item)
+                if shown.visible:
+                    connection.send(_message(user, [shown], _watches_of([item]),
+                                             f"[Groundwork] {shown.sentence} {shown.title}"))
+                    sent += 1
+                item.emailed_at = utcnow()  # hidden ones too, so a later digest does not pick them up
     db.session.commit()
     return sent
 

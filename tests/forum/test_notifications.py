@@ -259,3 +259,29 @@ def test_assigned_and_pattern_emerging(app, client, make, login):
     assert _kinds(customer_user) == []  # patterns are the vendor's tool
     login(lead)
     assert f"{CANARY} pattern" in client.get("/inbox").get_data(as_text=True)
+
+
+def test_pattern_and_playbook_pages_have_watch_buttons(app, client, make, login):
+    from forum.pattern_models import Pattern, Playbook
+
+    lead = make.employee(is_lead=True)
+    pattern = Pattern(name="Proxy drops websockets")
+    db.session.add(pattern)
+    db.session.flush()
+    playbook = Playbook(pattern_id=pattern.id, title="Raise the proxy timeout", author_id=lead.id)
+    db.session.add(playbook)
+    db.session.commit()
+    login(lead)
+    page = client.get(f"/playbooks/{playbook.id}").get_data(as_text=True)
+    assert "Watch playbook" in page
+    token = csrf_token_from(page)
+    assert client.post("/watch", data={"target": "playbook", "target_id": playbook.id,
+                                       "csrf_token": token}).status_code == 302
+    assert "Unwatch playbook" in client.get(f"/playbooks/{playbook.id}").get_data(as_text=True)
+    assert client.post("/watch", data={"target": "pattern", "target_id": pattern.id,
+                                       "csrf_token": token}).status_code == 302
+    assert "Unwatch pattern" in client.get(f"/patterns/{pattern.id}").get_data(as_text=True)
+    # Watchers hear of playbook changes and of the pattern emerging.
+    notifications.playbook_updated(playbook, actor=make.employee(is_lead=True))
+    notifications.pattern_emerging(pattern, recipients=[])
+    assert sorted(_kinds(lead)) == ["pattern_emerging", "playbook_updated"]

@@ -140,3 +140,12 @@ def test_viewers_and_staff_online_in_redis(app, make, login, redis_presence):
     assert "1 staff online" in page
     presence.reset_memory()  # the in-process fallback is not what answered
     assert presence.view_thread(thread.id, None) == 2
+
+
+def test_anonymous_public_reader_sees_the_thread_without_watch_or_presence_writes(app, client, make):
+    app.config["PUBLIC_READ"] = True
+    thread = make.thread(make.user(last_seen_at=utcnow()))
+    page = client.get(f"/t/{thread.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Watch thread" not in html and "is online now" in html
