@@ -217,5 +217,19 @@ def test_cache_serves_the_same_figures_for_a_minute(app, make):
     first = metrics.metrics_for("all")
     build_forum(make, suffix=" more")
     assert metrics.metrics_for("all") is first
-    app.config["METRICS_CACHE_SECONDS"] = 0
+    app.config["METRICS_CACHE_SECONDS"], app.config["METRICS_STALE_SECONDS"] = 0, 0
     assert metrics.metrics_for("all").questions == 12
+
+
+def test_stale_figures_are_served_while_one_refresh_runs(app, make, monkeypatch):
+    import threading
+
+    build_forum(make)
+    first = metrics.metrics_for("all")
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    app.config["METRICS_CACHE_SECONDS"] = 0
+    assert metrics.metrics_for("all") is first and metrics.metrics_for("all") is first
+    assert len(started) == 1  # one refresh at a time
+    started[0].run()  # run it here, in this thread, so the test's database stays single-threaded
+    assert metrics.metrics_for("all") is not first
