@@ -27,6 +27,7 @@ from ..pattern_models import (
     PlaybookRevision,
 )
 from ..permissions import PermissionDenied
+from . import notifications
 from .threads import ValidationFailed
 
 APPLIES_TO_KEYS = ("products", "versions", "hosting", "databases", "topologies")
@@ -214,6 +215,8 @@ def update_playbook(user: User, playbook: Playbook, data: PlaybookInput) -> bool
     except Exception:
         db.session.rollback()
         raise
+    if changed:
+        notifications.safely(notifications.playbook_updated, playbook, user)
     return changed
 
 

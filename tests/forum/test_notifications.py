@@ -285,3 +285,40 @@ def test_pattern_and_playbook_pages_have_watch_buttons(app, client, make, login)
     notifications.playbook_updated(playbook, actor=make.employee(is_lead=True))
     notifications.pattern_emerging(pattern, recipients=[])
     assert sorted(_kinds(lead)) == ["pattern_emerging", "playbook_updated"]
+
+
+def test_editing_a_playbook_notifies_its_watchers_who_may_see_it(app, make):
+    from forum.pattern_models import Playbook
+    from forum.services import playbooks
+
+    lead, customer_fan = make.employee(is_lead=True), make.user()
+    playbook = Playbook(title="Rotate the signing key", author_id=lead.id)
+    db.session.add(playbook)
+    db.session.commit()
+    fan_staff = make.employee()
+    for user in (customer_fan, fan_staff):
+        notifications.watch(user, WatchTarget.PLAYBOOK, playbook.id)
+    playbooks.update_playbook(lead, playbook, playbooks.PlaybookInput(
+        title="Rotate the signing key", problem_md="p", steps_md="s", visibility=Visibility.INTERNAL))
+    assert _kinds(fan_staff) == ["playbook_updated"]
+    assert _kinds(customer_fan) == []  # now internal
+    assert _kinds(lead) == []
+
+
+def test_mentions_in_a_new_thread_respect_its_visibility(app, client, make, login):
+    customer = make.customer_org()
+    staff, customer_user, colleague = make.employee(), make.user(customer, username="cust.one"), make.employee()
+    space = make.space()
+    login(staff)
+    token = _token(client, "/ask")
+    for visibility, title in (("internal", CANARY), ("public", "Heads-up for everyone")):
+        response = client.post("/ask", data={
+            "title": title, "body": f"@cust.one and @{colleague.username} please look", "space": space.id,
+            "kind": "discussion", "visibility": visibility, "csrf_token": token})
+        assert response.status_code in (302, 303)
+    assert _kinds(customer_user) == ["mention"]  # the public one only
+    assert _kinds(colleague) == ["mention", "mention"]
+    other = app.test_client()
+    login(customer_user, other)
+    page = other.get("/inbox").get_data(as_text=True)
+    assert "Heads-up for everyone" in page and CANARY not in page
