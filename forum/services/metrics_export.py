@@ -65,17 +65,17 @@ def trend_chart(months: list[dict], key: str, label: str, unit: str = "", line: 
         tip = escape(f'{row["month"]}: {_fmt(value, unit)}')
         if line:
             points.append((x, y))
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#1f6feb"><title>{tip}</title></circle>')
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#1f5fbf"><title>{tip}</title></circle>')
         else:
             width = max(step * 0.7, 1)
             parts.append(f'<rect x="{x - width / 2:.1f}" y="{y:.1f}" width="{width:.1f}" '
-                         f'height="{TOP + plot_h - y:.1f}" fill="#1f6feb"><title>{tip}</title></rect>')
+                         f'height="{TOP + plot_h - y:.1f}" fill="#1f5fbf"><title>{tip}</title></rect>')
     if line:
         segment: list[str] = []
         for point in points + [None]:
             if point is None:
                 if len(segment) > 1:
-                    parts.insert(1, f'<polyline points="{" ".join(segment)}" fill="none" stroke="#1f6feb" '
+                    parts.insert(1, f'<polyline points="{" ".join(segment)}" fill="none" stroke="#1f5fbf" '
                                     f'stroke-width="2"/>')
                 segment = []
             else:

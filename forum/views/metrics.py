@@ -23,7 +23,7 @@ def _period() -> str:
     return period if period in service.PERIODS else service.DEFAULT_PERIOD
 
 
-@bp.route("/")
+@bp.get("/", strict_slashes=False)  # /metrics answers directly: no redirect telling others it exists
 def index():
     """The page: every figure of the selected period, each with its definition."""
     period = _period()
@@ -40,7 +40,7 @@ def index():
                            total_responses=total_responses, tables=list(TABLES))
 
 
-@bp.route("/<name>.csv")
+@bp.get("/<name>.csv")
 def export(name: str):
     """One table of the selected period as a CSV download."""
     if name not in TABLES:

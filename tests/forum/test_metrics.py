@@ -150,6 +150,7 @@ def test_page_states_each_definition(make, client, login):
     assert "7.0 h" in html and "60.0 h" in html and "67%" in html and "40%" in html
     assert "style=" not in html.split("<main", 1)[-1] and "<script>" not in html
     assert client.get("/metrics/?period=bogus").status_code == 200
+    assert 'href="/metrics/"' in client.get("/").get_data(as_text=True)  # the header links employees here
 
 
 @pytest.mark.parametrize("who", ["customer", "partner", None])
@@ -157,8 +158,11 @@ def test_non_employees_get_404(make, client, login, who):
     w = build_forum(make)
     if who:
         login(w[who])
-    for url in ("/metrics/", "/metrics/?period=all", "/metrics/customers.csv", "/metrics/summary.csv"):
+    for url in ("/metrics/", "/metrics", "/metrics/?period=all", "/metrics/customers.csv", "/metrics/summary.csv",
+                "/metrics/nope.csv"):
         assert client.get(url).status_code == 404, url
+    if who:
+        assert 'href="/metrics/"' not in client.get("/").get_data(as_text=True)
 
 
 def test_csv_exports_escape_and_neutralise_formulas(make, client, login):
