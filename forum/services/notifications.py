@@ -162,6 +162,22 @@ def _mention_items(text: str, actor: User, may_see: Callable[[User], bool], **re
     return _fan_out(NotificationKind.MENTION, ((u, None) for u in users), actor=actor, may_see=may_see, **refs)
 
 
+def mentions_edited(editor: User, previous_md: str, thread: Thread, reply: Reply | None = None) -> list[Notification]:
+    """An edit that adds @names notifies only the newly named (who may see the post)."""
+    current = reply.body_md if reply is not None else thread.body_md
+    before = set(mentioned_names(previous_md))
+    added = [name for name in mentioned_names(current) if name not in before]
+    if not added:
+        return []
+
+    def may_see(user: User) -> bool:
+        return permissions.can_view_reply(user, reply) if reply is not None else permissions.can_view(user, thread)
+
+    made = _mention_items(" ".join(f"@{name}" for name in added), editor, may_see, thread_id=thread.id,
+                          reply_id=reply.id if reply is not None else None)
+    return _finish(made)
+
+
 def thread_created(thread: Thread) -> list[Notification]:
     """The asker watches their thread; @mentions in it and space/tag watchers hear of it."""
     author = thread.author

@@ -322,3 +322,21 @@ def test_mentions_in_a_new_thread_respect_its_visibility(app, client, make, logi
     login(customer_user, other)
     page = other.get("/inbox").get_data(as_text=True)
     assert "Heads-up for everyone" in page and CANARY not in page
+
+
+def test_an_edit_that_adds_a_mention_notifies_only_the_newly_named(app, client, make, login):
+    asker, first, second = make.user(), make.user(username="first.one"), make.user(username="second.one")
+    thread = make.thread(asker)
+    login(asker)
+    assert _post_reply(client, thread.id, "cc @first.one").status_code in (302, 303)
+    reply_id = _inbox(first)[0].reply_id
+    token = _token(client, f"/r/{reply_id}/edit")
+    response = client.post(f"/r/{reply_id}/edit", data={"body": "cc @first.one @second.one", "csrf_token": token})
+    assert response.status_code in (302, 303)
+    assert _kinds(first) == ["mention"]
+    assert _kinds(second) == ["mention"]
+    token = _token(client, f"/t/{thread.id}/edit")
+    response = client.post(f"/t/{thread.id}/edit", data={"title": thread.title, "body": "now @second.one too",
+                                                          "tags": "", "csrf_token": token})
+    assert response.status_code in (302, 303)
+    assert _kinds(second) == ["mention", "mention"]
