@@ -152,6 +152,7 @@ def edit_thread(editor: User, thread: Thread, *, title: str, body: str,
     if not permissions.can_edit_thread(editor, thread):
         raise PermissionDenied("You cannot edit this thread.")
     title = title.strip()
+    previous_md = thread.body_md
     tag_names = normalise_tags(tags) if tags is not None else None
     if title != thread.title or body != thread.body_md:
         db.session.add(Revision(thread_id=thread.id, editor_id=editor.id, previous_title=thread.title,
@@ -163,6 +164,7 @@ def edit_thread(editor: User, thread: Thread, *, title: str, body: str,
     if tag_names is not None:
         thread.tags = _tag_rows(tag_names)
     db.session.commit()
+    notifications.safely(notifications.mentions_edited, editor, previous_md, thread)
     return thread
 
 
@@ -209,6 +211,7 @@ def edit_reply(editor: User, reply: Reply, body: str) -> Reply:
     """Change a reply's text, keeping the previous text as a revision."""
     if not permissions.can_edit_reply(editor, reply):
         raise PermissionDenied("You cannot edit this reply.")
+    previous_md = reply.body_md
     if body != reply.body_md:
         db.session.add(Revision(reply_id=reply.id, editor_id=editor.id, previous_md=reply.body_md))
         reply.body_md, reply.body_html = body, render_markdown(body)
@@ -216,6 +219,7 @@ def edit_reply(editor: User, reply: Reply, body: str) -> Reply:
         if editor.id != reply.author_id:
             audit.record("reply.edit", reply, actor=editor)
     db.session.commit()
+    notifications.safely(notifications.mentions_edited, editor, previous_md, reply.thread, reply)
     return reply
 
 
