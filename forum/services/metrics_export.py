@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from .metrics import Metrics
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 220, 52, 12, 14, 40
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 240, 60, 16, 14, 44
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -48,15 +48,15 @@ def trend_chart(months: list[dict], key: str, label: str, unit: str = "", line: 
     for i in range(5):  # horizontal gridlines and y labels
         y = TOP + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#ddd"/>'
-                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#555">'
+                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="13" fill="#555">'
                      f'{escape(_fmt(top * i / 4, unit))}</text>')
     parts.append(f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" stroke="#888"/>')
-    every = max(1, len(months) // 8)  # at most about eight month labels, so they stay readable
+    every = max(1, -(-len(months) // 6))  # at most six or seven month labels, so they never overlap
     points = []
     for i, (row, value) in enumerate(zip(months, values)):
         x = LEFT + step * i + step / 2
         if i % every == 0 or i == len(months) - 1:
-            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="11" '
+            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="13" '
                          f'fill="#555">{escape(row["month"])}</text>')
         if value is None:
             points.append(None)
@@ -83,7 +83,7 @@ def trend_chart(months: list[dict], key: str, label: str, unit: str = "", line: 
     if not months:
         parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#555">No questions '
                      f'in this period</text>')
-    parts.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 4}" text-anchor="middle" font-size="11" '
+    parts.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 4}" text-anchor="middle" font-size="13" '
                  f'fill="#555">month asked (UTC)</text></svg>')
     return Markup("".join(parts))
 
