@@ -222,12 +222,14 @@ def compute(period: str, now: datetime | None = None) -> Metrics:
     return m
 
 
-def metrics_for(period: str) -> Metrics:
+def metrics_for(period: str, wait: bool = True) -> Metrics | None:
     """The figures of a period, from the per-process cache when fresh enough.
 
     Within ``METRICS_CACHE_SECONDS`` the cached figures are served. After that, for up to
     ``METRICS_STALE_SECONDS`` more, the old figures are still served while one background thread recomputes
-    them (a long period takes seconds at 100k threads); older than that, the request computes them itself.
+    them (a long period takes seconds at 100k threads). With nothing usable cached, the figures are computed
+    now, unless ``wait`` is false and the period holds more than ``METRICS_BACKGROUND_THRESHOLD`` questions:
+    then the computation starts in the background and None is returned (the page says so and reloads).
     """
     if period not in PERIODS:
         raise ValueError(period)
@@ -237,17 +239,32 @@ def metrics_for(period: str) -> Metrics:
     key = (str(db.engine.url), period)
     with _cache_lock:
         hit = _cache.get(key)
-        age = time.monotonic() - hit[0] if hit is not None else None
-        refresh = age is not None and ttl <= age < ttl + stale and key not in _refreshing
-        if refresh:
-            _refreshing.add(key)
+    age = time.monotonic() - hit[0] if hit is not None else None
     if age is not None and age < ttl:
         return hit[1]
-    if refresh:
-        threading.Thread(target=_refresh, args=(app, key, period), daemon=True).start()
     if age is not None and age < ttl + stale:
+        _start_refresh(app, key, period)
         return hit[1]
+    if not wait and key in _refreshing:
+        return None
+    if not wait and _question_count(period) > int(app.config.get("METRICS_BACKGROUND_THRESHOLD", 5_000)):
+        db.session.rollback()
+        _start_refresh(app, key, period)
+        return None
     return _store(key, period)
+
+
+def _question_count(period: str) -> int:
+    """How many questions the period holds (one indexed count), to tell a long computation in advance."""
+    return db.session.execute(select(func.count(Thread.id)).where(*_counted_threads(since_for(period)))).scalar_one()
+
+
+def _start_refresh(app, key: tuple, period: str) -> None:
+    with _cache_lock:
+        if key in _refreshing:
+            return  # one computation per period at a time
+        _refreshing.add(key)
+    threading.Thread(target=_refresh, args=(app, key, period), daemon=True).start()
 
 
 def _store(key: tuple, period: str) -> Metrics:
@@ -275,3 +292,4 @@ def clear_cache() -> None:
     """Forget every cached period (tests, or after a bulk import)."""
     with _cache_lock:
         _cache.clear()
+        _refreshing.clear()

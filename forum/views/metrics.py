@@ -27,7 +27,9 @@ def _period() -> str:
 def index():
     """The page: every figure of the selected period, each with its definition."""
     period = _period()
-    m = service.metrics_for(period)
+    m = service.metrics_for(period, wait=False)
+    if m is None:  # a long period being computed in the background: say so, and reload shortly
+        return render_template("metrics/computing.html", period=period, periods=service.PERIODS)
     charts = {
         "questions": trend_chart(m.months, "questions", "Questions asked per month"),
         "first_response": trend_chart(m.months, "median_first_response_h",

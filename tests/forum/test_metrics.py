@@ -237,3 +237,23 @@ def test_stale_figures_are_served_while_one_refresh_runs(app, make, monkeypatch)
     assert len(started) == 1  # one refresh at a time
     started[0].run()  # run it here, in this thread, so the test's database stays single-threaded
     assert metrics.metrics_for("all") is not first
+
+
+def test_a_long_period_is_computed_in_the_background_while_the_page_says_so(app, make, client, login, monkeypatch):
+    import threading
+
+    w = build_forum(make)
+    login(w["employee"])
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    app.config["METRICS_BACKGROUND_THRESHOLD"] = 3  # the fixture's 6 questions count as a long period
+    html = client.get("/metrics/?period=all").get_data(as_text=True)
+    assert "Computing the figures" in html and 'http-equiv="refresh"' in html
+    assert "Computing the figures" in client.get("/metrics/?period=all").get_data(as_text=True)
+    assert len(started) == 1  # one computation per period at a time
+    started[0].run()  # here, in the test's thread
+    html = client.get("/metrics/?period=all").get_data(as_text=True)
+    assert "Median (not mean)" in html and "7.0 h" in html
+    # Exports do not wait for the page: they compute when nothing is cached.
+    metrics.clear_cache()
+    assert client.get("/metrics/summary.csv?period=all").get_data(as_text=True).startswith("figure,value")
