@@ -204,11 +204,13 @@ def test_rate_limits_use_redis_when_configured(make_app, make):
     url = "redis://127.0.0.1:6379/15"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip("no Redis server on 127.0.0.1:6379")
+    except redis.RedisError as exc:
+        pytest.fail(f"no Redis server on 127.0.0.1:6379 ({exc}); .ci/run starts one")
     # A unique prefix keeps this run's counters apart from any other run sharing the server.
     limited = make_app(RATELIMIT_ENABLED=True, REDIS_URL=url, RATELIMIT_LOGIN="2 per minute",
                        RATELIMIT_KEY_PREFIX=f"gw-test-{uuid.uuid4().hex}")
+    # The limiter is one object per process: counters from an earlier app in this run must not count.
+    limiter.reset()
     assert limited.config["RATELIMIT_STORAGE_URI"] == url
     assert "redis" in type(limiter.storage).__name__.lower()
     client = limited.test_client()
