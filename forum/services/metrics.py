@@ -20,7 +20,17 @@ from sqlalchemy import and_, case, distinct, func, literal, select
 from sqlalchemy.sql import ColumnElement
 
 from ..extensions import db
-from ..models import Confirmation, Organisation, OrgKind, Reply, Thread, ThreadKind, ThreadStatus, User, utcnow
+from ..models import (
+    Confirmation,
+    Organisation,
+    OrgKind,
+    Reply,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+    User,
+    utcnow,
+)
 from ..pattern_models import Playbook, PlaybookConfirmation
 
 PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}

@@ -53,9 +53,9 @@ def trend_chart(months: list[dict], key: str, label: str, unit: str = "", line: 
     parts.append(f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" stroke="#888"/>')
     every = max(1, -(-len(months) // 6))  # at most six or seven month labels, so they never overlap
     points = []
-    for i, (row, value) in enumerate(zip(months, values)):
+    for i, (row, value) in enumerate(zip(months, values, strict=True)):
         x = LEFT + step * i + step / 2
-        if i % every == 0 or i == len(months) - 1:
+        if (len(months) - 1 - i) % every == 0:  # counted back from the newest month, which is always labelled
             parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="13" '
                          f'fill="#555">{escape(row["month"])}</text>')
         if value is None:
