@@ -1,6 +1,6 @@
 """Notification email through Flask-Mail: immediate or a daily digest, each with unsubscribe links.
 
-Mail goes out only when ``MAIL_SERVER`` is configured. Every message is built from ``notifications.describe``
+Mail goes out only when ``MAIL_SERVER`` is configured. Every message is built from ``inbox.describe``
 at sending time, so an item its recipient can no longer see is left out (never summarised).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import User, utcnow
 from ..notification_models import EmailMode, Notification, NotificationSetting, Watch
-from . import notifications
+from . import inbox
 
 mail = Mail()
 _SALT = "groundwork-unsubscribe"
@@ -86,7 +86,7 @@ def send_immediate(items: list[Notification]) -> int:
         with mail.connect() as connection:  # one SMTP session for the whole fan-out
             for item in wanted:
                 user = db.session.get(User, item.user_id)
-                shown = notifications.describe(user, item)
+                shown = inbox.describe(user, item)
                 if shown.visible:
                     connection.send(_message(user, [shown], _watches_of([item]),
                                              f"[Groundwork] {shown.sentence} {shown.title}"))
@@ -109,10 +109,10 @@ def send_digests(now=None) -> int:
         user = db.session.get(User, setting.user_id)
         if user is None or not user.active:
             continue
-        items = db.session.execute(notifications._with_subjects(select(Notification).where(
+        items = db.session.execute(inbox.with_subjects(select(Notification).where(
             Notification.user_id == user.id, Notification.emailed_at.is_(None),
             Notification.created_at >= since).order_by(Notification.created_at))).scalars().all()
-        described = [d for d in (notifications.describe(user, n) for n in items) if d.visible]
+        described = [d for d in (inbox.describe(user, n) for n in items) if d.visible]
         if described:
             mail.send(_message(user, described, _watches_of(items),
                                f"[Groundwork] Your daily digest: {len(described)} update"

@@ -10,6 +10,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import Space, Tag
 from ..notification_models import EmailMode, WatchTarget
+from ..services import inbox as inbox_service
 from ..services import notification_email, notifications, presence
 from ..services import thread_pages as pages
 
@@ -36,7 +37,7 @@ def _template_helpers() -> dict:
     def header_counts() -> tuple[int, int]:
         # The header's unread and staff-online counts in ONE query per page, remembered for the request.
         if "notification_header" not in g:
-            g.notification_header = notifications.header_counts(current_user)
+            g.notification_header = inbox_service.header_counts(current_user)
         return g.notification_header
 
     def watching(target: str, target_id: int) -> bool:
@@ -55,7 +56,7 @@ def _template_helpers() -> dict:
 @login_required
 def inbox():
     """The signed-in user's notifications, newest first, each checked against what they may see now."""
-    result = notifications.inbox_page(current_user, pages.clamp_page(request.args.get("page")),
+    result = inbox_service.inbox_page(current_user, pages.clamp_page(request.args.get("page")),
                                       current_app.config["PAGE_SIZE"])
     return render_template("notifications/inbox.html", result=result)
 
@@ -73,7 +74,7 @@ def _notification_id() -> int:
 @bp.route("/inbox/read", methods=["POST"])
 @login_required
 def mark_read():
-    if notifications.mark_read(current_user, _notification_id()) is None:
+    if inbox_service.mark_read(current_user, _notification_id()) is None:
         abort(404)
     return redirect(url_for("notifications.inbox", page=request.form.get("page", type=int)))
 
@@ -82,10 +83,10 @@ def mark_read():
 @login_required
 def open_item():
     """Mark an item read and go to what it is about (if the user may still see it)."""
-    item = notifications.mark_read(current_user, _notification_id())
+    item = inbox_service.mark_read(current_user, _notification_id())
     if item is None:
         abort(404)
-    shown = notifications.describe(current_user, item)
+    shown = inbox_service.describe(current_user, item)
     if not shown.visible:
         flash("That item is no longer available to you.", "error")
         return redirect(url_for("notifications.inbox"))
@@ -100,7 +101,7 @@ def open_item():
 @bp.route("/inbox/read-all", methods=["POST"])
 @login_required
 def mark_all_read():
-    count = notifications.mark_all_read(current_user)
+    count = inbox_service.mark_all_read(current_user)
     flash(f"Marked {count} notification{'s' if count != 1 else ''} read.", "success")
     return redirect(url_for("notifications.inbox"))
 

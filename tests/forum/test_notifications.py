@@ -242,9 +242,9 @@ def test_inbox_is_paginated_and_its_queries_do_not_grow_with_items(app, client, 
 
 
 def test_assigned_and_pattern_emerging(app, client, make, login):
+    from forum.models import ThreadStatus
     from forum.pattern_models import Pattern
     from forum.services import workflow
-    from forum.models import ThreadStatus
 
     lead, assignee, customer_user = make.employee(is_lead=True), make.employee(), make.user()
     thread = make.thread(customer_user, status=ThreadStatus.NEEDS_STAFF)
