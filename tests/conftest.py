@@ -67,6 +67,9 @@ def base_config(database_url: str) -> dict:
         "WTF_CSRF_ENABLED": True,
         "SERVER_NAME": "forum.test",
         "MINING_IN_BACKGROUND": False,
+        # Posting would otherwise embed with the real model whenever a finished run exists;
+        # the tests that check assignment after posting switch it on with a light embedder.
+        "MINING_ASSIGN_NEW_THREADS": False,
         # Every test user is brand new: the new-member limits are switched on only by the tests about them.
         "NEW_USER_HOURS": 0,
     }

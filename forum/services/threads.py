@@ -30,7 +30,7 @@ from ..models import (
     utcnow,
 )
 from ..permissions import PermissionDenied
-from . import audit, notifications
+from . import audit, mining_jobs, notifications
 from .limits import refusal as new_user_refusal
 
 MAX_TAGS = 5
@@ -142,6 +142,7 @@ def create_thread(author: User, *, space: Space, title: str, body: str, kind: Th
     thread.tags = _tag_rows(tag_names)
     db.session.add(thread)
     db.session.commit()
+    mining_jobs.thread_posted(thread.id)
     notifications.safely(notifications.thread_created, thread)
     return thread
 
@@ -154,7 +155,8 @@ def edit_thread(editor: User, thread: Thread, *, title: str, body: str,
     title = title.strip()
     previous_md = thread.body_md
     tag_names = normalise_tags(tags) if tags is not None else None
-    if title != thread.title or body != thread.body_md:
+    text_changed = title != thread.title or body != thread.body_md
+    if text_changed:
         db.session.add(Revision(thread_id=thread.id, editor_id=editor.id, previous_title=thread.title,
                                 previous_md=thread.body_md))
         thread.title, thread.body_md, thread.body_html = title, body, render_markdown(body)
@@ -164,6 +166,8 @@ def edit_thread(editor: User, thread: Thread, *, title: str, body: str,
     if tag_names is not None:
         thread.tags = _tag_rows(tag_names)
     db.session.commit()
+    if text_changed:
+        mining_jobs.thread_posted(thread.id)  # re-embedded and re-assigned between mining runs
     notifications.safely(notifications.mentions_edited, editor, previous_md, thread)
     return thread
 

@@ -48,7 +48,8 @@ def worker(app):
          "--concurrency", "1", "-Q", queue, "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip",
          "--without-mingle"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     celery_app = create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"]),
-                             "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": queue, "MINING_EMBEDDER": "tfidf"})
+                             "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": queue, "MINING_EMBEDDER": "tfidf",
+                             "MINING_ASSIGN_NEW_THREADS": True})
     yield celery_app, proc
     proc.terminate()
     try:

@@ -1,6 +1,9 @@
 """Mining runs in the forum: incremental embeddings, stable identities, curation kept, assignment between runs."""
 from __future__ import annotations
 
+import re
+import zlib
+
 import numpy as np
 import pytest
 
@@ -44,7 +47,7 @@ class CountingEmbedder:
         out = np.zeros((len(texts), 256), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
-                out[row, hash(word.strip(".,:;!?")) % 256] += 1.0
+                out[row, zlib.crc32(word.strip(".,:;!?").encode()) % 256] += 1.0
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
         return out
 
@@ -195,3 +198,26 @@ def test_mine_command_reports_a_summary(app, forum_threads, monkeypatch):
     assert "33 threads (33 newly embedded)" in result.output and "patterns" in result.output
     again = app.test_cli_runner().invoke(args=["mine"])
     assert "(0 newly embedded)" in again.output
+
+
+def test_posting_a_question_assigns_it_right_away(app, client, login, make, forum_threads, monkeypatch):
+    embedder = CountingEmbedder()
+    monkeypatch.setattr("forum.services.mining_runs.get_embedder", lambda: embedder)
+    _run(embedder)
+    saml = _pattern_of(forum_threads["saml"][0])
+    app.config["MINING_ASSIGN_NEW_THREADS"] = True
+    from forum.models import Space, Thread
+    from tests.factories import csrf_token_from
+
+    asker = make.user(make.customer_org("asking customer"))
+    login(asker)
+    space = db.session.execute(db.select(Space)).scalars().first()
+    token = csrf_token_from(client.get("/ask").get_data(as_text=True))
+    response = client.post("/ask", data={
+        "csrf_token": token, "title": "SAML login rejected: assertion NotBefore in the future on finance",
+        "body": "We run the finance environment. SSO fails with clock skew error after moving finance to new servers",
+        "space": space.id, "kind": "question", "visibility": "public", "tags": "", "deployment": 0})
+    assert response.status_code in (302, 303), re.findall(r"class=\"error\"[^<]*>([^<]*)", response.get_data(as_text=True))
+    new_id = db.session.execute(db.select(Thread.id).order_by(Thread.id.desc())).scalar()
+    member = db.session.execute(db.select(PatternMember).where(PatternMember.thread_id == new_id)).scalar_one()
+    assert member.pattern_id == saml and member.source is MembershipSource.ASSIGNED
