@@ -169,6 +169,15 @@ def _upgrade(url: str) -> None:
         db.engine.dispose()
 
 
+def _analyze(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
 def migrations_head() -> str:
     from alembic.script import ScriptDirectory
 
@@ -239,6 +248,7 @@ def ensure(backend: str, scale: Scale, rebuild: bool = False) -> dict:
                 print(f"upgrading the {backend} bench database from {revision} to {head}", flush=True)
                 try:
                     _upgrade(url)
+                    _analyze(url)  # new indexes need statistics, or SQLite takes them for selective ones
                 except Exception as error:  # noqa: BLE001 - say what to do instead of a traceback
                     print(f"warning: upgrade failed ({error}); run with --rebuild", file=sys.stderr)
             return marker
