@@ -116,6 +116,27 @@ def _mine(run: MiningRun, embedder, report) -> None:
                    "assign_threshold": _assign_threshold(vectors, labels, miner)}
     report("done", 1, 1)
     _finish(run, RunStatus.FINISHED)
+    announce_emerging_patterns()
+
+
+def announce_emerging_patterns() -> int:
+    """Tell leads about patterns that started emerging, once per emerging window; returns how many."""
+    from ..notification_models import Notification, NotificationKind
+    from . import notifications
+    from .patterns import summarise
+
+    window = timedelta(days=int(current_app.config.get("PATTERN_EMERGING_DAYS", 14)))
+    announced = 0
+    for summary in summarise():
+        if not summary.emerging:
+            continue
+        told = db.session.execute(select(Notification.id).where(
+            Notification.kind == NotificationKind.PATTERN_EMERGING, Notification.pattern_id == summary.pattern.id,
+            Notification.created_at >= utcnow() - window).limit(1)).first()
+        if told is None:
+            notifications.safely(notifications.pattern_emerging, db.session.get(Pattern, summary.pattern.id))
+            announced += 1
+    return announced
 
 
 def _curated_seeds(index_of: dict[int, int]) -> dict[int, list[int]]:

@@ -221,3 +221,22 @@ def test_posting_a_question_assigns_it_right_away(app, client, login, make, foru
     new_id = db.session.execute(db.select(Thread.id).order_by(Thread.id.desc())).scalar()
     member = db.session.execute(db.select(PatternMember).where(PatternMember.thread_id == new_id)).scalar_one()
     assert member.pattern_id == saml and member.source is MembershipSource.ASSIGNED
+
+
+def test_leads_hear_once_about_emerging_patterns(forum_threads, make):
+    from forum.notification_models import Notification, NotificationKind
+
+    lead = make.employee(is_lead=True)
+    embedder = CountingEmbedder()
+    _run(embedder)  # ten new customers per topic within days: every recurring topic is emerging
+
+    def told() -> set[int]:
+        return set(db.session.execute(db.select(Notification.pattern_id).where(
+            Notification.user_id == lead.id, Notification.kind == NotificationKind.PATTERN_EMERGING)).scalars())
+
+    first = told()
+    assert {_pattern_of(ids[0]) for ids in forum_threads.values()} <= first
+    count = db.session.execute(db.select(db.func.count(Notification.id))).scalar()
+    _run(embedder)
+    assert told() == first
+    assert db.session.execute(db.select(db.func.count(Notification.id))).scalar() == count
