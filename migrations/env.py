@@ -105,6 +105,11 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            # SQLite plans by the statistics ANALYZE leaves; without them (or with stale ones after a
+            # new index) it can sort a whole table for a page of twenty threads.
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
 
 
 if context.is_offline_mode():
