@@ -257,3 +257,19 @@ def test_a_long_period_is_computed_in_the_background_while_the_page_says_so(app,
     # Exports do not wait for the page: they compute when nothing is cached.
     metrics.clear_cache()
     assert client.get("/metrics/summary.csv?period=all").get_data(as_text=True).startswith("figure,value")
+
+
+def test_figures_carry_counts_never_thread_content(make, client, login):
+    from forum.models import Visibility
+
+    w = build_forum(make)
+    secret = make.thread(w["customer"], Visibility.ORG_PRIVATE, title="CANARYPRIVATETITLE", body="CANARYBODY",
+                         deployment_snapshot={"product": "Ledger", "version": "9.1"})
+    make.reply(secret, w["partner"], body="CANARYREPLY")
+    login(w["employee"])
+    pages = [client.get("/metrics/?period=all").get_data(as_text=True)]
+    pages += [client.get(f"/metrics/{name}.csv?period=all").get_data(as_text=True)
+              for name in ("summary", "who-answers", "partners", "customers", "products", "trends", "playbooks", "reuse")]
+    assert not any("CANARY" in page for page in pages)
+    assert "7" in pages[0]  # the private question is counted (7 questions now), its words are not shown
+    assert dict(csv.reader(io.StringIO(pages[1])))["questions"] == "7"
