@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
 from .. import permissions
 from ..extensions import db, limiter, login_manager
@@ -130,7 +131,9 @@ def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: 
         thread_playbook=playbook_for_thread(current_user, thread), related=related_threads(current_user, thread),
         confirm_form=confirm_form, action_form=ActionForm(),
         others_hit=others_hit_this(current_user, thread),
-        workflow=workflow.for_thread(current_user, thread)), status
+        workflow=workflow.for_thread(current_user, thread),
+        # Looked up once here rather than once per reply form: the proxy and the token are the same for the page.
+        viewer=current_user._get_current_object(), page_csrf=generate_csrf()), status
 
 
 @bp.route("/t/<int:thread_id>")
