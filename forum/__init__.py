@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .cli import register_cli
     from . import models, pattern_models, notification_models  # noqa: F401  (registers the tables on the metadata)
     from . import moderation_models  # noqa: F401
+    from . import api_models  # noqa: F401  (personal access tokens)
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)

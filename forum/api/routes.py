@@ -1,0 +1,246 @@
+"""API endpoints: thin wrappers around the services, visibility always from ``forum.permissions``."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from flask import abort, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import permissions
+from ..extensions import db
+from ..models import Reply, Space, Thread, ThreadKind, Visibility
+from ..notification_models import Notification
+from ..pattern_models import Pattern, Playbook
+from ..permissions import PermissionDenied
+from ..services import inbox, search, threads
+from . import api_error, api_user, bp, limit_api_posting, require_user
+from .serialise import notification_json, pattern_json, playbook_json, reply_json, thread_json
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+# --- paging helpers ------------------------------------------------------------------------------
+
+def encode_cursor(last_id: int) -> str:
+    """An opaque cursor: the last id of the page, wrapped so clients do not build it themselves."""
+    return base64.urlsafe_b64encode(json.dumps({"before": last_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str | None) -> int | None:
+    """The id a cursor points before; a malformed cursor is the client's mistake (400)."""
+    if not raw:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        value = data["before"]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        abort(400, "The cursor is not valid.")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1 or value > MAX_ID + 1:
+        abort(400, "The cursor is not valid.")
+    return value
+
+
+def page_limit() -> int:
+    """``limit`` from the query string: 1 to 100, default 20."""
+    raw = request.args.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, "limit must be a whole number from 1 to 100.")
+    if not 1 <= value <= MAX_LIMIT:
+        abort(400, "limit must be a whole number from 1 to 100.")
+    return value
+
+
+def cursor_page(query, id_column, serialise):
+    """Newest first by id: one page of ``query`` after the cursor, with the next cursor or null."""
+    limit = page_limit()
+    before = decode_cursor(request.args.get("cursor"))
+    if before is not None:
+        query = query.where(id_column < before)
+    rows = list(db.session.execute(query.order_by(id_column.desc()).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify(items=[serialise(r) for r in rows],
+                   next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "Send a JSON object with Content-Type: application/json.")
+    return data
+
+
+def _text(data: dict, name: str, config_key: str, required: bool = True) -> str:
+    value = data.get(name, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        abort(400, f"{name} must be a non-empty string.")
+    if "\x00" in value or len(value) > int(current_app.config.get(config_key, 300 if name == "title" else 50000)):
+        abort(400, f"{name} is too long or contains invalid characters.")
+    return value
+
+
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: larger ids cannot exist, and would be a database error
+
+
+def visible_thread_or_404(thread_id: int, user) -> Thread:
+    thread = db.session.get(Thread, thread_id) if 0 < thread_id <= MAX_ID else None
+    if thread is None or not permissions.can_view(user, thread):
+        abort(404)
+    return thread
+
+
+# --- endpoints -----------------------------------------------------------------------------------
+
+@bp.get("/me")
+def me():
+    """The caller's own account."""
+    user = require_user()
+    from flask import g
+
+    token = g.get("api_token")
+    return jsonify(id=user.id, username=user.username, display_name=user.display_name,
+                   role=user.role.value, organisation={"id": user.organisation_id, "name": user.organisation.name},
+                   token_scope=token.scope if token else None)
+
+
+LIST_OPTIONS = (selectinload(Thread.space), selectinload(Thread.author), selectinload(Thread.tags))
+
+
+@bp.get("/threads")
+def list_threads():
+    """Visible threads, newest first, cursor-paginated."""
+    user = api_user()
+    query = select(Thread).where(permissions.visible_threads(user)).options(*LIST_OPTIONS)
+    return cursor_page(query, Thread.id, thread_json)
+
+
+@bp.get("/threads/<int:thread_id>")
+def get_thread(thread_id: int):
+    """One thread with the replies the caller may see."""
+    user = api_user()
+    thread = visible_thread_or_404(thread_id, user)
+    replies = db.session.execute(select(Reply).where(Reply.thread_id == thread.id)
+                                 .options(selectinload(Reply.author)).order_by(Reply.id)).scalars()
+    shown = [reply_json(r, user) for r in replies if permissions.can_view_reply(user, r)]
+    return jsonify(thread_json(thread) | {"replies": shown})
+
+
+def _enum_field(data: dict, name: str, enum_type, default):
+    raw = data.get(name, default.value)
+    try:
+        return enum_type(raw)
+    except ValueError:
+        abort(400, f"{name} must be one of: {', '.join(e.value for e in enum_type)}.")
+
+
+@bp.post("/threads")
+@limit_api_posting
+def create_thread():
+    """Start a thread (write scope)."""
+    user = require_user()
+    data = json_body()
+    title = _text(data, "title", "TITLE_MAX_LENGTH")
+    body = _text(data, "body", "POST_MAX_LENGTH")
+    space_id = data.get("space_id")
+    if not isinstance(space_id, int) or isinstance(space_id, bool):
+        abort(400, "space_id must be an integer.")
+    space = db.session.get(Space, space_id) if 0 < space_id <= MAX_ID else None
+    if space is None or not permissions.can_view_space(user, space):
+        return api_error(400, "There is no such space.", "space_id")
+    kind = _enum_field(data, "kind", ThreadKind, ThreadKind.QUESTION)
+    visibility = _enum_field(data, "visibility", Visibility, space.default_visibility)
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        abort(400, "tags must be a list of strings.")
+    try:
+        thread = threads.create_thread(user, space=space, title=title, body=body, kind=kind,
+                                       visibility=visibility, tags=tags)
+    except threads.ValidationFailed as exc:
+        return api_error(400, exc.message, exc.field)
+    except PermissionDenied as exc:
+        return api_error(403, str(exc) or "You do not have permission to do that.")
+    response = jsonify(thread_json(thread))
+    response.status_code = 201
+    return response
+
+
+@bp.post("/threads/<int:thread_id>/replies")
+@limit_api_posting
+def create_reply(thread_id: int):
+    """Reply to a visible thread (write scope)."""
+    user = require_user()
+    thread = visible_thread_or_404(thread_id, user)
+    data = json_body()
+    body = _text(data, "body", "POST_MAX_LENGTH")
+    staff_note = data.get("staff_note", False)
+    if not isinstance(staff_note, bool):
+        abort(400, "staff_note must be true or false.")
+    try:
+        reply = threads.add_reply(user, thread, body, staff_note=staff_note)
+    except threads.ValidationFailed as exc:
+        return api_error(400, exc.message, exc.field)
+    except PermissionDenied as exc:
+        return api_error(403, str(exc) or "You do not have permission to do that.")
+    response = jsonify(reply_json(reply, user))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/search")
+def search_threads():
+    """Full-text search over the visible threads, page-numbered (the ranking is not id-ordered)."""
+    user = api_user()
+    query = request.args.get("q", "")
+    if len(query) > 500:
+        abort(400, "q is too long.")
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        abort(400, "page must be a whole number.")
+    if not 1 <= page <= 1000:
+        abort(400, "page must be from 1 to 1000.")
+    result = search.search_threads(user, query, page, page_limit())
+    return jsonify(items=[thread_json(t) for t in result.items], page=result.page, has_next=result.has_next)
+
+
+@bp.get("/playbooks")
+def list_playbooks():
+    """Playbooks the caller may see, newest first."""
+    user = api_user()
+    return cursor_page(select(Playbook).where(permissions.visible_playbooks(user)), Playbook.id, playbook_json)
+
+
+@bp.get("/patterns")
+def list_patterns():
+    """Mined patterns (employees only; everyone else gets a 404)."""
+    user = api_user()
+    if not permissions.can_view_patterns(user):
+        abort(404)
+    return cursor_page(select(Pattern).where(Pattern.merged_into_id.is_(None)), Pattern.id, pattern_json)
+
+
+@bp.get("/notifications")
+def list_notifications():
+    """The caller's inbox, newest first, each item showing only what the caller may see now."""
+    user = require_user()
+    query = inbox.with_subjects(select(Notification).where(Notification.user_id == user.id))
+    return cursor_page(query, Notification.id, lambda n: notification_json(inbox.describe(user, n)))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+def read_notification(notification_id: int):
+    """Mark one of the caller's notifications read."""
+    user = require_user()
+    item = inbox.mark_read(user, notification_id) if notification_id <= MAX_ID else None
+    if item is None:
+        abort(404)
+    return notification_json(inbox.describe(user, item))
