@@ -3,6 +3,7 @@
 Usage:
     .venv/bin/python bench/forum_mining.py demo        # flask mine on the demo data, empty then cached
     .venv/bin/python bench/forum_mining.py large       # 100k threads (SQLite copy): full run, then +1% threads
+    .venv/bin/python bench/forum_mining.py large --db postgres   # the same on a copy of the PostgreSQL one
     .venv/bin/python bench/forum_mining.py all
 
 Every timed run is a separate process under ``/usr/bin/time -v`` so peak RSS is the whole process's.
@@ -216,18 +217,37 @@ def child_run(url: str, name: str, rate_sample: int = 0) -> dict:
     return r
 
 
-def bench_large() -> dict:
-    from forum_data import default_url, ensure
+def copy_database(backend: str) -> str:
+    """A copy of the kept 100k database to work on; returns its URL (the kept one is only read)."""
+    from forum_data import PG_ADMIN_URL, PG_DB_NAME, default_url, ensure
     from forum_model import Scale
 
-    ensure("sqlite", Scale())
-    WORK.mkdir(parents=True, exist_ok=True)
-    copy = WORK / "forum_mining.sqlite"
-    source = default_url("sqlite").removeprefix("sqlite:///")
     t0 = time.perf_counter()
-    shutil.copyfile(source, copy)  # the kept database stays as the page benchmark left it
-    url = f"sqlite:///{copy}"
-    print(f"copied the 100k database in {time.perf_counter() - t0:.0f} s; load {load()}", flush=True)
+    if backend == "sqlite":
+        source = default_url("sqlite").removeprefix("sqlite:///")
+        if not Path(source).exists():  # build it once; a kept one is not upgraded from here
+            ensure("sqlite", Scale())
+        WORK.mkdir(parents=True, exist_ok=True)
+        copy = WORK / "forum_mining.sqlite"
+        shutil.copyfile(source, copy)
+        url = f"sqlite:///{copy}"
+    else:
+        from sqlalchemy import create_engine, text
+
+        name = PG_DB_NAME + "_mining"
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            # Fails if anyone is connected to the source: run it when the page benchmark is not running.
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{PG_DB_NAME}"'))
+        engine.dispose()
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    print(f"{backend}: copied the 100k database in {time.perf_counter() - t0:.0f} s; load {load()}", flush=True)
+    return url
+
+
+def bench_large(backend: str) -> dict:
+    url = copy_database(backend)
     result = {"prefill": prefill(url)}
     print(f"prefilled: {result['prefill']}; load {load()}", flush=True)
     result["full"] = full = child_run(url, "full")
@@ -253,6 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--rate-sample", type=int, default=0)
+    parser.add_argument("--db", default="sqlite", help="sqlite, postgres or both (sqlite,postgres) for the 100k runs")
     args = parser.parse_args(argv)
     if args.what == "_run":
         run_once(args.url, args.out, args.rate_sample)
@@ -261,10 +282,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.what in ("demo", "all"):
         results["demo"] = bench_demo()
     if args.what in ("large", "all"):
-        results["large"] = bench_large()
+        for backend in args.db.split(","):
+            results[f"large_{backend}"] = bench_large(backend)
     results["load_at_end"] = load()
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"forum_mining_{args.what}.json").write_text(json.dumps(results, indent=2))
+    (OUT / f"forum_mining_{args.what}_{args.db.replace(',', '_')}.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
