@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import permissions
 from ..extensions import db
@@ -179,11 +179,21 @@ def _replies_query(user: User | None, thread: Thread) -> Select:
 
 
 def reply_page(user: User | None, thread: Thread, page: int, per_page: int) -> Page:
-    """One page of the replies this user may see, oldest first, authors loaded in one query."""
-    total = db.session.execute(
-        _replies_query(user, thread).with_only_columns(func.count(Reply.id))).scalar_one()
-    query = _replies_query(user, thread).options(selectinload(Reply.author)).order_by(Reply.id)
-    return fetch_page(query, page, per_page, total=total)
+    """One page of the replies this user may see, oldest first, authors loaded in one query.
+
+    The Markdown source is not shown, so it stays in the database; the count is only asked when the page
+    alone cannot tell it (most threads fit on their first page).
+    """
+    query = (_replies_query(user, thread).options(selectinload(Reply.author), defer(Reply.body_md))
+             .order_by(Reply.id))
+    result = fetch_page(query, page, per_page)
+    if not result.has_next and (result.items or result.page == 1):
+        # Every earlier page was full, so the total follows from this last one.
+        result.total = (result.page - 1) * per_page + len(result.items)
+    else:
+        result.total = db.session.execute(
+            _replies_query(user, thread).with_only_columns(func.count(Reply.id))).scalar_one()
+    return result
 
 
 def page_of_reply(user: User | None, reply: Reply, per_page: int) -> int:
