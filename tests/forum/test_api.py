@@ -237,3 +237,26 @@ def test_openapi_matches_the_routes(app, client, make):
             routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == routed
     assert doc == DOCUMENT
+
+
+def test_api_is_rate_limited_per_token(database_url, make):
+    from forum import create_app
+    from forum.extensions import limiter
+    from tests.conftest import base_config
+
+    saved = limiter.enabled
+    limited = create_app({**base_config(database_url), "RATELIMIT_ENABLED": True,
+                          "RATELIMIT_API": "3 per minute"})
+    try:
+        limiter.reset()
+        first, second = _token(make.user()), _token(make.user())
+        api = limited.test_client()
+        for _ in range(3):
+            assert api.get("/api/v1/threads", headers=_auth(first)).status_code == 200
+        refused = api.get("/api/v1/threads", headers=_auth(first))
+        assert refused.status_code == 429 and refused.json["error"]["code"] == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert api.get("/api/v1/threads", headers=_auth(second)).status_code == 200  # its own budget
+    finally:
+        limiter.reset()
+        limiter.enabled = saved
