@@ -47,9 +47,10 @@ limit_api_posting = limiter.shared_limit(
 def authenticate():
     """Resolve the caller: a valid bearer token, or the session (with CSRF on POST)."""
     g.api_token = None
-    if "Authorization" in request.headers:
-        raw = _bearer()
-        token = tokens.token_for(raw) if raw else None
+    raw = _bearer()
+    # Only the Bearer scheme means "token": other schemes (e.g. a proxy's Basic auth) fall through to the session.
+    if raw is not None:
+        token = tokens.token_for(raw)
         if token is None:
             return error_response(401, None)
         g.api_token = token

@@ -5,7 +5,7 @@ import base64
 import binascii
 import json
 
-from flask import abort, current_app, jsonify, request
+from flask import abort, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +21,7 @@ from .serialise import notification_json, pattern_json, playbook_json, reply_jso
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: larger ids cannot exist, and would be a database error
 
 
 # --- paging helpers ------------------------------------------------------------------------------
@@ -88,9 +89,6 @@ def _text(data: dict, name: str, config_key: str, required: bool = True) -> str:
     return value
 
 
-MAX_ID = 2**31 - 1  # PostgreSQL's integer: larger ids cannot exist, and would be a database error
-
-
 def visible_thread_or_404(thread_id: int, user) -> Thread:
     thread = db.session.get(Thread, thread_id) if 0 < thread_id <= MAX_ID else None
     if thread is None or not permissions.can_view(user, thread):
@@ -104,8 +102,6 @@ def visible_thread_or_404(thread_id: int, user) -> Thread:
 def me():
     """The caller's own account."""
     user = require_user()
-    from flask import g
-
     token = g.get("api_token")
     return jsonify(id=user.id, username=user.username, display_name=user.display_name,
                    role=user.role.value, organisation={"id": user.organisation_id, "name": user.organisation.name},

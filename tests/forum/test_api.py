@@ -47,6 +47,7 @@ def test_token_read_scope_and_me(client, world):
     r = client.get("/api/v1/me", headers=_auth(raw))
     assert r.status_code == 200
     assert r.json["username"] == world["customer"].username and r.json["token_scope"] == "read"
+    assert "Set-Cookie" not in r.headers  # a token call never mints a session
     # read scope may not post, even with a perfect body
     r = client.post("/api/v1/threads", headers=_auth(raw),
                     json={"space_id": world["space"].id, "title": "t", "body": "b"})
@@ -64,6 +65,7 @@ def test_unknown_and_revoked_tokens_are_401(client, world):
     assert revoke_token(world["customer"], token.id)
     assert client.get("/api/v1/me", headers=_auth(raw)).status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer "}).status_code == 401
 
 
 def test_tokens_are_stored_hashed(world):
