@@ -262,3 +262,17 @@ def test_api_is_rate_limited_per_token(database_url, make):
     finally:
         limiter.reset()
         limiter.enabled = saved
+
+
+def test_playbooks_follow_their_visibility(client, world):
+    from forum.pattern_models import Playbook
+
+    db.session.add_all([Playbook(title="Public playbook", author_id=world["staff"].id),
+                        Playbook(title=f"Internal {CANARY_INTERNAL}", author_id=world["staff"].id,
+                                 visibility=Visibility.INTERNAL)])
+    db.session.commit()
+    r = client.get("/api/v1/playbooks", headers=_auth(_token(world["customer"])))
+    assert [p["title"] for p in r.json["items"]] == ["Public playbook"]
+    assert CANARY_INTERNAL not in r.get_data(as_text=True)
+    r = client.get("/api/v1/playbooks", headers=_auth(_token(world["staff"])))
+    assert len(r.json["items"]) == 2

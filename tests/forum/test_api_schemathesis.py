@@ -37,12 +37,20 @@ def _operations(app):
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def _run(app, headers: dict) -> int:
+def _plans(app, thread_id: int):
+    """Every operation in both modes, plus schema-valid cases aimed at a real (public) thread."""
+    for operation, mode in itertools.product(_operations(app), GenerationMode):
+        yield operation, mode, {}
+        if mode is GenerationMode.POSITIVE and "{thread_id}" in operation.path:
+            yield operation, mode, {"path_parameters": {"thread_id": thread_id}}
+
+
+def _run(app, headers: dict, thread_id: int) -> int:
     """Fuzz every operation; returns how many cases ran."""
     ran = 0
-    for operation, mode in itertools.product(_operations(app), GenerationMode):
+    for operation, mode, extra in _plans(app, thread_id):
         @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy(generation_mode=mode))
+        @given(case=operation.as_strategy(generation_mode=mode, **extra))
         def check(case):
             nonlocal ran
             ran += 1
@@ -68,13 +76,14 @@ def seeded(make):
     thread = make.thread(customer, space=space)
     make.reply(thread, staff, staff_note=True)
     make.thread(staff, Visibility.INTERNAL, space=space)
-    return {"customer": customer, "partner": make.user(make.partner_org()), "employee": staff}
+    return {"customer": customer, "partner": make.user(make.partner_org()), "employee": staff,
+            "thread_id": thread.id}
 
 
 @pytest.mark.parametrize("public_read", [False, True])
 def test_anonymous(app, seeded, public_read):
     app.config["PUBLIC_READ"] = public_read
-    assert _run(app, {}) > 0
+    assert _run(app, {}, seeded["thread_id"]) > 0
 
 
 @pytest.mark.parametrize("role", ["customer", "partner", "employee"])
@@ -83,4 +92,11 @@ def test_with_token(app, seeded, role, scope):
     from forum.api.tokens import create_token
 
     raw = create_token(seeded[role], "fuzz", scope)[1]
-    assert _run(app, {"Authorization": f"Bearer {raw}"}) > 0
+    assert _run(app, {"Authorization": f"Bearer {raw}"}, seeded["thread_id"]) > 0
+    if scope == "write":
+        # Schema-valid replies to a thread everyone may see really were stored.
+        from forum.extensions import db
+        from forum.models import Reply
+
+        assert db.session.execute(db.select(db.func.count(Reply.id)).where(
+            Reply.author_id == seeded[role].id)).scalar_one() > 0
