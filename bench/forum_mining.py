@@ -80,8 +80,9 @@ def bench_demo() -> dict:
 # --- 2./3. 100k threads --------------------------------------------------------------------------------
 
 def app_for(url: str):
-    from forum import create_app
     from forum_data import bench_config
+
+    from forum import create_app
 
     return create_app({**bench_config(url), "MAIL_SUPPRESS_SEND": True, "MINING_ASSIGN_NEW_THREADS": False})
 
@@ -124,11 +125,11 @@ def prefill(url: str, seed: int = 7) -> dict:
 
 def add_threads(url: str, count: int, seed: int = 11) -> list[int]:
     """Insert ``count`` new short questions, authored like existing ones; returns their ids."""
+    from forum_text import THREAD_PARAGRAPHS, body_pool, make_title
     from sqlalchemy import func, select
 
     from forum.extensions import db
     from forum.models import Thread, ThreadKind, ThreadStatus, Visibility, utcnow
-    from forum_text import THREAD_PARAGRAPHS, body_pool, make_title
 
     rng = random.Random(seed)
     app = app_for(url)
@@ -190,7 +191,7 @@ def run_once(url: str, out: Path, rate_sample: int) -> None:
         total = time.perf_counter() - t0
         marks = sorted(stages.items(), key=lambda kv: kv[1])
         spans = {}
-        for (name, start), nxt in zip(marks, [m[1] for m in marks[1:]] + [t0 + total]):
+        for (name, start), nxt in zip(marks, [m[1] for m in marks[1:]] + [t0 + total], strict=True):
             spans[name] = round(nxt - start, 2)
         result = {"run_s": round(total, 1), "before_embedding_s": round(marks[0][1] - t0, 1) if marks else None,
                   "stages_s": spans, "documents": run.documents, "embedded": run.embedded,
