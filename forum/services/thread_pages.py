@@ -156,7 +156,8 @@ def visible_thread(user: User | None, thread_id: int) -> Thread | None:
     thread = db.session.execute(
         select(Thread).where(Thread.id == thread_id).options(
             joinedload(Thread.author), joinedload(Thread.space), joinedload(Thread.organisation), selectinload(Thread.tags),
-            selectinload(Thread.accepted_reply).selectinload(Reply.author))
+            # Many-to-one: joined into the same statement rather than two more round trips.
+            joinedload(Thread.accepted_reply).joinedload(Reply.author))
     ).scalar_one_or_none()
     if thread is None or not permissions.can_view(user, thread):
         return None
@@ -179,12 +180,12 @@ def _replies_query(user: User | None, thread: Thread) -> Select:
 
 
 def reply_page(user: User | None, thread: Thread, page: int, per_page: int) -> Page:
-    """One page of the replies this user may see, oldest first, authors loaded in one query.
+    """One page of the replies this user may see, oldest first, authors joined into the same query.
 
     The Markdown source is not shown, so it stays in the database; the count is only asked when the page
     alone cannot tell it (most threads fit on their first page).
     """
-    query = (_replies_query(user, thread).options(selectinload(Reply.author), defer(Reply.body_md))
+    query = (_replies_query(user, thread).options(joinedload(Reply.author), defer(Reply.body_md))
              .order_by(Reply.id))
     result = fetch_page(query, page, per_page)
     if not result.has_next and (result.items or result.page == 1):
