@@ -276,3 +276,10 @@ def test_playbooks_follow_their_visibility(client, world):
     assert CANARY_INTERNAL not in r.get_data(as_text=True)
     r = client.get("/api/v1/playbooks", headers=_auth(_token(world["staff"])))
     assert len(r.json["items"]) == 2
+
+
+def test_a_deactivated_users_tokens_stop_working(client, world):
+    raw = _token(world["customer"], "write")
+    world["customer"].active = False
+    db.session.commit()
+    assert client.get("/api/v1/me", headers=_auth(raw)).status_code == 401
