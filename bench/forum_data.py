@@ -113,12 +113,16 @@ class PostgresWriter:
     def write(self, table_name: str, rows: Iterable[dict]) -> int:
         from forum.extensions import db
 
-        columns = [c.name for c in db.metadata.tables[table_name].columns]
+        table = db.metadata.tables[table_name]
+        columns = [c.name for c in table.columns]
+        # COPY skips the models' Python-side defaults: apply them for the columns a row leaves out
+        # (flags added by later migrations, such as thread.is_locked).
+        defaults = {c.name: c.default.arg for c in table.columns if c.default is not None and c.default.is_scalar}
         quoted = ", ".join(f'"{c}"' for c in columns)
         count = 0
         with self.conn.cursor() as cur, cur.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([self._value(row.get(c)) for c in columns])
+                copy.write_row([self._value(row[c] if c in row else defaults.get(c)) for c in columns])
                 count += 1
         self.conn.commit()
         return count
