@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -79,6 +79,36 @@ def texts_for(documents: Sequence) -> list[ThreadText]:
     return out
 
 
+# Above this many ids, one scan of the model's rows beats chunked IN lists (which would also grow
+# with the forum, and PostgreSQL caps a statement at 65,535 parameters).
+_IN_LIST_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class _Stored:
+    row_id: int
+    content_hash: str
+    vector: bytes
+
+
+def _stored_rows(thread_ids: Sequence[int], model: str) -> dict[int, _Stored]:
+    """The stored rows for these threads, as plain values: no ORM objects, so no commit expires them."""
+    table = ThreadEmbedding.__table__
+    query = select(table.c.id, table.c.thread_id, table.c.content_hash, table.c.vector).where(
+        table.c.model_name == model)
+    wanted = set(thread_ids)
+    if len(wanted) <= _IN_LIST_LIMIT:
+        query = query.where(table.c.thread_id.in_(list(wanted)))
+    stored: dict[int, _Stored] = {}
+    # Streamed in partitions so that a whole forum's vectors never sit twice in memory as raw rows.
+    result = db.session.execute(query.execution_options(yield_per=2000))
+    for partition in result.partitions():
+        for row_id, thread_id, hash_, vector in partition:
+            if thread_id in wanted:
+                stored[thread_id] = _Stored(row_id, hash_, bytes(vector))
+    return stored
+
+
 def ensure_embeddings(items: Sequence[ThreadText], embedder, *, batch_size: int = 64,
                       progress: ProgressCallback | None = None) -> tuple[np.ndarray, int]:
     """Vectors for ``items`` in order, embedding only texts not stored yet for this model.
@@ -87,31 +117,36 @@ def ensure_embeddings(items: Sequence[ThreadText], embedder, *, batch_size: int 
     run resumes from there. Returns the matrix and how many texts were embedded now.
     """
     model = embedder_key(embedder)
-    stored: dict[int, ThreadEmbedding] = {}
-    ids = [item.thread_id for item in items]
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        rows = db.session.execute(select(ThreadEmbedding).where(
-            ThreadEmbedding.model_name == model, ThreadEmbedding.thread_id.in_(chunk))).scalars()
-        stored.update({row.thread_id: row for row in rows})
-
-    missing = [i for i, item in enumerate(items)
-               if item.thread_id not in stored or stored[item.thread_id].content_hash != item.content_hash]
+    stored = _stored_rows([item.thread_id for item in items], model)
+    vectors: dict[int, np.ndarray] = {}
+    missing: list[ThreadText] = []
+    for item in items:
+        row = stored.get(item.thread_id)
+        if row is not None and row.content_hash == item.content_hash:
+            vectors[item.thread_id] = np.frombuffer(row.vector, dtype="<f4")
+        else:
+            missing.append(item)
     done = len(items) - len(missing)
     if progress:
         progress(done, len(items))
     for start in range(0, len(missing), batch_size):
-        batch = [items[i] for i in missing[start:start + batch_size]]
-        vectors = np.asarray(embedder.embed([item.text for item in batch]), dtype=np.float32)
-        for item, vector in zip(batch, vectors):
+        batch = missing[start:start + batch_size]
+        embedded = np.asarray(embedder.embed([item.text for item in batch]), dtype="<f4")
+        inserts, updates = [], []
+        for item, vector in zip(batch, embedded, strict=True):
+            values = {"content_hash": item.content_hash, "dimensions": int(vector.shape[0]),
+                      "vector": vector.tobytes()}
             row = stored.get(item.thread_id)
             if row is None:
-                row = ThreadEmbedding(thread_id=item.thread_id, model_name=model)
-                db.session.add(row)
-                stored[item.thread_id] = row
-            row.content_hash = item.content_hash
-            row.dimensions = int(vector.shape[0])
-            row.vector = vector.astype("<f4").tobytes()
+                inserts.append({"thread_id": item.thread_id, "model_name": model, **values})
+            else:
+                updates.append({"id": row.row_id, **values})
+            vectors[item.thread_id] = vector
+        if inserts:
+            db.session.execute(insert(ThreadEmbedding), inserts)
+        if updates:
+            db.session.execute(update(ThreadEmbedding), updates)
+        # Each batch is its own transaction: an interrupted run resumes after the last one.
         db.session.commit()
         done += len(batch)
         if progress:
@@ -119,15 +154,16 @@ def ensure_embeddings(items: Sequence[ThreadText], embedder, *, batch_size: int 
 
     if not items:
         return np.zeros((0, 0), dtype=np.float32), 0
-    matrix = np.stack([vector_of(stored[item.thread_id]) for item in items])
+    matrix = np.stack([vectors[item.thread_id] for item in items]).astype(np.float32, copy=False)
     return matrix, len(missing)
 
 
 def vector_of(row: ThreadEmbedding) -> np.ndarray:
+    """A stored row's vector as a float32 array."""
     return np.frombuffer(row.vector, dtype="<f4").astype(np.float32)
 
 
 def stored_vectors(thread_ids: Sequence[int], model: str) -> dict[int, np.ndarray]:
-    rows = db.session.execute(select(ThreadEmbedding).where(
-        ThreadEmbedding.model_name == model, ThreadEmbedding.thread_id.in_(list(thread_ids)))).scalars()
-    return {row.thread_id: vector_of(row) for row in rows}
+    """The stored vectors of these threads for one model (threads without one are left out)."""
+    return {thread_id: np.frombuffer(row.vector, dtype="<f4").astype(np.float32)
+            for thread_id, row in _stored_rows(thread_ids, model).items()}
