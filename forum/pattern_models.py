@@ -226,3 +226,21 @@ class SuggestionEvent(db.Model):
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="SET NULL"))
     playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbook.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class PatternSnapshot(db.Model):
+    """The patterns page's figures for one set of filters, computed off the request path.
+
+    The page serves the stored figures and recomputes them in the background when the data moved
+    (stale-while-revalidate), so a page view never waits for the grouped queries over every member thread.
+    """
+
+    __tablename__ = "pattern_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    # ``patterns.data_fingerprint()`` when the figures were computed: a different one now means stale.
+    fingerprint: Mapped[str] = mapped_column(String(400), default="")
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    compute_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    figures: Mapped[list] = mapped_column(JSON, default=list)

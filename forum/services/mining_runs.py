@@ -117,6 +117,17 @@ def _mine(run: MiningRun, embedder, report) -> None:
     report("done", 1, 1)
     _finish(run, RunStatus.FINISHED)
     announce_emerging_patterns()
+    _refresh_page_figures(run.id)
+
+
+def _refresh_page_figures(run_id: int) -> None:
+    """Store the patterns page's new figures now, so the first view after a run does not compute them."""
+    from .pattern_snapshots import refresh_default
+
+    try:
+        refresh_default()
+    except Exception:  # the run itself succeeded; the page computes its figures on the next view instead
+        current_app.logger.exception("storing the patterns page figures after run %s failed", run_id)
 
 
 def announce_emerging_patterns() -> int:

@@ -22,7 +22,7 @@ from ..forms.patterns import (
 from ..models import Thread
 from ..pattern_models import MiningRun, Pattern, PatternStatus
 from ..permissions import PermissionDenied
-from ..services import curation, pattern_charts, pattern_detail
+from ..services import curation, pattern_charts, pattern_detail, pattern_snapshots
 from ..services import patterns as service
 from ..services.playbooks import playbook_for_pattern
 
@@ -80,8 +80,9 @@ def index():
     filters = _filters(form)
     sort = request.args.get("sort", "reach")
     sort = sort if sort in service.SORTS else "reach"
-    summaries = service.summarise_cached(filters, sort=sort)
+    summaries, figures_at = pattern_snapshots.page_summaries(filters, sort=sort)
     return render_template("patterns/index.html", form=form, filters=filters, sort=sort, summaries=summaries,
+                           figures_at=figures_at,
                            emerging=[s for s in summaries if s.emerging], run=_latest_run(),
                            action_form=ActionForm(), now=service.pattern_now())
 
