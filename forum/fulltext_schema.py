@@ -5,6 +5,9 @@ SQLite keeps an FTS5 external-content table over ``thread`` (title, body) in syn
 keeps a generated ``tsvector`` column on ``thread`` with a GIN index. Neither is in the models, because
 SQLAlchemy cannot describe them, so the comparison must not report them as "to be dropped".
 
+The search filters on a thread's deployment snapshot use expression indexes (``SNAPSHOT_INDEXES``), written
+differently per database and so also kept out of the models.
+
 A later SQLite migration that rebuilds ``thread`` with ``batch_alter_table`` drops the triggers with the
 old table: such a migration must run ``SQLITE_TRIGGERS`` again and rebuild the index (``SQLITE_REBUILD``).
 """
@@ -15,6 +18,7 @@ PG_COLUMN = "search_vector"
 PG_INDEX = "ix_thread_search_vector"
 SQLITE_TRIGGERS = ("thread_fts_insert", "thread_fts_delete", "thread_fts_update")
 SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
+SNAPSHOT_INDEXES = frozenset({"ix_thread_snapshot_product_version", "ix_thread_snapshot_version"})
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
@@ -25,10 +29,10 @@ def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
 
 
 def include_object(obj, name: str | None, type_: str, reflected: bool, compare_to) -> bool:
-    """Alembic ``include_object``: skip the database-only search column and index on PostgreSQL."""
+    """Alembic ``include_object``: skip the database-only search column and indexes."""
     if type_ == "column" and name == PG_COLUMN and getattr(getattr(obj, "table", None), "name", None) == "thread":
         return False
-    if type_ == "index" and name == PG_INDEX:
+    if type_ == "index" and (name == PG_INDEX or name in SNAPSHOT_INDEXES):
         return False
     if type_ == "table" and not include_name(name, type_, {}):
         return False

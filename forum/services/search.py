@@ -17,7 +17,9 @@ from datetime import date, datetime, time, timedelta
 
 import nh3
 from flask import current_app
-from sqlalchemy import ColumnElement, Text, and_, case, cast, select
+from sqlalchemy import ColumnElement, Select, Text, case, func, literal_column, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import AliasedClass
 
 from .. import permissions
 from ..extensions import db
@@ -94,20 +96,26 @@ def search_choices(user: User | None) -> dict[str, list]:
     }
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9 ._-]+")
+SNAPSHOT_FIELDS = ("product", "version")
 
 
-def _snapshot_equals(name: str, value: str) -> ColumnElement[bool]:
-    """A deployment-snapshot field equals ``value``."""
-    exact = Thread.deployment_snapshot[name].as_string() == value
-    if not _PLAIN.fullmatch(value):
-        return exact
-    # Parsing the JSON of every matching thread cost 100 ms for a common word at 100k threads; a plain
-    # value appears verbatim in the stored text, so a substring test first skips most rows cheaply.
-    return and_(cast(Thread.deployment_snapshot, Text).contains(f'"{value}"', autoescape=True), exact)
+def snapshot_field(name: str, thread: type[Thread] | AliasedClass[Thread] = Thread) -> ColumnElement[str]:
+    """A deployment-snapshot field (``SNAPSHOT_FIELDS``) as text, written exactly as its expression index.
+
+    The index migration (``e8f1a2b3c4d5``) indexes these very expressions: a bound path, a ``CAST`` or a
+    different spelling of the path and the planner no longer recognises them.
+    """
+    if name not in SNAPSHOT_FIELDS:
+        raise ValueError(f"no index on the snapshot field {name!r}")
+    if db.session.get_bind().dialect.name == "postgresql":
+        return thread.deployment_snapshot.op("->>", return_type=Text)(literal_column(f"'{name}'"))
+    return func.json_extract(thread.deployment_snapshot, literal_column(f"'$.{name}'"), type_=Text)
 
 
-def _conditions(user: User | None, filters: SearchFilters) -> list[ColumnElement]:
+def _conditions(user: User | None, filters: SearchFilters) -> tuple[list[ColumnElement], Select | None]:
+    """What a result must satisfy (visibility first, then the filters), and a select of the ids that pass
+    the snapshot filters, read from their indexes (``None`` without such filters): the same test as the
+    snapshot conditions in the list, for engines that can apply it to full-text hits before reading rows."""
     visible = permissions.visible_threads(user)
     if db.session.get_bind().dialect.name == "sqlite":
         # Hidden in CASE, SQLite cannot answer the visibility OR from the visibility index (reading every
@@ -116,10 +124,13 @@ def _conditions(user: User | None, filters: SearchFilters) -> list[ColumnElement
     where = [visible]
     if filters.space:
         where.append(Thread.space_id == select(Space.id).where(Space.slug == filters.space).scalar_subquery())
-    if filters.product:
-        where.append(_snapshot_equals("product", filters.product))
-    if filters.version:
-        where.append(_snapshot_equals("version", filters.version))
+    snapshot = {name: value for name in SNAPSHOT_FIELDS if (value := getattr(filters, name))}
+    where.extend(snapshot_field(name) == value for name, value in snapshot.items())
+    among = None
+    if snapshot:
+        indexed = aliased(Thread)
+        among = select(indexed.id).where(*(snapshot_field(name, indexed) == value
+                                           for name, value in snapshot.items()))
     if filters.status:
         where.append(Thread.status == STATUS_FILTERS[filters.status])
     if filters.tag:
@@ -131,12 +142,12 @@ def _conditions(user: User | None, filters: SearchFilters) -> list[ColumnElement
         where.append(Thread.created_at >= datetime.combine(filters.since, time.min))
     if filters.until and filters.until < date.max:  # the day after 9999-12-31 does not exist
         where.append(Thread.created_at < datetime.combine(filters.until + timedelta(days=1), time.min))
-    return where
+    return where, among
 
 
-def _fulltext_ranking(where: list[ColumnElement], terms: fulltext.Terms) -> list[int]:
+def _fulltext_ranking(where: list[ColumnElement], among: Select | None, terms: fulltext.Terms) -> list[int]:
     """Ids of visible, filtered, matching threads (the newest ``MAX_RANKED``), best first."""
-    rows = db.session.execute(fulltext.backend().ranked(where, terms, MAX_RANKED)).all()
+    rows = db.session.execute(fulltext.backend().ranked(where, terms, MAX_RANKED, among)).all()
     rows.sort(key=lambda row: (-row[1], -row[0]))
     return [row[0] for row in rows]
 
@@ -184,8 +195,8 @@ def search_threads(user: User | None, query: str | None, page: int, per_page: in
                  extra={"snippets": {}, "terms": terms.words, "method": "none", "more_than": None})
     if not terms:
         return empty
-    where = _conditions(user, filters or SearchFilters())
-    ranked = _fulltext_ranking(where, terms)
+    where, among = _conditions(user, filters or SearchFilters())
+    ranked = _fulltext_ranking(where, among, terms)
     semantic = _semantic_ranking(where, terms.cleaned)
     # The fused head, then the rest of the full-text ranking (never part of the fusion) in its own order.
     head = _fuse(ranked[:FUSION_DEPTH], semantic) if semantic else ranked[:FUSION_DEPTH]
