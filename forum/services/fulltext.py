@@ -114,8 +114,8 @@ class PostgresFullText:
     def ranked(self, where: list[ColumnElement], terms: Terms, cap: int, among: Select | None = None) -> Select:
         """(thread id, score) of the newest ``cap`` threads passing ``where`` that match every term.
 
-        ``among`` is not used: PostgreSQL combines the indexes behind ``where`` with the GIN index itself
-        (BitmapAnd), which is cheaper than a join with a list of ids.
+        ``among`` itself is not joined: ``where`` holds the same conditions, which PostgreSQL answers by
+        combining their indexes with the GIN index (BitmapAnd), cheaper than a join with a list of ids.
         """
         # websearch_to_tsquery never raises on syntax; each chunk still goes in double quotes (as a phrase),
         # so "-x" or "or" typed by a user means the words themselves, as on SQLite. The chunks keep their
@@ -124,8 +124,12 @@ class PostgresFullText:
         tsquery = func.websearch_to_tsquery(text("'english'::regconfig"), bindparam("ts_query", phrases))
         vector = literal_column(f"thread.{PG_COLUMN}")
         # ts_rank reads each row's tsvector: rank only the newest ``cap`` matches, as on SQLite.
+        # With an indexed filter the planner may still walk the primary key backwards testing every row,
+        # underrating the cost of @@ on each (140 ms for "ledger" in product Ledger at 100k threads, 55 ms
+        # by BitmapAnd): ordering by an expression takes that path away. The order itself is the same.
+        newest = Thread.id + 0 if among is not None else Thread.id
         candidates = (select(Thread.id, vector.label("vector")).where(*where, vector.op("@@")(tsquery))
-                      .order_by(Thread.id.desc()).limit(cap).subquery("candidates"))
+                      .order_by(newest.desc()).limit(cap).subquery("candidates"))
         return select(candidates.c.id, func.ts_rank(candidates.c.vector, tsquery).label("score"))
 
 
