@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -68,15 +68,13 @@ def compute(filters: PatternFilters) -> PatternSnapshot:
            "compute_seconds": round(time.perf_counter() - started, 3)}
     key = snapshot_key(filters)
     table = PatternSnapshot.__table__
-    # Its own connection: the request's session (and a view that never commits) is left alone.
-    with db.engine.begin() as conn:
-        if conn.execute(update(table).where(table.c.key == key).values(**row)).rowcount == 0:
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(table).values(key=key, **row))
-            except IntegrityError:  # another process stored it first; ours is as new
-                conn.execute(update(table).where(table.c.key == key).values(**row))
-        conn.execute(delete(table).where(table.c.computed_at < utcnow() - KEEP_UNUSED))
+    # Its own transaction: the request's session (and a view that never commits) is left alone.
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(delete(table).where(or_(table.c.key == key, table.c.computed_at < utcnow() - KEEP_UNUSED)))
+            conn.execute(insert(table).values(key=key, **row))
+    except IntegrityError:
+        pass  # another process stored these filters' figures at the same moment; theirs are as new
     return PatternSnapshot(key=key, **row)
 
 
@@ -192,3 +190,19 @@ def _with_live_patterns(figures: list[dict], sort: str) -> list[PatternSummary]:
 def refresh_default() -> None:
     """Recompute the unfiltered page's figures now (after a mining run, so its patterns show at once)."""
     compute(PatternFilters())
+
+
+def pattern_summary(pattern: Pattern) -> PatternSummary:
+    """One pattern's figures for its own page: the stored ones of the unfiltered list while it is active.
+
+    An active pattern's figures are the same whether computed for the list or alone, so its page reuses the
+    list's snapshot (and its age); a dismissed or merged one, or one newer than the snapshot, is computed.
+    """
+    stored = float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)) > 0
+    if stored and pattern.status is PatternStatus.ACTIVE:
+        summaries, _ = page_summaries(PatternFilters())
+        for summary in summaries:
+            if summary.pattern.id == pattern.id:
+                return summary
+    computed = summarise(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))
+    return computed[0] if computed else PatternSummary(pattern=PatternInfo.of(pattern))

@@ -124,8 +124,7 @@ def map_page():
 
 
 def _render_show(pattern: Pattern, status: int = 200, **forms):
-    summaries = service.summarise(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))
-    summary = summaries[0] if summaries else service.PatternSummary(pattern=service.PatternInfo.of(pattern))
+    summary = pattern_snapshots.pattern_summary(pattern)
     page = db.paginate(pattern_detail.members_query(pattern), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False, max_per_page=100)
     total, keyword_hits, signature_hits = pattern_detail.term_hits(pattern)

@@ -103,3 +103,24 @@ def test_a_mining_run_stores_the_page_figures(forum_threads):  # noqa: F811
     assert stored.key == pattern_snapshots.snapshot_key(service.PatternFilters())
     assert stored.computed_at >= run.finished_at
     assert {item["pattern_id"] for item in stored.figures} == {s.pattern.id for s in service.summarise()}
+
+
+def test_pattern_page_figures_equal_the_live_ones(world, client, login):  # noqa: F811
+    live = {s.pattern.id: s for s in service.summarise(statuses=tuple(service.PatternStatus))}
+    for row in (world.x, world.y, world.z):                             # z is dismissed: computed alone
+        assert dataclasses.asdict(pattern_snapshots.pattern_summary(row)) == dataclasses.asdict(live[row.id])
+    login(world.employee)
+    assert "LDAP sync timeout" in client.get(f"/patterns/{world.x.id}").get_data(as_text=True)
+
+
+def test_remembered_term_hits_and_map_follow_membership_changes(world, make):  # noqa: F811
+    from forum.services import pattern_detail
+
+    assert pattern_detail.term_hits(world.x)[0] == 5                  # t1..t4 mined, t5 filed
+    assert set(pattern_detail.pattern_map().names) == {world.x.id, world.y.id}
+    extra = make.thread(world.users["e"], space=world.space, title="LDAP sync stops again")
+    curation.file_thread(world.lead, world.x, extra)
+    total, keywords, _ = pattern_detail.term_hits(world.x)
+    assert total == 6 and dict(keywords)["ldap"] == 2
+    curation.dismiss(world.lead, world.y)
+    assert set(pattern_detail.pattern_map().names) == {world.x.id}
