@@ -28,8 +28,10 @@ class Config:
     PATTERN_NOW = ""
     PATTERN_EMERGING_DAYS = 14
     PATTERN_EMERGING_ORGS = 3
-    # The patterns list is remembered per process this long, or until the data moves (0 = off).
+    # The patterns page serves stored figures at most this old (0 = compute on every view); when the data
+    # moves, figures at least PATTERN_FIGURES_MIN_SECONDS old are recomputed off the request path.
     PATTERN_CACHE_SECONDS = 60
+    PATTERN_FIGURES_MIN_SECONDS = 15
 
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
     TITLE_MAX_LENGTH = 200

@@ -121,9 +121,18 @@ def forget() -> None:
     db.session.commit()
 
 
-def _is_stale(computed_at: datetime, fingerprint: str, now: str) -> bool:
-    max_age = float(current_app.config.get("PATTERN_CACHE_SECONDS", 60))
-    return fingerprint != now or utcnow() - computed_at > timedelta(seconds=max_age)
+def _is_stale(computed_at: datetime, fingerprint: str, now: str, background: bool) -> bool:
+    """Older than ``PATTERN_CACHE_SECONDS``, or computed before the data moved.
+
+    In the background, figures younger than ``PATTERN_FIGURES_MIN_SECONDS`` are kept although the data moved:
+    on a busy forum the fingerprint moves with every reply, and each computation costs seconds of CPU on the
+    cores that serve the pages. Inline (tests) the figures always follow the data.
+    """
+    age = utcnow() - computed_at
+    if age > timedelta(seconds=float(current_app.config.get("PATTERN_CACHE_SECONDS", 60))):
+        return True
+    min_age = float(current_app.config.get("PATTERN_FIGURES_MIN_SECONDS", 15)) if background else 0.0
+    return fingerprint != now and age >= timedelta(seconds=min_age)
 
 
 def _figures(key: str, snapshot_id: int, computed_at: datetime) -> list[dict]:
@@ -152,7 +161,8 @@ def page_summaries(filters: PatternFilters, sort: str = "reach") -> tuple[list[P
                              .where(PatternSnapshot.key == key)).first()
     background = current_app.config.get("PATTERN_FIGURES_IN_BACKGROUND",
                                         current_app.config.get("MINING_IN_BACKGROUND", True))
-    if row is None or (_is_stale(row.computed_at, row.fingerprint, now) and not background):
+    stale = row is not None and _is_stale(row.computed_at, row.fingerprint, now, background)
+    if row is None or (stale and not background):
         snapshot = compute(filters)
         computed_at = snapshot.computed_at
         figures = [_decode(item) for item in snapshot.figures]
@@ -160,7 +170,7 @@ def page_summaries(filters: PatternFilters, sort: str = "reach") -> tuple[list[P
     else:
         computed_at = row.computed_at
         figures = _figures(key, row.id, computed_at)
-        if _is_stale(row.computed_at, row.fingerprint, now):
+        if stale:
             _refresh_in_background(filters)
     return _with_live_patterns(figures, sort), computed_at
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_second_view_does_not_compute(world, monkeypatch):  # noqa: F811
 
 
 def test_filing_a_thread_is_counted_after_a_background_refresh(world, app, make):  # noqa: F811
-    app.config["PATTERN_FIGURES_IN_BACKGROUND"] = True
+    app.config.update(PATTERN_FIGURES_IN_BACKGROUND=True, PATTERN_FIGURES_MIN_SECONDS=0)
     before, before_at = pattern_snapshots.page_summaries(service.PatternFilters())
     y_threads = {s.pattern.name: s.threads for s in before}["SSO redirect loop"]
     curation.file_thread(world.lead, world.y, world.t1)               # moves t1 from X into Y
@@ -124,3 +125,17 @@ def test_remembered_term_hits_and_map_follow_membership_changes(world, make):  #
     assert total == 6 and dict(keywords)["ldap"] == 2
     curation.dismiss(world.lead, world.y)
     assert set(pattern_detail.pattern_map().names) == {world.x.id}
+
+
+def test_moving_data_recomputes_at_most_once_per_minimum_age(world, app, make, monkeypatch):  # noqa: F811
+    app.config.update(PATTERN_FIGURES_MIN_SECONDS=15, PATTERN_FIGURES_IN_BACKGROUND=True)
+    first_at = pattern_snapshots.page_summaries(service.PatternFilters())[1]
+    make.reply(world.t3, world.solver)                                  # new activity: the fingerprint moves
+    assert pattern_snapshots.page_summaries(service.PatternFilters())[1] == first_at
+    pattern_snapshots.wait_for_refreshes()
+    assert pattern_snapshots.page_summaries(service.PatternFilters())[1] == first_at   # too young: kept
+    later = pattern_snapshots.utcnow() + timedelta(seconds=16)
+    monkeypatch.setattr(pattern_snapshots, "utcnow", lambda: later)
+    assert pattern_snapshots.page_summaries(service.PatternFilters())[1] == first_at   # served, refreshing
+    pattern_snapshots.wait_for_refreshes()
+    assert pattern_snapshots.page_summaries(service.PatternFilters())[1] == later
