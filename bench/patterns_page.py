@@ -50,7 +50,9 @@ def marker_path(backend: str) -> Path:
 def app_for(url: str):
     from forum import create_app
 
-    return create_app({**bench_config(url), "MAIL_SUPPRESS_SEND": True, "MINING_ASSIGN_NEW_THREADS": False})
+    # Figures refresh in a background thread, as in the embedded default (bench_config runs mining inline).
+    return create_app({**bench_config(url), "MAIL_SUPPRESS_SEND": True, "MINING_ASSIGN_NEW_THREADS": False,
+                       "PATTERN_FIGURES_IN_BACKGROUND": True})
 
 
 def copy_database(backend: str) -> str:
@@ -137,8 +139,8 @@ class Cell:
 
         self.backend, self.app, self.log, self.page, self.url = backend, app, log, page, url
         self.client = _signed_in_client(app, LEAD_EMAIL)
-        self.times: dict[str, list[float]] = {"steady": [], "cold": []}
-        self.queries: dict[str, set[int]] = {"steady": set(), "cold": set()}
+        self.times: dict[str, list[float]] = {"steady": [], "live": [], "cold": []}
+        self.queries: dict[str, set[int]] = {"steady": set(), "live": set(), "cold": set()}
 
     def get(self, mode: str | None) -> None:
         before = self.log.count
@@ -172,11 +174,49 @@ def forget_figures(app) -> None:
     service._cache.clear()
 
 
-def measure(backends: list[str], n: int, cold: int, warmup: int) -> dict:
+def touch_a_thread(app) -> None:
+    """New activity on a thread (as a reply would bring): the data fingerprint moves (changes the copy only)."""
+    from sqlalchemy import func, select, update
+
+    from forum.extensions import db
+    from forum.models import Thread, utcnow
+
+    with app.app_context():
+        newest = db.session.execute(select(func.max(Thread.id))).scalar()
+        db.session.execute(update(Thread).where(Thread.id == newest).values(last_activity_at=utcnow()))
+        db.session.commit()
+
+
+_computed: list[float] = []
+
+
+def wait_for_background() -> None:
+    from forum.services import pattern_snapshots
+
+    pattern_snapshots.wait_for_refreshes()
+
+
+def _count_computations() -> None:
+    from forum.services import pattern_snapshots
+
+    original = pattern_snapshots.compute
+
+    def counted(filters):
+        started = time.perf_counter()
+        try:
+            return original(filters)
+        finally:
+            _computed.append(time.perf_counter() - started)
+
+    pattern_snapshots.compute = counted
+
+
+def measure(backends: list[str], n: int, cold: int, warmup: int, live_every: int) -> dict:
     from forum_pages import QueryLog
 
     from forum.extensions import db
 
+    _count_computations()
     cells: list[Cell] = []
     for backend in backends:
         marker = prepare(backend, fresh=False)
@@ -198,12 +238,24 @@ def measure(backends: list[str], n: int, cold: int, warmup: int) -> dict:
     for _ in range(n):
         for cell in cells:
             cell.get("steady")
+    # Live: the data moves every ``live_every`` rounds (a thread gets activity), so the stored figures go
+    # stale and are recomputed in a background thread of this process while the requests go on.
+    first_live = len(_computed)
+    for round_ in range(n):
+        if round_ % live_every == 0:
+            for app in {id(cell.app): cell.app for cell in cells}.values():
+                touch_a_thread(app)
+        for cell in cells:
+            cell.get("live")
+    wait_for_background()
+    refreshes = {"count": len(_computed[first_live:]),
+                 "median_s": round(statistics.median(_computed[first_live:]), 2) if _computed[first_live:] else None}
     load_after = os.getloadavg()
-    summaries = [s for cell in cells for mode in ("steady", "cold") if (s := cell.summary(mode))]
+    summaries = [s for cell in cells for mode in ("steady", "live", "cold") if (s := cell.summary(mode))]
     return {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
             "load_before": [round(v, 2) for v in load_before], "load_after": [round(v, 2) for v in load_after],
             "seconds": round(time.perf_counter() - started, 1), "n": n, "cold": cold, "warmup": warmup,
-            "results": summaries}
+            "live_every": live_every, "background_refreshes": refreshes, "results": summaries}
 
 
 def explain(backends: list[str], top: int, steady: bool) -> None:
@@ -247,7 +299,7 @@ def table(summaries: list[dict], backends: list[str]) -> str:
     names = " / ".join(LABELS[b] for b in backends)
     lines = [head + f" | SQL queries ({names}) |", "|" + "---|" * (4 + 2 * len(backends))]
     keyed = {(s["backend"], s["page"], s["mode"]): s for s in summaries}
-    for mode in ("steady", "cold"):
+    for mode in ("steady", "live", "cold"):
         for page in dict.fromkeys(s["page"] for s in summaries):
             row = [keyed.get((b, page, mode)) for b in backends]
             if not all(row):
@@ -255,7 +307,8 @@ def table(summaries: list[dict], backends: list[str]) -> str:
             times = " | ".join(f"{s['p50_ms']:.1f} ms | {s['p95_ms']:.1f} ms" for s in row)
             queries = " / ".join("–".join(str(q) for q in sorted({min(s["queries"]), max(s["queries"])}))
                                  for s in row)
-            label = "steady (reused)" if mode == "steady" else "cold (computed)"
+            label = {"steady": "steady (stored)", "live": "live (stale-while-revalidate)",
+                     "cold": "cold (computed in the request)"}[mode]
             lines.append(f"| {page} | `{row[0]['url']}` | {label} | {times} | {queries} |")
     return "\n".join(lines)
 
@@ -268,6 +321,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", type=int, default=100, help="steady-state requests per page and database")
     parser.add_argument("--cold", type=int, default=5, help="cold requests per page and database")
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--live-every", type=int, default=10, help="rounds between data changes in the live phase")
     parser.add_argument("--top", type=int, default=6, help="statements shown by explain")
     parser.add_argument("--steady", action="store_true", help="explain a request after the figures are stored")
     args = parser.parse_args(argv)
@@ -276,13 +330,14 @@ def main(argv: list[str] | None = None) -> None:
         for backend in backends:
             prepare(backend, args.fresh)
     elif args.what == "measure":
-        result = measure(backends, args.n, args.cold, args.warmup)
+        result = measure(backends, args.n, args.cold, args.warmup, args.live_every)
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "patterns_page.json").write_text(json.dumps(result, indent=2))
         print(f"\n{result['when']}, {result['cpus']} CPUs, 1-minute load average {result['load_before'][0]:.2f} "
               f"before / {result['load_after'][0]:.2f} after, {args.cold} cold and {args.n} steady requests per "
               f"page after {args.warmup} warm-up, {result['seconds']} s\n")
         print(table(result["results"], backends))
+        print(f"\nbackground refreshes in the live phase: {result['background_refreshes']}")
     else:
         explain(backends, args.top, args.steady)
 
