@@ -10,6 +10,7 @@ dismissal shows at once; only the figures can lag, by about one computation.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import datetime, timedelta
@@ -87,6 +88,7 @@ def _refresh_in_background(filters: PatternFilters) -> None:
         _refreshing.add(marker)
 
     def work() -> None:
+        _lower_this_threads_priority()
         try:
             with app.app_context():
                 try:
@@ -103,6 +105,14 @@ def _refresh_in_background(filters: PatternFilters) -> None:
     with _lock:
         _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
     thread.start()
+
+
+def _lower_this_threads_priority() -> None:
+    """Let page requests of this process go first: a refresh is seconds of CPU that nobody waits for."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: a thread's own nice value
+    except (AttributeError, OSError):
+        pass  # elsewhere it runs at the process's priority
 
 
 def wait_for_refreshes(timeout: float = 60.0) -> None:
