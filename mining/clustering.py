@@ -24,6 +24,8 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
+from mining.seeding import seeded_starts, uncovered_group_count, within_group_metric
+
 K_GRID = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 24, 26, 28, 30,
           32, 34, 36, 38, 40, 43, 46, 50, 55, 60, 65, 70, 80, 90, 100, 115, 130, 150)
 
@@ -187,6 +189,9 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         Points used to choose the number of groups.
     n_init : int
         k-means restarts for the final partition.
+    seed_metric_weight : float
+        With seeds, blend of a within-seed-group whitening into the identity, applied to every
+        vector before clustering (see ``mining.seeding``); 0 turns it off.
     random_state : int
         Seed; the result is deterministic for a fixed value.
     """
@@ -195,7 +200,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
                  resolution: float = 1.0, noise_agreement: float = 0.3, outlier_spread: float | None = 3.0,
                  min_cluster_size: int | None = None,
                  max_reference: int = 20000, sample_size: int = 4000, n_init: int = 3,
-                 random_state: int = 0):
+                 seed_metric_weight: float = 0.5, random_state: int = 0):
         self.n_clusters = n_clusters
         self.n_neighbors = n_neighbors
         self.self_weight = self_weight
@@ -206,6 +211,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.max_reference = max_reference
         self.sample_size = sample_size
         self.n_init = n_init
+        self.seed_metric_weight = seed_metric_weight
         self.random_state = random_state
 
     # -- fitting ---------------------------------------------------------------------------
@@ -222,6 +228,10 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
         fixed, seed_keys = self._seed_array(seeds, rank, n)
+        # learned from the canonically ordered seeds, so it ignores input order too
+        self.metric_ = within_group_metric(x, fixed, len(seed_keys), self.seed_metric_weight)
+        if self.metric_ is not None:
+            x = normalize_rows(x @ self.metric_)
 
         rng = np.random.RandomState(self.random_state)
         n_ref = min(n, self.max_reference)
@@ -230,7 +240,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         neighbors = self._neighbors(x, ref_idx)
         z = smooth(x, self.reference_, neighbors, self.self_weight)
 
-        k = self.n_clusters or self._choose_k(z, x, rng)
+        k = self.n_clusters or self._choose_k(z, x, rng, fixed, len(seed_keys))
         k = max(k, len(seed_keys))
         labels, centroids = self._partition(z, k, fixed, len(seed_keys), rng)
 
@@ -263,9 +273,11 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         # points outside the reference sample look for neighbours inside it
         return nearest_neighbors(x, self.reference_, self.n_neighbors)
 
-    def _choose_k(self, z, x, rng):
+    def _choose_k(self, z, x, rng, fixed, n_seeded):
         # over-cluster a sample once, merge the pieces hierarchically, and keep the cut whose
-        # partition has the highest modularity on the sample's neighbour graph
+        # partition has the highest modularity on the sample's neighbour graph; with seeds, the
+        # seed groups replace the groups of that cut they cover (modularity alone split seeded
+        # topics and made groups of leftovers on StackOverflow20)
         m = min(len(z), self.sample_size)
         sample = np.sort(rng.choice(len(z), m, replace=False))
         zs, xs = z[sample], x[sample]
@@ -273,28 +285,25 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         n_pieces = int(min(max(K_GRID), max(2, m // 8)))
         piece_of, pieces = kmeans(zs, n_pieces, rng, max_iter=30)
         tree = linkage(pieces.astype(np.float64), method="ward")
-        best_k, best_q = 1, -np.inf
+        best_k, best_q, best_cut = 1, -np.inf, np.zeros(n_pieces, dtype=np.int64)
         for k in K_GRID:
             if k > n_pieces:
                 break
             piece_to_group = fcluster(tree, k, criterion="maxclust") - 1
             q = knn_modularity(graph, piece_to_group[piece_of], self.resolution)
             if q > best_q:
-                best_k, best_q = k, q
+                best_k, best_q, best_cut = k, q, piece_to_group
         self.modularity_ = best_q
-        return best_k
+        if n_seeded == 0:
+            return best_k
+        seed_piece = np.argmax(z[fixed >= 0] @ pieces.T, axis=1)
+        return n_seeded + uncovered_group_count(best_cut[piece_of], best_cut[seed_piece], len(z))
 
     def _partition(self, z, k, fixed, n_seeded, rng):
+        labels, centroids = kmeans(z, k, rng, n_init=self.n_init)
         if n_seeded == 0:
-            return kmeans(z, k, rng, n_init=self.n_init)
-        seeded = normalize_rows(np.stack([z[fixed == g].mean(axis=0) for g in range(n_seeded)]))
-        centroids = seeded
-        free = np.flatnonzero(fixed < 0)
-        if k > n_seeded and len(free):
-            # the other centres go where the seeded ones explain least
-            extra = kmeans_plus_plus(z, k - n_seeded, rng, start=seeded, candidates=free)
-            centroids = np.vstack([seeded, extra])
-        return spherical_kmeans(z, centroids, fixed=fixed)
+            return labels, centroids
+        return spherical_kmeans(z, seeded_starts(z, labels, centroids, fixed, n_seeded), fixed=fixed)
 
     def _outlier_limits(self, x, labels):
         # per group, how far from the group's (unsmoothed) centre a member may lie: a robust
@@ -349,6 +358,9 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         """Assign new unit vectors to learned groups, or -1 when their neighbours disagree."""
         check_is_fitted(self, "centroids_")
         x = normalize_rows(X)
+        metric = getattr(self, "metric_", None)  # absent on clusterers stored before it existed
+        if metric is not None:
+            x = normalize_rows(x @ metric)
         neighbors = nearest_neighbors(x, self.reference_, self.n_neighbors)
         z = smooth(x, self.reference_, neighbors, self.self_weight)
         labels = np.argmax(z @ self.centroids_.T, axis=1)

@@ -50,6 +50,9 @@ class PatternMiner(BaseEstimator):
         Smaller groups become noise; ``None`` means ``max(5, n // 400)``.
     max_reference : int
         Neighbour searches use at most this many training documents (linear cost beyond).
+    seed_metric_weight : float
+        With seeds, how much the distances learned from the seed groups replace plain cosine
+        (``PatternClusterer``); 0 turns it off.
     random_state : int
         Seed; results are deterministic for a fixed value.
     show_progress : bool or None
@@ -58,8 +61,8 @@ class PatternMiner(BaseEstimator):
 
     def __init__(self, embedder: Embedder | None = None, n_patterns: int | None = None, lexical_weight: float = 0.5,
                  resolution: float = 1.5, n_neighbors: int = 10, noise_agreement: float = 0.3,
-                 min_pattern_size: int | None = None, max_reference: int = 20000, random_state: int = 0,
-                 show_progress: bool | None = None):
+                 min_pattern_size: int | None = None, max_reference: int = 20000, seed_metric_weight: float = 0.5,
+                 random_state: int = 0, show_progress: bool | None = None):
         self.embedder = embedder
         self.n_patterns = n_patterns
         self.lexical_weight = lexical_weight
@@ -68,6 +71,7 @@ class PatternMiner(BaseEstimator):
         self.noise_agreement = noise_agreement
         self.min_pattern_size = min_pattern_size
         self.max_reference = max_reference
+        self.seed_metric_weight = seed_metric_weight
         self.random_state = random_state
         self.show_progress = show_progress
 
@@ -140,7 +144,8 @@ class PatternMiner(BaseEstimator):
         self.clusterer_ = PatternClusterer(
             n_clusters=self.n_patterns, n_neighbors=self.n_neighbors, resolution=self.resolution,
             noise_agreement=self.noise_agreement, min_cluster_size=self.min_pattern_size,
-            max_reference=self.max_reference, random_state=self.random_state,
+            max_reference=self.max_reference, seed_metric_weight=self.seed_metric_weight,
+            random_state=self.random_state,
         ).fit(features, seeds=seed_index)
         self.labels_ = self.clusterer_.labels_
         self.seed_patterns_ = {key: i for i, key in enumerate(self.clusterer_.seed_keys_)}
