@@ -79,7 +79,11 @@ def _count_term_hits(pattern: Pattern, limit: int) -> tuple[int, list[tuple[str,
 
 
 def customers_by_month(pattern: Pattern) -> list[tuple[str, int]]:
-    """Distinct customer organisations with a member thread, per month, gaps included."""
+    """Distinct customer organisations with a member thread, per month, gaps included (kept like the map)."""
+    return _remembered(("months", pattern.id), lambda: _customers_by_month(pattern))
+
+
+def _customers_by_month(pattern: Pattern) -> list[tuple[str, int]]:
     m = member_rows(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))
     rows = db.session.execute(select(m.c.org_id, m.c.created_at).where(m.c.org_kind == OrgKind.CUSTOMER)).all()
     if not rows:
@@ -96,7 +100,11 @@ def customers_by_month(pattern: Pattern) -> list[tuple[str, int]]:
 
 
 def customers_by_version(pattern: Pattern) -> list[tuple[str, int]]:
-    """Distinct customer organisations per product version (from the deployment snapshots)."""
+    """Distinct customer organisations per product version (from the deployment snapshots; kept like the map)."""
+    return _remembered(("versions", pattern.id), lambda: _customers_by_version(pattern))
+
+
+def _customers_by_version(pattern: Pattern) -> list[tuple[str, int]]:
     m = member_rows(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))
     rows = db.session.execute(
         select(m.c.product, m.c.version, func.count(distinct(m.c.org_id)))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -119,10 +119,16 @@ def test_remembered_term_hits_and_map_follow_membership_changes(world, make):  #
 
     assert pattern_detail.term_hits(world.x)[0] == 5                  # t1..t4 mined, t5 filed
     assert set(pattern_detail.pattern_map().names) == {world.x.id, world.y.id}
-    extra = make.thread(world.users["e"], space=world.space, title="LDAP sync stops again")
+    assert pattern_detail.customers_by_month(world.x)[-1] == ("2026-06", 2)          # B and C
+    assert ("Ledger 7.2", 2) in pattern_detail.customers_by_version(world.x)
+    extra = make.thread(world.users["e"], space=world.space, title="LDAP sync stops again",
+                        created_at=datetime(2026, 7, 2), deployment_id=world.dep_e.id,
+                        deployment_snapshot=world.dep_e.snapshot())
     curation.file_thread(world.lead, world.x, extra)
     total, keywords, _ = pattern_detail.term_hits(world.x)
     assert total == 6 and dict(keywords)["ldap"] == 2
+    assert pattern_detail.customers_by_month(world.x)[-1] == ("2026-07", 1)
+    assert ("Ledger 7.2", 3) in pattern_detail.customers_by_version(world.x)
     curation.dismiss(world.lead, world.y)
     assert set(pattern_detail.pattern_map().names) == {world.x.id}
 
