@@ -56,12 +56,12 @@ def test_seeds_do_not_swallow_an_unseeded_neighbour(random_state):
 def test_seeded_fit_is_order_invariant_and_predict_uses_the_metric():
     x, y = sphere_blobs(random_state=5)
     seeds = {"a": list(np.flatnonzero(y == 0)[:6]), "b": list(np.flatnonzero(y == 2)[:6])}
-    est = PatternClusterer(random_state=1, seed_metric_weight=0.5).fit(x, seeds=seeds)
+    est = PatternClusterer(random_state=1).fit(x, seeds=seeds)
     assert est.metric_ is not None
     perm = np.random.RandomState(2).permutation(len(x))
     where = np.argsort(perm)
     moved = {key: [int(where[i]) for i in members] for key, members in seeds.items()}
-    again = PatternClusterer(random_state=1, seed_metric_weight=0.5).fit(x[perm], seeds=moved)
+    again = PatternClusterer(random_state=1).fit(x[perm], seeds=moved)
     np.testing.assert_array_equal(again.labels_, est.labels_[perm])
     assert np.mean(est.predict(x) == est.labels_) >= 0.95
-    assert PatternClusterer(random_state=1).fit(x, seeds=seeds).metric_ is None  # off by default
+    assert PatternClusterer(random_state=1, seed_metric_weight=0).fit(x, seeds=seeds).metric_ is None
