@@ -22,8 +22,10 @@ from ..moderation_models import AuditEntry
 
 # Installed by forum.views.moderation: () -> the acting user's id, or None outside a signed-in request.
 actor_resolver: Callable[[], int | None] | None = None
-# Never copied into the log: secrets and what only churns.
-_SKIPPED = {"password_hash", "session_version", "token_hash", "body_html", "last_seen_at", "updated_at"}
+# Never copied into the log: secrets, what only churns, and what is derived from a logged column
+# (rendered HTML from its Markdown, a pattern's centroid from its members).
+_SKIPPED = {"password_hash", "session_version", "token_hash", "body_html", "problem_html", "steps_html", "centroid",
+            "last_seen_at", "updated_at"}
 
 
 def _plain(value: Any) -> Any:

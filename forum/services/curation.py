@@ -1,7 +1,8 @@
 """Leads' curation of mined patterns: rename, describe, merge, dismiss/restore, file threads in or out.
 
 Curation is what survives a re-run: FILED and EXCLUDED memberships and curated names are kept by the
-mining run (see ``mining_runs``), MINED and ASSIGNED ones are replaced by it.
+mining run (see ``mining_runs``), MINED and ASSIGNED ones are replaced by it. Every action is audited
+in the same transaction as the change.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..extensions import db
 from ..models import Thread, User, utcnow
 from ..pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus, Playbook
 from ..permissions import PermissionDenied
+from . import audit
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -52,6 +54,7 @@ def rename(user: User | None, pattern: Pattern, name: str) -> Pattern:
     if len(name) > NAME_MAX:
         raise CurationError(f"At most {NAME_MAX} characters.", "name")
     pattern.name, pattern.name_curated = name, True
+    audit.record("pattern.rename", pattern, actor=user, summary=name)
     return _commit(pattern)
 
 
@@ -63,6 +66,7 @@ def describe(user: User | None, pattern: Pattern, description: str) -> Pattern:
     if len(description) > DESCRIPTION_MAX:
         raise CurationError(f"At most {DESCRIPTION_MAX} characters.", "description")
     pattern.description = description
+    audit.record("pattern.describe", pattern, actor=user, summary=pattern.name)
     return _commit(pattern)
 
 
@@ -71,6 +75,7 @@ def dismiss(user: User | None, pattern: Pattern) -> Pattern:
     _require_lead(user)
     _require_status(pattern, PatternStatus.ACTIVE)
     pattern.status = PatternStatus.DISMISSED
+    audit.record("pattern.dismiss", pattern, actor=user, summary=pattern.name)
     return _commit(pattern)
 
 
@@ -79,6 +84,7 @@ def restore(user: User | None, pattern: Pattern) -> Pattern:
     _require_lead(user)
     _require_status(pattern, PatternStatus.DISMISSED)
     pattern.status = PatternStatus.ACTIVE
+    audit.record("pattern.restore", pattern, actor=user, summary=pattern.name)
     return _commit(pattern)
 
 
@@ -104,9 +110,14 @@ def merge(user: User | None, source: Pattern, target: Pattern) -> Pattern:
             there.source, there.filed_by_id = MembershipSource.FILED, user.id
         db.session.delete(member)
     # The playbook written for the merged pattern now belongs to the one it went into.
-    db.session.execute(update(Playbook).where(Playbook.pattern_id == source.id).values(pattern_id=target.id))
+    playbooks = db.session.execute(update(Playbook).where(Playbook.pattern_id == source.id)
+                                   .values(pattern_id=target.id))
     source.status, source.merged_into_id = PatternStatus.MERGED, target.id
     target.updated_at = utcnow()
+    before, after = audit.changes(source)
+    after.update(threads_moved=len(moving), playbooks_moved=playbooks.rowcount)
+    audit.record("pattern.merge", source, actor=user, before=before, after=after,
+                 summary=f"{source.name} → {target.name}")
     return _commit(source)
 
 
@@ -114,12 +125,14 @@ def file_thread(user: User | None, pattern: Pattern, thread: Thread) -> PatternM
     """File ``thread`` into ``pattern`` (FILED), dropping its machine and filed memberships elsewhere."""
     _require_lead(user)
     _require_status(pattern, PatternStatus.ACTIVE)
+    before = _memberships_of(thread)
     # One home per thread: the engine's guesses and earlier filings elsewhere give way to this decision.
     db.session.execute(delete(PatternMember).where(
         PatternMember.thread_id == thread.id, PatternMember.pattern_id != pattern.id,
         PatternMember.source.in_((*MACHINE_SOURCES, MembershipSource.FILED))))
     member = _membership(pattern, thread)
     member.source, member.filed_by_id, member.created_at = MembershipSource.FILED, user.id, utcnow()
+    _record_membership("pattern.file_thread", user, pattern, thread, before)
     _commit(pattern)
     return member
 
@@ -128,9 +141,11 @@ def exclude_thread(user: User | None, pattern: Pattern, thread: Thread) -> Patte
     """File ``thread`` out of ``pattern`` (EXCLUDED): it is never shown there or re-proposed by the engine."""
     _require_lead(user)
     _require_status(pattern, PatternStatus.ACTIVE, PatternStatus.DISMISSED)
+    before = _memberships_of(thread)
     member = _membership(pattern, thread)
     member.source, member.filed_by_id, member.is_representative = MembershipSource.EXCLUDED, user.id, False
     member.created_at = utcnow()
+    _record_membership("pattern.exclude_thread", user, pattern, thread, before)
     _commit(pattern)
     return member
 
@@ -142,3 +157,18 @@ def _membership(pattern: Pattern, thread: Thread) -> PatternMember:
         member = PatternMember(pattern_id=pattern.id, thread_id=thread.id)
         db.session.add(member)
     return member
+
+
+def _memberships_of(thread: Thread) -> dict[str, str]:
+    """The thread's pattern memberships as {pattern id: source}: what a filing changes."""
+    rows = db.session.execute(select(PatternMember.pattern_id, PatternMember.source)
+                              .where(PatternMember.thread_id == thread.id)).all()
+    return {str(pattern_id): source.value for pattern_id, source in sorted(rows, key=lambda r: r[0])}
+
+
+def _record_membership(action: str, user: User, pattern: Pattern, thread: Thread, before: dict[str, str]) -> None:
+    # The row that changes is a membership, but the log is read by pattern: the pattern is the target,
+    # and before/after show every pattern the thread belonged to, since filing also drops other homes.
+    after = _memberships_of(thread)
+    audit.record(action, pattern, actor=user, before={"thread_id": thread.id, "memberships": before},
+                 after={"thread_id": thread.id, "memberships": after}, summary=f"thread {thread.id}: {thread.title}")

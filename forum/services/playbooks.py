@@ -2,6 +2,7 @@
 
 A lead promotes a pattern: the draft is filled from the pattern's member threads (their deployment
 snapshots say where it applies; their accepted answers, ranked by confirmations, are the evidence).
+Creating and editing a playbook (publishing it included) is audited with the text before and after.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from ..pattern_models import (
     PlaybookRevision,
 )
 from ..permissions import PermissionDenied
-from . import notifications
+from . import audit, notifications
 from .threads import ValidationFailed
 
 APPLIES_TO_KEYS = ("products", "versions", "hosting", "databases", "topologies")
@@ -191,6 +192,8 @@ def create_playbook(user: User, data: PlaybookInput, pattern: Pattern | None = N
         _set_evidence(playbook, data.evidence_ids)
         db.session.flush()
         db.session.add(_revision(playbook, user))
+        audit.record("playbook.create", playbook, actor=user, before=None,
+                     after={**audit.snapshot(playbook), "evidence": _evidence_ids(playbook)}, summary=playbook.title)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -204,12 +207,14 @@ def update_playbook(user: User, playbook: Playbook, data: PlaybookInput) -> bool
         raise PermissionDenied("Only implementation leads edit playbooks.")
     _check(data)
     before = (playbook.title, playbook.problem_md, playbook.steps_md, dict(playbook.applies_to or {}))
+    columns_before, evidence_before = audit.snapshot(playbook), _evidence_ids(playbook)
     try:
         _apply(playbook, data)
         _set_evidence(playbook, data.evidence_ids)
         changed = before != (playbook.title, playbook.problem_md, playbook.steps_md, playbook.applies_to)
         if changed:
             db.session.add(_revision(playbook, user))
+        _record_edit(user, playbook, columns_before, evidence_before)
         playbook.updated_at = utcnow()
         db.session.commit()
     except Exception:
@@ -218,6 +223,29 @@ def update_playbook(user: User, playbook: Playbook, data: PlaybookInput) -> bool
     if changed:
         notifications.safely(notifications.playbook_updated, playbook, user)
     return changed
+
+
+def _evidence_ids(playbook: Playbook) -> list[int]:
+    return sorted(e.thread_id for e in playbook.evidence)
+
+
+def _record_edit(user: User, playbook: Playbook, columns_before: dict, evidence_before: list[int]) -> None:
+    """Audit an edit that changed anything; publishing (internal to public) gets its own action name."""
+    # Compared with a snapshot rather than the attribute history: the evidence queries autoflush,
+    # which clears that history before this runs.
+    columns_after = audit.snapshot(playbook)
+    changed = [key for key, value in columns_after.items() if columns_before.get(key) != value]
+    before = {key: columns_before.get(key) for key in changed}
+    after = {key: columns_after[key] for key in changed}
+    evidence_after = _evidence_ids(playbook)
+    if evidence_after != evidence_before:
+        before["evidence"], after["evidence"] = evidence_before, evidence_after
+    if not before and not after:
+        return
+    action = "playbook.update"
+    if "visibility" in after:
+        action = "playbook.publish" if playbook.visibility is Visibility.PUBLIC else "playbook.unpublish"
+    audit.record(action, playbook, actor=user, before=before, after=after, summary=playbook.title)
 
 
 def confirm_playbook(user: User, playbook: Playbook, deployment: Deployment | None, note: str = "") -> None:
