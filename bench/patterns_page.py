@@ -167,11 +167,9 @@ class Cell:
 def forget_figures(app) -> None:
     """Drop every remembered and stored figure, so the next request computes them (the cold path)."""
     from forum.services import pattern_snapshots
-    from forum.services import patterns as service
 
     with app.app_context():
         pattern_snapshots.forget()
-    service._cache.clear()
 
 
 def touch_a_thread(app) -> None:

@@ -176,10 +176,6 @@ def summarise(filters: PatternFilters | None = None, pattern_ids: list[int] | No
     return sort_summaries(list(summaries.values()), sort)
 
 
-_cache: dict[tuple, tuple[float, list[PatternSummary]]] = {}
-CACHE_ENTRIES = 32
-
-
 def data_fingerprint() -> tuple:
     """Cheap (index-only) markers that move when patterns, memberships, runs, threads or confirmations change."""
     from ..models import Confirmation, Reply
@@ -190,29 +186,6 @@ def data_fingerprint() -> tuple:
         select(func.count(PatternMember.id)).scalar_subquery(), select(func.max(MiningRun.id)).scalar_subquery(),
         select(func.max(Thread.last_activity_at)).scalar_subquery(), select(func.max(Reply.id)).scalar_subquery(),
         select(func.max(Confirmation.id)).scalar_subquery())).one())
-
-
-def summarise_cached(filters: PatternFilters, sort: str = "reach") -> list[PatternSummary]:
-    """``summarise`` remembered per process for ``PATTERN_CACHE_SECONDS`` (0 turns it off), or until the data moves.
-
-    At 100k threads the grouped queries take several hundred milliseconds; the page is read far more often
-    than patterns change. What the fingerprint cannot see (an answer accepted without new activity) shows
-    within the time limit.
-    """
-    import time
-
-    seconds = float(current_app.config.get("PATTERN_CACHE_SECONDS", 60))
-    if seconds <= 0:
-        return summarise(filters, sort=sort)
-    key = (repr(filters), sort, pattern_now().date(), data_fingerprint(), db.engine.url.render_as_string())
-    hit = _cache.get(key)
-    if hit and time.monotonic() - hit[0] < seconds:
-        return hit[1]
-    result = summarise(filters, sort=sort)
-    if len(_cache) >= CACHE_ENTRIES:
-        _cache.pop(min(_cache, key=lambda k: _cache[k][0]))
-    _cache[key] = (time.monotonic(), result)
-    return result
 
 
 def sort_summaries(items: list[PatternSummary], sort: str) -> list[PatternSummary]:

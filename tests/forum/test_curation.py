@@ -12,13 +12,6 @@ from tests.factories import csrf_token_from
 from tests.forum import pattern_factories as pf
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from forum.services import patterns
-
-    patterns._cache.clear()
-
-
 @pytest.fixture()
 def setup(make):
     customer = make.user(make.customer_org())

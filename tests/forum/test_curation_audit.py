@@ -15,13 +15,6 @@ from tests.forum import pattern_factories as pf
 from tests.forum.test_board_pages import Browser
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from forum.services import patterns
-
-    patterns._cache.clear()
-
-
 @pytest.fixture()
 def setup(make):
     customer = make.user(make.customer_org())

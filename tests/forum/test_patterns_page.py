@@ -16,13 +16,6 @@ from tests.forum import pattern_factories as pf
 NOW = datetime(2026, 6, 30, 12, 0)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    service._cache.clear()
-    yield
-    service._cache.clear()
-
-
 def day(month: int, d: int) -> datetime:
     return datetime(2026, month, d, 9, 0)
 
@@ -262,11 +255,11 @@ def test_page_cache_follows_the_data(world, client, login, app):
     login(world.employee)
     fresh = _count_queries(client, "/patterns/")
     assert _count_queries(client, "/patterns/") <= fresh - 4         # the figures are remembered
-    from forum.services import curation
+    from forum.services import curation, pattern_snapshots
 
     # What is remembered outlives the session that computed it (a rollback or a new request expires ORM rows).
     x_id, lead_id, pattern_type, user_type = world.x.id, world.lead.id, type(world.x), type(world.lead)
-    remembered = service.summarise_cached(service.PatternFilters())
+    remembered, _ = pattern_snapshots.page_summaries(service.PatternFilters())
     db.session.rollback()
     db.session.remove()
     assert {s.pattern.name for s in remembered} == {"LDAP sync timeout", "SSO redirect loop"}
