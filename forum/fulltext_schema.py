@@ -5,8 +5,8 @@ SQLite keeps an FTS5 external-content table over ``thread`` (title, body) in syn
 keeps a generated ``tsvector`` column on ``thread`` with a GIN index. Neither is in the models, because
 SQLAlchemy cannot describe them, so the comparison must not report them as "to be dropped".
 
-The search filters on a thread's deployment snapshot use expression indexes (``SNAPSHOT_INDEXES``), written
-differently per database and so also kept out of the models.
+The search and patterns-page filters on a thread's deployment snapshot use expression indexes
+(``SNAPSHOT_INDEXES``), written differently per database and so also kept out of the models.
 
 A later SQLite migration that rebuilds ``thread`` with ``batch_alter_table`` drops the triggers with the
 old table: such a migration must run ``SQLITE_TRIGGERS`` again and rebuild the index (``SQLITE_REBUILD``).
@@ -18,7 +18,8 @@ PG_COLUMN = "search_vector"
 PG_INDEX = "ix_thread_search_vector"
 SQLITE_TRIGGERS = ("thread_fts_insert", "thread_fts_delete", "thread_fts_update")
 SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
-SNAPSHOT_INDEXES = frozenset({"ix_thread_snapshot_product_version", "ix_thread_snapshot_version"})
+SNAPSHOT_INDEXES = frozenset({"ix_thread_snapshot_product_version", "ix_thread_snapshot_version",
+                              "ix_thread_snapshot_hosting", "ix_thread_snapshot_database"})
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:

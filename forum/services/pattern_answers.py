@@ -1,8 +1,9 @@
 """The fix that worked and who has solved it: accepted answers per pattern, the top few of each.
 
-``m`` is the member-rows CTE of ``patterns.member_rows`` (one row per pattern and member thread). One
-statement ranks both (the accepted answers are a CTE read twice, so PostgreSQL joins them once); two small
-queries then fetch the names of the few answers and people that made the cut.
+``m`` holds the member rows of ``patterns.member_rows`` (one row per pattern and member thread), written to
+a temporary table by ``pattern_figures.materialised_members``. One statement ranks both (the accepted answers
+are a CTE read twice, so PostgreSQL joins them once); two small queries then fetch the names of the few
+answers and people that made the cut.
 """
 from __future__ import annotations
 

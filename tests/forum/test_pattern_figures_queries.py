@@ -1,0 +1,83 @@
+"""How the patterns page's figures are computed: filters answered by their expression indexes, the member
+rows written once to a temporary table that nothing else sees, odd snapshots counted like missing ones."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import JSON, select, text, update
+
+from forum.extensions import db
+from forum.models import Thread
+from forum.services import patterns as service
+from forum.services.pattern_figures import MEMBERS_TABLE
+from tests.forum import pattern_factories as pf
+from tests.forum.test_patterns_page import NOW, day, world  # noqa: F401  (fixture)
+
+
+def _plan(statement) -> str:
+    sql = str(statement.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True}))
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: see which index matches
+        prefix = "EXPLAIN "
+    else:
+        prefix = "EXPLAIN QUERY PLAN "
+    rows = db.session.connection().exec_driver_sql(prefix + sql).all()
+    db.session.rollback()
+    return "\n".join(" ".join(str(v) for v in row) for row in rows)
+
+
+@pytest.mark.parametrize(("filters", "index"), [
+    (service.PatternFilters(product="Ledger"), "ix_thread_snapshot_product_version"),
+    (service.PatternFilters(version="Ledger::7.2"), "ix_thread_snapshot_product_version"),
+    (service.PatternFilters(version="7.2"), "ix_thread_snapshot_version"),
+    (service.PatternFilters(hosting="cloud"), "ix_thread_snapshot_hosting"),
+    (service.PatternFilters(database="Oracle 19c"), "ix_thread_snapshot_database"),
+])
+def test_snapshot_filters_are_written_as_their_indexes(app, filters, index):
+    """A different spelling of the expression (a bound JSON path, say) would read every member thread."""
+    assert index in _plan(select(Thread.id).where(*filters.conditions()))
+
+
+def test_indexed_field_refuses_unindexed_names(app):
+    with pytest.raises(ValueError):
+        service.indexed_snapshot_field("topology")
+
+
+def _temporary_table_exists() -> bool:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.execute(text(f"SELECT to_regclass('pg_temp.{MEMBERS_TABLE}')")).scalar() is not None
+    return db.session.execute(text("SELECT count(*) FROM sqlite_temp_master WHERE name = :name"),
+                              {"name": MEMBERS_TABLE}).scalar() > 0
+
+
+@pytest.mark.parametrize("filters", [
+    service.PatternFilters(), service.PatternFilters(hosting="cloud"), service.PatternFilters(database="Oracle 19c"),
+    service.PatternFilters(product="Ledger", since=date(2026, 6, 1), until=NOW.date()),
+    service.PatternFilters(space_id=-1)])
+def test_the_computation_leaves_no_table_behind(world, filters):  # noqa: F811
+    first = service.summarise(filters)
+    assert not _temporary_table_exists()
+    assert [(s.pattern.id, s.threads) for s in service.summarise(filters)] == [(s.pattern.id, s.threads)
+                                                                               for s in first]
+
+
+def test_filters_on_hosting_and_database_count_matching_threads(world):  # noqa: F811
+    oracle = {s.pattern.name: s for s in service.summarise(service.PatternFilters(database="Oracle 19c"))}
+    assert (oracle["LDAP sync timeout"].threads, oracle["SSO redirect loop"].threads) == (2, 4)
+    on_premises = {s.pattern.name: s for s in service.summarise(service.PatternFilters(hosting="on_premises"))}
+    assert list(on_premises) == ["LDAP sync timeout"] and on_premises["LDAP sync timeout"].threads == 2
+
+
+def test_json_null_and_scalar_snapshots_count_as_no_environment(world, make):  # noqa: F811
+    """PostgreSQL reads the snapshot with json_to_record, which refuses anything but an object."""
+    odd = [make.thread(world.users["e"], space=world.space, created_at=day(6, 27), last_activity_at=day(6, 27))
+           for _ in range(3)]
+    db.session.execute(update(Thread).where(Thread.id == odd[0].id).values(deployment_snapshot=JSON.NULL))
+    db.session.execute(update(Thread).where(Thread.id == odd[1].id).values(deployment_snapshot="a string"))
+    db.session.execute(update(Thread).where(Thread.id == odd[2].id).values(deployment_snapshot=None))
+    db.session.commit()
+    pattern = pf.pattern("Odd snapshots", odd)
+    summary = {s.pattern.id: s for s in service.summarise()}[pattern.id]
+    assert (summary.threads, summary.reach, summary.deployments, summary.breakdowns) == (3, 1, 0, {})
+    assert pattern.id not in {s.pattern.id for s in service.summarise(service.PatternFilters(hosting="cloud"))}
