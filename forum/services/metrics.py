@@ -32,13 +32,13 @@ from ..models import (
     utcnow,
 )
 from ..pattern_models import Playbook, PlaybookConfirmation
+from . import background
 
 PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
 DEFAULT_PERIOD = "90"
 UNANSWERED_AFTER = timedelta(hours=48)
 _cache: dict[tuple, tuple[float, Metrics]] = {}
 _cache_lock = threading.Lock()
-_refreshing: set[tuple] = set()
 
 
 @dataclass
@@ -253,13 +253,13 @@ def metrics_for(period: str, wait: bool = True) -> Metrics | None:
     if age is not None and age < ttl:
         return hit[1]
     if age is not None and age < ttl + stale:
-        _start_refresh(app, key, period)
+        _start_refresh(key, period)
         return hit[1]
-    if not wait and key in _refreshing:
+    if not wait and background.is_running(_job(key)):
         return None
     if not wait and _question_count(period) > int(app.config.get("METRICS_BACKGROUND_THRESHOLD", 5_000)):
         db.session.rollback()
-        _start_refresh(app, key, period)
+        _start_refresh(key, period)
         return None
     return _store(key, period)
 
@@ -269,12 +269,13 @@ def _question_count(period: str) -> int:
     return db.session.execute(select(func.count(Thread.id)).where(*_counted_threads(since_for(period)))).scalar_one()
 
 
-def _start_refresh(app, key: tuple, period: str) -> None:
-    with _cache_lock:
-        if key in _refreshing:
-            return  # one computation per period at a time
-        _refreshing.add(key)
-    threading.Thread(target=_refresh, args=(app, key, period), daemon=True).start()
+def _job(key: tuple) -> tuple:
+    return ("metrics", *key)
+
+
+def _start_refresh(key: tuple, period: str) -> None:
+    """Recompute one period in a background thread (one per period at a time; see ``services.background``)."""
+    background.start_once(_job(key), _store, key, period, name="groundwork-metrics")
 
 
 def _store(key: tuple, period: str) -> Metrics:
@@ -285,21 +286,8 @@ def _store(key: tuple, period: str) -> Metrics:
     return figures
 
 
-def _refresh(app, key: tuple, period: str) -> None:
-    """Recompute one period in the background (its own app context and database session)."""
-    try:
-        with app.app_context():
-            _store(key, period)
-            db.session.remove()
-    except Exception:  # noqa: BLE001 - the next request computes them itself; log why
-        app.logger.exception("metrics refresh failed for period %s", period)
-    finally:
-        with _cache_lock:
-            _refreshing.discard(key)
-
-
 def clear_cache() -> None:
     """Forget every cached period (tests, or after a bulk import)."""
     with _cache_lock:
         _cache.clear()
-        _refreshing.clear()
+    background.forget(lambda job: job[0] == "metrics")

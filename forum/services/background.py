@@ -1,0 +1,86 @@
+"""Computations that run once per key in a thread of this process, off the request path.
+
+Used by the pages whose figures take seconds at scale (measured results, common patterns): a request starts
+the computation, may wait for it a little, and otherwise answers at once with what it has. One thread per
+key at a time, however many requests ask; each runs in its own app context and database session.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Hashable
+
+from flask import current_app
+
+from ..extensions import db
+
+_lock = threading.Lock()
+_running: dict[Hashable, threading.Event] = {}
+_threads: list[threading.Thread] = []
+
+
+def start_once(key: Hashable, target: Callable, *args, name: str = "groundwork-background",
+               low_priority: bool = False) -> threading.Event:
+    """Run ``target(*args)`` in a background thread unless one for ``key`` is running; its done-event.
+
+    ``low_priority`` lowers the thread's CPU priority (Linux) so page requests of this process go first.
+    A failure is logged; the next request that needs the result starts it again.
+    """
+    app = current_app._get_current_object()
+    with _lock:
+        event = _running.get(key)
+        if event is not None:
+            return event
+        event = _running[key] = threading.Event()
+
+    def work() -> None:
+        if low_priority:
+            _lower_this_threads_priority()
+        try:
+            with app.app_context():
+                try:
+                    target(*args)
+                finally:
+                    db.session.remove()
+        except Exception:  # noqa: BLE001 - whoever needs the result starts it again; log why
+            app.logger.exception("background computation %s failed", name)
+        finally:
+            with _lock:
+                _running.pop(key, None)
+            event.set()
+
+    thread = threading.Thread(target=work, name=name, daemon=True)
+    with _lock:
+        _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
+    thread.start()
+    return event
+
+
+def is_running(key: Hashable) -> bool:
+    """Whether a computation for ``key`` is under way in this process."""
+    with _lock:
+        return key in _running
+
+
+def forget(match: Callable[[Hashable], bool]) -> None:
+    """No longer count the matching computations as under way (their threads, if any, still finish)."""
+    with _lock:
+        for key in [key for key in _running if match(key)]:
+            del _running[key]
+
+
+def wait_all(timeout: float = 60.0) -> None:
+    """Block until the computations started so far have finished (tests, benchmarks, shutdown)."""
+    with _lock:
+        threads = list(_threads)
+    for thread in threads:
+        if thread.is_alive():
+            thread.join(timeout)
+
+
+def _lower_this_threads_priority() -> None:
+    """A background computation is seconds of CPU that nobody waits for: page requests go first."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: a thread's own nice value
+    except (AttributeError, OSError):
+        pass  # elsewhere it runs at the process's priority
