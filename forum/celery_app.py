@@ -1,4 +1,5 @@
-"""Celery wiring: with CELERY_BROKER_URL set, mining runs and new-thread assignment go to workers.
+"""Celery wiring: with CELERY_BROKER_URL set, mining runs, new-thread assignment and the patterns page's
+figure refreshes go to workers.
 
 Start a worker with ``celery -A forum.celery_worker worker --concurrency 1``.
 """

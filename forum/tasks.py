@@ -16,3 +16,13 @@ def assign_thread_task(thread_id: int) -> None:
     from .services.mining_runs import assign_thread
 
     assign_thread(thread_id)
+
+
+@shared_task(name="groundwork.pattern_figures")
+def pattern_figures_task(filters: dict, requested_at: str) -> None:
+    from datetime import datetime
+
+    from .services.pattern_snapshots import compute_requested
+    from .services.patterns import PatternFilters
+
+    compute_requested(PatternFilters.from_dict(filters), datetime.fromisoformat(requested_at))

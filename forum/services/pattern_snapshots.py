@@ -1,18 +1,23 @@
 """Stored figures for the common-patterns page, refreshed off the request path (stale-while-revalidate).
 
-At 100k threads the grouped queries of ``patterns.summarise`` take seconds, and the data they read moves with
-every post. The page therefore shows the figures last stored for its filters (a ``PatternSnapshot`` row) with
+At 100k threads the grouped queries of ``patterns.summarise`` take from tens of milliseconds (a narrow
+filter) to most of a second (no filter), and the data they read moves with every post. The page therefore shows the figures last stored for its filters (a ``PatternSnapshot`` row) with
 the time they were computed, and when the data has moved since, one background thread per process
-recomputes them for the next viewer. Only the first view of a set of filters waits for the computation.
+recomputes them for the next viewer (a Celery worker instead, when a broker is configured).
+
+The first view of a set of filters has nothing stored: the computation starts off the request path (in the
+background-computation helper the measured-results page uses too, or on a worker) and the request waits for it
+at most ``PATTERN_FIGURES_WAIT_SECONDS``; if it is not done by then, the page lists the patterns without
+figures, says they are being computed, and fills them in by itself once they are stored.
 
 Names, keywords, signatures and status always come live from the ``pattern`` table, so a rename or a
 dismissal shows at once; only the figures can lag, by about one computation.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -22,16 +27,28 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import utcnow
 from ..pattern_models import Pattern, PatternSnapshot, PatternStatus
+from . import background
 from .patterns import PatternFilters, PatternInfo, PatternSummary, data_fingerprint, sort_summaries, summarise
 
 #: Rows for filters nobody looked at for this long are dropped when another row is stored.
 KEEP_UNUSED = timedelta(days=2)
 _DATES = ("first_seen", "last_seen")
 
+#: How often a request waiting for a worker's figures looks for them.
+POLL_SECONDS = 0.025
+
 _lock = threading.Lock()
-_refreshing: set[tuple[str, str]] = set()
-_threads: list[threading.Thread] = []
+_sent: dict[tuple[str, str], float] = {}
 _decoded: dict[tuple[str, str], tuple[datetime, list[dict]]] = {}
+
+
+@dataclass
+class PageFigures:
+    """What the list shows: the summaries, when their figures were computed, and whether they still are."""
+
+    summaries: list[PatternSummary]
+    computed_at: datetime | None
+    computing: bool = False  # nothing stored for these filters yet: patterns listed without figures
 
 
 def snapshot_key(filters: PatternFilters) -> str:
@@ -79,54 +96,55 @@ def compute(filters: PatternFilters) -> PatternSnapshot:
     return PatternSnapshot(key=key, **row)
 
 
-def _refresh_in_background(filters: PatternFilters) -> None:
-    app = current_app._get_current_object()
-    marker = (db.engine.url.render_as_string(), snapshot_key(filters))
-    with _lock:
-        if marker in _refreshing:
-            return  # one computation per set of filters at a time, however many people look
-        _refreshing.add(marker)
-
-    def work() -> None:
-        _lower_this_threads_priority()
-        try:
-            with app.app_context():
-                try:
-                    compute(filters)
-                finally:
-                    db.session.remove()
-        except Exception:  # the page keeps serving the older figures; the next view tries again
-            app.logger.exception("refreshing the patterns page figures failed")
-        finally:
-            with _lock:
-                _refreshing.discard(marker)
-
-    thread = threading.Thread(target=work, name="groundwork-pattern-figures", daemon=True)
-    with _lock:
-        _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
-    thread.start()
+def _marker(filters: PatternFilters) -> tuple[str, str]:
+    return (db.engine.url.render_as_string(), snapshot_key(filters))
 
 
-def _lower_this_threads_priority() -> None:
-    """Let page requests of this process go first: a refresh is seconds of CPU that nobody waits for."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: a thread's own nice value
-    except (AttributeError, OSError):
-        pass  # elsewhere it runs at the process's priority
+def _refresh_in_background(filters: PatternFilters, low_priority: bool = True) -> threading.Event | None:
+    """Recompute ``filters``' figures off the request path; the done-event of the computation, or None.
+
+    With a broker the computation goes to a Celery worker (None): asked again at most once per
+    ``PATTERN_FIGURES_MIN_SECONDS`` from this process, in case a task was lost. Otherwise one thread of this
+    process computes it, at the lowest CPU priority unless a viewer waits for it (``low_priority``).
+    """
+    marker = _marker(filters)
+    if "celery" in current_app.extensions:
+        from .. import tasks
+
+        now, again_after = time.monotonic(), float(current_app.config.get("PATTERN_FIGURES_MIN_SECONDS", 15))
+        with _lock:
+            if marker in _sent and now - _sent[marker] < again_after:
+                return None
+            _sent[marker] = now
+        tasks.pattern_figures_task.delay(filters.as_dict(), utcnow().isoformat())
+        return None
+    return background.start_once(("pattern-figures", *marker), compute, filters, name="groundwork-pattern-figures",
+                                 low_priority=low_priority)
+
+
+def compute_requested(filters: PatternFilters, requested_at: datetime) -> bool:
+    """A worker's refresh; False when it was not needed: figures stored since the request, or for data that
+    has not moved (several processes may ask for the same filters)."""
+    stored = db.session.execute(select(PatternSnapshot.computed_at, PatternSnapshot.fingerprint)
+                                .where(PatternSnapshot.key == snapshot_key(filters))).first()
+    if stored is not None and (stored.computed_at >= requested_at or stored.fingerprint == _fingerprint()):
+        db.session.rollback()
+        return False
+    db.session.rollback()  # read-only so far: the computation starts from a fresh transaction
+    compute(filters)
+    return True
 
 
 def wait_for_refreshes(timeout: float = 60.0) -> None:
     """Block until the background refreshes started so far have finished (tests, benchmarks, shutdown)."""
-    with _lock:
-        threads = list(_threads)
-    for thread in threads:
-        thread.join(timeout)
+    background.wait_all(timeout)
 
 
 def forget() -> None:
     """Drop every stored and remembered figure: the next view of each page computes its figures."""
     wait_for_refreshes()
     _decoded.clear()
+    _sent.clear()
     db.session.execute(delete(PatternSnapshot))
     db.session.commit()
 
@@ -156,22 +174,39 @@ def _figures(key: str, snapshot_id: int, computed_at: datetime) -> list[dict]:
     return hit[1]
 
 
-def page_summaries(filters: PatternFilters, sort: str = "reach") -> tuple[list[PatternSummary], datetime | None]:
+def _stored_row(key: str):
+    return db.session.execute(select(PatternSnapshot.id, PatternSnapshot.computed_at, PatternSnapshot.fingerprint)
+                              .where(PatternSnapshot.key == key)).first()
+
+
+def _in_background() -> bool:
+    """Whether figures are computed off the request path: always with a broker, else as configured."""
+    return "celery" in current_app.extensions or bool(current_app.config.get(
+        "PATTERN_FIGURES_IN_BACKGROUND", current_app.config.get("MINING_IN_BACKGROUND", True)))
+
+
+def page_figures(filters: PatternFilters, sort: str = "reach", wait: float | None = None) -> PageFigures:
     """The page's patterns with their figures and when those were computed (None: computed for this view).
 
     ``PATTERN_CACHE_SECONDS`` <= 0 computes on every view (no snapshot); otherwise figures older than that,
     or computed before the data moved, are served once more while a refresh runs in the background
-    (inline when ``PATTERN_FIGURES_IN_BACKGROUND`` is off, as in tests).
+    (inline when ``PATTERN_FIGURES_IN_BACKGROUND`` is off, as in tests). With nothing stored for the filters,
+    ``wait`` None computes them in this request; a number of seconds starts the computation in the
+    background and waits for it that long at most, then answers ``computing`` with the live patterns only.
     """
     if float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)) <= 0:
-        return summarise(filters, sort=sort), None
+        return PageFigures(summarise(filters, sort=sort), None)
     key = snapshot_key(filters)
     now = _fingerprint()
-    row = db.session.execute(select(PatternSnapshot.id, PatternSnapshot.computed_at, PatternSnapshot.fingerprint)
-                             .where(PatternSnapshot.key == key)).first()
-    background = current_app.config.get("PATTERN_FIGURES_IN_BACKGROUND",
-                                        current_app.config.get("MINING_IN_BACKGROUND", True))
-    stale = row is not None and _is_stale(row.computed_at, row.fingerprint, now, background)
+    row = _stored_row(key)
+    background = _in_background()
+    if row is None and background and wait is not None:
+        row = _start_and_wait(filters, key, wait)
+        if row is None:
+            return PageFigures([], None, computing=True)
+        stale = False  # computed just now
+    else:
+        stale = row is not None and _is_stale(row.computed_at, row.fingerprint, now, background)
     if row is None or (stale and not background):
         snapshot = compute(filters)
         computed_at = snapshot.computed_at
@@ -182,7 +217,46 @@ def page_summaries(filters: PatternFilters, sort: str = "reach") -> tuple[list[P
         figures = _figures(key, row.id, computed_at)
         if stale:
             _refresh_in_background(filters)
-    return _with_live_patterns(figures, sort), computed_at
+    return PageFigures(_with_live_patterns(figures, sort), computed_at)
+
+
+def page_summaries(filters: PatternFilters, sort: str = "reach") -> tuple[list[PatternSummary], datetime | None]:
+    """``page_figures`` computing in the request when nothing is stored: (summaries, computed_at)."""
+    figures = page_figures(filters, sort)
+    return figures.summaries, figures.computed_at
+
+
+def _start_and_wait(filters: PatternFilters, key: str, wait: float):
+    """Start computing ``filters``' figures off the request path; their stored row if done within ``wait`` s."""
+    done = _refresh_in_background(filters, low_priority=False)  # a viewer is waiting for these
+    if done is not None:
+        done.wait(wait)
+        return _stored_row(key)
+    deadline = time.monotonic() + wait
+    while True:  # on a worker: look for its row until the time is up
+        row = _stored_row(key)
+        if row is not None or time.monotonic() >= deadline:
+            return row
+        time.sleep(POLL_SECONDS)
+
+
+def figures_ready(filters: PatternFilters) -> bool:
+    """Whether figures are stored for ``filters`` (polled by the page while they are computed).
+
+    If they are not and nothing computes them here (the process restarted, or a worker lost the task), the
+    computation starts again.
+    """
+    if _stored_row(snapshot_key(filters)) is not None:
+        return True
+    if _in_background():
+        _refresh_in_background(filters, low_priority=False)
+    return False
+
+
+def live_patterns() -> list[PatternInfo]:
+    """Every active pattern's name and terms, by name (the list while its figures are being computed)."""
+    return [PatternInfo.of(p) for p in db.session.execute(
+        select(Pattern).where(Pattern.status == PatternStatus.ACTIVE).order_by(Pattern.name, Pattern.id)).scalars()]
 
 
 def _with_live_patterns(figures: list[dict], sort: str) -> list[PatternSummary]:
@@ -220,8 +294,9 @@ def pattern_summary(pattern: Pattern) -> PatternSummary:
     """
     stored = float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)) > 0
     if stored and pattern.status is PatternStatus.ACTIVE:
-        summaries, _ = page_summaries(PatternFilters())
-        for summary in summaries:
+        # Never the whole list in this request: with nothing stored it is computed in the background and
+        # this one pattern alone here (a few thousand member rows at most, not every pattern's).
+        for summary in page_figures(PatternFilters(), wait=0.0).summaries:
             if summary.pattern.id == pattern.id:
                 return summary
     computed = summarise(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))

@@ -81,6 +81,17 @@ class PatternFilters:
     def active(self) -> bool:
         return bool(self.conditions())
 
+    def as_dict(self) -> dict:
+        """Plain JSON values (a task message carries them to a worker)."""
+        return {**self.__dict__, "since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PatternFilters:
+        """The filters of ``as_dict``."""
+        dates = {name: date.fromisoformat(data[name]) if data.get(name) else None for name in ("since", "until")}
+        return cls(**{**data, **dates})
+
 
 @dataclass(frozen=True)
 class PatternInfo:

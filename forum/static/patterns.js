@@ -34,3 +34,28 @@
 
   window.setTimeout(poll, 1500);
 })();
+
+// Patterns page: while the figures for these filters are computed, ask whether they are stored; then reload.
+(function () {
+  "use strict";
+  var notice = document.querySelector(".figures-computing[data-status-url]");
+  if (!notice) { return; }
+  var url = notice.getAttribute("data-status-url");
+  var delay = 500;
+
+  function poll() {
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (state) {
+        if (state && state.ready) {
+          window.location.reload();
+          return;
+        }
+        delay = Math.min(delay * 1.5, 3000);  // a long computation is asked about less and less often
+        window.setTimeout(poll, delay);
+      })
+      .catch(function () { window.setTimeout(poll, 5000); });
+  }
+
+  window.setTimeout(poll, delay);
+})();

@@ -80,11 +80,23 @@ def index():
     filters = _filters(form)
     sort = request.args.get("sort", "reach")
     sort = sort if sort in service.SORTS else "reach"
-    summaries, figures_at = pattern_snapshots.page_summaries(filters, sort=sort)
-    return render_template("patterns/index.html", form=form, filters=filters, sort=sort, summaries=summaries,
-                           figures_at=figures_at,
-                           emerging=[s for s in summaries if s.emerging], run=_latest_run(),
+    # A set of filters nobody looked at lately: its figures are computed off the request path, waited for
+    # briefly, and otherwise the page lists the patterns by name and reloads until the figures are there.
+    page = pattern_snapshots.page_figures(filters, sort=sort,
+                                          wait=float(current_app.config["PATTERN_FIGURES_WAIT_SECONDS"]))
+    return render_template("patterns/index.html", form=form, filters=filters, sort=sort, summaries=page.summaries,
+                           figures_at=page.computed_at, computing=page.computing,
+                           patterns=pattern_snapshots.live_patterns() if page.computing else [],
+                           emerging=[s for s in page.summaries if s.emerging], run=_latest_run(),
                            action_form=ActionForm(), now=service.pattern_now())
+
+
+@bp.get("/figures.json")
+def figures_status():
+    """Whether the figures for these filters are stored yet, polled by patterns.js while they are computed."""
+    form = PatternFilterForm(formdata=request.args)
+    form.set_choices(**pattern_detail.filter_choices())
+    return jsonify({"ready": pattern_snapshots.figures_ready(_filters(form))})
 
 
 @bp.get("/status.json")

@@ -74,7 +74,8 @@ def _pages_for(world, user) -> list[str]:
     own = {world.ua.id: world.ta, world.up.id: world.td}[user.id]
     return ["/", f"/t/{own.id}", f"/t/{world.tb.id}", f"/t/{world.ta.id}", "/search?q=sync",
             "/search?q=CANARY", "/patterns/", f"/patterns/{world.pattern.id}", "/patterns/map",
-            "/patterns/status.json", f"/u/{user.username}"]
+            "/patterns/status.json", "/patterns/figures.json", "/patterns/figures.json?hosting=cloud",
+            f"/u/{user.username}"]
 
 
 @pytest.mark.parametrize("who", ["ua", "up"])
@@ -91,6 +92,7 @@ def test_no_canary_reaches_customers_or_partners(world, client, login, who):
             assert canary.lower() not in html.lower(), (url, canary)
         saw_aggregate |= "Others hit this too" in html
     assert client.get("/patterns/").status_code == 404
+    assert client.get("/patterns/figures.json").status_code == 404
     assert saw_aggregate, "the thread page shows the aggregate"
 
 
