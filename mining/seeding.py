@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from sklearn.covariance import ledoit_wolf_shrinkage
 
-# A shrunk within-group scatter: ~1,500 seeded points do not pin down 512 directions, and an
-# unshrunk inverse would blow up directions the seeds happen not to vary in.
-SCATTER_SHRINKAGE = 0.1
 # A group of the modularity cut counts as covered by the seeds when its seed density is at least
 # this share of the overall density (seeded topics sit near it, unseeded ones near zero).
 COVERED_SEED_SHARE = 0.5
@@ -31,6 +29,12 @@ def within_group_metric(x: np.ndarray, fixed: np.ndarray, n_seeded: int, weight:
     The map is ``(1 - weight) * I + weight * S^(-1/2)``, with ``S`` the pooled within-group
     scatter of the seeded points, shrunk towards its mean variance and scaled so that an
     average direction keeps its length. ``None`` when there is nothing to learn from.
+
+    The shrinkage is Ledoit and Wolf's estimate: a few hundred seeded points do not pin down
+    hundreds of directions, and an inverse of their raw scatter would blow up the directions the
+    seeds happen not to vary in. A fixed 10% helped StackOverflow20 (1,500 seeded titles) but made
+    seeded runs worse than unseeded ones on the support questions (132 seeded questions); the
+    estimate shrinks those about half-way and StackOverflow20's about 17%.
     """
     members = np.flatnonzero(fixed >= 0)
     if weight <= 0 or n_seeded == 0 or len(members) <= n_seeded:
@@ -45,7 +49,8 @@ def within_group_metric(x: np.ndarray, fixed: np.ndarray, n_seeded: int, weight:
     average = np.trace(scatter) / dim
     if average <= 0:
         return None
-    scatter = (1 - SCATTER_SHRINKAGE) * scatter + SCATTER_SHRINKAGE * average * np.eye(dim)
+    shrinkage = ledoit_wolf_shrinkage(residuals, assume_centered=True)
+    scatter = (1 - shrinkage) * scatter + shrinkage * average * np.eye(dim)
     values, vectors = np.linalg.eigh(scatter)
     inverse_root = (vectors * np.sqrt(average / values)) @ vectors.T
     return ((1 - weight) * np.eye(dim) + weight * inverse_root).astype(np.float32)

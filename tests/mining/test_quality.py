@@ -1,7 +1,9 @@
 """Quality on real labelled data: a StackOverflow20 sample (150 titles of each of 20 tags).
 
-Measured on this sample when the floors were set: NMI 75.3 unseeded, 78.1 with 10% seeds of
-15 tags (ACC 78.1 / 79.5). The floors sit a few points lower so run-to-run noise does not fail them.
+Measured on this sample when the floors were set (merging and dissolving groups of an over-split
+partition, Ledoit-Wolf shrinkage of the seed metric): ACC 77.3 / NMI 75.2 unseeded, ACC 85.6 /
+NMI 82.0 with 10% seeds of 15 tags. The floors sit a few points lower so run-to-run noise does not
+fail them.
 """
 
 import numpy as np
@@ -30,6 +32,7 @@ def test_unseeded_quality_floor(sample):
     texts, labels, vectors = sample
     miner = PatternMiner().fit(texts, embeddings=vectors)
     scores = clustering_scores(labels, miner.labels_)
+    print("unseeded", scores, len(miner.patterns_))
     assert scores["nmi"] >= 71, scores
     assert scores["acc"] >= 72, scores
     assert 15 <= len(miner.patterns_) <= 30
@@ -41,5 +44,7 @@ def test_seeds_improve_quality(sample):
     plain = clustering_scores(labels, PatternMiner().fit(texts, embeddings=vectors).labels_)
     seeds = choose_seeds(labels, 0.1)
     seeded = clustering_scores(labels, PatternMiner().fit(texts, seeds=seeds, embeddings=vectors).labels_)
+    print("plain", plain, "seeded", seeded)
     assert seeded["nmi"] >= plain["nmi"] + 1, (plain, seeded)
     assert seeded["acc"] >= plain["acc"], (plain, seeded)
+    assert seeded["nmi"] >= 78 and seeded["acc"] >= 81, seeded
