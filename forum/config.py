@@ -34,7 +34,7 @@ class Config:
     PATTERN_FIGURES_MIN_SECONDS = 15
     # With nothing stored for a set of filters, a view waits this long for the background computation before
     # it lists the patterns without figures (the page then shows them by itself once they are stored).
-    PATTERN_FIGURES_WAIT_SECONDS = 0.12
+    PATTERN_FIGURES_WAIT_SECONDS = 0.1
 
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
     TITLE_MAX_LENGTH = 200

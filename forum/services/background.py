@@ -16,6 +16,7 @@ from ..extensions import db
 
 _lock = threading.Lock()
 _running: dict[Hashable, threading.Event] = {}
+_native_ids: dict[Hashable, int] = {}
 _threads: list[threading.Thread] = []
 
 
@@ -34,8 +35,10 @@ def start_once(key: Hashable, target: Callable, *args, name: str = "groundwork-b
         event = _running[key] = threading.Event()
 
     def work() -> None:
+        with _lock:
+            _native_ids[key] = threading.get_native_id()
         if low_priority:
-            _lower_this_threads_priority()
+            _lower_priority(threading.get_native_id())
         try:
             with app.app_context():
                 try:
@@ -47,6 +50,7 @@ def start_once(key: Hashable, target: Callable, *args, name: str = "groundwork-b
         finally:
             with _lock:
                 _running.pop(key, None)
+                _native_ids.pop(key, None)
             event.set()
 
     thread = threading.Thread(target=work, name=name, daemon=True)
@@ -78,9 +82,16 @@ def wait_all(timeout: float = 60.0) -> None:
             thread.join(timeout)
 
 
-def _lower_this_threads_priority() -> None:
-    """A background computation is seconds of CPU that nobody waits for: page requests go first."""
+def lower_priority(key: Hashable) -> None:
+    """Nobody waits for the computation of ``key`` any more: let page requests of this process go first."""
+    with _lock:
+        native_id = _native_ids.get(key)
+    if native_id is not None:
+        _lower_priority(native_id)
+
+
+def _lower_priority(native_id: int) -> None:
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: a thread's own nice value
+        os.setpriority(os.PRIO_PROCESS, native_id, 19)  # Linux: one thread's own nice value
     except (AttributeError, OSError):
         pass  # elsewhere it runs at the process's priority

@@ -118,8 +118,12 @@ def _refresh_in_background(filters: PatternFilters, low_priority: bool = True) -
             _sent[marker] = now
         tasks.pattern_figures_task.delay(filters.as_dict(), utcnow().isoformat())
         return None
-    return background.start_once(("pattern-figures", *marker), compute, filters, name="groundwork-pattern-figures",
+    return background.start_once(_job(filters), compute, filters, name="groundwork-pattern-figures",
                                  low_priority=low_priority)
+
+
+def _job(filters: PatternFilters) -> tuple:
+    return ("pattern-figures", *_marker(filters))
 
 
 def compute_requested(filters: PatternFilters, requested_at: datetime) -> bool:
@@ -230,7 +234,8 @@ def _start_and_wait(filters: PatternFilters, key: str, wait: float):
     """Start computing ``filters``' figures off the request path; their stored row if done within ``wait`` s."""
     done = _refresh_in_background(filters, low_priority=False)  # a viewer is waiting for these
     if done is not None:
-        done.wait(wait)
+        if not done.wait(wait):
+            background.lower_priority(_job(filters))  # the page answers without them: it goes first
         return _stored_row(key)
     deadline = time.monotonic() + wait
     while True:  # on a worker: look for its row until the time is up
@@ -255,20 +260,22 @@ def figures_ready(filters: PatternFilters) -> bool:
 
 def live_patterns() -> list[PatternInfo]:
     """Every active pattern's name and terms, by name (the list while its figures are being computed)."""
-    return [PatternInfo.of(p) for p in db.session.execute(
-        select(Pattern).where(Pattern.status == PatternStatus.ACTIVE).order_by(Pattern.name, Pattern.id)).scalars()]
+    return sorted(_active_infos().values(), key=lambda info: (info.name, info.id))
+
+
+def _active_infos(*conditions) -> dict[int, PatternInfo]:
+    """Active patterns' names and terms, read live (only the columns the list shows)."""
+    return {row.id: PatternInfo(row.id, row.name, row.description or "", tuple(row.keywords or ()),
+                                tuple(row.signatures or ()), row.status, bool(row.name_curated))
+            for row in db.session.execute(
+                select(Pattern.id, Pattern.name, Pattern.description, Pattern.keywords, Pattern.signatures,
+                       Pattern.status, Pattern.name_curated)
+                .where(Pattern.status == PatternStatus.ACTIVE, *conditions))}
 
 
 def _with_live_patterns(figures: list[dict], sort: str) -> list[PatternSummary]:
     """Attach each pattern's current name and terms; patterns no longer active drop out at once."""
-    ids = [item["pattern_id"] for item in figures]
-    infos = {}
-    for row in db.session.execute(
-            select(Pattern.id, Pattern.name, Pattern.description, Pattern.keywords, Pattern.signatures,
-                   Pattern.status, Pattern.name_curated)
-            .where(Pattern.id.in_(ids), Pattern.status == PatternStatus.ACTIVE)):
-        infos[row.id] = PatternInfo(row.id, row.name, row.description or "", tuple(row.keywords or ()),
-                                    tuple(row.signatures or ()), row.status, bool(row.name_curated))
+    infos = _active_infos(Pattern.id.in_([item["pattern_id"] for item in figures]))
     threshold = int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
     summaries = []
     for item in figures:
