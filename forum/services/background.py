@@ -16,7 +16,7 @@ from ..extensions import db
 
 _lock = threading.Lock()
 _running: dict[Hashable, threading.Event] = {}
-_native_ids: dict[Hashable, int] = {}
+_native_ids: dict[Hashable, int | None] = {}  # None: asked to lower its priority before it started
 _threads: list[threading.Thread] = []
 
 
@@ -36,8 +36,9 @@ def start_once(key: Hashable, target: Callable, *args, name: str = "groundwork-b
 
     def work() -> None:
         with _lock:
+            low = low_priority or (key in _native_ids and _native_ids[key] is None)
             _native_ids[key] = threading.get_native_id()
-        if low_priority:
+        if low:
             _lower_priority(threading.get_native_id())
         try:
             with app.app_context():
@@ -71,6 +72,7 @@ def forget(match: Callable[[Hashable], bool]) -> None:
     with _lock:
         for key in [key for key in _running if match(key)]:
             del _running[key]
+            _native_ids.pop(key, None)
 
 
 def wait_all(timeout: float = 60.0) -> None:
@@ -85,7 +87,9 @@ def wait_all(timeout: float = 60.0) -> None:
 def lower_priority(key: Hashable) -> None:
     """Nobody waits for the computation of ``key`` any more: let page requests of this process go first."""
     with _lock:
-        native_id = _native_ids.get(key)
+        if key not in _running:
+            return
+        native_id = _native_ids.setdefault(key, None)
     if native_id is not None:
         _lower_priority(native_id)
 

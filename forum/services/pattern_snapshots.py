@@ -232,7 +232,7 @@ def page_summaries(filters: PatternFilters, sort: str = "reach") -> tuple[list[P
 
 def _start_and_wait(filters: PatternFilters, key: str, wait: float):
     """Start computing ``filters``' figures off the request path; their stored row if done within ``wait`` s."""
-    done = _refresh_in_background(filters, low_priority=False)  # a viewer is waiting for these
+    done = _refresh_in_background(filters, low_priority=wait <= 0)  # at full priority while a viewer waits
     if done is not None:
         if not done.wait(wait):
             background.lower_priority(_job(filters))  # the page answers without them: it goes first

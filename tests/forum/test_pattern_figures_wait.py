@@ -37,7 +37,7 @@ def held_threads(monkeypatch):
     started = []
     monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
     yield started
-    background._running.clear()  # computations that were never started must not look under way to later tests
+    background.forget(lambda job: True)  # computations never started must not look under way to later tests
 
 
 def _ready(client, query: str) -> bool:
