@@ -31,6 +31,7 @@ WORK = Path(os.environ.get("BENCH_PATTERNS_DIR", Path(tempfile.gettempdir()) / "
 PG_COPY = PG_DB_NAME + "_patterns"
 LEAD_EMAIL = "staff-015@example.test"  # an employee with the lead flag in bench/forum_model.py
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+COMPUTING = b"Figures are being computed for these filters"
 
 
 def load() -> str:
@@ -106,11 +107,14 @@ def prepare(backend: str, fresh: bool) -> dict:
 
 
 def _targets(app) -> dict:
-    """The pages measured: the list (each sort, a version filter, a date range) and the top pattern's page."""
+    """The pages measured: the list (each sort; a version, product, hosting, space and date filter) and the top
+    pattern's page."""
+    from urllib.parse import quote
+
     from sqlalchemy import func, select
 
     from forum.extensions import db
-    from forum.models import Product, ProductVersion, Thread
+    from forum.models import Product, ProductVersion, Space, Thread
     from forum.services import patterns as service
 
     with app.app_context():
@@ -118,6 +122,7 @@ def _targets(app) -> dict:
             select(Product.name, ProductVersion.name).join(Product, Product.id == ProductVersion.product_id)
             .order_by(Product.name, ProductVersion.position.desc()).limit(1)).one()
         newest = db.session.execute(select(func.max(Thread.created_at))).scalar()
+        space = db.session.execute(select(Space.id).order_by(Space.position, Space.name).limit(1)).scalar()
         top = service.summarise()[0].pattern.id
     since, until = (newest.date().replace(day=1, month=1)), newest.date()
     return {
@@ -125,7 +130,10 @@ def _targets(app) -> dict:
         "list_growth": "/patterns?sort=growth",
         "list_unresolved": "/patterns?sort=unresolved",
         "list_recent": "/patterns?sort=recent",
-        "list_version": f"/patterns?version={product}::{version}",
+        "list_version": f"/patterns?version={quote(f'{product}::{version}')}",
+        "list_product": f"/patterns?product={quote(product)}",
+        "list_hosting": "/patterns?hosting=cloud",
+        "list_space": f"/patterns?space={space}",
         "list_dates": f"/patterns?since={since.isoformat()}&until={until.isoformat()}",
         "pattern": f"/patterns/{top}",
     }
@@ -141,6 +149,8 @@ class Cell:
         self.client = _signed_in_client(app, LEAD_EMAIL)
         self.times: dict[str, list[float]] = {"steady": [], "live": [], "cold": []}
         self.queries: dict[str, set[int]] = {"steady": set(), "live": set(), "cold": set()}
+        self.computing = {"steady": 0, "live": 0, "cold": 0}  # answered "figures are being computed"
+        self.figures_after: list[float] = []  # cold: from the request until the figures were stored
 
     def get(self, mode: str | None) -> None:
         before = self.log.count
@@ -153,15 +163,27 @@ class Cell:
         if mode:
             self.times[mode].append(elapsed * 1000)
             self.queries[mode].add(self.log.count - before)
+            self.computing[mode] += COMPUTING in response.data
+        if mode == "cold":
+            wait_for_background()  # the computation the request started (or left to the background)
+            self.figures_after.append((time.perf_counter() - started) * 1000)
 
     def summary(self, mode: str) -> dict | None:
         times = self.times[mode]
         if not times:
             return None
-        cuts = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else [times[0]] * 99
-        return {"backend": self.backend, "page": self.page, "url": self.url, "mode": mode, "n": len(times),
-                "p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1), "max_ms": round(max(times), 1),
-                "queries": sorted(self.queries[mode])}
+        p50, p95 = _cuts(times)
+        out = {"backend": self.backend, "page": self.page, "url": self.url, "mode": mode, "n": len(times),
+               "p50_ms": p50, "p95_ms": p95, "max_ms": round(max(times), 1),
+               "queries": sorted(self.queries[mode]), "computing": self.computing[mode]}
+        if mode == "cold":
+            out["figures_after_p50_ms"], out["figures_after_p95_ms"] = _cuts(self.figures_after)
+        return out
+
+
+def _cuts(times: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else [times[0]] * 99
+    return round(cuts[49], 1), round(cuts[94], 1)
 
 
 def forget_figures(app) -> None:
@@ -223,8 +245,12 @@ def measure(backends: list[str], n: int, cold: int, warmup: int, live_every: int
             log = QueryLog(db.engine)
         for page, url in _targets(app).items():
             cells.append(Cell(backend, app, log, page, url))
+    for cell in cells:  # once each, untimed: templates and statement caches are ready, as in a running server
+        cell.get(None)
+    wait_for_background()
     load_before, started = os.getloadavg(), time.perf_counter()
-    # Cold: nothing remembered or stored; every request computes the figures it shows.
+    # Cold: nothing remembered or stored, as for the first view of a set of filters. The request starts the
+    # computation and waits for it briefly; the time until the figures are stored is recorded too.
     for _ in range(cold):
         for cell in cells:
             forget_figures(cell.app)
@@ -261,6 +287,7 @@ def explain(backends: list[str], top: int, steady: bool) -> None:
     from forum_pages import QueryLog
 
     from forum.extensions import db
+    from forum.services.pattern_figures import MEMBERS_TABLE
 
     for backend in backends:
         app = app_for(prepare(backend, fresh=False)["url"])
@@ -274,6 +301,7 @@ def explain(backends: list[str], top: int, steady: bool) -> None:
                 cell.get(None)
             else:
                 forget_figures(app)
+                app.config["PATTERN_FIGURES_WAIT_SECONDS"] = 60  # the request waits for the whole computation
             log.keep, log.statements = True, []
             started = time.perf_counter()
             cell.get(None)
@@ -287,6 +315,11 @@ def explain(backends: list[str], top: int, steady: bool) -> None:
                 for seconds, statement, parameters in statements[:top]:
                     print(f"\n-- {seconds * 1000:.1f} ms\n{statement}\n-- params: {parameters!r}")
                     prefix = "EXPLAIN QUERY PLAN " if backend == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+                    if statement.startswith("CREATE TEMPORARY TABLE"):
+                        statement = statement[statement.index(" AS ") + 4:]  # the SELECT that fills it
+                    elif MEMBERS_TABLE in statement:
+                        print("    (no plan: it reads the temporary table of the computation, dropped since)")
+                        continue
                     for row in conn.exec_driver_sql(prefix + statement, parameters):
                         print("   ", " | ".join(str(v) for v in row))
 
@@ -306,8 +339,23 @@ def table(summaries: list[dict], backends: list[str]) -> str:
             queries = " / ".join("–".join(str(q) for q in sorted({min(s["queries"]), max(s["queries"])}))
                                  for s in row)
             label = {"steady": "steady (stored)", "live": "live (stale-while-revalidate)",
-                     "cold": "cold (computed in the request)"}[mode]
+                     "cold": "cold (nothing stored)"}[mode]
             lines.append(f"| {page} | `{row[0]['url']}` | {label} | {times} | {queries} |")
+    return "\n".join(lines)
+
+
+def cold_table(summaries: list[dict], backends: list[str]) -> str:
+    """The cold phase: the answer, how often it was the "being computed" page, and when the figures were in."""
+    head = "| page | " + " | ".join(f"{LABELS[b]} answer p50 / p95 | answered computing | figures stored after "
+                                    f"p50 / p95" for b in backends) + " |"
+    lines = [head, "|" + "---|" * (1 + 3 * len(backends))]
+    keyed = {(s["backend"], s["page"]): s for s in summaries if s["mode"] == "cold"}
+    for page in dict.fromkeys(s["page"] for s in summaries):
+        row = [keyed.get((b, page)) for b in backends]
+        if all(row):
+            lines.append(f"| {page} | " + " | ".join(
+                f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} ms | {s['computing']} of {s['n']} | "
+                f"{s['figures_after_p50_ms']:.0f} / {s['figures_after_p95_ms']:.0f} ms" for s in row) + " |")
     return "\n".join(lines)
 
 
@@ -335,6 +383,7 @@ def main(argv: list[str] | None = None) -> None:
               f"before / {result['load_after'][0]:.2f} after, {args.cold} cold and {args.n} steady requests per "
               f"page after {args.warmup} warm-up, {result['seconds']} s\n")
         print(table(result["results"], backends))
+        print("\n" + cold_table(result["results"], backends))
         print(f"\nbackground refreshes in the live phase: {result['background_refreshes']}")
     else:
         explain(backends, args.top, args.steady)
