@@ -61,7 +61,7 @@ class PatternMiner(BaseEstimator):
 
     def __init__(self, embedder: Embedder | None = None, n_patterns: int | None = None, lexical_weight: float = 0.5,
                  resolution: float = 1.5, n_neighbors: int = 10, noise_agreement: float = 0.3,
-                 min_pattern_size: int | None = None, max_reference: int = 20000, seed_metric_weight: float = 0.5,
+                 min_pattern_size: int | None = None, max_reference: int = 20000, seed_metric_weight: float = 0.25,
                  random_state: int = 0, show_progress: bool | None = None):
         self.embedder = embedder
         self.n_patterns = n_patterns
