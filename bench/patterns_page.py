@@ -7,6 +7,7 @@ runs (``--fresh`` makes them again).
 
     .venv/bin/python bench/patterns_page.py prepare [--db sqlite,postgres] [--fresh]
     .venv/bin/python bench/patterns_page.py measure [--db sqlite,postgres] [-n 100] [--cold 5] [--statements]
+    .venv/bin/python bench/patterns_page.py measure --db sqlite --broker redis://127.0.0.1:6379/14   # on a worker
     .venv/bin/python bench/patterns_page.py explain --db sqlite    # the cold computation's statements and plans
 """
 from __future__ import annotations
@@ -48,12 +49,27 @@ def marker_path(backend: str) -> Path:
     return OUT / f"patterns_page_copy_{backend}.json"
 
 
-def app_for(url: str):
+def app_for(url: str, broker: str = "", queue: str = ""):
     from forum import create_app
 
-    # Figures refresh in a background thread, as in the embedded default (bench_config runs mining inline).
+    # Figures are computed in a background thread, as in the embedded default (bench_config runs mining
+    # inline), or with a broker on a Celery worker (``start_worker``).
+    celery = {"CELERY_BROKER_URL": broker, "CELERY_QUEUE": queue} if broker else {}
     return create_app({**bench_config(url), "MAIL_SUPPRESS_SEND": True, "MINING_ASSIGN_NEW_THREADS": False,
-                       "PATTERN_FIGURES_IN_BACKGROUND": True})
+                       "PATTERN_FIGURES_IN_BACKGROUND": True, **celery})
+
+
+def start_worker(url: str, broker: str, queue: str):
+    """A Celery worker process for one database (normal priority, one task at a time), as beside gunicorn."""
+    import subprocess
+
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=bench_config(url)["SECRET_KEY"],
+               FORUM_CELERY_BROKER_URL=broker, FORUM_CELERY_QUEUE=queue, FORUM_MINING_ASSIGN_NEW_THREADS="false",
+               HF_HUB_OFFLINE="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "forum.celery_worker", "worker", "--pool", "solo", "--concurrency", "1",
+         "-Q", queue, "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def copy_database(backend: str) -> str:
@@ -165,8 +181,18 @@ class Cell:
             self.queries[mode].add(self.log.count - before)
             self.computing[mode] += COMPUTING in response.data
         if mode == "cold":
-            wait_for_background()  # the computation the request started (or left to the background)
+            self.wait_for_figures()  # the computation the request started (or left to the background)
             self.figures_after.append((time.perf_counter() - started) * 1000)
+
+    def wait_for_figures(self) -> None:
+        """Until the figures of this page's filters are stored (the list's, for a pattern's page)."""
+        wait_for_background()
+        query = self.url.partition("?")[2] if self.page != "pattern" else ""
+        deadline = time.monotonic() + 120
+        while not self.client.get(f"/patterns/figures.json?{query}").get_json()["ready"]:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{self.backend} {self.url}: figures not stored after 120 s")
+            time.sleep(0.01)
 
     def summary(self, mode: str) -> dict | None:
         times = self.times[mode]
@@ -231,23 +257,38 @@ def _count_computations() -> None:
     pattern_snapshots.compute = counted
 
 
-def measure(backends: list[str], n: int, cold: int, warmup: int, live_every: int) -> dict:
+def measure(backends: list[str], n: int, cold: int, warmup: int, live_every: int, broker: str = "") -> dict:
     from forum_pages import QueryLog
 
     from forum.extensions import db
 
+    if broker and len(backends) > 1:
+        raise SystemExit("--broker measures one database per run (one Celery app per process): add --db")
     _count_computations()
     cells: list[Cell] = []
+    workers = []
     for backend in backends:
         marker = prepare(backend, fresh=False)
-        app = app_for(marker["url"])
+        queue = f"groundwork-bench-{backend}-{os.getpid()}" if broker else ""
+        app = app_for(marker["url"], broker, queue)
+        if broker:
+            workers.append(start_worker(marker["url"], broker, queue))
         with app.app_context():
             log = QueryLog(db.engine)
         for page, url in _targets(app).items():
             cells.append(Cell(backend, app, log, page, url))
+    try:
+        return _measure(cells, n, cold, warmup, live_every, broker)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(30)
+
+
+def _measure(cells: list[Cell], n: int, cold: int, warmup: int, live_every: int, broker: str) -> dict:
     for cell in cells:  # once each, untimed: templates and statement caches are ready, as in a running server
         cell.get(None)
-    wait_for_background()
+        cell.wait_for_figures()
     load_before, started = os.getloadavg(), time.perf_counter()
     # Cold: nothing remembered or stored, as for the first view of a set of filters. The request starts the
     # computation and waits for it briefly; the time until the figures are stored is recorded too.
@@ -276,7 +317,9 @@ def measure(backends: list[str], n: int, cold: int, warmup: int, live_every: int
                  "median_s": round(statistics.median(_computed[first_live:]), 2) if _computed[first_live:] else None}
     load_after = os.getloadavg()
     summaries = [s for cell in cells for mode in ("steady", "live", "cold") if (s := cell.summary(mode))]
-    return {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
+    if broker:
+        refreshes = {"count": "on the worker, not counted", "median_s": None}
+    return {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(), "broker": broker,
             "load_before": [round(v, 2) for v in load_before], "load_after": [round(v, 2) for v in load_after],
             "seconds": round(time.perf_counter() - started, 1), "n": n, "cold": cold, "warmup": warmup,
             "live_every": live_every, "background_refreshes": refreshes, "results": summaries}
@@ -369,6 +412,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--live-every", type=int, default=10, help="rounds between data changes in the live phase")
     parser.add_argument("--top", type=int, default=6, help="statements shown by explain")
+    parser.add_argument("--broker", default="", help="measure with figures computed by a Celery worker "
+                                                     "on this broker (e.g. redis://127.0.0.1:6379/14)")
     parser.add_argument("--steady", action="store_true", help="explain a request after the figures are stored")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.db.split(",") if b.strip()]
@@ -376,9 +421,10 @@ def main(argv: list[str] | None = None) -> None:
         for backend in backends:
             prepare(backend, args.fresh)
     elif args.what == "measure":
-        result = measure(backends, args.n, args.cold, args.warmup, args.live_every)
+        result = measure(backends, args.n, args.cold, args.warmup, args.live_every, args.broker)
         OUT.mkdir(parents=True, exist_ok=True)
-        (OUT / "patterns_page.json").write_text(json.dumps(result, indent=2))
+        (OUT / ("patterns_page_celery.json" if args.broker else "patterns_page.json")).write_text(
+            json.dumps(result, indent=2))
         print(f"\n{result['when']}, {result['cpus']} CPUs, 1-minute load average {result['load_before'][0]:.2f} "
               f"before / {result['load_after'][0]:.2f} after, {args.cold} cold and {args.n} steady requests per "
               f"page after {args.warmup} warm-up, {result['seconds']} s\n")
