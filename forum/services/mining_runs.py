@@ -11,7 +11,15 @@ from sqlalchemy import delete, select, text
 
 from ..extensions import db
 from ..models import Thread, ThreadKind, User, utcnow
-from ..pattern_models import MembershipSource, MiningRun, Pattern, PatternMember, PatternStatus, Playbook, RunStatus
+from ..pattern_models import (
+    MembershipSource,
+    MiningRun,
+    Pattern,
+    PatternMember,
+    PatternStatus,
+    Playbook,
+    RunStatus,
+)
 from .embeddings import embedder_key, ensure_embeddings, get_embedder, texts_for, thread_documents, vector_of
 
 StageCallback = Callable[[str, int, int], None]
