@@ -19,8 +19,15 @@ def assign_thread_task(thread_id: int) -> None:
 
 
 @shared_task(name="groundwork.pattern_figures")
-def pattern_figures_task(filters: dict, requested_at: str) -> None:
+def pattern_figures_task(filters: dict, requested_at: str, pattern_id: int | None = None) -> None:
+    """The list's figures for ``filters``, or with ``pattern_id`` that pattern's page figures and the map."""
     from datetime import datetime
+
+    if pattern_id is not None:
+        from .services.pattern_pages import compute_requested as compute_page
+
+        compute_page(pattern_id, datetime.fromisoformat(requested_at))
+        return
 
     from .services.pattern_snapshots import compute_requested
     from .services.patterns import PatternFilters

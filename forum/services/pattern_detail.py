@@ -57,15 +57,11 @@ def excluded_threads(pattern: Pattern, limit: int = 20) -> list[Thread]:
 
 
 def term_hits(pattern: Pattern, limit: int = 10) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
-    """How many member threads mention each keyword and error signature, remembered until the patterns change.
+    """How many member threads mention each keyword and error signature.
 
-    The count reads the text of every member thread (80 ms for a pattern of 7,000 threads on PostgreSQL).
+    The count reads the text of every member thread (80 ms for a pattern of 7,000 threads on PostgreSQL): the
+    pattern's page shows it from ``pattern_pages``, stored until the members or their text change.
     """
-    key = ("terms", pattern.id, limit, tuple(pattern.keywords or ()), tuple(pattern.signatures or ()))
-    return _remembered(key, lambda: _count_term_hits(pattern, limit))
-
-
-def _count_term_hits(pattern: Pattern, limit: int) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
     keywords = [str(k) for k in (pattern.keywords or [])][:limit]
     signatures = [str(s) for s in (pattern.signatures or [])][:limit]
     terms = keywords + signatures
@@ -80,11 +76,7 @@ def _count_term_hits(pattern: Pattern, limit: int) -> tuple[int, list[tuple[str,
 
 
 def customers_by_month(pattern: Pattern) -> list[tuple[str, int]]:
-    """Distinct customer organisations with a member thread, per month, gaps included (kept like the map)."""
-    return _remembered(("months", pattern.id), lambda: _customers_by_month(pattern))
-
-
-def _customers_by_month(pattern: Pattern) -> list[tuple[str, int]]:
+    """Distinct customer organisations with a member thread, per month, gaps included."""
     m = member_rows(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))
     rows = db.session.execute(select(m.c.org_id, m.c.created_at).where(m.c.org_kind == OrgKind.CUSTOMER)).all()
     if not rows:
@@ -101,11 +93,7 @@ def _customers_by_month(pattern: Pattern) -> list[tuple[str, int]]:
 
 
 def customers_by_version(pattern: Pattern) -> list[tuple[str, int]]:
-    """Distinct customer organisations per product version (from the deployment snapshots; kept like the map)."""
-    return _remembered(("versions", pattern.id), lambda: _customers_by_version(pattern))
-
-
-def _customers_by_version(pattern: Pattern) -> list[tuple[str, int]]:
+    """Distinct customer organisations per product version (from the deployment snapshots)."""
     m = member_rows(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))
     rows = db.session.execute(
         select(m.c.product, m.c.version, func.count(distinct(m.c.org_id)))

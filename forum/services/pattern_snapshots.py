@@ -149,6 +149,9 @@ def forget() -> None:
     wait_for_refreshes()
     _decoded.clear()
     _sent.clear()
+    from . import pattern_pages
+
+    pattern_pages.forget()
     db.session.execute(delete(PatternSnapshot))
     db.session.commit()
 
@@ -291,6 +294,35 @@ def _with_live_patterns(figures: list[dict], sort: str) -> list[PatternSummary]:
 def refresh_default() -> None:
     """Recompute the unfiltered page's figures now (after a mining run, so its patterns show at once)."""
     compute(PatternFilters())
+
+
+def listed_summary(pattern: Pattern, info: PatternInfo | None = None) -> PatternSummary | None:
+    """The pattern's figures from the unfiltered list's stored ones; None when they do not hold it yet.
+
+    Nothing is computed in this request when figures are computed in the background: a missing or outdated
+    list is refreshed there. Inline (tests) this is ``pattern_summary``, which follows the data.
+    """
+    if not _in_background() or float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)) <= 0:
+        return pattern_summary(pattern)
+    if pattern.status is not PatternStatus.ACTIVE:
+        return None
+    filters = PatternFilters()
+    key = snapshot_key(filters)
+    row = _stored_row(key)
+    if row is None:
+        _refresh_in_background(filters)
+        return None
+    # The data fingerprint (a query) only matters once the figures are old enough to be refreshed.
+    min_age = timedelta(seconds=float(current_app.config.get("PATTERN_FIGURES_MIN_SECONDS", 15)))
+    if utcnow() - row.computed_at >= min_age and _is_stale(row.computed_at, row.fingerprint, _fingerprint(), True):
+        _refresh_in_background(filters)
+    for item in _figures(key, row.id, row.computed_at):
+        if item["pattern_id"] == pattern.id:
+            summary = PatternSummary(pattern=info or PatternInfo.of(pattern),
+                                     **{k: v for k, v in item.items() if k != "pattern_id"})
+            summary.emerging = summary.new_customers >= int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
+            return summary
+    return None
 
 
 def pattern_summary(pattern: Pattern) -> PatternSummary:

@@ -35,7 +35,7 @@
   window.setTimeout(poll, 1500);
 })();
 
-// Patterns page: while the figures for these filters are computed, ask whether they are stored; then reload.
+// Patterns list and a pattern's page: while their figures are computed, ask whether they are stored; then reload.
 (function () {
   "use strict";
   var notice = document.querySelector(".figures-computing[data-status-url]");

@@ -22,7 +22,7 @@ from ..forms.patterns import (
 from ..models import Thread
 from ..pattern_models import MiningRun, Pattern, PatternStatus
 from ..permissions import PermissionDenied
-from ..services import curation, pattern_charts, pattern_detail, pattern_snapshots
+from ..services import curation, pattern_charts, pattern_detail, pattern_pages, pattern_snapshots
 from ..services import patterns as service
 from ..services.playbooks import playbook_for_pattern
 
@@ -136,23 +136,23 @@ def map_page():
 
 
 def _render_show(pattern: Pattern, status: int = 200, **forms):
-    summary = pattern_snapshots.pattern_summary(pattern)
+    # Right after the pattern's members change, its figures and the map are computed off the request path and
+    # waited for briefly; otherwise the page shows its live rows and fills in the rest by itself.
+    stored = pattern_pages.pattern_page(pattern, wait=float(current_app.config["PATTERN_FIGURES_WAIT_SECONDS"]))
+    summary = pattern_pages.summary_for(pattern, stored)
     page = db.paginate(pattern_detail.members_query(pattern), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False, max_per_page=100)
-    total, keyword_hits, signature_hits = pattern_detail.term_hits(pattern)
-    data = pattern_detail.pattern_map(max_points=1200)
-    colours = pattern_charts.map_colours(data, highlight=pattern.id)
+                       error_out=False, max_per_page=100, count=False)
+    page.total = stored.members  # counted with the pattern's fingerprint: no second count of its members
+    figures = stored.figures
     context = {
-        "pattern": pattern, "s": summary, "page": page, "representatives": pattern_detail.representatives(pattern),
-        "keyword_hits": keyword_hits, "signature_hits": signature_hits, "term_total": total,
-        "environments": pattern_detail.environment_summary(summary.breakdowns, summary.threads),
-        "organisations": pattern_detail.member_organisations(pattern),
-        "months_svg": pattern_charts.column_chart(pattern_detail.customers_by_month(pattern),
-                                                  "Distinct customer organisations per month"),
-        "versions_svg": pattern_charts.bar_chart(pattern_detail.customers_by_version(pattern),
-                                                 "Distinct customer organisations per version"),
-        "map_svg": pattern_charts.map_svg(data, colours, highlight=pattern.id,
-                                          label=f"Map of patterns, {pattern.name} highlighted"),
+        "pattern": pattern, "s": summary, "figures": figures, "computing": stored.computing, "page": page,
+        "representatives": pattern_detail.representatives(pattern),
+        "environments": pattern_detail.environment_summary(summary.breakdowns, summary.threads) if summary else [],
+        "months_svg": pattern_charts.column_chart(figures.months, "Distinct customer organisations per month")
+        if figures else None,
+        "versions_svg": pattern_charts.bar_chart(figures.versions, "Distinct customer organisations per version")
+        if figures else None,
+        "map_svg": _map_svg(stored.map, pattern),
         "can_curate": permissions.can_curate_patterns(current_user), "action_form": ActionForm(),
         "playbook": playbook_for_pattern(current_user, pattern),
         "can_promote": permissions.can_edit_playbook(current_user),
@@ -168,6 +168,20 @@ def _render_show(pattern: Pattern, status: int = 200, **forms):
             file_form=forms.get("file_form") or FileThreadForm(formdata=None), exclude_form=ExcludeThreadForm(),
             excluded=pattern_detail.excluded_threads(pattern))
     return render_template("patterns/show.html", **context), status
+
+
+def _map_svg(data: pattern_detail.PatternMap | None, pattern: Pattern):
+    if data is None:
+        return None
+    colours = pattern_charts.map_colours(data, highlight=pattern.id)
+    return pattern_charts.map_svg(data, colours, highlight=pattern.id,
+                                  label=f"Map of patterns, {pattern.name} highlighted")
+
+
+@bp.get("/<int:pattern_id>/figures.json")
+def pattern_figures_status(pattern_id: int):
+    """Whether a pattern page's figures and map are stored yet, polled by patterns.js while they are computed."""
+    return jsonify({"ready": pattern_pages.page_ready(_pattern_or_404(pattern_id))})
 
 
 @bp.get("/<int:pattern_id>")

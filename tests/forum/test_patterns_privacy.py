@@ -75,6 +75,7 @@ def _pages_for(world, user) -> list[str]:
     return ["/", f"/t/{own.id}", f"/t/{world.tb.id}", f"/t/{world.ta.id}", "/search?q=sync",
             "/search?q=CANARY", "/patterns/", f"/patterns/{world.pattern.id}", "/patterns/map",
             "/patterns/status.json", "/patterns/figures.json", "/patterns/figures.json?hosting=cloud",
+            f"/patterns/{world.pattern.id}/figures.json",
             f"/u/{user.username}"]
 
 
@@ -93,6 +94,7 @@ def test_no_canary_reaches_customers_or_partners(world, client, login, who):
         saw_aggregate |= "Others hit this too" in html
     assert client.get("/patterns/").status_code == 404
     assert client.get("/patterns/figures.json").status_code == 404
+    assert client.get(f"/patterns/{world.pattern.id}/figures.json").status_code == 404
     assert saw_aggregate, "the thread page shows the aggregate"
 
 
@@ -144,7 +146,7 @@ def test_canary_crawl_of_every_page(world, app, client, login, make, who):
     forbidden = [c for c in CANARIES if c != "CANARYORGCHARLIE" and not (who == "up" and c == "CANARYPRIVATEDTITLE")]
     login(getattr(world, who))
     urls = _crawl_urls(app, world)
-    assert len(urls) > 20
+    assert len(urls) > 20 and f"/patterns/{world.pattern.id}/figures.json" in urls
     for url in urls:
         html = client.get(url).get_data(as_text=True).lower()
         for canary in forbidden:
