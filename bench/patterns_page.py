@@ -32,7 +32,7 @@ WORK = Path(os.environ.get("BENCH_PATTERNS_DIR", Path(tempfile.gettempdir()) / "
 PG_COPY = PG_DB_NAME + "_patterns"
 LEAD_EMAIL = "staff-015@example.test"  # an employee with the lead flag in bench/forum_model.py
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
-COMPUTING = b"Figures are being computed for these filters"
+COMPUTING = (b"Figures are being computed for these filters", b"The map and charts are being computed")
 
 
 def load() -> str:
@@ -179,17 +179,19 @@ class Cell:
         if mode:
             self.times[mode].append(elapsed * 1000)
             self.queries[mode].add(self.log.count - before)
-            self.computing[mode] += COMPUTING in response.data
+            self.computing[mode] += any(marker in response.data for marker in COMPUTING)
         if mode == "cold":
             self.wait_for_figures()  # the computation the request started (or left to the background)
             self.figures_after.append((time.perf_counter() - started) * 1000)
 
     def wait_for_figures(self) -> None:
-        """Until the figures of this page's filters are stored (the list's, for a pattern's page)."""
+        """Until the figures of this page's filters are stored (for a pattern's page: the list's, and its own
+        figures and the map)."""
         wait_for_background()
         query = self.url.partition("?")[2] if self.page != "pattern" else ""
+        polled = [f"/patterns/figures.json?{query}"] + ([f"{self.url}/figures.json"] if self.page == "pattern" else [])
         deadline = time.monotonic() + 120
-        while not self.client.get(f"/patterns/figures.json?{query}").get_json()["ready"]:
+        while not all(self.client.get(url).get_json()["ready"] for url in polled):
             if time.monotonic() > deadline:
                 raise SystemExit(f"{self.backend} {self.url}: figures not stored after 120 s")
             time.sleep(0.01)
@@ -213,7 +215,8 @@ def _cuts(times: list[float]) -> tuple[float, float]:
 
 
 def forget_figures(app) -> None:
-    """Drop every remembered and stored figure, so the next request computes them (the cold path)."""
+    """Drop every remembered and stored figure (the list's, each pattern page's and the map), so the next
+    request computes them (the cold path)."""
     from forum.services import pattern_snapshots
 
     with app.app_context():
