@@ -145,11 +145,14 @@ def compute_map(edited_after: datetime | None = None) -> None:
 
 
 def compute_requested(pattern_id: int, requested_at: datetime) -> bool:
-    """A worker's computation; False when another stored the pattern's current figures since the request."""
+    """A worker's computation; False when not needed: stored since the request, or current and young enough
+    (several processes may ask for the same pattern)."""
     pattern = db.session.get(Pattern, pattern_id)
     stored = _rows(page_key(pattern_id)).get(page_key(pattern_id))
-    if pattern is None or (stored is not None and (stored.computed_at >= requested_at
-                                                   or stored.fingerprint == page_fingerprint(pattern))):
+    young = utcnow() - timedelta(seconds=float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)))
+    if pattern is None or (stored is not None and (
+            stored.computed_at >= requested_at
+            or (stored.fingerprint == page_fingerprint(pattern) and stored.computed_at >= young))):
         db.session.rollback()
         compute_map()
         return False

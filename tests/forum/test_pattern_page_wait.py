@@ -4,12 +4,14 @@ member thread's text makes them computed again; on a Celery worker when a broker
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from forum import tasks
 from forum.extensions import db
+from forum.models import utcnow
 from forum.pattern_models import PatternSnapshot
 from forum.services import background, pattern_pages, pattern_snapshots, threads
 from tests.forum.test_pattern_figures_wait import celery_app  # noqa: F401  (fixture)
@@ -147,3 +149,13 @@ def test_with_a_broker_the_page_is_computed_by_the_list_s_task(world, celery_app
         page = pattern_pages.pattern_page(world.x, wait=0)
         assert not page.computing and page.figures.keyword_hits == [("ldap", 1), ("sync", 1)]
         assert pattern_pages.page_ready(world.x)
+
+
+def test_the_worker_skips_current_figures_but_refreshes_old_ones(world, app):  # noqa: F811
+    pattern_pages.compute(world.x.id)
+    assert not pattern_pages.compute_requested(world.x.id, utcnow() - timedelta(seconds=5))   # stored since
+    assert not pattern_pages.compute_requested(world.x.id, utcnow() + timedelta(seconds=5))   # current, young
+    db.session.execute(db.update(PatternSnapshot).where(PatternSnapshot.key == pattern_pages.page_key(world.x.id))
+                       .values(computed_at=utcnow() - timedelta(seconds=601)))
+    db.session.commit()
+    assert pattern_pages.compute_requested(world.x.id, utcnow())  # older than PATTERN_CACHE_SECONDS: again
