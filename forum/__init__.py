@@ -22,11 +22,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     _finish_config(app)
 
-    from . import auth, errors, security, templating
+    # the *_models modules are imported for their side effect: they register their tables on the metadata
+    from . import (  # noqa: F401
+        api_models,
+        auth,
+        errors,
+        models,
+        moderation_models,
+        notification_models,
+        pattern_models,
+        security,
+        templating,
+    )
     from .cli import register_cli
-    from . import models, pattern_models, notification_models  # noqa: F401  (registers the tables on the metadata)
-    from . import moderation_models  # noqa: F401
-    from . import api_models  # noqa: F401  (personal access tokens)
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)

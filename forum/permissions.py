@@ -9,7 +9,18 @@ from __future__ import annotations
 from flask import current_app, has_request_context, request
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from .models import Deployment, Engagement, Organisation, Reply, Role, Space, Thread, ThreadKind, User, Visibility
+from .models import (
+    Deployment,
+    Engagement,
+    Organisation,
+    Reply,
+    Role,
+    Space,
+    Thread,
+    ThreadKind,
+    User,
+    Visibility,
+)
 
 
 class PermissionDenied(Exception):

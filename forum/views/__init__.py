@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.bp)
     from . import metrics  # measured results for employees
     app.register_blueprint(metrics.bp)
-    from ..api import account as api_account, bp as api_bp  # JSON API and the token page
+    from ..api import account as api_account  # JSON API and the token page
+    from ..api import bp as api_bp
     app.register_blueprint(api_bp)
     app.register_blueprint(api_account.bp)

@@ -31,7 +31,7 @@ def planted_recovery() -> tuple[int, list[tuple[str, float, float]]]:
     problems, groups = sorted(truth), sorted(patterns)
     overlap = np.array([[len(truth[p] & patterns[g]) for g in groups] for p in problems])
     figures = []
-    for i, j in zip(*linear_sum_assignment(-overlap)):
+    for i, j in zip(*linear_sum_assignment(-overlap), strict=True):
         figures.append((problems[i], overlap[i, j] / len(truth[problems[i]]), overlap[i, j] / len(patterns[groups[j]])))
     recovered = sum(1 for _, recall, purity in figures if recall >= 0.5 and purity >= 0.5)
     return recovered, figures
