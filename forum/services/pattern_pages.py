@@ -103,9 +103,12 @@ def _store(key: str, fingerprint: str, payload: dict, seconds: float) -> None:
 def _compute_figures(pattern: Pattern) -> dict:
     summary = summarise(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))
     total, keyword_hits, signature_hits = pattern_detail.term_hits(pattern)
+    # a keyword the engine took from accepted answers may occur in no question: "in 0 of 30 threads" under
+    # "shared keywords" would read as a contradiction, so only terms the questions share are listed
     return {
         "summary": pattern_snapshots._encode(summary[0]) if summary else None,
-        "term_total": total, "keyword_hits": keyword_hits, "signature_hits": signature_hits,
+        "term_total": total, "keyword_hits": [(term, n) for term, n in keyword_hits if n],
+        "signature_hits": [(term, n) for term, n in signature_hits if n],
         "months": pattern_detail.customers_by_month(pattern), "versions": pattern_detail.customers_by_version(pattern),
         "organisations": [(org.name, org.slug, n) for org, n in pattern_detail.member_organisations(pattern)],
     }

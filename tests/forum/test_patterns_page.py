@@ -156,6 +156,18 @@ def test_detail_page(world, client, login):
     assert client.get("/patterns/99999999999").status_code == 404
 
 
+def test_only_keywords_the_questions_share_are_listed(world, client, login):
+    # the engine may take a keyword from accepted answers; no member question mentions "kerberos"
+    world.x.keywords = ["ldap", "kerberos"]
+    world.x.signatures = ["LDAP-504", "KRB-0007"]
+    db.session.commit()
+    login(world.employee)
+    html = client.get(f"/patterns/{world.x.id}").get_data(as_text=True)
+    hits = html[html.index("Why these belong together"):]
+    assert ">ldap</span> in " in hits
+    assert "kerberos</span> in" not in hits and "KRB-0007</code> in" not in hits
+
+
 def test_status_json_and_run_panel(world, client, login):
     from forum.pattern_models import MiningRun, RunStatus
 
