@@ -12,19 +12,8 @@ from forum.models import Thread
 from forum.services import patterns as service
 from forum.services.pattern_figures import MEMBERS_TABLE
 from tests.forum import pattern_factories as pf
+from tests.forum.query_plans import query_plan
 from tests.forum.test_patterns_page import NOW, day, world  # noqa: F401  (fixture)
-
-
-def _plan(statement) -> str:
-    sql = str(statement.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True}))
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: see which index matches
-        prefix = "EXPLAIN "
-    else:
-        prefix = "EXPLAIN QUERY PLAN "
-    rows = db.session.connection().exec_driver_sql(prefix + sql).all()
-    db.session.rollback()
-    return "\n".join(" ".join(str(v) for v in row) for row in rows)
 
 
 @pytest.mark.parametrize(("filters", "index"), [
@@ -36,7 +25,7 @@ def _plan(statement) -> str:
 ])
 def test_snapshot_filters_are_written_as_their_indexes(app, filters, index):
     """A different spelling of the expression (a bound JSON path, say) would read every member thread."""
-    assert index in _plan(select(Thread.id).where(*filters.conditions()))
+    assert index in query_plan(select(Thread.id).where(*filters.conditions()))
 
 
 def test_indexed_field_refuses_unindexed_names(app):

@@ -3,13 +3,14 @@ as testing every thread's snapshot, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from forum import permissions
 from forum.extensions import db
 from forum.models import Thread, Visibility
 from forum.services import fulltext
 from forum.services.search import MAX_RANKED, SearchFilters, _conditions, search_threads, snapshot_field
+from tests.forum.query_plans import query_plan
 
 # Near misses on purpose: case, prefixes, a missing key, a quote, a non-ASCII name, no snapshot at all.
 SNAPSHOTS = [
@@ -68,19 +69,6 @@ def test_indexed_filter_gives_the_same_threads(threads, filters, role):
     assert {t.id for t in search_threads(user, "heap", 1, 100, search).items} == expected
 
 
-def _plan(statement) -> str:
-    sql = str(statement.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True}))
-    if db.session.get_bind().dialect.name == "postgresql":
-        # A handful of rows make a sequential scan the cheaper plan; forbid it to see which index matches.
-        db.session.execute(text("SET LOCAL enable_seqscan = off"))
-        prefix = "EXPLAIN "
-    else:
-        prefix = "EXPLAIN QUERY PLAN "
-    rows = db.session.connection().exec_driver_sql(prefix + sql).all()
-    db.session.rollback()
-    return "\n".join(" ".join(str(v) for v in row) for row in rows)
-
-
 @pytest.mark.parametrize(("filters", "index"), [
     ({"product": "Ledger", "version": "9.1"}, "ix_thread_snapshot_product_version"),
     ({"product": "Ledger"}, "ix_thread_snapshot_product_version"),
@@ -89,7 +77,7 @@ def _plan(statement) -> str:
 def test_filters_are_written_as_their_indexes(threads, filters, index):
     """The query's expressions are the indexed ones (a different spelling would silently scan every row)."""
     condition = [snapshot_field(name) == value for name, value in filters.items()]
-    assert index in _plan(select(Thread.id).where(*condition))
+    assert index in query_plan(select(Thread.id).where(*condition))
 
 
 def test_snapshot_field_refuses_unindexed_names():
