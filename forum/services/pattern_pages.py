@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Thread, utcnow
@@ -36,7 +35,6 @@ MAP_POINTS = 1200
 MAP_KEY = f"pattern-map:{MAP_POINTS}"
 _map_lock = threading.Lock()  # two patterns' computations in one process project the map once
 _decoded: dict[tuple[str, str], tuple[datetime, object]] = {}
-_sent: dict[tuple[str, int], float] = {}
 
 
 @dataclass
@@ -88,18 +86,6 @@ def _map_fingerprint() -> str:
     return repr(pattern_detail._map_fingerprint())[:400]
 
 
-def _store(key: str, fingerprint: str, payload: dict, seconds: float) -> None:
-    """One stored row per key, in its own transaction (the request's session is left alone)."""
-    table = PatternSnapshot.__table__
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(delete(table).where(table.c.key == key))
-            conn.execute(insert(table).values(key=key, fingerprint=fingerprint, computed_at=utcnow(),
-                                              figures=[payload], compute_seconds=round(seconds, 3)))
-    except IntegrityError:
-        pass  # another process stored it at the same moment
-
-
 def _compute_figures(pattern: Pattern) -> dict:
     summary = summarise(pattern_ids=[pattern.id], statuses=tuple(PatternStatus))
     total, keyword_hits, signature_hits = pattern_detail.term_hits(pattern)
@@ -126,7 +112,7 @@ def compute(pattern_id: int, marks: tuple | None = None) -> None:
     fingerprint = page_fingerprint(pattern, marks)  # taken first: data that moves meanwhile marks it stale
     started = time.perf_counter()
     payload = _compute_figures(pattern)
-    _store(page_key(pattern_id), fingerprint, payload, time.perf_counter() - started)
+    pattern_snapshots.store(page_key(pattern_id), fingerprint, [payload], time.perf_counter() - started)
     # An edited member is re-embedded in place (the map's fingerprint does not move): project again if the
     # stored map is older than the pattern's last edit.
     compute_map(edited_after=marks[2])
@@ -144,7 +130,7 @@ def compute_map(edited_after: datetime | None = None) -> None:
         data = pattern_detail._project(MAP_POINTS)
         payload = {"points": [(p.x, p.y, p.thread_id, p.pattern_id) for p in data.points],
                    "names": list(data.names.items()), "sizes": list(data.sizes.items()), "model": data.model}
-        _store(MAP_KEY, fingerprint, payload, time.perf_counter() - started)
+        pattern_snapshots.store(MAP_KEY, fingerprint, [payload], time.perf_counter() - started)
 
 
 def compute_requested(pattern_id: int, requested_at: datetime) -> bool:
@@ -201,15 +187,7 @@ def _decode(key: str, payload: dict | None, computed_at: datetime):
 def _start(pattern_id: int, low_priority: bool) -> threading.Event | None:
     """Compute the pattern's parts off the request path: a thread of this process, or a worker (None)."""
     if "celery" in current_app.extensions:
-        from .. import tasks
-
-        marker = (db.engine.url.render_as_string(), pattern_id)
-        now, again_after = time.monotonic(), float(current_app.config.get("PATTERN_FIGURES_MIN_SECONDS", 15))
-        with pattern_snapshots._lock:
-            if marker in _sent and now - _sent[marker] < again_after:
-                return None
-            _sent[marker] = now
-        tasks.pattern_figures_task.delay({}, utcnow().isoformat(), pattern_id)
+        pattern_snapshots.send_to_worker(_job(pattern_id), {}, utcnow().isoformat(), pattern_id)
         return None
     return background.start_once(_job(pattern_id), compute, pattern_id, name="groundwork-pattern-page",
                                  low_priority=low_priority)
@@ -301,8 +279,7 @@ def summary_for(pattern: Pattern, page: PatternPage) -> PatternSummary | None:
     info = PatternInfo.of(pattern)
     summary = pattern_snapshots.listed_summary(pattern, info)
     if summary is None and page.figures is not None and page.figures.summary is not None:
-        summary = PatternSummary(**{**page.figures.summary.__dict__, "pattern": info})
-        summary.emerging = summary.new_customers >= int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
+        summary = pattern_snapshots.summary_with(info, page.figures.summary.__dict__)
     if summary is None and page.figures is not None:
         summary = PatternSummary(pattern=info)  # no member rows: nothing to count
     return summary
@@ -311,5 +288,4 @@ def summary_for(pattern: Pattern, page: PatternPage) -> PatternSummary | None:
 def forget() -> None:
     """Drop the per-process decoded copies (the rows go with ``pattern_snapshots.forget``)."""
     _decoded.clear()
-    _sent.clear()
 

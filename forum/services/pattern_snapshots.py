@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,7 +31,7 @@ from ..pattern_models import Pattern, PatternSnapshot, PatternStatus
 from . import background
 from .patterns import PatternFilters, PatternInfo, PatternSummary, data_fingerprint, sort_summaries, summarise
 
-#: Rows for filters nobody looked at for this long are dropped when another row is stored.
+#: Rows nobody had refreshed for this long (filters nobody looked at) are dropped when another row is stored.
 KEEP_UNUSED = timedelta(days=2)
 _DATES = ("first_seen", "last_seen")
 
@@ -77,23 +78,42 @@ def _decode(data: dict) -> dict:
     return data
 
 
-def compute(filters: PatternFilters) -> PatternSnapshot:
-    """Compute the figures for ``filters`` now and store them (in a transaction of their own)."""
-    fingerprint = _fingerprint()  # taken first: data that moves during the computation marks it stale
-    started = time.perf_counter()
-    figures = [_encode(s) for s in summarise(filters)]
+def store(key: str, fingerprint: str, figures: list, seconds: float) -> PatternSnapshot:
+    """Store ``figures`` as the one row of ``key``, in a transaction of its own.
+
+    The request's session (and a view that never commits) is left alone.
+    """
     row = {"fingerprint": fingerprint, "computed_at": utcnow(), "figures": figures,
-           "compute_seconds": round(time.perf_counter() - started, 3)}
-    key = snapshot_key(filters)
+           "compute_seconds": round(seconds, 3)}
     table = PatternSnapshot.__table__
-    # Its own transaction: the request's session (and a view that never commits) is left alone.
     try:
         with db.engine.begin() as conn:
             conn.execute(delete(table).where(or_(table.c.key == key, table.c.computed_at < utcnow() - KEEP_UNUSED)))
             conn.execute(insert(table).values(key=key, **row))
     except IntegrityError:
-        pass  # another process stored these filters' figures at the same moment; theirs are as new
+        pass  # another process stored this key at the same moment; theirs is as new
     return PatternSnapshot(key=key, **row)
+
+
+def compute(filters: PatternFilters) -> PatternSnapshot:
+    """Compute the figures for ``filters`` now and store them."""
+    fingerprint = _fingerprint()  # taken first: data that moves during the computation marks it stale
+    started = time.perf_counter()
+    figures = [_encode(s) for s in summarise(filters)]
+    return store(snapshot_key(filters), fingerprint, figures, time.perf_counter() - started)
+
+
+def send_to_worker(marker: Hashable, *task_args) -> None:
+    """Queue the figures task on a Celery worker, asked again at most once per ``PATTERN_FIGURES_MIN_SECONDS``
+    for the same ``marker`` from this process (in case a task was lost)."""
+    from .. import tasks
+
+    now, again_after = time.monotonic(), float(current_app.config.get("PATTERN_FIGURES_MIN_SECONDS", 15))
+    with _lock:
+        if marker in _sent and now - _sent[marker] < again_after:
+            return
+        _sent[marker] = now
+    tasks.pattern_figures_task.delay(*task_args)
 
 
 def _marker(filters: PatternFilters) -> tuple[str, str]:
@@ -107,16 +127,8 @@ def _refresh_in_background(filters: PatternFilters, low_priority: bool = True) -
     ``PATTERN_FIGURES_MIN_SECONDS`` from this process, in case a task was lost. Otherwise one thread of this
     process computes it, at the lowest CPU priority unless a viewer waits for it (``low_priority``).
     """
-    marker = _marker(filters)
     if "celery" in current_app.extensions:
-        from .. import tasks
-
-        now, again_after = time.monotonic(), float(current_app.config.get("PATTERN_FIGURES_MIN_SECONDS", 15))
-        with _lock:
-            if marker in _sent and now - _sent[marker] < again_after:
-                return None
-            _sent[marker] = now
-        tasks.pattern_figures_task.delay(filters.as_dict(), utcnow().isoformat())
+        send_to_worker(_marker(filters), filters.as_dict(), utcnow().isoformat())
         return None
     return background.start_once(_job(filters), compute, filters, name="groundwork-pattern-figures",
                                  low_priority=low_priority)
@@ -276,18 +288,17 @@ def _active_infos(*conditions) -> dict[int, PatternInfo]:
                 .where(Pattern.status == PatternStatus.ACTIVE, *conditions))}
 
 
+def summary_with(info: PatternInfo, figures: dict) -> PatternSummary:
+    """A pattern's stored figures attached to its live name and terms, with the emerging flag of today's setting."""
+    summary = PatternSummary(pattern=info, **{k: v for k, v in figures.items() if k not in ("pattern_id", "pattern")})
+    summary.emerging = summary.new_customers >= int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
+    return summary
+
+
 def _with_live_patterns(figures: list[dict], sort: str) -> list[PatternSummary]:
     """Attach each pattern's current name and terms; patterns no longer active drop out at once."""
     infos = _active_infos(Pattern.id.in_([item["pattern_id"] for item in figures]))
-    threshold = int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
-    summaries = []
-    for item in figures:
-        info = infos.get(item["pattern_id"])
-        if info is not None:
-            fields = {k: v for k, v in item.items() if k != "pattern_id"}
-            summary = PatternSummary(pattern=info, **fields)
-            summary.emerging = summary.new_customers >= threshold
-            summaries.append(summary)
+    summaries = [summary_with(infos[item["pattern_id"]], item) for item in figures if item["pattern_id"] in infos]
     return sort_summaries(summaries, sort)
 
 
@@ -318,10 +329,7 @@ def listed_summary(pattern: Pattern, info: PatternInfo | None = None) -> Pattern
         _refresh_in_background(filters)
     for item in _figures(key, row.id, row.computed_at):
         if item["pattern_id"] == pattern.id:
-            summary = PatternSummary(pattern=info or PatternInfo.of(pattern),
-                                     **{k: v for k, v in item.items() if k != "pattern_id"})
-            summary.emerging = summary.new_customers >= int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
-            return summary
+            return summary_with(info or PatternInfo.of(pattern), item)
     return None
 
 
