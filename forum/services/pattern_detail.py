@@ -139,7 +139,7 @@ def _map_model() -> str | None:
 _derived: dict[str, tuple[tuple, dict]] = {}
 
 
-def _map_fingerprint() -> tuple:
+def map_fingerprint() -> tuple:
     """Index-only markers that move when patterns, memberships, runs or stored vectors change (once a request)."""
     if "pattern_fingerprint" not in g or not has_request_context():
         g.pattern_fingerprint = tuple(db.session.execute(select(
@@ -152,7 +152,7 @@ def _map_fingerprint() -> tuple:
 
 def _remembered(key: tuple, compute):
     """What ``compute`` returns, kept per process until the patterns, memberships or vectors change."""
-    url, fingerprint = db.engine.url.render_as_string(), _map_fingerprint()
+    url, fingerprint = db.engine.url.render_as_string(), map_fingerprint()
     kept = _derived.get(url)
     if kept is None or kept[0] != fingerprint:
         kept = _derived[url] = (fingerprint, {})  # what was kept for an older state of the data goes
@@ -168,10 +168,10 @@ def pattern_map(max_points: int = MAP_MAX_POINTS) -> PatternMap:
     Every pattern's page shows the same map (only the highlight differs); at 100k threads loading the
     vectors and projecting them took over half of that page's time.
     """
-    return _remembered(("map", max_points), lambda: _project(max_points))
+    return _remembered(("map", max_points), lambda: project_map(max_points))
 
 
-def _project(max_points: int) -> PatternMap:
+def project_map(max_points: int) -> PatternMap:
     """Member threads of active patterns projected to 2-D (PCA of their stored vectors), sampled evenly."""
     model = _map_model()
     patterns = db.session.execute(select(Pattern.id, Pattern.name).where(Pattern.status == PatternStatus.ACTIVE)

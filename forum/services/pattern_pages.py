@@ -83,7 +83,7 @@ def page_fingerprint(pattern: Pattern, marks: tuple | None = None) -> str:
 
 
 def _map_fingerprint() -> str:
-    return repr(pattern_detail._map_fingerprint())[:400]
+    return repr(pattern_detail.map_fingerprint())[:400]
 
 
 def _compute_figures(pattern: Pattern) -> dict:
@@ -92,7 +92,7 @@ def _compute_figures(pattern: Pattern) -> dict:
     # a keyword the engine took from accepted answers may occur in no question: "in 0 of 30 threads" under
     # "shared keywords" would read as a contradiction, so only terms the questions share are listed
     return {
-        "summary": pattern_snapshots._encode(summary[0]) if summary else None,
+        "summary": pattern_snapshots.encode_summary(summary[0]) if summary else None,
         "term_total": total, "keyword_hits": [(term, n) for term, n in keyword_hits if n],
         "signature_hits": [(term, n) for term, n in signature_hits if n],
         "months": pattern_detail.customers_by_month(pattern), "versions": pattern_detail.customers_by_version(pattern),
@@ -127,7 +127,7 @@ def compute_map(edited_after: datetime | None = None) -> None:
                 and (edited_after is None or stored.computed_at >= edited_after)):
             return
         started = time.perf_counter()
-        data = pattern_detail._project(MAP_POINTS)
+        data = pattern_detail.project_map(MAP_POINTS)
         payload = {"points": [(p.x, p.y, p.thread_id, p.pattern_id) for p in data.points],
                    "names": list(data.names.items()), "sizes": list(data.sizes.items()), "model": data.model}
         pattern_snapshots.store(MAP_KEY, fingerprint, [payload], time.perf_counter() - started)
@@ -174,7 +174,7 @@ def _decode(key: str, payload: dict | None, computed_at: datetime):
                                          dict(payload["names"]), dict(payload["sizes"]), payload["model"])
     summary = payload["summary"]
     if summary is not None:
-        fields = pattern_snapshots._decode(summary)
+        fields = pattern_snapshots.decode_summary(summary)
         fields.pop("pattern_id")
         summary = PatternSummary(pattern=None, **fields)  # the live pattern is attached when served
     return PageFigures(computed_at, summary, payload["term_total"],
@@ -216,7 +216,7 @@ def pattern_page(pattern: Pattern, wait: float) -> PatternPage:
     rows = _rows(key, MAP_KEY)
     figures_ok, map_ok, _, marks = _current(pattern, rows)
     if not (figures_ok and map_ok):
-        if not pattern_snapshots._in_background() or float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)) <= 0:
+        if not pattern_snapshots.in_background() or float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)) <= 0:
             compute(pattern.id, marks)
             stored = True
         else:
@@ -269,7 +269,7 @@ def page_ready(pattern: Pattern) -> bool:
     figures_ok, map_ok, _, _ = _current(pattern, _rows(page_key(pattern.id), MAP_KEY))
     if figures_ok and map_ok:
         return True
-    if pattern_snapshots._in_background():
+    if pattern_snapshots.in_background():
         _start(pattern.id, low_priority=False)
     return False
 

@@ -61,7 +61,8 @@ def _fingerprint() -> str:
     return repr(data_fingerprint())[:400]
 
 
-def _encode(summary: PatternSummary) -> dict:
+def encode_summary(summary: PatternSummary) -> dict:
+    """A summary as stored JSON (its pattern by id; names and terms are read live when served)."""
     data = {name: getattr(summary, name) for name in PatternSummary.__dataclass_fields__ if name != "pattern"}
     data["pattern_id"] = summary.pattern.id
     for name in _DATES:
@@ -70,7 +71,8 @@ def _encode(summary: PatternSummary) -> dict:
     return data
 
 
-def _decode(data: dict) -> dict:
+def decode_summary(data: dict) -> dict:
+    """The stored JSON of a summary back as its fields (dates and breakdown pairs restored)."""
     data = dict(data)
     for name in _DATES:
         data[name] = datetime.fromisoformat(data[name]) if data[name] else None
@@ -99,7 +101,7 @@ def compute(filters: PatternFilters) -> PatternSnapshot:
     """Compute the figures for ``filters`` now and store them."""
     fingerprint = _fingerprint()  # taken first: data that moves during the computation marks it stale
     started = time.perf_counter()
-    figures = [_encode(s) for s in summarise(filters)]
+    figures = [encode_summary(s) for s in summarise(filters)]
     return store(snapshot_key(filters), fingerprint, figures, time.perf_counter() - started)
 
 
@@ -188,7 +190,7 @@ def _figures(key: str, snapshot_id: int, computed_at: datetime) -> list[dict]:
     hit = _decoded.get(marker)
     if hit is None or hit[0] != computed_at:
         stored = db.session.execute(select(PatternSnapshot.figures).where(PatternSnapshot.id == snapshot_id)).scalar()
-        hit = (computed_at, [_decode(item) for item in stored or []])
+        hit = (computed_at, [decode_summary(item) for item in stored or []])
         _decoded[marker] = hit
     return hit[1]
 
@@ -198,7 +200,7 @@ def _stored_row(key: str):
                               .where(PatternSnapshot.key == key)).first()
 
 
-def _in_background() -> bool:
+def in_background() -> bool:
     """Whether figures are computed off the request path: always with a broker, else as configured."""
     return "celery" in current_app.extensions or bool(current_app.config.get(
         "PATTERN_FIGURES_IN_BACKGROUND", current_app.config.get("MINING_IN_BACKGROUND", True)))
@@ -218,7 +220,7 @@ def page_figures(filters: PatternFilters, sort: str = "reach", wait: float | Non
     key = snapshot_key(filters)
     now = _fingerprint()
     row = _stored_row(key)
-    background = _in_background()
+    background = in_background()
     if row is None and background and wait is not None:
         row = _start_and_wait(filters, key, wait)
         if row is None:
@@ -229,7 +231,7 @@ def page_figures(filters: PatternFilters, sort: str = "reach", wait: float | Non
     if row is None or (stale and not background):
         snapshot = compute(filters)
         computed_at = snapshot.computed_at
-        figures = [_decode(item) for item in snapshot.figures]
+        figures = [decode_summary(item) for item in snapshot.figures]
         _decoded[(db.engine.url.render_as_string(), key)] = (computed_at, figures)
     else:
         computed_at = row.computed_at
@@ -268,7 +270,7 @@ def figures_ready(filters: PatternFilters) -> bool:
     """
     if _stored_row(snapshot_key(filters)) is not None:
         return True
-    if _in_background():
+    if in_background():
         _refresh_in_background(filters, low_priority=False)
     return False
 
@@ -313,7 +315,7 @@ def listed_summary(pattern: Pattern, info: PatternInfo | None = None) -> Pattern
     Nothing is computed in this request when figures are computed in the background: a missing or outdated
     list is refreshed there. Inline (tests) this is ``pattern_summary``, which follows the data.
     """
-    if not _in_background() or float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)) <= 0:
+    if not in_background() or float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)) <= 0:
         return pattern_summary(pattern)
     if pattern.status is not PatternStatus.ACTIVE:
         return None
