@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 
 import numpy as np
-from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 from sklearn.base import BaseEstimator, ClusterMixin
@@ -87,15 +86,7 @@ def smooth(vectors: np.ndarray, reference: np.ndarray, neighbors: np.ndarray, we
 
 def knn_modularity(neighbors: np.ndarray, labels: np.ndarray, resolution: float = 1.0) -> float:
     """Modularity of ``labels`` on the symmetrised k-nearest-neighbour graph."""
-    n, k = neighbors.shape
-    rows = np.repeat(np.arange(n), k)
-    adjacency = sparse.csr_matrix((np.ones(n * k), (rows, neighbors.ravel())), shape=(n, n))
-    adjacency = (adjacency + adjacency.T).tocoo()
-    degree = np.bincount(adjacency.row, weights=adjacency.data, minlength=n)
-    total = degree.sum()
-    inside = adjacency.data[labels[adjacency.row] == labels[adjacency.col]].sum() / total
-    share = np.bincount(labels, weights=degree) / total
-    return float(inside - resolution * (share ** 2).sum())
+    return NeighbourGraph.from_neighbors(neighbors, np.arange(len(neighbors))).modularity(labels, resolution)
 
 
 def _centre_sums(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

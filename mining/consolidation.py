@@ -32,6 +32,12 @@ class NeighbourGraph:
         degree = np.bincount(source, minlength=n) + np.bincount(target, minlength=n)
         return cls(source, target, degree.astype(np.float64))
 
+    def modularity(self, labels: np.ndarray, resolution: float = 1.0) -> float:
+        """Modularity of the partition ``labels`` (group ids 0..) on this graph."""
+        inside = np.mean(labels[self.source] == labels[self.target])
+        share = np.bincount(labels, weights=self.degree) / self.degree.sum()
+        return float(inside - resolution * (share ** 2).sum())
+
     def group_links(self, labels: np.ndarray, n_groups: int) -> np.ndarray:
         """Symmetric matrix of edge counts between groups (both directions counted)."""
         pairs = labels[self.source] * n_groups + labels[self.target]
