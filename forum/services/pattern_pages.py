@@ -255,13 +255,12 @@ def _poll(rows: dict, key: str, wait: float) -> bool:
     Only the rows are read while waiting; whether they are current is checked once, after.
     """
     before = rows[key].computed_at if key in rows else None
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        time.sleep(pattern_snapshots.POLL_SECONDS)
+
+    def stored() -> bool:
         now = _rows(key, MAP_KEY)
-        if key in now and now[key].computed_at != before and MAP_KEY in now:
-            return True
-    return False
+        return key in now and now[key].computed_at != before and MAP_KEY in now
+
+    return pattern_snapshots.poll(stored, wait)
 
 
 def page_ready(pattern: Pattern) -> bool:

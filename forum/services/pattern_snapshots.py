@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import delete, insert, or_, select
@@ -37,6 +38,8 @@ _DATES = ("first_seen", "last_seen")
 
 #: How often a request waiting for a worker's figures looks for them.
 POLL_SECONDS = 0.025
+
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _sent: dict[tuple[str, str], float] = {}
@@ -254,11 +257,17 @@ def _start_and_wait(filters: PatternFilters, key: str, wait: float):
         if not done.wait(wait):
             background.lower_priority(_job(filters))  # the page answers without them: it goes first
         return _stored_row(key)
+    return poll(lambda: _stored_row(key), wait)  # on a worker: look for its row until the time is up
+
+
+def poll(look: Callable[[], T], wait: float) -> T:
+    """Call ``look`` every ``POLL_SECONDS`` until it returns something truthy or ``wait`` seconds have passed;
+    its last answer (how a request waits for a worker's figures)."""
     deadline = time.monotonic() + wait
-    while True:  # on a worker: look for its row until the time is up
-        row = _stored_row(key)
-        if row is not None or time.monotonic() >= deadline:
-            return row
+    while True:
+        found = look()
+        if found or time.monotonic() >= deadline:
+            return found
         time.sleep(POLL_SECONDS)
 
 
