@@ -92,7 +92,7 @@ def prefill(url: str, seed: int = 7) -> dict:
     import numpy as np
 
     from forum.extensions import db
-    from forum.pattern_models import ThreadEmbedding
+    from forum.models import ThreadEmbedding
     from forum.services.embeddings import embedder_key, get_embedder, texts_for, thread_documents
 
     app = app_for(url)

@@ -55,8 +55,7 @@ def build(db: str, threads: int) -> str:
     from flask_migrate import upgrade
 
     from forum.extensions import db as sqla
-    from forum.models import Organisation, Space, Thread, User
-    from forum.pattern_models import ThreadEmbedding
+    from forum.models import Organisation, Space, Thread, ThreadEmbedding, User
 
     url = _url(db, threads)
     if db == "postgres":

@@ -22,18 +22,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     _finish_config(app)
 
-    # the *_models modules are imported for their side effect: they register their tables on the metadata
-    from . import (  # noqa: F401
-        api_models,
-        auth,
-        errors,
-        models,
-        moderation_models,
-        notification_models,
-        pattern_models,
-        security,
-        templating,
-    )
+    # the models package is imported for its side effect: it registers every table on the metadata
+    from . import auth, errors, models, security, templating  # noqa: F401
     from .cli import register_cli
     from .extensions import csrf, db, limiter, login_manager, migrate
 

@@ -339,7 +339,7 @@ def can_view_playbook(user: User | None, playbook) -> bool:
 
 def visible_playbooks(user: User | None) -> ColumnElement[bool]:
     """SQL twin of ``can_view_playbook``: a WHERE clause on ``Playbook``."""
-    from .pattern_models import Playbook
+    from .models import Playbook
 
     if is_employee(user):
         return true()
@@ -365,7 +365,7 @@ def moderated_space_ids(user: User | None) -> set[int]:
     if not is_employee(user):
         return set()
     from .extensions import db
-    from .moderation_models import SpaceModerator
+    from .models import SpaceModerator
 
     memo = _request_memo()
     key = ("moderates", user.id)

@@ -11,9 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import permissions
 from ..extensions import db
-from ..models import Reply, Space, Thread, ThreadKind, Visibility
-from ..notification_models import Notification
-from ..pattern_models import Pattern, Playbook
+from ..models import Notification, Pattern, Playbook, Reply, Space, Thread, ThreadKind, Visibility
 from ..permissions import PermissionDenied
 from ..services import inbox, search, threads
 from . import api_error, api_user, bp, limit_api_posting, require_user

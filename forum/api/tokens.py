@@ -6,9 +6,8 @@ import secrets
 
 from sqlalchemy import select
 
-from ..api_models import SCOPES, ApiToken
 from ..extensions import db
-from ..models import User, utcnow
+from ..models import SCOPES, ApiToken, User, utcnow
 
 PREFIX = "gw_"
 MAX_TOKENS = 20

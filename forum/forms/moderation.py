@@ -6,8 +6,7 @@ from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField,
 from wtforms.fields import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..models import Visibility
-from ..moderation_models import FlagReason
+from ..models import FlagReason, Visibility
 from .board import VISIBILITY_LABELS, _no_nul, _strip
 
 REASON_LABELS = {

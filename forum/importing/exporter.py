@@ -10,8 +10,7 @@ from collections import defaultdict
 from sqlalchemy import case, distinct, func, select
 
 from ..extensions import db
-from ..models import OrgKind, Thread
-from ..pattern_models import Pattern, PatternMember, PatternStatus
+from ..models import OrgKind, Pattern, PatternMember, PatternStatus, Thread
 from ..services.patterns import MEMBER_SOURCES, member_rows
 
 

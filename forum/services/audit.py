@@ -17,8 +17,7 @@ from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import User
-from ..moderation_models import AuditEntry
+from ..models import AuditEntry, User
 
 # Installed by forum.views.moderation: () -> the acting user's id, or None outside a signed-in request.
 actor_resolver: Callable[[], int | None] | None = None

@@ -10,8 +10,7 @@ from sqlalchemy import delete, select, update
 
 from .. import permissions
 from ..extensions import db
-from ..models import Thread, User, utcnow
-from ..pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus, Playbook
+from ..models import MembershipSource, Pattern, PatternMember, PatternStatus, Playbook, Thread, User, utcnow
 from ..permissions import PermissionDenied
 from . import audit
 

@@ -15,8 +15,7 @@ from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Thread, User
-from ..pattern_models import SuggestionEvent
+from ..models import SuggestionEvent, Thread, User
 
 DRAFT_KEY = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 IMPRESSION, CLICK, POSTED = "impression", "click", "posted"

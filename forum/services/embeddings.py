@@ -11,8 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Reply, Thread
-from ..pattern_models import ThreadEmbedding
+from ..models import Reply, Thread, ThreadEmbedding
 
 ProgressCallback = Callable[[int, int], None]
 

@@ -12,8 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import permissions
 from ..extensions import db
-from ..models import Reply, User, utcnow
-from ..notification_models import Notification, NotificationKind
+from ..models import Notification, NotificationKind, Reply, User, utcnow
 
 EXCERPT_CHARS = 200
 

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 
 from .. import permissions
 from ..extensions import db
-from ..models import Thread, User, utcnow
-from ..moderation_models import ModerationSettings
+from ..models import ModerationSettings, Thread, User, utcnow
 from . import audit
 
 _LINK = re.compile(r"https?://|\bwww\.", re.IGNORECASE)

@@ -24,6 +24,8 @@ from ..models import (
     Confirmation,
     Organisation,
     OrgKind,
+    Playbook,
+    PlaybookConfirmation,
     Reply,
     Thread,
     ThreadKind,
@@ -31,7 +33,6 @@ from ..models import (
     User,
     utcnow,
 )
-from ..pattern_models import Playbook, PlaybookConfirmation
 from . import background
 
 PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}

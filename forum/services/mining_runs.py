@@ -10,8 +10,7 @@ from flask import current_app
 from sqlalchemy import delete, select, text
 
 from ..extensions import db
-from ..models import Thread, ThreadKind, User, utcnow
-from ..pattern_models import (
+from ..models import (
     MembershipSource,
     MiningRun,
     Pattern,
@@ -19,6 +18,10 @@ from ..pattern_models import (
     PatternStatus,
     Playbook,
     RunStatus,
+    Thread,
+    ThreadKind,
+    User,
+    utcnow,
 )
 from .embeddings import embedder_key, ensure_embeddings, get_embedder, texts_for, thread_documents, vector_of
 
@@ -155,7 +158,7 @@ def _refresh_page_figures(run_id: int) -> None:
 
 def announce_emerging_patterns() -> int:
     """Tell leads about patterns that started emerging, once per emerging window; returns how many."""
-    from ..notification_models import Notification, NotificationKind
+    from ..models import Notification, NotificationKind
     from . import notifications
     from .patterns import summarise
 

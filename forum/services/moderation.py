@@ -10,8 +10,18 @@ from sqlalchemy.orm import selectinload
 
 from .. import permissions
 from ..extensions import db
-from ..models import Reply, Space, Thread, User, Visibility, utcnow
-from ..moderation_models import Flag, FlagReason, FlagStatus, SpaceModerator
+from ..models import (
+    Flag,
+    FlagReason,
+    FlagStatus,
+    Reply,
+    Space,
+    SpaceModerator,
+    Thread,
+    User,
+    Visibility,
+    utcnow,
+)
 from ..permissions import PermissionDenied
 from . import audit
 from .threads import ValidationFailed, _settle_status

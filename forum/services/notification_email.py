@@ -13,8 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import User, utcnow
-from ..notification_models import EmailMode, Notification, NotificationSetting, Watch
+from ..models import EmailMode, Notification, NotificationSetting, User, Watch, utcnow
 from . import inbox
 
 mail = Mail()

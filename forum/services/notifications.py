@@ -16,12 +16,15 @@ from sqlalchemy.orm import selectinload
 
 from .. import permissions
 from ..extensions import db
-from ..models import Organisation, Reply, Thread, User
-from ..notification_models import (
+from ..models import (
     EmailMode,
     Notification,
     NotificationKind,
     NotificationSetting,
+    Organisation,
+    Reply,
+    Thread,
+    User,
     Watch,
     WatchTarget,
 )

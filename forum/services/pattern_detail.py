@@ -11,14 +11,16 @@ from sqlalchemy.orm import contains_eager, joinedload
 from threadpoolctl import threadpool_limits
 
 from ..extensions import db
-from ..models import Organisation, OrgKind, Thread
-from ..pattern_models import (
+from ..models import (
     MembershipSource,
     MiningRun,
+    Organisation,
+    OrgKind,
     Pattern,
     PatternMember,
     PatternStatus,
     RunStatus,
+    Thread,
     ThreadEmbedding,
 )
 from .embeddings import stored_vectors

@@ -26,8 +26,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Thread, utcnow
-from ..pattern_models import Pattern, PatternMember, PatternSnapshot, PatternStatus
+from ..models import Pattern, PatternMember, PatternSnapshot, PatternStatus, Thread, utcnow
 from . import background, pattern_detail, pattern_snapshots
 from .patterns import MEMBER_SOURCES, PatternInfo, PatternSummary, summarise
 

@@ -27,8 +27,7 @@ from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import utcnow
-from ..pattern_models import Pattern, PatternSnapshot, PatternStatus
+from ..models import Pattern, PatternSnapshot, PatternStatus, utcnow
 from . import background
 from .patterns import PatternFilters, PatternInfo, PatternSummary, data_fingerprint, sort_summaries, summarise
 

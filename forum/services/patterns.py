@@ -14,8 +14,17 @@ from flask import current_app
 from sqlalchemy import Integer, Text, case, column, distinct, func, literal_column, select, true
 
 from ..extensions import db
-from ..models import Organisation, OrgKind, Thread, User, utcnow
-from ..pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus
+from ..models import (
+    MembershipSource,
+    Organisation,
+    OrgKind,
+    Pattern,
+    PatternMember,
+    PatternStatus,
+    Thread,
+    User,
+    utcnow,
+)
 from .pattern_answers import answers_by_pattern
 from .pattern_figures import DIMENSIONS, grouped_figures, materialised_members
 
@@ -228,8 +237,7 @@ def _summarise(m, sort: str) -> list[PatternSummary]:
 
 def data_fingerprint() -> tuple:
     """Cheap (index-only) markers that move when patterns, memberships, runs, threads or confirmations change."""
-    from ..models import Confirmation, Reply
-    from ..pattern_models import MiningRun
+    from ..models import Confirmation, MiningRun, Reply
 
     return tuple(db.session.execute(select(
         select(func.max(Pattern.updated_at)).scalar_subquery(), select(func.max(PatternMember.id)).scalar_subquery(),

@@ -17,8 +17,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import permissions
 from ..extensions import db
 from ..markdown import render_markdown
-from ..models import Confirmation, Deployment, Reply, Thread, User, Visibility, utcnow
-from ..pattern_models import (
+from ..models import (
+    Confirmation,
+    Deployment,
     MembershipSource,
     Pattern,
     PatternMember,
@@ -26,6 +27,11 @@ from ..pattern_models import (
     PlaybookConfirmation,
     PlaybookEvidence,
     PlaybookRevision,
+    Reply,
+    Thread,
+    User,
+    Visibility,
+    utcnow,
 )
 from ..permissions import PermissionDenied
 from . import audit, notifications

@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
-from ..models import User
-from ..pattern_models import MembershipSource, PatternMember, Playbook, PlaybookEvidence
+from ..models import MembershipSource, PatternMember, Playbook, PlaybookEvidence, User
 from . import deflection
 from .playbooks import replication_counts
 from .similar import Neighbours, SimilarThread, similar_to_draft, tokens_of

@@ -20,8 +20,7 @@ from sqlalchemy import not_, select
 
 from .. import permissions
 from ..extensions import db
-from ..models import Thread, User
-from ..pattern_models import ThreadEmbedding
+from ..models import Thread, ThreadEmbedding, User
 
 FULL_RELOAD_SECONDS = 600
 REDUCE_FROM_ROWS = 20_000

@@ -16,8 +16,18 @@ from sqlalchemy.orm import selectinload
 from .. import permissions
 from ..extensions import db
 from ..markdown import render_markdown
-from ..models import Organisation, OrgKind, Thread, ThreadKind, ThreadStatus, User, Visibility, utcnow
-from ..moderation_models import Assignment, InternalLink
+from ..models import (
+    Assignment,
+    InternalLink,
+    Organisation,
+    OrgKind,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+    User,
+    Visibility,
+    utcnow,
+)
 from ..permissions import PermissionDenied
 from . import audit, notifications
 from .threads import ValidationFailed

@@ -32,8 +32,7 @@ from ..forms.moderation import (
     ToggleForm,
     VisibilityForm,
 )
-from ..models import Space, Thread, User
-from ..moderation_models import Flag, FlagStatus, SpaceModerator
+from ..models import Flag, FlagStatus, Space, SpaceModerator, Thread, User
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
 from ..services import audit, limits, moderation

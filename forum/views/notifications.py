@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
-from ..models import Space, Tag
-from ..notification_models import EmailMode, WatchTarget
+from ..models import EmailMode, Space, Tag, WatchTarget
 from ..services import inbox as inbox_service
 from ..services import notification_email, notifications, presence
 from ..services import thread_pages as pages
@@ -132,12 +131,12 @@ def _target_or_404() -> tuple[WatchTarget, int, str]:
             abort(404)
         return target, target_id, request.referrer if _same_site(request.referrer) else url_for("board.home")
     if target is WatchTarget.PATTERN:
-        from ..pattern_models import Pattern
+        from ..models import Pattern
 
         if not permissions.can_view_patterns(current_user) or db.session.get(Pattern, target_id) is None:
             abort(404)
         return target, target_id, url_for("patterns.show", pattern_id=target_id)
-    from ..pattern_models import Playbook
+    from ..models import Playbook
 
     playbook = db.session.get(Playbook, target_id)
     if playbook is None or not permissions.can_view_playbook(current_user, playbook):

@@ -19,8 +19,7 @@ from ..forms.patterns import (
     PatternFilterForm,
     RenameForm,
 )
-from ..models import Thread
-from ..pattern_models import MiningRun, Pattern, PatternStatus
+from ..models import MiningRun, Pattern, PatternStatus, Thread
 from ..permissions import PermissionDenied
 from ..services import curation, pattern_charts, pattern_detail, pattern_pages, pattern_snapshots
 from ..services import patterns as service

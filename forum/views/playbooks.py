@@ -12,8 +12,7 @@ from flask_login import current_user, login_required
 from .. import permissions
 from ..extensions import db
 from ..forms.playbooks import PlaybookConfirmForm, PlaybookForm
-from ..models import Deployment, Thread, utcnow
-from ..pattern_models import Playbook
+from ..models import Deployment, Playbook, Thread, utcnow
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
 from ..services import playbooks as service

@@ -2,8 +2,17 @@
 from __future__ import annotations
 
 from forum.extensions import db
-from forum.models import Confirmation, Reply, Thread, ThreadStatus, User
-from forum.pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus
+from forum.models import (
+    Confirmation,
+    MembershipSource,
+    Pattern,
+    PatternMember,
+    PatternStatus,
+    Reply,
+    Thread,
+    ThreadStatus,
+    User,
+)
 
 
 def pattern(name: str = "A pattern", threads: list[Thread] = (), status: PatternStatus = PatternStatus.ACTIVE,

@@ -106,7 +106,7 @@ def test_cookie_posts_still_need_csrf(client, login, world):
 
 
 def test_token_page_creates_shows_once_and_revokes(client, login, world):
-    from forum.api_models import ApiToken
+    from forum.models import ApiToken
 
     login(world["customer"])
     page = client.get("/account/tokens/")
@@ -209,7 +209,7 @@ def test_json_errors_for_bad_bodies(client, world):
 
 
 def test_notifications_list_and_mark_read(client, world):
-    from forum.notification_models import Notification, NotificationKind
+    from forum.models import Notification, NotificationKind
 
     n = Notification(user_id=world["customer"].id, kind=NotificationKind.REPLY, thread_id=world["internal"].id)
     m = Notification(user_id=world["customer"].id, kind=NotificationKind.REPLY, thread_id=world["public"].id)
@@ -265,7 +265,7 @@ def test_api_is_rate_limited_per_token(database_url, make):
 
 
 def test_playbooks_follow_their_visibility(client, world):
-    from forum.pattern_models import Playbook
+    from forum.models import Playbook
 
     db.session.add_all([Playbook(title="Public playbook", author_id=world["staff"].id),
                         Playbook(title=f"Internal {CANARY_INTERNAL}", author_id=world["staff"].id,

@@ -34,7 +34,7 @@ FORM_DATA = {
 
 def _world(make) -> tuple[object, dict[str, object]]:
     """Rows for every kind of URL argument; returns the admin who probes and the argument values."""
-    from forum.pattern_models import Pattern, Playbook
+    from forum.models import Pattern, Playbook
 
     customer, partner = make.customer_org(), make.partner_org()
     engagement = make.engage(partner, customer)
@@ -51,7 +51,7 @@ def _world(make) -> tuple[object, dict[str, object]]:
     db.session.flush()
     playbook = Playbook(pattern_id=patterns[0].id, title="Probe playbook", author_id=admin.id)
     db.session.add(playbook)
-    from forum.moderation_models import Flag, FlagReason, SpaceModerator
+    from forum.models import Flag, FlagReason, SpaceModerator
 
     flag = Flag(thread_id=thread.id, reporter_id=asker.id, reason=FlagReason.SPAM)
     space_moderator = SpaceModerator(space_id=space.id, user_id=admin.id)

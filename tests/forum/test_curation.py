@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus, Playbook
+from forum.models import MembershipSource, Pattern, PatternMember, PatternStatus, Playbook
 from forum.permissions import PermissionDenied
 from forum.services import curation
 from tests.factories import csrf_token_from

@@ -5,9 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Visibility
-from forum.moderation_models import AuditEntry
-from forum.pattern_models import MembershipSource, PatternStatus
+from forum.models import AuditEntry, MembershipSource, PatternStatus, Visibility
 from forum.services import curation
 from forum.services import playbooks as playbook_service
 from forum.services.playbooks import PlaybookInput

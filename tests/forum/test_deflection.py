@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 
 from forum.extensions import db
-from forum.models import utcnow
-from forum.pattern_models import SuggestionEvent
+from forum.models import SuggestionEvent, utcnow
 from forum.services import deflection
 from forum.services.deflection import deflection_stats, record_click, record_impressions, record_posted
 from tests.forum.test_board_pages import Browser

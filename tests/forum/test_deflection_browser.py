@@ -23,7 +23,7 @@ import json
 from forum.extensions import db
 from forum.markdown import render_markdown
 from forum.models import Organisation, OrgKind, Reply, Space, Thread, ThreadStatus, User, Visibility
-from forum.pattern_models import Playbook, PlaybookEvidence
+from forum.models import Playbook, PlaybookEvidence
 from forum.passwords import hash_password
 
 pw = hash_password({PASSWORD!r})

@@ -9,8 +9,7 @@ from sqlalchemy import event
 
 from forum.extensions import db
 from forum.markdown import render_markdown
-from forum.models import Thread, ThreadStatus, Visibility
-from forum.pattern_models import ThreadEmbedding
+from forum.models import Thread, ThreadEmbedding, ThreadStatus, Visibility
 from forum.services import embeddings
 from forum.services.embeddings import ensure_embeddings, texts_for, thread_documents
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from forum.extensions import db
-from forum.pattern_models import MembershipSource, Pattern, PatternMember, PatternStatus
+from forum.models import MembershipSource, Pattern, PatternMember, PatternStatus
 
 
 def run_export(app, *args):

@@ -22,8 +22,15 @@ import pytest
 from sqlalchemy import event
 
 from forum.extensions import db
-from forum.models import Confirmation, ThreadKind, ThreadStatus, utcnow
-from forum.pattern_models import Playbook, PlaybookConfirmation, SuggestionEvent
+from forum.models import (
+    Confirmation,
+    Playbook,
+    PlaybookConfirmation,
+    SuggestionEvent,
+    ThreadKind,
+    ThreadStatus,
+    utcnow,
+)
 from forum.services import metrics
 from forum.services.metrics_export import safe_cell, table_csv
 

@@ -12,7 +12,7 @@ import redis
 
 from forum import create_app
 from forum.extensions import db
-from forum.pattern_models import MembershipSource, MiningRun, PatternMember, RunStatus
+from forum.models import MembershipSource, MiningRun, PatternMember, RunStatus
 from tests.conftest import base_config
 from tests.forum.test_mining_runs import forum_threads  # noqa: F401  (fixture)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from forum.extensions import db
-from forum.pattern_models import (
+from forum.models import (
     MembershipSource,
     MiningRun,
     Pattern,
@@ -224,7 +224,7 @@ def test_posting_a_question_assigns_it_right_away(app, client, login, make, foru
 
 
 def test_leads_hear_once_about_emerging_patterns(forum_threads, make):
-    from forum.notification_models import Notification, NotificationKind
+    from forum.models import Notification, NotificationKind
 
     lead = make.employee(is_lead=True)
     embedder = CountingEmbedder()

@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Reply, Thread, Visibility
-from forum.moderation_models import AuditEntry, Flag, FlagStatus, SpaceModerator
+from forum.models import AuditEntry, Flag, FlagStatus, Reply, SpaceModerator, Thread, Visibility
 from tests.forum.test_board_pages import Browser
 
 

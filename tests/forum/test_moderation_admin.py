@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Engagement, Space, Thread, utcnow
-from forum.moderation_models import AuditEntry, ModerationSettings, SpaceModerator
+from forum.models import AuditEntry, Engagement, ModerationSettings, Space, SpaceModerator, Thread, utcnow
 from tests.forum.test_board_pages import Browser
 
 

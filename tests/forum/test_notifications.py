@@ -4,8 +4,7 @@ from __future__ import annotations
 from sqlalchemy import event, select
 
 from forum.extensions import db
-from forum.models import Visibility
-from forum.notification_models import Notification, NotificationKind, Watch, WatchTarget
+from forum.models import Notification, NotificationKind, Visibility, Watch, WatchTarget
 from forum.services import notifications
 from tests.factories import csrf_token_from
 
@@ -242,8 +241,7 @@ def test_inbox_is_paginated_and_its_queries_do_not_grow_with_items(app, client, 
 
 
 def test_assigned_and_pattern_emerging(app, client, make, login):
-    from forum.models import ThreadStatus
-    from forum.pattern_models import Pattern
+    from forum.models import Pattern, ThreadStatus
     from forum.services import workflow
 
     lead, assignee, customer_user = make.employee(is_lead=True), make.employee(), make.user()
@@ -262,7 +260,7 @@ def test_assigned_and_pattern_emerging(app, client, make, login):
 
 
 def test_pattern_and_playbook_pages_have_watch_buttons(app, client, make, login):
-    from forum.pattern_models import Pattern, Playbook
+    from forum.models import Pattern, Playbook
 
     lead = make.employee(is_lead=True)
     pattern = Pattern(name="Proxy drops websockets")
@@ -288,7 +286,7 @@ def test_pattern_and_playbook_pages_have_watch_buttons(app, client, make, login)
 
 
 def test_editing_a_playbook_notifies_its_watchers_who_may_see_it(app, make):
-    from forum.pattern_models import Playbook
+    from forum.models import Playbook
     from forum.services import playbooks
 
     lead, customer_fan = make.employee(is_lead=True), make.user()

@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Visibility
-from forum.notification_models import EmailMode, Notification, Watch, WatchTarget
+from forum.models import EmailMode, Notification, Visibility, Watch, WatchTarget
 from forum.services import notifications
 from forum.services.notification_email import mail
 from tests.factories import csrf_token_from

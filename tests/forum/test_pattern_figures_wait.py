@@ -10,7 +10,7 @@ import pytest
 
 from forum import tasks
 from forum.extensions import db
-from forum.pattern_models import PatternSnapshot
+from forum.models import PatternSnapshot
 from forum.services import background, pattern_snapshots
 from forum.services import patterns as service
 from tests.forum.test_mining_celery import _wait_for, worker  # noqa: F401  (fixture)

@@ -11,8 +11,7 @@ import pytest
 
 from forum import tasks
 from forum.extensions import db
-from forum.models import utcnow
-from forum.pattern_models import PatternSnapshot
+from forum.models import PatternSnapshot, utcnow
 from forum.services import background, pattern_pages, pattern_snapshots, threads
 from tests.forum.test_pattern_figures_wait import celery_app  # noqa: F401  (fixture)
 from tests.forum.test_patterns_page import world  # noqa: F401  (fixture)

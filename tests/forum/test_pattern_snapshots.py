@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from forum.extensions import db
-from forum.pattern_models import PatternSnapshot
+from forum.models import PatternSnapshot
 from forum.services import curation, pattern_snapshots
 from forum.services import patterns as service
 from tests.forum.test_mining_runs import CountingEmbedder, _run, forum_threads  # noqa: F401  (fixtures)

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from forum.extensions import db
-from forum.models import Hosting, Visibility
-from forum.pattern_models import MembershipSource, PatternStatus
+from forum.models import Hosting, MembershipSource, PatternStatus, Visibility
 from forum.services import patterns as service
 from tests.forum import pattern_factories as pf
 
@@ -169,7 +168,7 @@ def test_only_keywords_the_questions_share_are_listed(world, client, login):
 
 
 def test_status_json_and_run_panel(world, client, login):
-    from forum.pattern_models import MiningRun, RunStatus
+    from forum.models import MiningRun, RunStatus
 
     login(world.employee)
     assert client.get("/patterns/status.json").get_json() == {"id": None, "status": "none", "active": False}
@@ -226,7 +225,7 @@ def test_query_count_does_not_grow_with_patterns(world, make, client, login, app
 def test_map_projects_stored_vectors(world, client, login):
     import numpy as np
 
-    from forum.pattern_models import ThreadEmbedding
+    from forum.models import ThreadEmbedding
 
     rng = np.random.default_rng(1)
     centres = {world.x.id: rng.normal(size=16), world.y.id: rng.normal(size=16)}
@@ -302,7 +301,7 @@ def test_thread_page_aggregate_costs_the_same_for_big_patterns(world, make, clie
 
 
 def test_pattern_page_offers_promotion_then_links_the_playbook(app, client, login, make):
-    from forum.pattern_models import Playbook
+    from forum.models import Playbook
 
     lead, employee = make.employee(is_lead=True), make.employee()
     thread = make.thread(make.user(make.customer_org()), title="Installer stops on grants")

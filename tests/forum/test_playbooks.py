@@ -8,14 +8,16 @@ import pytest
 
 from forum import permissions
 from forum.extensions import db
-from forum.models import Confirmation, Hosting, Visibility
-from forum.pattern_models import (
+from forum.models import (
+    Confirmation,
+    Hosting,
     MembershipSource,
     Pattern,
     PatternMember,
     Playbook,
     PlaybookConfirmation,
     PlaybookRevision,
+    Visibility,
 )
 from forum.services import playbooks as service
 from tests.forum.test_board_pages import Browser

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from forum.extensions import db
-from forum.models import Tag, ThreadStatus, Visibility
-from forum.pattern_models import ThreadEmbedding
+from forum.models import Tag, ThreadEmbedding, ThreadStatus, Visibility
 from forum.services import fulltext, similar, vector_index
 from forum.services.search import SearchFilters, highlight, parse_filters, search_threads
 

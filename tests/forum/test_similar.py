@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from forum.extensions import db
-from forum.models import ThreadStatus, Visibility
-from forum.pattern_models import Playbook, ThreadEmbedding
+from forum.models import Playbook, ThreadEmbedding, ThreadStatus, Visibility
 from forum.services import similar, vector_index
 from forum.services.similar import related_threads, similar_to_draft
 from tests.forum.test_board_pages import Browser
@@ -155,7 +154,7 @@ def test_matching_playbook_is_suggested_and_internal_ones_only_to_employees(app,
                         author_id=lead.id, visibility=Visibility.INTERNAL)
     db.session.add_all([public, internal])
     db.session.flush()
-    from forum.pattern_models import PlaybookEvidence
+    from forum.models import PlaybookEvidence
 
     db.session.add_all([PlaybookEvidence(playbook_id=public.id, thread_id=threads["public"].id),
                         PlaybookEvidence(playbook_id=internal.id, thread_id=threads["unrelated"].id)])

@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Thread, ThreadStatus, Visibility, utcnow
-from forum.moderation_models import Assignment, AuditEntry, InternalLink
+from forum.models import Assignment, AuditEntry, InternalLink, Thread, ThreadStatus, Visibility, utcnow
 from tests.forum.test_board_pages import Browser
 
 CANARY = "CANARY-internal-only-7f3a"

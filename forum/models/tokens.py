@@ -6,8 +6,9 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
-from .models import User, utcnow
+from ..extensions import db
+from .base import utcnow
+from .orgs import User
 
 SCOPES = ("read", "write")
 

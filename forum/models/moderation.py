@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
-from .models import Reply, Space, Thread, User, _enum, utcnow
+from ..extensions import db
+from .base import _enum, utcnow
+from .board import Reply, Space, Thread
+from .orgs import User
 
 
 class FlagReason(enum.StrEnum):

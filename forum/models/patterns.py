@@ -19,8 +19,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
-from .models import Deployment, Reply, Thread, User, Visibility, _enum, utcnow
+from ..extensions import db
+from .base import _enum, utcnow
+from .board import Reply, Thread, Visibility
+from .orgs import Deployment, User
 
 
 class RunStatus(str, enum.Enum):

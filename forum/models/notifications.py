@@ -7,9 +7,11 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
-from .models import Reply, Thread, User, _enum, utcnow
-from .pattern_models import Pattern, Playbook
+from ..extensions import db
+from .base import _enum, utcnow
+from .board import Reply, Thread
+from .orgs import User
+from .patterns import Pattern, Playbook
 
 
 class WatchTarget(str, enum.Enum):

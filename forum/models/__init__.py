@@ -1,0 +1,70 @@
+"""Typed SQLAlchemy 2.0 models, one module per domain; importing the package registers every table.
+
+``base`` (clock, enum columns) <- ``orgs`` (organisations, people, catalog, deployments) <- ``board`` (spaces,
+threads, replies) <- ``patterns``, ``moderation``, ``tokens`` <- ``notifications``.
+"""
+from .base import _enum, utcnow
+from .board import (
+    Confirmation,
+    Reply,
+    Revision,
+    Space,
+    Tag,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+    Visibility,
+    Vote,
+    thread_tag,
+)
+from .moderation import (
+    Assignment,
+    AuditEntry,
+    Flag,
+    FlagReason,
+    FlagStatus,
+    InternalLink,
+    ModerationSettings,
+    SpaceModerator,
+)
+from .notifications import EmailMode, Notification, NotificationKind, NotificationSetting, Watch, WatchTarget
+from .orgs import (
+    Deployment,
+    Engagement,
+    Environment,
+    Hosting,
+    Invitation,
+    Organisation,
+    OrgKind,
+    Product,
+    ProductVersion,
+    Role,
+    User,
+)
+from .patterns import (
+    MembershipSource,
+    MiningRun,
+    Pattern,
+    PatternMember,
+    PatternSnapshot,
+    PatternStatus,
+    Playbook,
+    PlaybookConfirmation,
+    PlaybookEvidence,
+    PlaybookRevision,
+    RunStatus,
+    SuggestionEvent,
+    ThreadEmbedding,
+)
+from .tokens import SCOPES, ApiToken
+
+__all__ = [
+    "SCOPES", "ApiToken", "Assignment", "AuditEntry", "Confirmation", "Deployment", "EmailMode", "Engagement",
+    "Environment", "Flag", "FlagReason", "FlagStatus", "Hosting", "InternalLink", "Invitation", "MembershipSource",
+    "MiningRun", "ModerationSettings", "Notification", "NotificationKind", "NotificationSetting", "OrgKind",
+    "Organisation", "Pattern", "PatternMember", "PatternSnapshot", "PatternStatus", "Playbook",
+    "PlaybookConfirmation", "PlaybookEvidence", "PlaybookRevision", "Product", "ProductVersion", "Reply",
+    "Revision", "Role", "RunStatus", "Space", "SpaceModerator", "SuggestionEvent", "Tag", "Thread",
+    "ThreadEmbedding", "ThreadKind", "ThreadStatus", "User", "Visibility", "Vote", "Watch", "WatchTarget",
+    "_enum", "thread_tag", "utcnow",
+]
