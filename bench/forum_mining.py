@@ -93,7 +93,7 @@ def prefill(url: str, seed: int = 7) -> dict:
 
     from forum.extensions import db
     from forum.models import ThreadEmbedding
-    from forum.services.embeddings import embedder_key, get_embedder, texts_for, thread_documents
+    from forum.services.vectors.embeddings import embedder_key, get_embedder, texts_for, thread_documents
 
     app = app_for(url)
     with app.app_context():
@@ -159,8 +159,8 @@ def run_once(url: str, out: Path, rate_sample: int) -> None:
     per-text embedding rate on ``rate_sample`` existing threads afterwards, model already loaded."""
     import numpy as np
 
-    from forum.services.embeddings import get_embedder, texts_for, thread_documents
-    from forum.services.mining_runs import create_run, execute_run
+    from forum.services.patterns.runs import create_run, execute_run
+    from forum.services.vectors.embeddings import get_embedder, texts_for, thread_documents
 
     app = app_for(url)
     with app.app_context():

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", type=int, default=50, help="warm requests per (database, period)")
     parser.add_argument("--periods", default="30,90,365,all")
     args = parser.parse_args(argv)
-    from forum.services import metrics
+    from forum.services.metrics import results as metrics
 
     backends = [b.strip() for b in args.db.split(",") if b.strip()]
     periods = [p.strip() for p in args.periods.split(",") if p.strip()]

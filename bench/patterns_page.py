@@ -131,7 +131,7 @@ def _targets(app) -> dict:
 
     from forum.extensions import db
     from forum.models import Product, ProductVersion, Space, Thread
-    from forum.services import patterns as service
+    from forum.services.patterns import summaries as service
 
     with app.app_context():
         product, version = db.session.execute(
@@ -217,7 +217,7 @@ def _cuts(times: list[float]) -> tuple[float, float]:
 def forget_figures(app) -> None:
     """Drop every remembered and stored figure (the list's, each pattern page's and the map), so the next
     request computes them (the cold path)."""
-    from forum.services import pattern_snapshots
+    from forum.services.patterns import snapshots as pattern_snapshots
 
     with app.app_context():
         pattern_snapshots.forget()
@@ -240,13 +240,13 @@ _computed: list[float] = []
 
 
 def wait_for_background() -> None:
-    from forum.services import pattern_snapshots
+    from forum.services.patterns import snapshots as pattern_snapshots
 
     pattern_snapshots.wait_for_refreshes()
 
 
 def _count_computations() -> None:
-    from forum.services import pattern_snapshots
+    from forum.services.patterns import snapshots as pattern_snapshots
 
     original = pattern_snapshots.compute
 
@@ -333,7 +333,7 @@ def explain(backends: list[str], top: int, steady: bool) -> None:
     from forum_pages import QueryLog
 
     from forum.extensions import db
-    from forum.services.pattern_figures import MEMBERS_TABLE
+    from forum.services.patterns.figures import MEMBERS_TABLE
 
     for backend in backends:
         app = app_for(prepare(backend, fresh=False)["url"])

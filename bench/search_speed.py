@@ -60,7 +60,7 @@ def _semantic_setup(backend: str):
     returns a cluster centre, so the blend has real neighbours."""
     import similar_lookup
 
-    from forum.services import similar
+    from forum.services.vectors import similar
 
     url = similar_lookup.build(backend, 100_000)
     app = similar_lookup._app(url)

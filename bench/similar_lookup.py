@@ -127,7 +127,9 @@ def _ms(samples: list[float]) -> str:
 def measure(db: str, threads: int, rounds: int) -> None:
     from forum.extensions import db as sqla
     from forum.models import Thread, User
-    from forum.services import similar, suggestions, vector_index
+    from forum.services.board import suggestions
+    from forum.services.vectors import index as vector_index
+    from forum.services.vectors import similar
 
     app = _app(_url(db, threads))
     embedder = FixedEmbedder()

@@ -41,7 +41,7 @@ class StageProgress:
               help="Force the number of patterns (default: found from the data).")
 def mine_command(n_patterns: int | None) -> None:
     """Mine the forum for recurring patterns (incremental; Ctrl-C stops, the next run resumes)."""
-    from .services.mining_runs import RunAlreadyActive, create_run, execute_run
+    from .services.patterns.runs import RunAlreadyActive, create_run, execute_run
 
     try:
         run = create_run(None, "cli", {"n_patterns": n_patterns} if n_patterns else None)

@@ -6,14 +6,14 @@ from celery import shared_task
 
 @shared_task(name="groundwork.mine")
 def mine_task(run_id: int) -> None:
-    from .services.mining_runs import execute_run
+    from .services.patterns.runs import execute_run
 
     execute_run(run_id)
 
 
 @shared_task(name="groundwork.assign_thread")
 def assign_thread_task(thread_id: int) -> None:
-    from .services.mining_runs import assign_thread
+    from .services.patterns.runs import assign_thread
 
     assign_thread(thread_id)
 
@@ -24,12 +24,12 @@ def pattern_figures_task(filters: dict, requested_at: str, pattern_id: int | Non
     from datetime import datetime
 
     if pattern_id is not None:
-        from .services.pattern_pages import compute_requested as compute_page
+        from .services.patterns.pages import compute_requested as compute_page
 
         compute_page(pattern_id, datetime.fromisoformat(requested_at))
         return
 
-    from .services.pattern_snapshots import compute_requested
-    from .services.patterns import PatternFilters
+    from .services.patterns.snapshots import compute_requested
+    from .services.patterns.summaries import PatternFilters
 
     compute_requested(PatternFilters.from_dict(filters), datetime.fromisoformat(requested_at))

@@ -13,7 +13,8 @@ from .. import permissions
 from ..extensions import db
 from ..models import Notification, Pattern, Playbook, Reply, Space, Thread, ThreadKind, Visibility
 from ..permissions import PermissionDenied
-from ..services import inbox, search, threads
+from ..services.board import search, threads
+from ..services.community import inbox
 from . import api_error, api_user, bp, limit_api_posting, require_user
 from .serialise import notification_json, pattern_json, playbook_json, reply_json, thread_json
 

@@ -8,7 +8,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..models import Hosting
-from ..services.patterns import SORTS
+from ..services.patterns.summaries import SORTS
 
 VERSION_SEPARATOR = "::"
 

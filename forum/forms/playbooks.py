@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import Visibility
-from ..services.playbooks import APPLIES_TO_KEYS, PlaybookInput, parse_list, parse_thread_refs
+from ..services.patterns.playbooks import APPLIES_TO_KEYS, PlaybookInput, parse_list, parse_thread_refs
 from .board import MaxLengthFromConfig, _no_nul, _strip
 
 VISIBILITY_CHOICES = [(Visibility.PUBLIC.value, "Public — every signed-in member"),

@@ -11,7 +11,7 @@ from sqlalchemy import case, distinct, func, select
 
 from ..extensions import db
 from ..models import OrgKind, Pattern, PatternMember, PatternStatus, Thread
-from ..services.patterns import MEMBER_SOURCES, member_rows
+from ..services.patterns.summaries import MEMBER_SOURCES, member_rows
 
 
 def export_patterns() -> list[dict]:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..models import Environment, Hosting, OrgKind, ThreadKind, ThreadStatus, Visibility
-from ..services.threads import ValidationFailed, normalise_tags
+from ..services.board.threads import ValidationFailed, normalise_tags
 
 MAX_REPLIES = 1000
 EXTERNAL_ID_MAX = 120

@@ -17,9 +17,9 @@ from ..forms.admin import (
     VersionForm,
 )
 from ..models import Engagement, Organisation, OrgKind, Product, ProductVersion, Space, User
-from ..services import catalog
-from ..services import orgs as org_service
-from ..services.catalog import ValidationFailed
+from ..services.orgs import catalog
+from ..services.orgs import organisations as org_service
+from ..services.orgs.catalog import ValidationFailed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

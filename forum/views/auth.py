@@ -20,7 +20,7 @@ from ..forms.auth import PASSWORD_HINT, ChangePasswordForm, LoginForm, ProfileFo
 from ..permissions import public_read_enabled
 from ..ratelimits import limit_login, limit_login_account, limit_register
 from ..security import safe_next_url
-from ..services import accounts
+from ..services.orgs import accounts
 
 bp = Blueprint("auth", __name__)
 

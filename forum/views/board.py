@@ -16,14 +16,14 @@ from ..markdown import render_markdown
 from ..models import Deployment, Reply, Space, Thread, ThreadKind, Visibility
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting, limit_search, user_or_ip
-from ..services import deflection, moderation, workflow
-from ..services import thread_pages as pages
-from ..services import threads as service
-from ..services.fulltext import clean_text
-from ..services.patterns import others_hit_this
-from ..services.playbooks import playbook_for_thread
-from ..services.search import parse_filters, search_choices, search_threads
-from ..services.similar import related_threads
+from ..services.board import deflection, pages, workflow
+from ..services.board import threads as service
+from ..services.board.fulltext import clean_text
+from ..services.board.search import parse_filters, search_choices, search_threads
+from ..services.moderation import actions as moderation
+from ..services.patterns.playbooks import playbook_for_thread
+from ..services.patterns.summaries import others_hit_this
+from ..services.vectors.similar import related_threads
 
 bp = Blueprint("board", __name__)
 

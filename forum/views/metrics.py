@@ -5,8 +5,8 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from .. import permissions
-from ..services import metrics as service
-from ..services.metrics_export import TABLES, table_csv, trend_chart
+from ..services.metrics import results as service
+from ..services.metrics.export import TABLES, table_csv, trend_chart
 
 bp = Blueprint("metrics", __name__, url_prefix="/metrics")
 

@@ -35,10 +35,11 @@ from ..forms.moderation import (
 from ..models import Flag, FlagStatus, Space, SpaceModerator, Thread, User
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
-from ..services import audit, limits, moderation
-from ..services import thread_pages as pages
-from ..services.threads import ValidationFailed
-from ..services.workflow import assignable_employees
+from ..services.board import pages
+from ..services.board.threads import ValidationFailed
+from ..services.board.workflow import assignable_employees
+from ..services.moderation import actions as moderation
+from ..services.moderation import audit, limits
 
 bp = Blueprint("moderation", __name__)
 

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from .. import permissions
 from ..extensions import db
 from ..models import EmailMode, Space, Tag, WatchTarget
-from ..services import inbox as inbox_service
-from ..services import notification_email, notifications, presence
-from ..services import thread_pages as pages
+from ..services.board import pages
+from ..services.community import inbox as inbox_service
+from ..services.community import mail as notification_email
+from ..services.community import notifications, presence
 
 bp = Blueprint("notifications", __name__)
 

@@ -18,8 +18,8 @@ from .. import permissions
 from ..extensions import db
 from ..forms.orgs import TOPOLOGY_SUGGESTIONS, DeploymentForm, InvitationForm, grouped_choices
 from ..models import Deployment, Invitation, Organisation, OrgKind
-from ..services import orgs as org_service
-from ..services.catalog import ValidationFailed, version_choices
+from ..services.orgs import organisations as org_service
+from ..services.orgs.catalog import ValidationFailed, version_choices
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
 
@@ -172,7 +172,7 @@ def _require_invite(organisation: Organisation) -> None:
 @login_required
 def invitations(slug: str):
     """Create invitation links into this organisation and see the pending ones."""
-    from ..services.accounts import create_invitation
+    from ..services.orgs.accounts import create_invitation
 
     organisation = _organisation(slug)
     _require_invite(organisation)

@@ -21,9 +21,13 @@ from ..forms.patterns import (
 )
 from ..models import MiningRun, Pattern, PatternStatus, Thread
 from ..permissions import PermissionDenied
-from ..services import curation, pattern_charts, pattern_detail, pattern_pages, pattern_snapshots
-from ..services import patterns as service
-from ..services.playbooks import playbook_for_pattern
+from ..services.patterns import curation
+from ..services.patterns import detail as pattern_detail
+from ..services.patterns import pages as pattern_pages
+from ..services.patterns import snapshots as pattern_snapshots
+from ..services.patterns import summaries as service
+from ..services.patterns.playbooks import playbook_for_pattern
+from . import charts as pattern_charts
 
 bp = Blueprint("patterns", __name__, url_prefix="/patterns")
 
@@ -110,8 +114,8 @@ def mine():
     _require_lead()
     if not ActionForm().validate_on_submit():
         abort(400)
-    from ..services import mining_jobs
-    from ..services.mining_runs import RunAlreadyActive
+    from ..services.patterns import jobs as mining_jobs
+    from ..services.patterns.runs import RunAlreadyActive
 
     try:
         run_id = mining_jobs.start_run(current_user, "web")

@@ -15,10 +15,10 @@ from ..forms.playbooks import PlaybookConfirmForm, PlaybookForm
 from ..models import Deployment, Playbook, Thread, utcnow
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
-from ..services import playbooks as service
-from ..services.deflection import deflection_stats
-from ..services.thread_pages import clamp_page
-from ..services.threads import ValidationFailed
+from ..services.board.deflection import deflection_stats
+from ..services.board.pages import clamp_page
+from ..services.board.threads import ValidationFailed
+from ..services.patterns import playbooks as service
 
 bp = Blueprint("playbooks", __name__, url_prefix="/playbooks")
 

@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 
 from ..extensions import limiter
 from ..ratelimits import user_or_ip
-from ..services import deflection
-from ..services.suggestions import suggest
+from ..services.board import deflection
+from ..services.board.suggestions import suggest
 
 bp = Blueprint("suggest", __name__, url_prefix="/suggest")
 

@@ -14,9 +14,8 @@ from ..forms.moderation import AssignForm, InternalDiscussionForm
 from ..models import User, utcnow
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
-from ..services import thread_pages as pages
-from ..services import workflow
-from ..services.threads import ValidationFailed
+from ..services.board import pages, workflow
+from ..services.board.threads import ValidationFailed
 
 bp = Blueprint("workflow", __name__)
 

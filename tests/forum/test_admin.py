@@ -200,7 +200,7 @@ def test_add_and_remove_engagements(client, admin, make):
 
 
 def test_removing_an_engagement_hides_org_private_threads_at_once(client, login, make, app):
-    from forum.services.orgs import remove_engagement
+    from forum.services.orgs.organisations import remove_engagement
 
     partner, customer = make.partner_org(), make.customer_org()
     engagement = make.engage(partner, customer)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Invitation, User, utcnow
-from forum.services import accounts
+from forum.services.orgs import accounts
 from tests.factories import csrf_token_from
 
 GOOD_PASSWORD = "lantern meadow copper violin 88"

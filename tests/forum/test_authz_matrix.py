@@ -359,7 +359,7 @@ def test_anonymous_visitor_is_sent_to_login_from_every_page(app, client, make):
     app.config["PUBLIC_READ"] = False
     _admin, values = _world(make)
     try:  # a real table name, so a page that forgot its guard would answer 200 here
-        from forum.services.metrics_export import TABLES
+        from forum.services.metrics.export import TABLES
         table = next(iter(TABLES))
     except ImportError:
         table = "responses"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import MembershipSource, Pattern, PatternMember, PatternStatus, Playbook
 from forum.permissions import PermissionDenied
-from forum.services import curation
+from forum.services.patterns import curation
 from tests.factories import csrf_token_from
 from tests.forum import pattern_factories as pf
 
@@ -141,8 +141,8 @@ def test_views_refuse_non_leads(setup, app, client, login):
 
 
 def test_mine_now_starts_a_run(setup, client, login, monkeypatch):
-    from forum.services import mining_jobs
-    from forum.services.mining_runs import RunAlreadyActive
+    from forum.services.patterns import jobs as mining_jobs
+    from forum.services.patterns.runs import RunAlreadyActive
 
     started = []
     monkeypatch.setattr(mining_jobs, "start_run", lambda user, trigger: started.append((user.id, trigger)) or 7)

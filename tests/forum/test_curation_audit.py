@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import AuditEntry, MembershipSource, PatternStatus, Visibility
-from forum.services import curation
-from forum.services import playbooks as playbook_service
-from forum.services.playbooks import PlaybookInput
+from forum.services.patterns import curation
+from forum.services.patterns import playbooks as playbook_service
+from forum.services.patterns.playbooks import PlaybookInput
 from tests.forum import pattern_factories as pf
 from tests.forum.test_board_pages import Browser
 

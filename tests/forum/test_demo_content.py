@@ -13,7 +13,7 @@ import pytest
 from forum.demo import DEMO_LOGINS, DEMO_PASSWORD, PLANTED_PROBLEMS, problem_key_for
 from forum.demo.generate import generate
 from forum.passwords import password_problems
-from forum.services.threads import normalise_tags
+from forum.services.board.threads import normalise_tags
 from tests.conftest import ROOT
 
 

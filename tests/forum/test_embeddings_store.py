@@ -10,8 +10,8 @@ from sqlalchemy import event
 from forum.extensions import db
 from forum.markdown import render_markdown
 from forum.models import Thread, ThreadEmbedding, ThreadStatus, Visibility
-from forum.services import embeddings
-from forum.services.embeddings import ensure_embeddings, texts_for, thread_documents
+from forum.services.vectors import embeddings
+from forum.services.vectors.embeddings import ensure_embeddings, texts_for, thread_documents
 
 
 class HashEmbedder:

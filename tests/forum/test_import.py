@@ -20,7 +20,7 @@ from forum.models import (
     User,
     Visibility,
 )
-from forum.services.accounts import authenticate
+from forum.services.orgs.accounts import authenticate
 from tests.factories import Factory, login_as
 
 

@@ -31,8 +31,8 @@ from forum.models import (
     ThreadStatus,
     utcnow,
 )
-from forum.services import metrics
-from forum.services.metrics_export import safe_cell, table_csv
+from forum.services.metrics import results as metrics
+from forum.services.metrics.export import safe_cell, table_csv
 
 JAN5 = datetime(2026, 1, 5, 8, 0)
 

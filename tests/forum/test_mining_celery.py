@@ -61,7 +61,7 @@ def worker(app):
 def test_worker_runs_mining_and_assigns_new_threads(app, make, forum_threads, worker):  # noqa: F811
     celery_app, proc = worker
     assert "celery" in celery_app.extensions
-    from forum.services import mining_jobs
+    from forum.services.patterns import jobs as mining_jobs
 
     with celery_app.app_context():
         run_id = mining_jobs.start_run(None, trigger="web")

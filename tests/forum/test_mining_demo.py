@@ -10,7 +10,7 @@ from scipy.optimize import linear_sum_assignment
 from forum.demo import PLANTED_PROBLEMS, problem_key_for
 from forum.extensions import db
 from forum.models import MembershipSource, Pattern, PatternMember, PatternStatus, RunStatus, Thread
-from forum.services import mining_runs
+from forum.services.patterns import runs as mining_runs
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ from forum.models import (
     RunStatus,
     ThreadEmbedding,
 )
-from forum.services import mining_runs
-from forum.services.embeddings import embedder_key
+from forum.services.patterns import runs as mining_runs
+from forum.services.vectors.embeddings import embedder_key
 
 TOPICS = {
     "ora": ["Upgrade step times out with ORA-01555 snapshot too old on the {x} schema",
@@ -192,7 +192,7 @@ def test_failed_run_is_recorded(forum_threads):
 
 def test_mine_command_reports_a_summary(app, forum_threads, monkeypatch):
     embedder = CountingEmbedder()
-    monkeypatch.setattr("forum.services.mining_runs.get_embedder", lambda: embedder)
+    monkeypatch.setattr("forum.services.patterns.runs.get_embedder", lambda: embedder)
     result = app.test_cli_runner().invoke(args=["mine"])
     assert result.exit_code == 0, result.output
     assert "33 threads (33 newly embedded)" in result.output and "patterns" in result.output
@@ -202,7 +202,7 @@ def test_mine_command_reports_a_summary(app, forum_threads, monkeypatch):
 
 def test_posting_a_question_assigns_it_right_away(app, client, login, make, forum_threads, monkeypatch):
     embedder = CountingEmbedder()
-    monkeypatch.setattr("forum.services.mining_runs.get_embedder", lambda: embedder)
+    monkeypatch.setattr("forum.services.patterns.runs.get_embedder", lambda: embedder)
     _run(embedder)
     saml = _pattern_of(forum_threads["saml"][0])
     app.config["MINING_ASSIGN_NEW_THREADS"] = True

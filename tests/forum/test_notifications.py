@@ -5,7 +5,7 @@ from sqlalchemy import event, select
 
 from forum.extensions import db
 from forum.models import Notification, NotificationKind, Visibility, Watch, WatchTarget
-from forum.services import notifications
+from forum.services.community import notifications
 from tests.factories import csrf_token_from
 
 CANARY = "CANARY-7f3e-secret-title"
@@ -122,7 +122,7 @@ def test_space_and_tag_watchers_hear_of_new_threads_they_may_see(app, client, ma
     assert client.post("/watch", data={"target": "space", "target_id": space.id, "csrf_token": token}).status_code == 302
     assert notifications.is_watching(fan, WatchTarget.SPACE, space.id)
     # The tag button appears when the space is filtered by a tag that exists.
-    from forum.services.threads import _tag_rows
+    from forum.services.board.threads import _tag_rows
 
     tag = _tag_rows(["sso"])[0]
     db.session.commit()
@@ -242,7 +242,7 @@ def test_inbox_is_paginated_and_its_queries_do_not_grow_with_items(app, client, 
 
 def test_assigned_and_pattern_emerging(app, client, make, login):
     from forum.models import Pattern, ThreadStatus
-    from forum.services import workflow
+    from forum.services.board import workflow
 
     lead, assignee, customer_user = make.employee(is_lead=True), make.employee(), make.user()
     thread = make.thread(customer_user, status=ThreadStatus.NEEDS_STAFF)
@@ -287,7 +287,7 @@ def test_pattern_and_playbook_pages_have_watch_buttons(app, client, make, login)
 
 def test_editing_a_playbook_notifies_its_watchers_who_may_see_it(app, make):
     from forum.models import Playbook
-    from forum.services import playbooks
+    from forum.services.patterns import playbooks
 
     lead, customer_fan = make.employee(is_lead=True), make.user()
     playbook = Playbook(title="Rotate the signing key", author_id=lead.id)

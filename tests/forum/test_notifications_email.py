@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import EmailMode, Notification, Visibility, Watch, WatchTarget
-from forum.services import notifications
-from forum.services.notification_email import mail
+from forum.services.community import notifications
+from forum.services.community.mail import mail
 from tests.factories import csrf_token_from
 
 CANARY = "CANARY-mail-5b1d"

@@ -289,7 +289,7 @@ def test_revoked_invitation_link_stops_working(app, client, login, world):
 
 
 def test_invitation_of_another_org_cannot_be_revoked_through_mine(client, login, world, make):
-    from forum.services.accounts import create_invitation
+    from forum.services.orgs.accounts import create_invitation
 
     invitation, _token = create_invitation(world["b"], world["other_org_admin"])
     login(world["org_admin"])
@@ -329,7 +329,7 @@ def test_directory_and_organisation_page_queries_do_not_grow_with_the_data(clien
     partner = make.partner_org("Growing Partner")
     make.engage(partner, org)
     make.deployment(org)
-    from forum.services.accounts import create_invitation
+    from forum.services.orgs.accounts import create_invitation
 
     create_invitation(org, make.user(org, is_org_admin=True))  # the list and its creators are loaded
     login(make.employee(is_admin=True))

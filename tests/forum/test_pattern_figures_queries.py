@@ -9,8 +9,8 @@ from sqlalchemy import JSON, select, text, update
 
 from forum.extensions import db
 from forum.models import Thread
-from forum.services import patterns as service
-from forum.services.pattern_figures import MEMBERS_TABLE
+from forum.services.patterns import summaries as service
+from forum.services.patterns.figures import MEMBERS_TABLE
 from tests.forum import pattern_factories as pf
 from tests.forum.query_plans import query_plan
 from tests.forum.test_patterns_page import NOW, day, world  # noqa: F401  (fixture)

@@ -11,8 +11,9 @@ import pytest
 from forum import tasks
 from forum.extensions import db
 from forum.models import PatternSnapshot
-from forum.services import background, pattern_snapshots
-from forum.services import patterns as service
+from forum.services import background
+from forum.services.patterns import snapshots as pattern_snapshots
+from forum.services.patterns import summaries as service
 from tests.forum.test_mining_celery import _wait_for, worker  # noqa: F401  (fixture)
 from tests.forum.test_patterns_page import NOW, world  # noqa: F401  (fixture)
 

@@ -12,7 +12,10 @@ import pytest
 from forum import tasks
 from forum.extensions import db
 from forum.models import PatternSnapshot, utcnow
-from forum.services import background, pattern_pages, pattern_snapshots, threads
+from forum.services import background
+from forum.services.board import threads
+from forum.services.patterns import pages as pattern_pages
+from forum.services.patterns import snapshots as pattern_snapshots
 from tests.forum.test_pattern_figures_wait import celery_app  # noqa: F401  (fixture)
 from tests.forum.test_patterns_page import world  # noqa: F401  (fixture)
 

@@ -8,8 +8,9 @@ import pytest
 
 from forum.extensions import db
 from forum.models import PatternSnapshot
-from forum.services import curation, pattern_snapshots
-from forum.services import patterns as service
+from forum.services.patterns import curation
+from forum.services.patterns import snapshots as pattern_snapshots
+from forum.services.patterns import summaries as service
 from tests.forum.test_mining_runs import CountingEmbedder, _run, forum_threads  # noqa: F401  (fixtures)
 from tests.forum.test_patterns_page import NOW, world  # noqa: F401  (fixtures)
 
@@ -115,7 +116,7 @@ def test_pattern_page_figures_equal_the_live_ones(world, client, login):  # noqa
 
 
 def test_remembered_term_hits_and_map_follow_membership_changes(world, make):  # noqa: F811
-    from forum.services import pattern_detail
+    from forum.services.patterns import detail as pattern_detail
 
     assert pattern_detail.term_hits(world.x)[0] == 5                  # t1..t4 mined, t5 filed
     assert set(pattern_detail.pattern_map().names) == {world.x.id, world.y.id}

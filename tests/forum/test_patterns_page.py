@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from forum.extensions import db
 from forum.models import Hosting, MembershipSource, PatternStatus, Visibility
-from forum.services import patterns as service
+from forum.services.patterns import summaries as service
 from tests.forum import pattern_factories as pf
 
 NOW = datetime(2026, 6, 30, 12, 0)
@@ -236,7 +236,7 @@ def test_map_projects_stored_vectors(world, client, login):
             db.session.add(ThreadEmbedding(thread_id=thread.id, model_name="test-model", content_hash="h",
                                            dimensions=16, vector=vector.tobytes()))
     db.session.commit()
-    from forum.services.pattern_detail import pattern_map
+    from forum.services.patterns.detail import pattern_map
 
     data = pattern_map()
     assert len(data.points) == 9 and data.sizes == {world.x.id: 5, world.y.id: 4}
@@ -254,7 +254,7 @@ def test_map_projects_stored_vectors(world, client, login):
 
 
 def test_charts_escape_text():
-    from forum.services.pattern_charts import bar_chart, column_chart
+    from forum.views.charts import bar_chart, column_chart
 
     svg = str(bar_chart([("<script>x</script>", 2)], "a & b"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b" in svg
@@ -266,7 +266,8 @@ def test_page_cache_follows_the_data(world, client, login, app):
     login(world.employee)
     fresh = _count_queries(client, "/patterns/")
     assert _count_queries(client, "/patterns/") <= fresh - 4         # the figures are remembered
-    from forum.services import curation, pattern_snapshots
+    from forum.services.patterns import curation
+    from forum.services.patterns import snapshots as pattern_snapshots
 
     # What is remembered outlives the session that computed it (a rollback or a new request expires ORM rows).
     x_id, lead_id, pattern_type, user_type = world.x.id, world.lead.id, type(world.x), type(world.lead)

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from forum.models import Visibility
-from forum.services.patterns import others_hit_this
+from forum.services.patterns.summaries import others_hit_this
 from tests.forum import pattern_factories as pf
 
 CANARIES = ("CANARYPATTERNNAME", "canarykeyword", "CANARY-SIG-4242", "CANARYINTERNALTITLE", "CANARYINTERNALBODY",

@@ -19,7 +19,7 @@ from forum.models import (
     PlaybookRevision,
     Visibility,
 )
-from forum.services import playbooks as service
+from forum.services.patterns import playbooks as service
 from tests.forum.test_board_pages import Browser
 from tests.forum.test_similar import resolve
 

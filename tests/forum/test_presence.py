@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from forum.extensions import db
 from forum.models import User, utcnow
-from forum.services import presence
+from forum.services.community import presence
 
 
 @pytest.fixture(autouse=True)

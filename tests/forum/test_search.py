@@ -13,8 +13,10 @@ from sqlalchemy import text
 
 from forum.extensions import db
 from forum.models import Tag, ThreadEmbedding, ThreadStatus, Visibility
-from forum.services import fulltext, similar, vector_index
-from forum.services.search import SearchFilters, highlight, parse_filters, search_threads
+from forum.services.board import fulltext
+from forum.services.board.search import SearchFilters, highlight, parse_filters, search_threads
+from forum.services.vectors import index as vector_index
+from forum.services.vectors import similar
 
 
 def _ids(user, query, **filters) -> list[int]:

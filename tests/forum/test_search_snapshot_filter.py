@@ -8,8 +8,8 @@ from sqlalchemy import select
 from forum import permissions
 from forum.extensions import db
 from forum.models import Thread, Visibility
-from forum.services import fulltext
-from forum.services.search import MAX_RANKED, SearchFilters, _conditions, search_threads, snapshot_field
+from forum.services.board import fulltext
+from forum.services.board.search import MAX_RANKED, SearchFilters, _conditions, search_threads, snapshot_field
 from tests.forum.query_plans import query_plan
 
 # Near misses on purpose: case, prefixes, a missing key, a quote, a non-ASCII name, no snapshot at all.

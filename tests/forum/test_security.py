@@ -12,7 +12,7 @@ from forum.config import DEV_SECRET_KEY
 from forum.extensions import limiter
 from forum.ratelimits import limit_posting, limit_search
 from forum.security import is_safe_redirect
-from forum.services import accounts
+from forum.services.orgs import accounts
 from tests.conftest import base_config
 from tests.factories import Factory, csrf_token_from
 

@@ -9,8 +9,9 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Playbook, ThreadEmbedding, ThreadStatus, Visibility
-from forum.services import similar, vector_index
-from forum.services.similar import related_threads, similar_to_draft
+from forum.services.vectors import index as vector_index
+from forum.services.vectors import similar
+from forum.services.vectors.similar import related_threads, similar_to_draft
 from tests.forum.test_board_pages import Browser
 
 
@@ -258,7 +259,7 @@ def test_unavailable_model_falls_back_to_keywords(app, world, monkeypatch):
     def broken():
         raise OSError("model files missing")
 
-    monkeypatch.setattr("forum.services.embeddings.get_embedder", broken)
+    monkeypatch.setattr("forum.services.vectors.embeddings.get_embedder", broken)
     found = similar_to_draft(world["people"]["customer_b"], DRAFT["title"], DRAFT["body"])
     assert found.method == "keyword" and world["threads"]["public"].id in {s.id for s in found.items}
 
@@ -269,7 +270,7 @@ def test_real_minilm_embedder_ranks_a_paraphrase_first(app, world):
     if not hasattr(embedders, "SentenceTransformerEmbedder"):
         pytest.skip("mining.embedders has no SentenceTransformerEmbedder")
     app.config["MINING_EMBEDDER"] = "minilm"
-    from forum.services.embeddings import embedder_key, get_embedder
+    from forum.services.vectors.embeddings import embedder_key, get_embedder
 
     try:
         embedder = get_embedder()

@@ -254,14 +254,14 @@ def test_posting_and_search_are_rate_limited(database_url, make):
     (" , ,, ", []),
 ])
 def test_tags_are_normalised(raw, expected):
-    from forum.services.threads import normalise_tags
+    from forum.services.board.threads import normalise_tags
 
     assert normalise_tags(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["a,b,c,d,e,f", "x" * 41])
 def test_too_many_or_too_long_tags_are_refused(raw):
-    from forum.services.threads import ValidationFailed, normalise_tags
+    from forum.services.board.threads import ValidationFailed, normalise_tags
 
     with pytest.raises(ValidationFailed) as info:
         normalise_tags(raw)

@@ -1,0 +1,241 @@
+"""Read side of the board: what the home, space and thread pages show, in a constant number of queries.
+
+Every list goes through ``permissions.visible_threads`` in SQL; every single thread through ``can_view``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import defer, joinedload, selectinload
+
+from ... import permissions
+from ...extensions import db
+from ...models import (
+    Confirmation,
+    Deployment,
+    Reply,
+    Revision,
+    Space,
+    Tag,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+    User,
+    Vote,
+)
+
+MAX_PAGE = 10_000  # deeper offsets are useless to people and only cost the database
+MAX_ID = 2**31 - 1  # larger ids from a URL would overflow PostgreSQL's integer columns
+
+
+@dataclass
+class Page:
+    """One page of a list; ``total`` is None where counting would cost more than it tells."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    has_next: bool
+    total: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @property
+    def pages(self) -> int | None:
+        return None if self.total is None else max(1, math.ceil(self.total / self.per_page))
+
+
+def _signed_in(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def clamp_page(raw: Any) -> int:
+    """Any user-supplied page number to 1..MAX_PAGE."""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def fetch_page(query: Select, page: int, per_page: int, total: int | None = None) -> Page:
+    """Run ``query`` for one page, fetching one row more to know whether there is a next page."""
+    page = clamp_page(page)
+    rows = list(db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page)).scalars())
+    return Page(items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page,
+                total=total)
+
+
+LIST_OPTIONS = (selectinload(Thread.author), selectinload(Thread.space), selectinload(Thread.tags))
+OPEN_STATUSES = (ThreadStatus.OPEN, ThreadStatus.ANSWERED, ThreadStatus.NEEDS_STAFF)
+STATUS_FILTERS = {s.value: s for s in ThreadStatus}
+LIST_KINDS = ("latest", "unanswered", "org_open", "needs_staff")
+
+
+def threads_query(user: User | None, *, space_id: int | None = None, status: str | None = None,
+                  tag: str | None = None, only: str = "latest", brief: bool = False) -> Select:
+    """Visible threads, newest activity first, narrowed by space, status, tag or one of ``LIST_KINDS``.
+
+    ``brief`` lists (titles only) skip loading authors, spaces and tags.
+    """
+    query = select(Thread).where(permissions.visible_threads(user))
+    if space_id is not None:
+        query = query.where(Thread.space_id == space_id)
+    if status in STATUS_FILTERS:
+        query = query.where(Thread.status == STATUS_FILTERS[status])
+    if tag:
+        query = query.where(Thread.tags.any(Tag.name == tag))
+    if only == "unanswered":
+        query = query.where(Thread.kind == ThreadKind.QUESTION, Thread.reply_count == 0,
+                            Thread.status.in_(OPEN_STATUSES))
+    elif only == "org_open":
+        org_id = user.organisation_id if _signed_in(user) else -1
+        query = query.where(Thread.organisation_id == org_id, Thread.kind == ThreadKind.QUESTION,
+                            Thread.status.in_(OPEN_STATUSES))
+    elif only == "needs_staff":
+        query = query.where(Thread.status == ThreadStatus.NEEDS_STAFF)
+    if not brief:
+        query = query.options(*LIST_OPTIONS)
+    if space_id is not None:
+        query = query.order_by(Thread.is_pinned.desc())  # pinned threads lead their space
+    return query.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+
+
+def list_threads(user: User | None, page: int, per_page: int, **filters: Any) -> Page:
+    """One page of ``threads_query``."""
+    return fetch_page(threads_query(user, **filters), page, per_page)
+
+
+def spaces_for(user: User | None) -> list[Space]:
+    """The spaces this user may see, in the admins' order."""
+    return list(db.session.execute(
+        select(Space).where(permissions.visible_spaces(user)).order_by(Space.position, Space.name)).scalars())
+
+
+def space_by_slug(user: User | None, slug: str) -> Space | None:
+    """The space, or None when it is missing or hidden from this user."""
+    if "\x00" in slug:  # PostgreSQL refuses NUL in text; no slug has one
+        return None
+    space = db.session.execute(select(Space).where(Space.slug == slug)).scalar_one_or_none()
+    if space is None or not permissions.can_view_space(user, space):
+        return None
+    return space
+
+
+def postable_spaces(user: User) -> list[Space]:
+    return [s for s in spaces_for(user) if permissions.can_post_in_space(user, s)]
+
+
+def own_deployments(user: User) -> list[Deployment]:
+    """The deployments of the user's organisation (the ask and confirm pickers)."""
+    return list(db.session.execute(
+        select(Deployment).where(Deployment.organisation_id == user.organisation_id)
+        .order_by(Deployment.name, Deployment.id)).scalars())
+
+
+# --- one thread ----------------------------------------------------------------------------------
+
+def visible_thread(user: User | None, thread_id: int) -> Thread | None:
+    """The thread with what its page shows, or None when missing or not visible (both look alike)."""
+    if not 0 < thread_id <= MAX_ID:
+        return None
+    thread = db.session.execute(
+        select(Thread).where(Thread.id == thread_id).options(
+            joinedload(Thread.author), joinedload(Thread.space), joinedload(Thread.organisation), selectinload(Thread.tags),
+            # Many-to-one: joined into the same statement rather than two more round trips.
+            joinedload(Thread.accepted_reply).joinedload(Reply.author))
+    ).scalar_one_or_none()
+    if thread is None or not permissions.can_view(user, thread):
+        return None
+    return thread
+
+
+def visible_reply(user: User | None, reply_id: int) -> Reply | None:
+    """The reply (with its thread), or None when missing or not visible to this user."""
+    if not 0 < reply_id <= MAX_ID:
+        return None
+    reply = db.session.execute(
+        select(Reply).where(Reply.id == reply_id).options(joinedload(Reply.thread))).scalar_one_or_none()
+    if reply is None or not permissions.can_view_reply(user, reply):
+        return None
+    return reply
+
+
+def _replies_query(user: User | None, thread: Thread) -> Select:
+    return select(Reply).where(Reply.thread_id == thread.id, permissions.visible_replies(user))
+
+
+def reply_page(user: User | None, thread: Thread, page: int, per_page: int) -> Page:
+    """One page of the replies this user may see, oldest first, authors joined into the same query.
+
+    The Markdown source is not shown, so it stays in the database; the count is only asked when the page
+    alone cannot tell it (most threads fit on their first page).
+    """
+    query = (_replies_query(user, thread).options(joinedload(Reply.author), defer(Reply.body_md))
+             .order_by(Reply.id))
+    result = fetch_page(query, page, per_page)
+    if not result.has_next and (result.items or result.page == 1):
+        # Every earlier page was full, so the total follows from this last one.
+        result.total = (result.page - 1) * per_page + len(result.items)
+    else:
+        result.total = db.session.execute(
+            _replies_query(user, thread).with_only_columns(func.count(Reply.id))).scalar_one()
+    return result
+
+
+def page_of_reply(user: User | None, reply: Reply, per_page: int) -> int:
+    """Which replies page shows this reply (for redirects after posting)."""
+    before = db.session.execute(
+        _replies_query(user, reply.thread).where(Reply.id < reply.id)
+        .with_only_columns(func.count(Reply.id))).scalar_one()
+    return before // per_page + 1
+
+
+def votes_of(user: User | None, reply_ids: list[int]) -> dict[int, int]:
+    """The user's votes on these replies, in one query: reply id -> +1/-1."""
+    if not _signed_in(user) or not reply_ids:
+        return {}
+    rows = db.session.execute(
+        select(Vote.reply_id, Vote.value).where(Vote.user_id == user.id, Vote.reply_id.in_(reply_ids)))
+    return {reply_id: value for reply_id, value in rows}
+
+
+def confirmations_of(user: User | None, thread: Thread) -> dict[str, Any]:
+    """How many deployments confirmed the accepted answer, and which of the user's may still confirm."""
+    if thread.accepted_reply_id is None:
+        return {"count": 0, "choices": [], "can_confirm": False}
+    count = db.session.execute(select(func.count(Confirmation.id)).where(
+        Confirmation.reply_id == thread.accepted_reply_id)).scalar_one()
+    can_confirm = permissions.can_confirm(user, thread)
+    choices: list[Deployment] = []
+    if can_confirm:
+        done = select(Confirmation.deployment_id).where(Confirmation.reply_id == thread.accepted_reply_id)
+        choices = list(db.session.execute(
+            select(Deployment).where(Deployment.organisation_id == user.organisation_id,
+                                     Deployment.id.not_in(done))
+            .order_by(Deployment.name, Deployment.id)).scalars())
+    return {"count": count, "choices": choices, "can_confirm": can_confirm}
+
+
+def revisions_of(*, thread: Thread | None = None, reply: Reply | None = None) -> list[Revision]:
+    """Earlier versions, newest first, editors loaded with them."""
+    query = select(Revision).options(selectinload(Revision.editor))
+    if thread is not None:
+        query = query.where(Revision.thread_id == thread.id)
+    else:
+        query = query.where(Revision.reply_id == reply.id)
+    return list(db.session.execute(query.order_by(Revision.id.desc())).scalars())

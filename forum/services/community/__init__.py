@@ -1,0 +1,1 @@
+"""Community: watches and notifications, the inbox, presence and notification e-mail."""

@@ -1,0 +1,137 @@
+"""The inbox: what each notification may show its recipient now, pages of them, unread counts, marking read.
+
+Everything here is decided from the current rows and ``forum.permissions`` at reading time, so an item about
+something the recipient can no longer see is shown as a neutral placeholder (and never mailed).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from ... import permissions
+from ...extensions import db
+from ...models import Notification, NotificationKind, Reply, User, utcnow
+
+EXCERPT_CHARS = 200
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+@dataclass
+class InboxItem:
+    """What a notification may show its recipient *now*; ``visible`` False means a neutral placeholder."""
+
+    notification: Notification
+    visible: bool
+    sentence: str = ""
+    title: str = ""
+    excerpt: str = ""
+    thread_id: int | None = None
+    reply_id: int | None = None
+    pattern_id: int | None = None
+    playbook_id: int | None = None
+
+
+_SENTENCES = {
+    NotificationKind.REPLY: "{actor} replied in",
+    NotificationKind.NEW_THREAD: "{actor} started a thread:",
+    NotificationKind.MENTION: "{actor} mentioned you in",
+    NotificationKind.ACCEPTED: "{actor} accepted an answer in",
+    NotificationKind.CONFIRMED: "{actor} confirmed the accepted answer in",
+    NotificationKind.ASSIGNED: "{actor} assigned you",
+    NotificationKind.PATTERN_EMERGING: "A pattern is emerging:",
+    NotificationKind.PLAYBOOK_UPDATED: "{actor} updated the playbook",
+}
+
+
+def _excerpt(markdown: str) -> str:
+    text = " ".join((markdown or "").split())
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…"
+
+
+def describe(user: User, item: Notification) -> InboxItem:
+    """Build what ``user`` may see of one notification, from the current rows and permissions."""
+    hidden = InboxItem(item, visible=False)
+    actor = item.actor.display_name if item.actor is not None else "Someone"
+    shown = InboxItem(item, visible=True, sentence=_SENTENCES[item.kind].format(actor=actor))
+    if item.thread_id is not None:
+        thread = item.thread
+        if thread is None or not permissions.can_view(user, thread):
+            return hidden
+        shown.title, shown.thread_id = thread.title, thread.id
+        if item.reply_id is not None:
+            reply = item.reply
+            if reply is None or not permissions.can_view_reply(user, reply):
+                return hidden
+            shown.reply_id = reply.id
+            if not reply.is_deleted and item.kind in (NotificationKind.REPLY, NotificationKind.MENTION):
+                shown.excerpt = _excerpt(reply.body_md)
+        elif item.kind in (NotificationKind.NEW_THREAD, NotificationKind.MENTION):
+            shown.excerpt = _excerpt(thread.body_md)
+        return shown
+    if item.pattern_id is not None:
+        if item.pattern is None or not permissions.can_view_patterns(user):
+            return hidden
+        shown.title, shown.pattern_id = item.pattern.name, item.pattern_id
+        return shown
+    if item.playbook_id is not None:
+        if item.playbook is None or not permissions.can_view_playbook(user, item.playbook):
+            return hidden
+        shown.title, shown.playbook_id = item.playbook.title, item.playbook_id
+        return shown
+    return hidden
+
+
+def with_subjects(query):
+    return query.options(
+        selectinload(Notification.actor), selectinload(Notification.thread),
+        selectinload(Notification.reply).selectinload(Reply.thread),
+        selectinload(Notification.pattern), selectinload(Notification.playbook))
+
+
+def inbox_page(user: User, page: int, per_page: int):
+    """One page of the user's inbox, newest first, each item described for them now."""
+    query = with_subjects(select(Notification).where(Notification.user_id == user.id)
+                           .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    result.described = [describe(user, n) for n in result.items]
+    return result
+
+
+def unread_count(user: User) -> int:
+    """Unread items: one indexed COUNT."""
+    return db.session.execute(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))).scalar_one()
+
+
+def header_counts(user: User) -> tuple[int, int]:
+    """(unread items, staff online) for the page header in a single query."""
+    from . import presence
+
+    unread = select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).scalar_subquery()
+    staff = presence.staff_online_from_redis()
+    if staff is not None:
+        return db.session.execute(select(unread)).scalar_one(), staff
+    row = db.session.execute(select(unread, presence.staff_online_query().scalar_subquery())).one()
+    return int(row[0]), int(row[1])
+
+
+def mark_read(user: User, notification_id: int) -> Notification | None:
+    """Mark one of the user's own items read; None when it is not theirs (or missing)."""
+    item = db.session.execute(select(Notification).where(
+        Notification.id == notification_id, Notification.user_id == user.id)).scalar_one_or_none()
+    if item is not None and item.read_at is None:
+        item.read_at = utcnow()
+        db.session.commit()
+    return item
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread item read; returns how many."""
+    result = db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return result.rowcount or 0

@@ -1,0 +1,125 @@
+"""Notification email through Flask-Mail: immediate or a daily digest, each with unsubscribe links.
+
+Mail goes out only when ``MAIL_SERVER`` is configured. Every message is built from ``inbox.describe``
+at sending time, so an item its recipient can no longer see is left out (never summarised).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, render_template
+from flask_mail import Mail, Message
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import EmailMode, Notification, NotificationSetting, User, Watch, utcnow
+from . import inbox
+
+mail = Mail()
+_SALT = "groundwork-unsubscribe"
+
+
+def mail_enabled() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def _sender() -> str:
+    return current_app.config.get("MAIL_DEFAULT_SENDER") or "groundwork@localhost"
+
+
+# --- unsubscribe tokens --------------------------------------------------------------------------
+
+def unsubscribe_token(watch_row: Watch) -> str:
+    """A signed token naming one watch and its owner (it stops working once the watch is gone)."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT).dumps([watch_row.id, watch_row.user_id])
+
+
+def watch_for_token(token: str) -> Watch | None:
+    """The watch a token names, or None for a bad signature or a watch that no longer exists."""
+    try:
+        watch_id, user_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(watch_id, int) or not isinstance(user_id, int):
+        return None
+    row = db.session.get(Watch, watch_id) if 0 < watch_id < 2**31 else None
+    return row if row is not None and row.user_id == user_id else None
+
+
+def watch_label(watch_row: Watch) -> str:
+    """What a watch follows, as a short phrase that reveals nothing beyond its kind."""
+    return f"this {watch_row.target_type.value}"
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+def _modes(user_ids: set[int]) -> dict[int, EmailMode]:
+    rows = db.session.execute(select(NotificationSetting).where(NotificationSetting.user_id.in_(user_ids))).scalars()
+    found = {r.user_id: r.email_mode for r in rows}
+    return {uid: found.get(uid, EmailMode.IMMEDIATE) for uid in user_ids}
+
+
+def _message(user: User, described: list, watches: list[Watch], subject: str) -> Message:
+    context = {"user": user, "items": described, "watches": watches, "token_for": unsubscribe_token}
+    return Message(subject=subject, recipients=[user.email], sender=_sender(),
+                   body=render_template("notifications/email.txt", **context),
+                   html=render_template("notifications/email.html", **context))
+
+
+def _watches_of(items: list[Notification]) -> list[Watch]:
+    ids = sorted({n.watch_id for n in items if n.watch_id is not None})
+    if not ids:
+        return []
+    return list(db.session.execute(select(Watch).where(Watch.id.in_(ids))).scalars())
+
+
+def send_immediate(items: list[Notification]) -> int:
+    """Mail each new item to recipients who want immediate email; returns the number of messages sent."""
+    if not mail_enabled() or not items:
+        return 0
+    modes = _modes({n.user_id for n in items})
+    wanted = [n for n in items if modes[n.user_id] is EmailMode.IMMEDIATE]
+    sent = 0
+    if wanted:
+        with mail.connect() as connection:  # one SMTP session for the whole fan-out
+            for item in wanted:
+                user = db.session.get(User, item.user_id)
+                shown = inbox.describe(user, item)
+                if shown.visible:
+                    connection.send(_message(user, [shown], _watches_of([item]),
+                                             f"[Groundwork] {shown.sentence} {shown.title}"))
+                    sent += 1
+                item.emailed_at = utcnow()  # hidden ones too, so a later digest does not pick them up
+    db.session.commit()
+    return sent
+
+
+def send_digests(now=None) -> int:
+    """One email per digest subscriber with what they have not been mailed yet; returns messages sent."""
+    if not mail_enabled():
+        return 0
+    now = now or utcnow()
+    since = now - timedelta(days=7)  # older unsent items are stale news: drop them from the digest
+    settings = db.session.execute(select(NotificationSetting).where(
+        NotificationSetting.email_mode == EmailMode.DIGEST)).scalars().all()
+    sent = 0
+    for setting in settings:
+        user = db.session.get(User, setting.user_id)
+        if user is None or not user.active:
+            continue
+        items = db.session.execute(inbox.with_subjects(select(Notification).where(
+            Notification.user_id == user.id, Notification.emailed_at.is_(None),
+            Notification.created_at >= since).order_by(Notification.created_at))).scalars().all()
+        described = [d for d in (inbox.describe(user, n) for n in items) if d.visible]
+        if described:
+            mail.send(_message(user, described, _watches_of(items),
+                               f"[Groundwork] Your daily digest: {len(described)} update"
+                               f"{'s' if len(described) != 1 else ''}"))
+            sent += 1
+        for item in items:
+            item.emailed_at = now
+        setting.last_digest_at = now
+        db.session.commit()
+    return sent
+

@@ -1,0 +1,1 @@
+"""Measured results for employees and their CSV export."""

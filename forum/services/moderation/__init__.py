@@ -1,0 +1,1 @@
+"""Moderation: flags and moderator actions, the audit log, new-member limits."""

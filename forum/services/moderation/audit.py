@@ -1,0 +1,113 @@
+"""The audit log: who did what to which row, when, with the changed fields before and after.
+
+Services call ``record`` with the row they are changing, *before* they commit, so the entry is saved in
+the same transaction as the change (a change that fails leaves no entry). Fields come from SQLAlchemy's
+attribute history; created rows (recorded after their commit, so they have an id) log every column.
+The acting user is explicit where a service knows it; otherwise it comes from ``actor_resolver``, which
+the web layer installs (the signed-in user of the current request), so services stay free of Flask-Login.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, inspect, select
+from sqlalchemy.orm import selectinload
+
+from ...extensions import db
+from ...models import AuditEntry, User
+
+# Installed by forum.views.moderation: () -> the acting user's id, or None outside a signed-in request.
+actor_resolver: Callable[[], int | None] | None = None
+# Never copied into the log: secrets, what only churns, and what is derived from a logged column
+# (rendered HTML from its Markdown, a pattern's centroid from its members).
+_SKIPPED = {"password_hash", "session_version", "token_hash", "body_html", "problem_html", "steps_html", "centroid",
+            "last_seen_at", "updated_at"}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe copy of a column value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value if not isinstance(value, str) or len(value) <= 2000 else value[:2000] + "…"
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    """Every column of a row as plain values (secrets left out)."""
+    mapper = inspect(obj).mapper
+    return {attr.key: _plain(getattr(obj, attr.key)) for attr in mapper.column_attrs if attr.key not in _SKIPPED}
+
+
+def changes(obj: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(before, after) of the columns changed since the row was loaded; a clean row gives (None, all)."""
+    state = inspect(obj)
+    if not state.modified:
+        return None, snapshot(obj)
+    before, after = {}, {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in _SKIPPED:
+            continue
+        history = state.attrs[attr.key].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                before[attr.key], after[attr.key] = _plain(old), _plain(new)
+    return before, after
+
+
+def _actor_id(actor: User | int | None) -> int | None:
+    if isinstance(actor, int):
+        return actor
+    if actor is not None:
+        return actor.id
+    return actor_resolver() if actor_resolver is not None else None
+
+
+def record(action: str, target: Any = None, *, actor: User | int | None = None,
+           before: dict | None = None, after: dict | None = None, summary: str = "",
+           commit: bool = False) -> AuditEntry:
+    """Add one entry to the session (committed with the caller's change, or now with ``commit``).
+
+    Without ``before``/``after`` they come from ``target``'s pending changes (or its columns when clean).
+    """
+    if target is not None and before is None and after is None:
+        before, after = changes(target)
+    entry = AuditEntry(
+        actor_id=_actor_id(actor), action=action[:60],
+        target_type=(target.__tablename__ if target is not None else "")[:40],
+        target_id=getattr(target, "id", None) if target is not None else None,
+        summary=summary[:300], before=before, after=after)
+    db.session.add(entry)
+    if commit:
+        db.session.commit()
+    return entry
+
+
+def entries_query(action: str = "", actor: str = "", target_type: str = "", target_id: int | None = None) -> Select:
+    """Audit entries, newest first, narrowed by an action prefix, actor username, target type and id."""
+    query = select(AuditEntry).options(selectinload(AuditEntry.actor))
+    if action:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+    if actor:
+        query = query.join(User, AuditEntry.actor_id == User.id).where(User.username == actor)
+    if target_type:
+        query = query.where(AuditEntry.target_type == target_type)
+    if target_id is not None:
+        query = query.where(AuditEntry.target_id == target_id)
+    return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+
+
+def action_names() -> list[str]:
+    """The distinct actions logged so far (the filter's choices)."""
+    return list(db.session.execute(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).scalars())

@@ -1,0 +1,1 @@
+"""Organisations and people: accounts, organisations with their engagements and deployments, the catalog."""

@@ -1,0 +1,52 @@
+"""Where mining work runs: a Celery worker when a broker is configured, else a thread of this process."""
+from __future__ import annotations
+
+import threading
+
+from flask import current_app
+
+from ...models import User
+from .runs import create_run, execute_run
+
+
+def _in_background(target, *args) -> None:
+    app = current_app._get_current_object()
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                target(*args)
+            except Exception:  # already recorded on the run; keep the server thread quiet
+                app.logger.exception("background mining work failed")
+
+    threading.Thread(target=work, name=f"groundwork-{target.__name__}", daemon=True).start()
+
+
+def start_run(started_by: User | None, trigger: str = "web") -> int:
+    """Queue a mining run and hand it to a worker or a background thread; returns the run id."""
+    run = create_run(started_by, trigger)
+    if "celery" in current_app.extensions:
+        from ... import tasks
+
+        tasks.mine_task.delay(run.id)
+    elif current_app.config.get("MINING_IN_BACKGROUND", True):
+        _in_background(execute_run, run.id)
+    else:
+        execute_run(run.id)
+    return run.id
+
+
+def thread_posted(thread_id: int) -> None:
+    """Embed a new or edited thread and assign it to the nearest pattern, off the request path."""
+    if not current_app.config.get("MINING_ASSIGN_NEW_THREADS", True):
+        return
+    from .runs import assign_thread
+
+    if "celery" in current_app.extensions:
+        from ... import tasks
+
+        tasks.assign_thread_task.delay(thread_id)
+    elif current_app.config.get("MINING_IN_BACKGROUND", True):
+        _in_background(assign_thread, thread_id)
+    else:
+        assign_thread(thread_id)

@@ -1,0 +1,1 @@
+"""Thread vectors: stored embeddings, the in-memory index, and similar-thread lookups."""
