@@ -5,8 +5,15 @@ import os
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import event
 
+# models is imported for its side effect too: importing the package registers every table on the metadata
+from . import auth, errors, models, security, templating  # noqa: F401
+from .celery_app import init_celery
+from .cli import register_cli
 from .config import DEV_SECRET_KEY, Config, apply_environment
+from .extensions import csrf, db, limiter, login_manager, migrate
+from .views import register_blueprints
 
 
 class ConfigurationError(RuntimeError):
@@ -22,11 +29,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     _finish_config(app)
 
-    # the models package is imported for its side effect: it registers every table on the metadata
-    from . import auth, errors, models, security, templating  # noqa: F401
-    from .cli import register_cli
-    from .extensions import csrf, db, limiter, login_manager, migrate
-
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
@@ -35,14 +37,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_login(app)
     security.init_security(app)
     templating.init_templating(app)
-
-    from .views import register_blueprints
-
     register_blueprints(app)
     errors.init_errors(app)
     register_cli(app)
-    from .celery_app import init_celery
-
     init_celery(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
@@ -87,10 +84,6 @@ def _finish_config(app: Flask) -> None:
 
 
 def _tune_sqlite(app: Flask) -> None:
-    from sqlalchemy import event
-
-    from .extensions import db
-
     with app.app_context():
         engine = db.engine
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+from . import tasks  # noqa: F401  (shared tasks: they join every Celery app made after this import)
+
 
 def init_celery(app: Flask) -> Celery | None:
     broker = app.config.get("CELERY_BROKER_URL")
@@ -31,6 +33,4 @@ def init_celery(app: Flask) -> Celery | None:
     })
     celery.set_default()
     app.extensions["celery"] = celery
-    from . import tasks  # noqa: F401  (registers the tasks)
-
     return celery

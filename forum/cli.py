@@ -7,6 +7,10 @@ import time
 import click
 from flask import Flask
 
+from .demo.commands import seed_demo_command
+from .importing.commands import import_threads_command, patterns_group
+from .services.patterns.runs import RunAlreadyActive, create_run, execute_run
+
 
 class StageProgress:
     """A one-line progress display with counts and rate, drawn only on a terminal."""
@@ -41,8 +45,6 @@ class StageProgress:
               help="Force the number of patterns (default: found from the data).")
 def mine_command(n_patterns: int | None) -> None:
     """Mine the forum for recurring patterns (incremental; Ctrl-C stops, the next run resumes)."""
-    from .services.patterns.runs import RunAlreadyActive, create_run, execute_run
-
     try:
         run = create_run(None, "cli", {"n_patterns": n_patterns} if n_patterns else None)
     except RunAlreadyActive as exc:
@@ -63,9 +65,6 @@ def mine_command(n_patterns: int | None) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from .demo.commands import seed_demo_command
-    from .importing.commands import import_threads_command, patterns_group
-
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(import_threads_command)
     app.cli.add_command(patterns_group)

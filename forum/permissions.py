@@ -9,13 +9,16 @@ from __future__ import annotations
 from flask import current_app, has_request_context, request
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
+from .extensions import db
 from .models import (
     Deployment,
     Engagement,
     Organisation,
+    Playbook,
     Reply,
     Role,
     Space,
+    SpaceModerator,
     Thread,
     ThreadKind,
     User,
@@ -55,7 +58,6 @@ def engaged_customer_ids(user: User) -> set[int]:
     """Customer organisations whose org-private threads this user's partner firm may see."""
     if user.role is not Role.PARTNER:
         return set()
-    from .extensions import db
 
     # Remembered for the current request only, so a page checking many replies of one thread asks once.
     memo = _request_memo()
@@ -339,7 +341,6 @@ def can_view_playbook(user: User | None, playbook) -> bool:
 
 def visible_playbooks(user: User | None) -> ColumnElement[bool]:
     """SQL twin of ``can_view_playbook``: a WHERE clause on ``Playbook``."""
-    from .models import Playbook
 
     if is_employee(user):
         return true()
@@ -364,8 +365,6 @@ def moderated_space_ids(user: User | None) -> set[int]:
     """The spaces this employee moderates by assignment (global moderators need none)."""
     if not is_employee(user):
         return set()
-    from .extensions import db
-    from .models import SpaceModerator
 
     memo = _request_memo()
     key = ("moderates", user.id)

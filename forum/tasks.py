@@ -1,35 +1,33 @@
-"""Background tasks; the same functions run in a worker (Celery) or a server thread (embedded default)."""
+"""Background tasks a Celery worker runs, registered under the names ``services.background`` sends.
+
+Without a broker the same service functions run in a thread of the server instead; nothing on the request path
+imports this module.
+"""
 from __future__ import annotations
+
+from datetime import datetime
 
 from celery import shared_task
 
+from .services import background
+from .services.patterns import pages, runs, snapshots
+from .services.patterns.summaries import PatternFilters
 
-@shared_task(name="groundwork.mine")
+
+@shared_task(name=background.MINE)
 def mine_task(run_id: int) -> None:
-    from .services.patterns.runs import execute_run
-
-    execute_run(run_id)
+    runs.execute_run(run_id)
 
 
-@shared_task(name="groundwork.assign_thread")
+@shared_task(name=background.ASSIGN_THREAD)
 def assign_thread_task(thread_id: int) -> None:
-    from .services.patterns.runs import assign_thread
-
-    assign_thread(thread_id)
+    runs.assign_thread(thread_id)
 
 
-@shared_task(name="groundwork.pattern_figures")
+@shared_task(name=background.PATTERN_FIGURES)
 def pattern_figures_task(filters: dict, requested_at: str, pattern_id: int | None = None) -> None:
     """The list's figures for ``filters``, or with ``pattern_id`` that pattern's page figures and the map."""
-    from datetime import datetime
-
     if pattern_id is not None:
-        from .services.patterns.pages import compute_requested as compute_page
-
-        compute_page(pattern_id, datetime.fromisoformat(requested_at))
+        pages.compute_requested(pattern_id, datetime.fromisoformat(requested_at))
         return
-
-    from .services.patterns.snapshots import compute_requested
-    from .services.patterns.summaries import PatternFilters
-
-    compute_requested(PatternFilters.from_dict(filters), datetime.fromisoformat(requested_at))
+    snapshots.compute_requested(PatternFilters.from_dict(filters), datetime.fromisoformat(requested_at))

@@ -5,13 +5,14 @@ import time
 
 import click
 
+from .generate import generate
+from .people import DEMO_LOGINS, DEMO_PASSWORD
+from .seed import demo_counts, seed_demo
+
 
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo content (deterministic and idempotent)."""
-    from .generate import generate
-    from .people import DEMO_LOGINS, DEMO_PASSWORD
-    from .seed import demo_counts, seed_demo
 
     started = time.monotonic()
     click.echo("Composing demo content...")

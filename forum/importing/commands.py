@@ -8,6 +8,9 @@ from pathlib import Path
 
 import click
 
+from .exporter import export_patterns
+from .importer import ImportInterrupted, ImportRejected, import_file
+
 MAX_SHOWN_DEFAULT = 20
 
 
@@ -62,7 +65,6 @@ Unknown organisations, authors and spaces are created as placeholders.
               help="How many bad lines to list.")
 def import_threads_command(file: Path, batch_size: int | None, dry_run: bool, max_errors: int) -> None:
     """Import threads from a JSON Lines file (details: forum/importing/__init__.py)."""
-    from .importer import ImportInterrupted, ImportRejected, import_file
 
     progress = _Progress()
     started = time.monotonic()
@@ -118,7 +120,6 @@ def patterns_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (default: a short table).")
 def export_command(as_json: bool) -> None:
     """Every active pattern with its keywords, reach and member threads."""
-    from .exporter import export_patterns
 
     patterns = export_patterns()
     if as_json:

@@ -1,6 +1,10 @@
-"""Computations that run once per key in a thread of this process, off the request path.
+"""The one way off the request path: tasks sent by name to Celery workers, or threads of this process.
 
-Used by the pages whose figures take seconds at scale (measured results, common patterns): a request starts
+This is the only module that knows whether a broker is configured (``has_broker``). With one, work is sent to
+a worker by task name (``send``): the tasks themselves live in ``forum/tasks.py``, which nothing on the request
+path imports. Without one, computations run once per key in a thread of this process (``start_once``).
+
+Threads are used by the pages whose figures take seconds at scale (measured results, common patterns): a request starts
 the computation, may wait for it a little, and otherwise answers at once with what it has. One thread per
 key at a time, however many requests ask; each runs in its own app context and database session.
 """
@@ -14,10 +18,25 @@ from flask import current_app
 
 from ..extensions import db
 
+# The names the worker's tasks are registered under (forum/tasks.py).
+MINE = "groundwork.mine"
+ASSIGN_THREAD = "groundwork.assign_thread"
+PATTERN_FIGURES = "groundwork.pattern_figures"
+
 _lock = threading.Lock()
 _running: dict[Hashable, threading.Event] = {}
 _native_ids: dict[Hashable, int | None] = {}  # None: asked to lower its priority before it started
 _threads: list[threading.Thread] = []
+
+
+def has_broker() -> bool:
+    """Whether background work goes to Celery workers (``CELERY_BROKER_URL`` is configured)."""
+    return "celery" in current_app.extensions
+
+
+def send(task_name: str, *args) -> None:
+    """Queue the task registered as ``task_name`` on a Celery worker (only when ``has_broker()``)."""
+    current_app.extensions["celery"].send_task(task_name, args=args)
 
 
 def start_once(key: Hashable, target: Callable, *args, name: str = "groundwork-background",

@@ -3,25 +3,32 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..api import account as api_account
+from ..api import bp as api_bp
+from . import (
+    admin,
+    auth,
+    board,
+    metrics,
+    moderation,
+    notifications,
+    orgs,
+    patterns,
+    playbooks,
+    suggest,
+    workflow,
+)
+
+BLUEPRINTS = (
+    auth.bp, board.bp, orgs.bp, admin.bp, patterns.bp,
+    playbooks.bp, suggest.bp,            # playbooks and the ask page's suggestions
+    moderation.bp, workflow.bp,          # moderation, internal links and escalations
+    notifications.bp,                    # inbox, watches, email settings, presence hooks
+    metrics.bp,                          # measured results for employees
+    api_bp, api_account.bp,              # JSON API and the token page
+)
+
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, auth, board, orgs, patterns
-
-    for module in (auth, board, orgs, admin, patterns):
-        app.register_blueprint(module.bp)
-    from . import playbooks, suggest  # playbooks and the ask page's suggestions
-
-    for module in (playbooks, suggest):
-        app.register_blueprint(module.bp)
-    from . import moderation, workflow  # moderation, internal links and escalations
-
-    for module in (moderation, workflow):
-        app.register_blueprint(module.bp)
-    from . import notifications  # inbox, watches, email settings, presence hooks
-    app.register_blueprint(notifications.bp)
-    from . import metrics  # measured results for employees
-    app.register_blueprint(metrics.bp)
-    from ..api import account as api_account  # JSON API and the token page
-    from ..api import bp as api_bp
-    app.register_blueprint(api_bp)
-    app.register_blueprint(api_account.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
-from ..models import EmailMode, Space, Tag, WatchTarget
+from ..models import EmailMode, Pattern, Playbook, Space, Tag, WatchTarget
 from ..services.board import pages
 from ..services.community import inbox as inbox_service
 from ..services.community import mail as notification_email
@@ -132,12 +132,10 @@ def _target_or_404() -> tuple[WatchTarget, int, str]:
             abort(404)
         return target, target_id, request.referrer if _same_site(request.referrer) else url_for("board.home")
     if target is WatchTarget.PATTERN:
-        from ..models import Pattern
 
         if not permissions.can_view_patterns(current_user) or db.session.get(Pattern, target_id) is None:
             abort(404)
         return target, target_id, url_for("patterns.show", pattern_id=target_id)
-    from ..models import Playbook
 
     playbook = db.session.get(Playbook, target_id)
     if playbook is None or not permissions.can_view_playbook(current_user, playbook):

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..forms.orgs import TOPOLOGY_SUGGESTIONS, DeploymentForm, InvitationForm, grouped_choices
 from ..models import Deployment, Invitation, Organisation, OrgKind
 from ..services.orgs import organisations as org_service
+from ..services.orgs.accounts import create_invitation
 from ..services.orgs.catalog import ValidationFailed, version_choices
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
@@ -172,7 +173,6 @@ def _require_invite(organisation: Organisation) -> None:
 @login_required
 def invitations(slug: str):
     """Create invitation links into this organisation and see the pending ones."""
-    from ..services.orgs.accounts import create_invitation
 
     organisation = _organisation(slug)
     _require_invite(organisation)

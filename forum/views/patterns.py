@@ -23,10 +23,12 @@ from ..models import MiningRun, Pattern, PatternStatus, Thread
 from ..permissions import PermissionDenied
 from ..services.patterns import curation
 from ..services.patterns import detail as pattern_detail
+from ..services.patterns import jobs as mining_jobs
 from ..services.patterns import pages as pattern_pages
 from ..services.patterns import snapshots as pattern_snapshots
 from ..services.patterns import summaries as service
 from ..services.patterns.playbooks import playbook_for_pattern
+from ..services.patterns.runs import RunAlreadyActive
 from . import charts as pattern_charts
 
 bp = Blueprint("patterns", __name__, url_prefix="/patterns")
@@ -114,8 +116,6 @@ def mine():
     _require_lead()
     if not ActionForm().validate_on_submit():
         abort(400)
-    from ..services.patterns import jobs as mining_jobs
-    from ..services.patterns.runs import RunAlreadyActive
 
     try:
         run_id = mining_jobs.start_run(current_user, "web")

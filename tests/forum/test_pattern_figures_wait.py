@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 
@@ -116,7 +115,7 @@ def celery_app(app):
 
 def test_with_a_broker_the_computation_goes_to_a_worker(world, celery_app, monkeypatch, held_threads):  # noqa: F811
     sent = []
-    monkeypatch.setattr(tasks, "pattern_figures_task", SimpleNamespace(delay=lambda *args: sent.append(args)))
+    monkeypatch.setattr(background, "send", lambda name, *args: sent.append(args))
     with celery_app.app_context():
         assert pattern_snapshots.page_figures(HOSTING, wait=0).computing
         assert pattern_snapshots.page_figures(HOSTING, wait=0).computing   # asked once, not at every view
@@ -142,7 +141,7 @@ def test_stale_figures_are_refreshed_on_the_worker(world, celery_app, monkeypatc
     make.reply(world.t3, world.solver)                                 # the data moves
     celery_app.config["PATTERN_FIGURES_MIN_SECONDS"] = 0
     sent = []
-    monkeypatch.setattr(tasks, "pattern_figures_task", SimpleNamespace(delay=lambda *args: sent.append(args)))
+    monkeypatch.setattr(background, "send", lambda name, *args: sent.append(args))
     started = threading.active_count()
     with celery_app.app_context():
         page = pattern_snapshots.page_figures(HOSTING, wait=0)

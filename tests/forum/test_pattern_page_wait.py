@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 
@@ -136,7 +135,7 @@ def test_inline_when_not_in_the_background(world, app, client, login, monkeypatc
 
 def test_with_a_broker_the_page_is_computed_by_the_list_s_task(world, celery_app, monkeypatch):  # noqa: F811
     sent = []
-    monkeypatch.setattr(tasks, "pattern_figures_task", SimpleNamespace(delay=lambda *args: sent.append(args)))
+    monkeypatch.setattr(background, "send", lambda name, *args: sent.append(args))
     monkeypatch.setattr(threading.Thread, "start", lambda self: pytest.fail("nothing computes in this process"))
     with celery_app.app_context():
         page = pattern_pages.pattern_page(world.x, wait=0)

@@ -25,8 +25,10 @@ from ... import permissions
 from ...extensions import db
 from ...models import Organisation, Product, ProductVersion, Space, Tag, Thread, User
 from ..vectors import index as vector_index
+from ..vectors import similar
 from . import fulltext
-from .pages import LIST_OPTIONS, STATUS_FILTERS, Page, clamp_page
+from .pages import LIST_OPTIONS, STATUS_FILTERS, Page, clamp_page, spaces_for
+from .threads import ValidationFailed, normalise_tags
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,6 @@ def _date_arg(raw: str | None) -> date | None:
 
 def parse_filters(args: Mapping[str, str], user: User | None) -> SearchFilters:
     """Filters from query-string arguments: anything malformed is dropped, never an error."""
-    from .threads import ValidationFailed, normalise_tags
 
     def text_arg(name: str) -> str:
         return fulltext.clean_text(args.get(name))[:FILTER_CHARS]
@@ -86,7 +87,6 @@ def parse_filters(args: Mapping[str, str], user: User | None) -> SearchFilters:
 
 def search_choices(user: User | None) -> dict[str, list]:
     """What the filter form offers: the user's spaces, product and version names, statuses."""
-    from .pages import spaces_for
 
     return {
         "spaces": spaces_for(user),
@@ -155,7 +155,6 @@ def _fulltext_ranking(where: list[ColumnElement], among: Select | None, terms: f
 
 def _semantic_ranking(where: list[ColumnElement], text: str) -> list[int]:
     """Ids of the visible, filtered threads nearest to the query text, nearest first; [] without vectors."""
-    from ..vectors import similar
 
     embedder = similar.query_embedder()
     if embedder is None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from ... import permissions
 from ...extensions import db
 from ...models import Notification, NotificationKind, Reply, User, utcnow
+from . import presence
 
 EXCERPT_CHARS = 200
 
@@ -108,7 +109,6 @@ def unread_count(user: User) -> int:
 
 def header_counts(user: User) -> tuple[int, int]:
     """(unread items, staff online) for the page header in a single query."""
-    from . import presence
 
     unread = select(func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)).scalar_subquery()

@@ -28,6 +28,7 @@ from ...models import (
     Watch,
     WatchTarget,
 )
+from . import mail as notification_email
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,6 @@ def _fan_out(kind: NotificationKind, recipients: Iterable[tuple[User, Watch | No
 def _finish(made: list[Notification]) -> list[Notification]:
     db.session.commit()
     if made:
-        from . import mail as notification_email
 
         notification_email.send_immediate(made)
     return made

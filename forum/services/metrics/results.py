@@ -34,6 +34,7 @@ from ...models import (
     utcnow,
 )
 from .. import background
+from ..board import deflection
 
 PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
 DEFAULT_PERIOD = "90"
@@ -147,7 +148,6 @@ def _reply_rows(since: datetime | None):
 
 def _reuse(since: datetime | None) -> tuple[dict, list[dict]]:
     """Thread confirmations, playbook replications (per playbook) and deflections."""
-    from ..board import deflection  # the playbooks engineer's metric, reused as it is defined there
 
     when = [Confirmation.created_at >= since] if since is not None else []
     confirmations, confirmed_replies = db.session.execute(

@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from ...extensions import db
 from ...models import (
+    Deployment,
     MembershipSource,
     MiningRun,
     Organisation,
@@ -19,7 +20,10 @@ from ...models import (
     Pattern,
     PatternMember,
     PatternStatus,
+    Product,
+    ProductVersion,
     RunStatus,
+    Space,
     Thread,
     ThreadEmbedding,
 )
@@ -230,7 +234,6 @@ def search_patterns(exclude_id: int) -> list[tuple[int, str]]:
 
 def filter_choices() -> dict:
     """What the filter bar offers: products, versions, databases and spaces (four small queries)."""
-    from ...models import Deployment, Product, ProductVersion, Space
 
     products = list(db.session.execute(select(Product.name).order_by(Product.name)).scalars())
     versions = [(p, v) for p, v in db.session.execute(

@@ -6,7 +6,8 @@ import threading
 from flask import current_app
 
 from ...models import User
-from .runs import create_run, execute_run
+from .. import background
+from .runs import assign_thread, create_run, execute_run
 
 
 def _in_background(target, *args) -> None:
@@ -25,10 +26,8 @@ def _in_background(target, *args) -> None:
 def start_run(started_by: User | None, trigger: str = "web") -> int:
     """Queue a mining run and hand it to a worker or a background thread; returns the run id."""
     run = create_run(started_by, trigger)
-    if "celery" in current_app.extensions:
-        from ... import tasks
-
-        tasks.mine_task.delay(run.id)
+    if background.has_broker():
+        background.send(background.MINE, run.id)
     elif current_app.config.get("MINING_IN_BACKGROUND", True):
         _in_background(execute_run, run.id)
     else:
@@ -40,12 +39,8 @@ def thread_posted(thread_id: int) -> None:
     """Embed a new or edited thread and assign it to the nearest pattern, off the request path."""
     if not current_app.config.get("MINING_ASSIGN_NEW_THREADS", True):
         return
-    from .runs import assign_thread
-
-    if "celery" in current_app.extensions:
-        from ... import tasks
-
-        tasks.assign_thread_task.delay(thread_id)
+    if background.has_broker():
+        background.send(background.ASSIGN_THREAD, thread_id)
     elif current_app.config.get("MINING_IN_BACKGROUND", True):
         _in_background(assign_thread, thread_id)
     else:

@@ -35,7 +35,7 @@ from .summaries import MEMBER_SOURCES, PatternInfo, PatternSummary, summarise
 MAP_POINTS = 1200
 MAP_KEY = f"pattern-map:{MAP_POINTS}"
 _map_lock = threading.Lock()  # two patterns' computations in one process project the map once
-_decoded: dict[tuple[str, str], tuple[datetime, object]] = {}
+_decoded = pattern_snapshots.page_copies  # per-process decoded rows; dropped too by pattern_snapshots.forget
 
 
 @dataclass
@@ -187,7 +187,7 @@ def _decode(key: str, payload: dict | None, computed_at: datetime):
 
 def _start(pattern_id: int, low_priority: bool) -> threading.Event | None:
     """Compute the pattern's parts off the request path: a thread of this process, or a worker (None)."""
-    if "celery" in current_app.extensions:
+    if background.has_broker():
         pattern_snapshots.send_to_worker(_job(pattern_id), {}, utcnow().isoformat(), pattern_id)
         return None
     return background.start_once(_job(pattern_id), compute, pattern_id, name="groundwork-pattern-page",

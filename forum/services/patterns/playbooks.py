@@ -34,6 +34,7 @@ from ...models import (
     utcnow,
 )
 from ...permissions import PermissionDenied
+from ..board.pages import fetch_page
 from ..board.threads import ValidationFailed
 from ..community import notifications
 from ..moderation import audit
@@ -295,7 +296,6 @@ def replication_counts(playbook_ids: list[int]) -> dict[int, int]:
 
 def list_playbooks(user: User | None, page: int, per_page: int):
     """One page of the playbooks this user may see, newest first, replication counts in ``extra``."""
-    from ..board.pages import fetch_page
 
     total = db.session.execute(select(func.count(Playbook.id)).where(permissions.visible_playbooks(user))).scalar_one()
     result = fetch_page(select(Playbook).where(permissions.visible_playbooks(user))

@@ -13,6 +13,8 @@ from ...extensions import db
 from ...models import (
     MembershipSource,
     MiningRun,
+    Notification,
+    NotificationKind,
     Pattern,
     PatternMember,
     PatternStatus,
@@ -23,6 +25,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ..community import notifications
 from ..vectors.embeddings import (
     embedder_key,
     ensure_embeddings,
@@ -31,6 +34,8 @@ from ..vectors.embeddings import (
     thread_documents,
     vector_of,
 )
+from .snapshots import refresh_default
+from .summaries import summarise
 
 StageCallback = Callable[[str, int, int], None]
 
@@ -63,7 +68,7 @@ def create_run(started_by: User | None, trigger: str, parameters: dict | None = 
 
 
 def make_miner(parameters: dict):
-    from mining.pipeline import PatternMiner
+    from mining.pipeline import PatternMiner  # scikit-learn and the embedding stack: loaded by a run only
 
     return PatternMiner(n_patterns=parameters.get("n_patterns"),
                         random_state=parameters.get("random_state", 0), show_progress=False)
@@ -155,8 +160,6 @@ def _analyse_memberships(run_id: int) -> None:
 
 def _refresh_page_figures(run_id: int) -> None:
     """Store the patterns page's new figures now, so the first view after a run does not compute them."""
-    from .snapshots import refresh_default
-
     try:
         refresh_default()
     except Exception:  # the run itself succeeded; the page computes its figures on the next view instead
@@ -165,10 +168,6 @@ def _refresh_page_figures(run_id: int) -> None:
 
 def announce_emerging_patterns() -> int:
     """Tell leads about patterns that started emerging, once per emerging window; returns how many."""
-    from ...models import Notification, NotificationKind
-    from ..community import notifications
-    from .summaries import summarise
-
     window = timedelta(days=int(current_app.config.get("PATTERN_EMERGING_DAYS", 14)))
     announced = 0
     for summary in summarise():
@@ -210,7 +209,7 @@ def _assign_threshold(vectors: np.ndarray, labels: np.ndarray, miner) -> float:
 
 
 def _store_patterns(run: MiningRun, documents, vectors: np.ndarray, miner) -> None:
-    from mining.clustering import match
+    from mining.clustering import match  # scikit-learn: loaded by a run only
 
     thread_ids = np.array([d.id for d in documents])
     new_groups = miner.pattern_members()

@@ -50,6 +50,8 @@ T = TypeVar("T")
 _lock = threading.Lock()
 _sent: dict[tuple[str, str], float] = {}
 _decoded: dict[tuple[str, str], tuple[datetime, list[dict]]] = {}
+# Pattern pages' decoded rows (``pages`` keeps them here), so ``forget`` drops every copy without calling up.
+page_copies: dict[tuple[str, str], tuple[datetime, object]] = {}
 
 
 @dataclass
@@ -117,14 +119,12 @@ def compute(filters: PatternFilters) -> PatternSnapshot:
 def send_to_worker(marker: Hashable, *task_args) -> None:
     """Queue the figures task on a Celery worker, asked again at most once per ``PATTERN_FIGURES_MIN_SECONDS``
     for the same ``marker`` from this process (in case a task was lost)."""
-    from ... import tasks
-
     now, again_after = time.monotonic(), float(current_app.config.get("PATTERN_FIGURES_MIN_SECONDS", 15))
     with _lock:
         if marker in _sent and now - _sent[marker] < again_after:
             return
         _sent[marker] = now
-    tasks.pattern_figures_task.delay(*task_args)
+    background.send(background.PATTERN_FIGURES, *task_args)
 
 
 def _marker(filters: PatternFilters) -> tuple[str, str]:
@@ -138,7 +138,7 @@ def _refresh_in_background(filters: PatternFilters, low_priority: bool = True) -
     ``PATTERN_FIGURES_MIN_SECONDS`` from this process, in case a task was lost. Otherwise one thread of this
     process computes it, at the lowest CPU priority unless a viewer waits for it (``low_priority``).
     """
-    if "celery" in current_app.extensions:
+    if background.has_broker():
         send_to_worker(_marker(filters), filters.as_dict(), utcnow().isoformat())
         return None
     return background.start_once(_job(filters), compute, filters, name="groundwork-pattern-figures",
@@ -171,10 +171,8 @@ def forget() -> None:
     """Drop every stored and remembered figure: the next view of each page computes its figures."""
     wait_for_refreshes()
     _decoded.clear()
+    page_copies.clear()
     _sent.clear()
-    from . import pages as pattern_pages
-
-    pattern_pages.forget()
     db.session.execute(delete(PatternSnapshot))
     db.session.commit()
 
@@ -211,7 +209,7 @@ def _stored_row(key: str):
 
 def in_background() -> bool:
     """Whether figures are computed off the request path: always with a broker, else as configured."""
-    return "celery" in current_app.extensions or bool(current_app.config.get(
+    return background.has_broker() or bool(current_app.config.get(
         "PATTERN_FIGURES_IN_BACKGROUND", current_app.config.get("MINING_IN_BACKGROUND", True)))
 
 

@@ -13,14 +13,18 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import Integer, Text, case, column, distinct, func, literal_column, select, true
 
+from ... import permissions
 from ...extensions import db
 from ...models import (
+    Confirmation,
     MembershipSource,
+    MiningRun,
     Organisation,
     OrgKind,
     Pattern,
     PatternMember,
     PatternStatus,
+    Reply,
     Thread,
     User,
     utcnow,
@@ -237,7 +241,6 @@ def _summarise(m, sort: str) -> list[PatternSummary]:
 
 def data_fingerprint() -> tuple:
     """Cheap (index-only) markers that move when patterns, memberships, runs, threads or confirmations change."""
-    from ...models import Confirmation, MiningRun, Reply
 
     return tuple(db.session.execute(select(
         select(func.max(Pattern.updated_at)).scalar_subquery(), select(func.max(PatternMember.id)).scalar_subquery(),
@@ -276,7 +279,6 @@ def others_hit_this(user: User | None, thread: Thread, limit: int = 5) -> Others
     spans at least ``PATTERN_MIN_ORGS`` organisations other than the vendor; never a name, keyword, signature
     or another organisation's name.
     """
-    from ... import permissions
 
     if not permissions.can_view(user, thread):
         return None

@@ -10,6 +10,9 @@ from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
+from mining.documents import Document, document_text
+from mining.embedders import SentenceTransformerEmbedder, TfidfEmbedder
+
 from ...extensions import db
 from ...models import Reply, Thread, ThreadEmbedding
 
@@ -31,7 +34,6 @@ def content_hash(text: str) -> str:
 
 def get_embedder():
     """The configured embedder, loaded once per process (the model loads lazily on first use)."""
-    from mining.embedders import SentenceTransformerEmbedder, TfidfEmbedder
 
     kind = current_app.config.get("MINING_EMBEDDER", "minilm")
     if kind not in _embedder_cache:
@@ -51,7 +53,6 @@ def embedder_key(embedder) -> str:
 
 def thread_documents(thread_ids: Sequence[int] | None = None) -> list:
     """The mining documents for threads (all, or the given ids), accepted answer included."""
-    from mining.documents import Document
 
     query = (select(Thread).options(selectinload(Thread.accepted_reply), selectinload(Thread.tags))
              .order_by(Thread.id))
@@ -69,7 +70,6 @@ def thread_documents(thread_ids: Sequence[int] | None = None) -> list:
 
 
 def texts_for(documents: Sequence) -> list[ThreadText]:
-    from mining.documents import document_text
 
     out = []
     for doc in documents:

@@ -23,6 +23,7 @@ from ... import permissions
 from ...extensions import db
 from ...models import Reply, Thread, ThreadStatus, User
 from . import index as vector_index
+from .embeddings import embedder_key, get_embedder
 from .index import VectorMatrix
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,6 @@ def query_embedder():
     if _embedder_failed_at is not None and time.monotonic() - _embedder_failed_at < RETRY_EMBEDDER_SECONDS:
         return None
     try:
-        from .embeddings import get_embedder
 
         return get_embedder()
     except Exception:  # noqa: BLE001 - a missing model or package must not break asking a question
@@ -100,7 +100,6 @@ def query_embedder():
 
 def _model_key(embedder) -> str:
     """The name stored vectors of this embedder are kept under (as the mining runs store them)."""
-    from .embeddings import embedder_key
 
     return embedder_key(embedder)
 
