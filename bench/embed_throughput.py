@@ -25,7 +25,7 @@ def texts(n_short: int, n_long: int) -> tuple[list[str], list[str]]:
     if DATA.exists():
         pool = [json.loads(line)["text"] for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
     else:
-        from mining.synthetic import make_support_questions
+        from tests.synthetic import make_support_questions
 
         pool = make_support_questions(n_intents=30, per_intent=400)[0]
     short = pool[:n_short]

@@ -27,7 +27,7 @@ from mining.documents import Document, document_text  # noqa: E402
 from mining.embedders import TfidfEmbedder  # noqa: E402
 from mining.evaluate import choose_seeds, clustering_scores  # noqa: E402
 from mining.pipeline import PatternMiner  # noqa: E402
-from mining.synthetic import make_support_questions  # noqa: E402
+from tests.synthetic import make_support_questions  # noqa: E402
 
 
 def load_sets(names: list[str]):

@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from .extensions import db
 from .models import (
-    Deployment,
     Engagement,
     Organisation,
     Playbook,
@@ -230,10 +229,6 @@ def can_view_revisions(user: User | None, thread: Thread, reply: Reply | None = 
     return can_view(user, thread) and (thread.author_id == user.id or is_moderator(user))
 
 
-def can_moderate(user: User | None, thread: Thread | None = None) -> bool:
-    return is_moderator(user) and (thread is None or can_view(user, thread))
-
-
 def can_accept(user: User | None, thread: Thread) -> bool:
     """The asker, an org admin of the asking organisation, or an employee picks the answer."""
     if not _signed_in(user) or thread.kind is not ThreadKind.QUESTION or not can_view(user, thread):
@@ -283,10 +278,6 @@ def can_edit_deployments(user: User | None, organisation: Organisation) -> bool:
     if is_employee(user):
         return True
     return user.is_org_admin and user.organisation_id == organisation.id
-
-
-def can_edit_deployment(user: User | None, deployment: Deployment) -> bool:
-    return can_edit_deployments(user, deployment.organisation)
 
 
 def can_invite(user: User | None, organisation: Organisation) -> bool:

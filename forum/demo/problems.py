@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import re
 
-from . import problems_a, problems_b, problems_c, problems_d
+from . import (
+    problems_batch_licence_exports,
+    problems_database_sessions,
+    problems_oauth_mail_grants,
+    problems_upgrade_sso_tls,
+)
 from .spec import Problem
 
-PROBLEMS: tuple[Problem, ...] = (problems_a.PROBLEMS + problems_b.PROBLEMS + problems_c.PROBLEMS
-                                 + problems_d.PROBLEMS)
+PROBLEMS: tuple[Problem, ...] = (problems_upgrade_sso_tls.PROBLEMS + problems_batch_licence_exports.PROBLEMS
+                                 + problems_oauth_mail_grants.PROBLEMS + problems_database_sessions.PROBLEMS)
 
 # Plain records for tests and the mining evaluation: key, slug, name, canonical fix, thread count.
 PLANTED_PROBLEMS: list[dict] = [

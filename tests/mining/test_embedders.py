@@ -12,7 +12,7 @@ from mining.embedders import (
     TfidfEmbedder,
     text_key,
 )
-from mining.synthetic import make_support_questions
+from tests.synthetic import make_support_questions
 
 TEXTS, _ = make_support_questions(n_intents=10, per_intent=10, random_state=3)
 

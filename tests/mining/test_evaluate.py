@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mining.evaluate import choose_seeds, clustering_scores, load_labelled
-from mining.synthetic import make_support_questions
+from tests.synthetic import make_support_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 

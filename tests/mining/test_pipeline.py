@@ -7,7 +7,7 @@ from mining.embedders import TfidfEmbedder
 from mining.evaluate import clustering_scores
 from mining.pipeline import PatternMiner
 from mining.representation import Pattern
-from mining.synthetic import make_support_questions
+from tests.synthetic import make_support_questions
 
 
 @pytest.fixture(scope="module")

@@ -101,12 +101,6 @@ def inbox_page(user: User, page: int, per_page: int):
     return result
 
 
-def unread_count(user: User) -> int:
-    """Unread items: one indexed COUNT."""
-    return db.session.execute(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))).scalar_one()
-
-
 def header_counts(user: User) -> tuple[int, int]:
     """(unread items, staff online) for the page header in a single query."""
 

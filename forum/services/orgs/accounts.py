@@ -14,7 +14,6 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ...auth import revoke_sessions
 from ...extensions import db
 from ...models import Invitation, Organisation, Thread, User, utcnow
 from ...passwords import (
@@ -54,6 +53,25 @@ class FieldErrors(AccountError):
 def hash_token(token: str) -> str:
     """Only this digest is stored, so a database leak does not hand out working links."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def session_user(session_id: str) -> User | None:
+    """The active user a session belongs to. Sessions carry "id:version"; a bumped version (logout, password
+    change) invalidates them."""
+    try:
+        raw_id, raw_version = session_id.split(":", 1)
+        user_id, version = int(raw_id), int(raw_version)
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def revoke_sessions(user: User) -> None:
+    """Invalidate every session cookie minted for this user so far (caller commits)."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def create_invitation(organisation: Organisation, created_by: User | None, email: str = "",

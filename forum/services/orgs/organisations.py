@@ -8,7 +8,6 @@ from datetime import date
 from sqlalchemy import Select, delete, func, or_, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ...auth import revoke_sessions
 from ...extensions import db
 from ...models import (
     Confirmation,
@@ -25,6 +24,7 @@ from ...models import (
     utcnow,
 )
 from ..moderation import audit
+from .accounts import revoke_sessions
 from .catalog import ValidationFailed, commit_or_fail, name_taken, unique_slug
 
 MAX_INTEGRATIONS = 20

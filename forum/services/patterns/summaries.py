@@ -151,10 +151,6 @@ class PatternSummary:
     def unresolved_share(self) -> float:
         return 1.0 - self.resolved_share if self.threads else 0.0
 
-    @property
-    def median_days(self) -> float | None:
-        return None if self.median_seconds is None else self.median_seconds / 86400
-
 
 def pattern_now() -> datetime:
     """The clock for trends: real time unless ``PATTERN_NOW`` pins it (see the module docstring)."""
