@@ -13,7 +13,9 @@ from .celery_app import init_celery
 from .cli import register_cli
 from .config import DEV_SECRET_KEY, Config, apply_environment
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .services.community import mail as community_mail
 from .views import register_blueprints
+from .views.email import notification_bodies
 
 
 class ConfigurationError(RuntimeError):
@@ -38,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_security(app)
     templating.init_templating(app)
     register_blueprints(app)
+    community_mail.render_bodies = notification_bodies
     errors.init_errors(app)
     register_cli(app)
     init_celery(app)

@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from .. import permissions
 from ..services.metrics import results as service
-from ..services.metrics.export import TABLES, table_csv, trend_chart
+from ..services.metrics.export import TABLES, table_csv
+from .metrics_charts import trend_chart
 
 bp = Blueprint("metrics", __name__, url_prefix="/metrics")
 

@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -42,16 +41,6 @@ from ..services.moderation import actions as moderation
 from ..services.moderation import audit, limits
 
 bp = Blueprint("moderation", __name__)
-
-
-def _current_actor() -> int | None:
-    if has_request_context() and current_user.is_authenticated:
-        return current_user.id
-    return None
-
-
-# Audited services learn who acts from the signed-in user of the request.
-bp.record_once(lambda state: setattr(audit, "actor_resolver", _current_actor))
 
 
 def _thread_or_404(thread_id: int) -> Thread:

@@ -29,7 +29,7 @@ from ..services.patterns import snapshots as pattern_snapshots
 from ..services.patterns import summaries as service
 from ..services.patterns.playbooks import playbook_for_pattern
 from ..services.patterns.runs import RunAlreadyActive
-from . import charts as pattern_charts
+from . import pattern_charts
 
 bp = Blueprint("patterns", __name__, url_prefix="/patterns")
 

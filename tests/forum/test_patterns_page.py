@@ -254,7 +254,7 @@ def test_map_projects_stored_vectors(world, client, login):
 
 
 def test_charts_escape_text():
-    from forum.views.charts import bar_chart, column_chart
+    from forum.views.pattern_charts import bar_chart, column_chart
 
     svg = str(bar_chart([("<script>x</script>", 2)], "a & b"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b" in svg

@@ -5,9 +5,10 @@ at sending time, so an item its recipient can no longer see is left out (never s
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_mail import Mail, Message
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -18,6 +19,10 @@ from . import inbox
 
 mail = Mail()
 _SALT = "groundwork-unsubscribe"
+
+# Writes a message's (text, html) bodies from its context; the app factory installs the web layer's template
+# renderer (forum/views/email.py), so this module decides what is sent and never touches templates itself.
+render_bodies: Callable[[dict], tuple[str, str]] | None = None
 
 
 def mail_enabled() -> bool:
@@ -62,9 +67,8 @@ def _modes(user_ids: set[int]) -> dict[int, EmailMode]:
 
 def _message(user: User, described: list, watches: list[Watch], subject: str) -> Message:
     context = {"user": user, "items": described, "watches": watches, "token_for": unsubscribe_token}
-    return Message(subject=subject, recipients=[user.email], sender=_sender(),
-                   body=render_template("notifications/email.txt", **context),
-                   html=render_template("notifications/email.html", **context))
+    body, html = render_bodies(context)
+    return Message(subject=subject, recipients=[user.email], sender=_sender(), body=body, html=html)
 
 
 def _watches_of(items: list[Notification]) -> list[Watch]:

@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from flask import g, has_request_context
+from flask import has_request_context
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 from threadpoolctl import threadpool_limits
@@ -146,14 +146,18 @@ _derived: dict[str, tuple[tuple, dict]] = {}
 
 
 def map_fingerprint() -> tuple:
-    """Index-only markers that move when patterns, memberships, runs or stored vectors change (once a request)."""
-    if "pattern_fingerprint" not in g or not has_request_context():
-        g.pattern_fingerprint = tuple(db.session.execute(select(
+    """Index-only markers that move when patterns, memberships, runs or stored vectors change (once a request).
+
+    Kept in the session's ``info``, which lives as long as the request's app context (as ``flask.g`` would).
+    """
+    memo = db.session.info
+    if "pattern_fingerprint" not in memo or not has_request_context():
+        memo["pattern_fingerprint"] = tuple(db.session.execute(select(
             select(func.max(Pattern.updated_at)).scalar_subquery(),
             select(func.max(PatternMember.id)).scalar_subquery(),
             select(func.count(PatternMember.id)).scalar_subquery(), select(func.max(MiningRun.id)).scalar_subquery(),
             select(func.max(ThreadEmbedding.id)).scalar_subquery())).one())
-    return g.pattern_fingerprint
+    return memo["pattern_fingerprint"]
 
 
 def _remembered(key: tuple, compute):
