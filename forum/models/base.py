@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
 
 from sqlalchemy import Enum
 
+from ..clock import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["_enum", "utcnow"]
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from wtforms.fields import SelectChoice
 
 from .. import permissions
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..forms.admin import (
     EngagementForm,
     OrganisationEditForm,
@@ -16,10 +16,11 @@ from ..forms.admin import (
     UserFlagsForm,
     VersionForm,
 )
-from ..models import Engagement, Organisation, OrgKind, Product, ProductVersion, Space, User
 from ..services.orgs import catalog
 from ..services.orgs import organisations as org_service
 from ..services.orgs.catalog import ValidationFailed
+from ..services.paging import page_of
+from .lookup import or_404, page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -49,14 +50,7 @@ def _page_size() -> int:
 
 @bp.get("/")
 def index():
-    counts = {
-        "products": db.session.execute(db.select(db.func.count(Product.id))).scalar_one(),
-        "organisations": db.session.execute(db.select(db.func.count(Organisation.id))).scalar_one(),
-        "engagements": db.session.execute(db.select(db.func.count(Engagement.id))).scalar_one(),
-        "spaces": db.session.execute(db.select(db.func.count(Space.id))).scalar_one(),
-        "users": db.session.execute(db.select(db.func.count(User.id))).scalar_one(),
-    }
-    return render_template("admin/index.html", counts=counts)
+    return render_template("admin/index.html", counts=org_service.admin_counts())
 
 
 # --- catalog -------------------------------------------------------------------------------------
@@ -82,7 +76,7 @@ def new_product():
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 def edit_product(product_id: int):
-    product = db.get_or_404(Product, product_id)
+    product = or_404(catalog.product(product_id))
     form = ProductForm(obj=product)
     if form.validate_on_submit():
         try:
@@ -97,7 +91,7 @@ def edit_product(product_id: int):
 
 @bp.route("/products/<int:product_id>/versions/new", methods=["GET", "POST"])
 def new_version(product_id: int):
-    product = db.get_or_404(Product, product_id)
+    product = or_404(catalog.product(product_id))
     form = VersionForm()
     if form.validate_on_submit():
         try:
@@ -113,7 +107,7 @@ def new_version(product_id: int):
 
 @bp.route("/versions/<int:version_id>", methods=["GET", "POST"])
 def edit_version(version_id: int):
-    version = db.get_or_404(ProductVersion, version_id)
+    version = or_404(catalog.version(version_id))
     form = VersionForm(obj=version)
     if form.validate_on_submit():
         try:
@@ -132,10 +126,10 @@ def edit_version(version_id: int):
 @bp.get("/organisations")
 def organisations():
     kind_arg = request.args.get("kind", "")
-    kind = OrgKind(kind_arg) if kind_arg in {k.value for k in OrgKind} else None
+    kind = org_service.org_kind(kind_arg)
     q = request.args.get("q", "")[:100]
-    page = db.paginate(org_service.organisations_query(kind, q), per_page=_page_size(), error_out=False)
-    return render_template("admin/organisations.html", page=page, kind=kind, kinds=list(OrgKind), q=q,
+    page = page_of(org_service.organisations_query(kind, q), page_number(), _page_size())
+    return render_template("admin/organisations.html", page=page, kind=kind, kinds=org_service.org_kinds(), q=q,
                            counts=org_service.member_counts([o.id for o in page.items]))
 
 
@@ -157,7 +151,7 @@ def new_organisation():
 
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int):
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = or_404(org_service.organisation(organisation_id))
     form = OrganisationEditForm(obj=organisation)
     if form.validate_on_submit():
         try:
@@ -167,23 +161,16 @@ def edit_organisation(organisation_id: int):
         else:
             flash("Organisation saved.", "success")
             return redirect(url_for("admin.edit_organisation", organisation_id=organisation.id))
-    partners = customers = []
-    if organisation.kind is OrgKind.CUSTOMER:
-        partners = org_service.engaged_partners(organisation)
-    elif organisation.kind is OrgKind.PARTNER:
-        customers = org_service.engaged_customers(organisation)
+    partners, customers = org_service.engaged_organisations(organisation)
     return render_template("admin/organisation.html", form=form, organisation=organisation,
                            partners=partners, customers=customers)
 
 
 def _engagement_form() -> EngagementForm:
     form = EngagementForm()
-    names = db.session.execute(db.select(Organisation.id, Organisation.name, Organisation.kind).where(
-        Organisation.kind.in_([OrgKind.PARTNER, OrgKind.CUSTOMER])).order_by(Organisation.name)).all()
-    form.partner.choices = [SelectChoice(0, "— choose a partner firm —")] + [
-        SelectChoice(i, n) for i, n, k in names if k is OrgKind.PARTNER]
-    form.customer.choices = [SelectChoice(0, "— choose a customer —")] + [
-        SelectChoice(i, n) for i, n, k in names if k is OrgKind.CUSTOMER]
+    partners, customers = org_service.engagement_choices()
+    form.partner.choices = [SelectChoice(0, "— choose a partner firm —")] + [SelectChoice(i, n) for i, n in partners]
+    form.customer.choices = [SelectChoice(0, "— choose a customer —")] + [SelectChoice(i, n) for i, n in customers]
     return form
 
 
@@ -199,13 +186,13 @@ def engagements():
         else:
             flash(f"{engagement.partner.name} is now engaged with {engagement.customer.name}.", "success")
             return redirect(url_for("admin.engagements"))
-    page = db.paginate(org_service.engagements_query(), per_page=_page_size(), error_out=False)
+    page = page_of(org_service.engagements_query(), page_number(), _page_size())
     return render_template("admin/engagements.html", form=form, page=page)
 
 
 @bp.post("/engagements/<int:engagement_id>/delete")
 def remove_engagement(engagement_id: int):
-    engagement = db.get_or_404(Engagement, engagement_id)
+    engagement = or_404(org_service.engagement(engagement_id))
     label = f"{engagement.partner.name} is no longer engaged with {engagement.customer.name}."
     org_service.remove_engagement(engagement)
     flash(label, "success")
@@ -236,7 +223,7 @@ def new_space():
 
 @bp.route("/spaces/<int:space_id>", methods=["GET", "POST"])
 def edit_space(space_id: int):
-    space = db.get_or_404(Space, space_id)
+    space = or_404(catalog.space(space_id))
     form = SpaceForm(obj=space)
     if request.method == "GET":
         form.default_visibility.data = space.default_visibility.value
@@ -258,13 +245,13 @@ def edit_space(space_id: int):
 @bp.get("/users")
 def users():
     q = request.args.get("q", "")[:100]
-    page = db.paginate(org_service.users_query(q), per_page=_page_size(), error_out=False)
+    page = page_of(org_service.users_query(q), page_number(), _page_size())
     return render_template("admin/users.html", page=page, q=q)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = or_404(org_service.user(user_id))
     form = UserFlagsForm(obj=user)
     if form.validate_on_submit():
         try:
@@ -282,7 +269,7 @@ def edit_user(user_id: int):
 @bp.post("/users/<int:user_id>/active")
 def set_user_active(user_id: int):
     """Deactivate (field active=0, also signing the user out everywhere) or reactivate (active=1)."""
-    user = db.get_or_404(User, user_id)
+    user = or_404(org_service.user(user_id))
     active = request.form.get("active") == "1"
     try:
         org_service.set_user_active(user, current_user, active)

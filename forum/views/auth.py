@@ -15,12 +15,13 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db
 from ..forms.auth import PASSWORD_HINT, ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
 from ..permissions import public_read_enabled
 from ..ratelimits import limit_login, limit_login_account, limit_register
 from ..security import safe_next_url
 from ..services.orgs import accounts
+from ..services.paging import page_of
+from .lookup import page_number
 
 bp = Blueprint("auth", __name__)
 
@@ -134,8 +135,7 @@ def profile(username: str):
     user = accounts.get_user_by_username(username)
     if user is None:
         abort(404)
-    page = db.paginate(accounts.recent_threads_query(user, current_user), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False)
+    page = page_of(accounts.recent_threads_query(user, current_user), page_number(), current_app.config["PAGE_SIZE"])
     return render_template("auth/profile.html", user=user, page=page)
 
 

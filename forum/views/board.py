@@ -5,15 +5,16 @@ service function, and turn ``PermissionDenied`` into 403 and ``ValidationFailed`
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from .. import permissions
-from ..extensions import db, limiter, login_manager
+from ..extensions import limiter, login_manager
 from ..forms.board import ActionForm, AskForm, ConfirmForm, EditReplyForm, EditThreadForm, ReplyForm, VoteForm
 from ..markdown import render_markdown
-from ..models import Deployment, Reply, Space, Thread, ThreadKind, Visibility
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting, limit_search, user_or_ip
 from ..services.board import deflection, pages, workflow
@@ -21,9 +22,14 @@ from ..services.board import threads as service
 from ..services.board.fulltext import clean_text
 from ..services.board.search import parse_filters, search_choices, search_threads
 from ..services.moderation import actions as moderation
+from ..services.orgs import catalog
+from ..services.orgs import organisations as org_service
 from ..services.patterns.playbooks import playbook_for_thread
 from ..services.patterns.summaries import others_hit_this
 from ..services.vectors.similar import related_threads
+
+if TYPE_CHECKING:
+    from ..models import Reply, Thread
 
 bp = Blueprint("board", __name__)
 
@@ -185,12 +191,12 @@ def ask():
             if chosen.default_visibility in permissions.visibilities_user_may_choose(current_user):
                 form.visibility.data = chosen.default_visibility.value
     if form.validate_on_submit():
-        space_row = db.session.get(Space, form.space.data)
-        deployment = db.session.get(Deployment, form.deployment.data) if form.deployment.data else None
+        space_row = catalog.space(form.space.data)
+        deployment = org_service.deployment(form.deployment.data) if form.deployment.data else None
         try:
             new = service.create_thread(
                 current_user, space=space_row, title=form.title.data, body=form.body.data,
-                kind=ThreadKind(form.kind.data), visibility=Visibility(form.visibility.data),
+                kind=form.kind.data, visibility=form.visibility.data,
                 tags=form.tags.data or "", deployment=deployment)
         except service.ValidationFailed as exc:
             getattr(form, exc.field or "title").errors.append(exc.message)
@@ -308,7 +314,7 @@ def _action(load, act, form=None, success: str = ""):
     else:
         if success:
             flash(success, "success")
-    if isinstance(target, Reply):
+    if hasattr(target, "thread_id"):  # a reply (a thread has none)
         return _back_to(target.thread, target)
     return _back_to(target)
 
@@ -349,7 +355,7 @@ def confirm(thread_id: int):
         return thread_row
 
     def _confirm(thread_row: Thread, f: ConfirmForm):
-        service.confirm(current_user, thread_row, db.session.get(Deployment, f.deployment.data))
+        service.confirm(current_user, thread_row, org_service.deployment(f.deployment.data))
 
     return _action(_load, _confirm, form=form,
                    success="Thanks — your confirmation is recorded.")

@@ -1,6 +1,8 @@
 """Organisation pages: the directory, one organisation, its deployment profiles and invitation links."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import (
     Blueprint,
     abort,
@@ -15,12 +17,15 @@ from flask import (
 from flask_login import current_user, login_required
 
 from .. import permissions
-from ..extensions import db
 from ..forms.orgs import TOPOLOGY_SUGGESTIONS, DeploymentForm, InvitationForm, grouped_choices
-from ..models import Deployment, Invitation, Organisation, OrgKind
 from ..services.orgs import organisations as org_service
 from ..services.orgs.accounts import create_invitation
 from ..services.orgs.catalog import ValidationFailed, version_choices
+from ..services.paging import page_of
+from .lookup import or_404, page_number
+
+if TYPE_CHECKING:
+    from ..models import Deployment, Organisation
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
 
@@ -28,15 +33,12 @@ MEMBERS_PAGE_SIZE = 50
 
 
 def _organisation(slug: str) -> Organisation:
-    organisation = db.session.execute(db.select(Organisation).filter_by(slug=slug)).scalar_one_or_none()
-    if organisation is None:
-        abort(404)
-    return organisation
+    return or_404(org_service.organisation_by_slug(slug))
 
 
 def _deployment(organisation: Organisation, deployment_id: int, *, edit: bool) -> Deployment:
     """The deployment, 404 if missing or not viewable, 403 if viewable but not editable."""
-    deployment = db.session.get(Deployment, deployment_id)
+    deployment = org_service.deployment(deployment_id)
     if deployment is None or deployment.organisation_id != organisation.id:
         abort(404)
     _require_deployment_access(organisation, edit=edit)
@@ -63,11 +65,10 @@ def _form_error(form, exc: ValidationFailed) -> None:
 def index():
     """Every organisation, optionally of one kind."""
     kind_arg = request.args.get("kind", "")
-    kind = OrgKind(kind_arg) if kind_arg in {k.value for k in OrgKind} else None
-    page = db.paginate(org_service.organisations_query(kind), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False)
+    kind = org_service.org_kind(kind_arg)
+    page = page_of(org_service.organisations_query(kind), page_number(), current_app.config["PAGE_SIZE"])
     counts = org_service.member_counts([o.id for o in page.items])
-    return render_template("orgs/index.html", page=page, kind=kind, kinds=list(OrgKind), counts=counts)
+    return render_template("orgs/index.html", page=page, kind=kind, kinds=org_service.org_kinds(), counts=counts)
 
 
 @bp.get("/<slug>")
@@ -75,12 +76,8 @@ def index():
 def show(slug: str):
     """One organisation: description, members, engagements and (where allowed) deployments."""
     organisation = _organisation(slug)
-    members = db.paginate(org_service.members_query(organisation), per_page=MEMBERS_PAGE_SIZE, error_out=False)
-    partners = customers = []
-    if organisation.kind is OrgKind.CUSTOMER:
-        partners = org_service.engaged_partners(organisation)
-    elif organisation.kind is OrgKind.PARTNER:
-        customers = org_service.engaged_customers(organisation)
+    members = page_of(org_service.members_query(organisation), page_number(), MEMBERS_PAGE_SIZE)
+    partners, customers = org_service.engaged_organisations(organisation)
     can_view_deployments = permissions.can_view_deployments(current_user, organisation)
     deployments = organisation.deployments if can_view_deployments else []
     return render_template(
@@ -198,7 +195,7 @@ def invitations(slug: str):
 def revoke_invitation(slug: str, invitation_id: int):
     organisation = _organisation(slug)
     _require_invite(organisation)
-    invitation = db.session.get(Invitation, invitation_id)
+    invitation = org_service.invitation(invitation_id)
     if invitation is None or invitation.organisation_id != organisation.id:
         abort(404)
     try:

@@ -5,20 +5,24 @@ Thin: a playbook the user may not see answers 404 like a missing one; writing is
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import permissions
-from ..extensions import db
+from ..clock import utcnow
 from ..forms.playbooks import PlaybookConfirmForm, PlaybookForm
-from ..models import Deployment, Playbook, Thread, utcnow
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
 from ..services.board.deflection import deflection_stats
 from ..services.board.pages import clamp_page
 from ..services.board.threads import ValidationFailed
+from ..services.orgs import organisations as org_service
 from ..services.patterns import playbooks as service
+
+if TYPE_CHECKING:
+    from ..models import Playbook, Thread
 
 bp = Blueprint("playbooks", __name__, url_prefix="/playbooks")
 
@@ -155,7 +159,7 @@ def confirm(playbook_id: int):
         flash("Pick one of your deployments that has not confirmed this playbook yet.", "error")
         return redirect(url_for("playbooks.show", playbook_id=playbook.id))
     try:
-        service.confirm_playbook(current_user, playbook, db.session.get(Deployment, form.deployment.data),
+        service.confirm_playbook(current_user, playbook, org_service.deployment(form.deployment.data),
                                  form.note.data or "")
     except PermissionDenied:
         abort(403)

@@ -9,13 +9,13 @@ from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
 from .. import permissions
-from ..extensions import db
+from ..clock import utcnow
 from ..forms.moderation import AssignForm, InternalDiscussionForm
-from ..models import User, utcnow
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
 from ..services.board import pages, workflow
 from ..services.board.threads import ValidationFailed
+from ..services.orgs import organisations as org_service
 
 bp = Blueprint("workflow", __name__)
 
@@ -72,7 +72,7 @@ def assign(thread_id: int):
         form.due_at.data = current.due_at if current else workflow.default_due().replace(second=0, microsecond=0)
     if form.validate_on_submit():
         try:
-            workflow.assign(current_user, thread, db.session.get(User, form.assignee.data), form.due_at.data)
+            workflow.assign(current_user, thread, org_service.user(form.assignee.data), form.due_at.data)
         except PermissionDenied:
             abort(403)
         except ValidationFailed as exc:

@@ -119,10 +119,11 @@ def _check_new_user_limits(author: User, body: str, *, new_thread: bool) -> None
         raise ValidationFailed(problem[1], problem[0])
 
 
-def create_thread(author: User, *, space: Space, title: str, body: str, kind: ThreadKind,
-                  visibility: Visibility, tags: str | list[str] = "",
+def create_thread(author: User, *, space: Space, title: str, body: str, kind: ThreadKind | str,
+                  visibility: Visibility | str, tags: str | list[str] = "",
                   deployment: Deployment | None = None) -> Thread:
     """Start a thread; a chosen deployment is frozen into the thread as a snapshot."""
+    kind, visibility = ThreadKind(kind), Visibility(visibility)  # a form's values or the enums themselves
     if not permissions.can_post_in_space(author, space):
         raise ValidationFailed("You cannot post in this space.", "space")
     if kind not in permissions.kinds_user_may_choose(author):

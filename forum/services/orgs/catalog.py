@@ -85,6 +85,18 @@ def commit_or_fail(message: str, field: str | None = None) -> None:
 
 # --- products and versions -----------------------------------------------------------------------
 
+def product(product_id: int) -> Product | None:
+    return db.session.get(Product, product_id)
+
+
+def version(version_id: int) -> ProductVersion | None:
+    return db.session.get(ProductVersion, version_id)
+
+
+def space(space_id: int) -> Space | None:
+    return db.session.get(Space, space_id)
+
+
 def list_products() -> list[Product]:
     """Every product with its versions (in their order), loaded in two queries."""
     return list(db.session.execute(

@@ -18,7 +18,9 @@ from ...models import (
     Invitation,
     Organisation,
     OrgKind,
+    Product,
     ProductVersion,
+    Space,
     Thread,
     User,
     utcnow,
@@ -32,6 +34,63 @@ INTEGRATION_MAX_LENGTH = 40
 
 
 # --- organisations -------------------------------------------------------------------------------
+
+def admin_counts() -> dict[str, int]:
+    """How many products, organisations, engagements, spaces and users there are (the admin home page)."""
+    return {name: db.session.execute(db.select(func.count(model.id))).scalar_one()
+            for name, model in (("products", Product), ("organisations", Organisation), ("engagements", Engagement),
+                                ("spaces", Space), ("users", User))}
+
+
+def org_kind(value: str) -> OrgKind | None:
+    """The organisation kind named ``value``, or None (no filter) for anything else."""
+    return OrgKind(value) if value in {k.value for k in OrgKind} else None
+
+
+def org_kinds() -> list[OrgKind]:
+    return list(OrgKind)
+
+
+def organisation(organisation_id: int) -> Organisation | None:
+    return db.session.get(Organisation, organisation_id)
+
+
+def organisation_by_slug(slug: str) -> Organisation | None:
+    return db.session.execute(db.select(Organisation).filter_by(slug=slug)).scalar_one_or_none()
+
+
+def engagement(engagement_id: int) -> Engagement | None:
+    return db.session.get(Engagement, engagement_id)
+
+
+def user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def deployment(deployment_id: int) -> Deployment | None:
+    return db.session.get(Deployment, deployment_id)
+
+
+def invitation(invitation_id: int) -> Invitation | None:
+    return db.session.get(Invitation, invitation_id)
+
+
+def engaged_organisations(organisation: Organisation) -> tuple[list[Organisation], list[Organisation]]:
+    """(engaged partners, engaged customers): a customer has partners, a partner customers."""
+    if organisation.kind is OrgKind.CUSTOMER:
+        return engaged_partners(organisation), []
+    if organisation.kind is OrgKind.PARTNER:
+        return [], engaged_customers(organisation)
+    return [], []
+
+
+def engagement_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(partner firms, customers) by name, as (id, name): the choices of a new engagement."""
+    names = db.session.execute(db.select(Organisation.id, Organisation.name, Organisation.kind).where(
+        Organisation.kind.in_([OrgKind.PARTNER, OrgKind.CUSTOMER])).order_by(Organisation.name)).all()
+    return ([(i, n) for i, n, k in names if k is OrgKind.PARTNER],
+            [(i, n) for i, n, k in names if k is OrgKind.CUSTOMER])
+
 
 def organisations_query(kind: OrgKind | None = None, search: str = "") -> Select:
     """Organisations by name, optionally of one kind or matching a name fragment (for db.paginate)."""
