@@ -6,6 +6,8 @@ Thin: load what the user may see (else 404), check the form, call one service fu
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import (
     Blueprint,
     abort,
@@ -20,7 +22,6 @@ from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
 from .. import permissions
-from ..extensions import db
 from ..forms.moderation import (
     FlagForm,
     LimitsForm,
@@ -31,7 +32,6 @@ from ..forms.moderation import (
     ToggleForm,
     VisibilityForm,
 )
-from ..models import Flag, FlagStatus, Space, SpaceModerator, Thread, User
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
 from ..services.board import pages
@@ -39,6 +39,13 @@ from ..services.board.threads import ValidationFailed
 from ..services.board.workflow import assignable_employees
 from ..services.moderation import actions as moderation
 from ..services.moderation import audit, limits
+from ..services.orgs import catalog
+from ..services.orgs import organisations as org_service
+from ..services.paging import page_of
+
+if TYPE_CHECKING:
+    from ..models import Thread
+from .lookup import or_404, page_number
 
 bp = Blueprint("moderation", __name__)
 
@@ -109,10 +116,9 @@ def queue():
     if not permissions.can_review_flags(current_user):
         abort(403)
     wanted = request.args.get("status", "open")
-    status = FlagStatus(wanted) if wanted in {s.value for s in FlagStatus} else FlagStatus.OPEN
-    page = db.paginate(moderation.flags_query(current_user, status), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False)
-    return render_template("moderation/queue.html", page=page, status=status, statuses=list(FlagStatus),
+    status = moderation.flag_status(wanted)
+    page = page_of(moderation.flags_query(current_user, status), page_number(), current_app.config["PAGE_SIZE"])
+    return render_template("moderation/queue.html", page=page, status=status, statuses=moderation.flag_statuses(),
                            form=ReviewForm())
 
 
@@ -120,7 +126,7 @@ def queue():
 @login_required
 def review(flag_id: int):
     """Resolve or dismiss one flag, with a note."""
-    row = db.get_or_404(Flag, _row_id(flag_id))
+    row = or_404(moderation.flag_row(_row_id(flag_id)))
     if not permissions.can_view(current_user, row.thread):
         abort(404)
     form = ReviewForm()
@@ -203,7 +209,7 @@ def move(thread_id: int):
     form.space.choices = [SelectChoice(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
     if form.validate_on_submit():
         try:
-            moderation.move(current_user, thread, db.session.get(Space, form.space.data))
+            moderation.move(current_user, thread, catalog.space(form.space.data))
         except ValidationFailed as exc:
             _form_error(form, exc)
         else:
@@ -268,7 +274,7 @@ def audit_log():
                for key, size in (("action", 60), ("actor", 40), ("target_type", 40))}
     target_id = request.args.get("target_id", "")
     target = int(target_id) if target_id.isdigit() and len(target_id) < 10 else None
-    page = db.paginate(audit.entries_query(**filters, target_id=target), per_page=50, error_out=False)
+    page = page_of(audit.entries_query(**filters, target_id=target), page_number(), 50)
     return render_template("moderation/audit.html", page=page, filters=filters, target_id=target,
                            actions=audit.action_names())
 
@@ -279,13 +285,12 @@ def space_moderators():
     """Admins make employees moderators of single spaces."""
     _admin_only()
     form = SpaceModeratorForm()
-    form.space.choices = [SelectChoice(s.id, s.name) for s in db.session.execute(
-        db.select(Space).order_by(Space.position, Space.name)).scalars()]
+    form.space.choices = [SelectChoice(s.id, s.name) for s in moderation.spaces_in_order()]
     form.user.choices = [SelectChoice(u.id, f"{u.display_name} ({u.username})") for u in assignable_employees()]
     if form.validate_on_submit():
         try:
-            moderation.add_space_moderator(current_user, db.session.get(Space, form.space.data),
-                                           db.session.get(User, form.user.data))
+            moderation.add_space_moderator(current_user, catalog.space(form.space.data),
+                                           org_service.user(form.user.data))
         except ValidationFailed as exc:
             _form_error(form, exc)
         else:
@@ -300,7 +305,7 @@ def space_moderators():
 @login_required
 def remove_space_moderator(space_moderator_id: int):
     _admin_only()
-    row = db.get_or_404(SpaceModerator, _row_id(space_moderator_id))
+    row = or_404(moderation.space_moderator(_row_id(space_moderator_id)))
     moderation.remove_space_moderator(current_user, row)
     flash("Space moderator removed.", "success")
     return redirect(url_for("moderation.space_moderators"))

@@ -1,18 +1,20 @@
 """Inbox, watch buttons, email settings, unsubscribe links, presence hooks and the digest command."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from .. import permissions
-from ..extensions import db
-from ..models import EmailMode, Pattern, Playbook, Space, Tag, WatchTarget
 from ..services.board import pages
 from ..services.community import inbox as inbox_service
 from ..services.community import mail as notification_email
 from ..services.community import notifications, presence
+from .lookup import or_404
+
+if TYPE_CHECKING:
+    from ..models import WatchTarget
 
 bp = Blueprint("notifications", __name__)
 
@@ -41,12 +43,9 @@ def _template_helpers() -> dict:
         return g.notification_header
 
     def watching(target: str, target_id: int) -> bool:
-        return notifications.is_watching(current_user, WatchTarget(target), target_id)
+        return notifications.is_watching(current_user, notifications.watch_kind(target), target_id)
 
-    def tag_named(name: str) -> Tag | None:
-        return db.session.execute(select(Tag).where(Tag.name == name)).scalar_one_or_none()
-
-    return {"header_counts": header_counts, "tag_named": tag_named, "is_online": presence.is_online,
+    return {"header_counts": header_counts, "tag_named": pages.tag_named, "is_online": presence.is_online,
             "view_thread": presence.view_thread, "watching": watching}
 
 
@@ -111,35 +110,23 @@ def mark_all_read():
 def _target_or_404() -> tuple[WatchTarget, int, str]:
     """The target named by the form, if the user may see it, with the page to go back to."""
     try:
-        target = WatchTarget(request.form.get("target", ""))
+        target = notifications.watch_kind(request.form.get("target", ""))
         target_id = int(request.form.get("target_id", ""))
     except ValueError:
         abort(400)
     if not 0 < target_id < pages.MAX_ID:
         abort(404)
-    if target is WatchTarget.THREAD:
+    if target.value == "thread":
         if pages.visible_thread(current_user, target_id) is None:
             abort(404)
         return target, target_id, url_for("board.thread", thread_id=target_id)
-    if target is WatchTarget.SPACE:
-        space = db.session.get(Space, target_id)
-        if space is None or not permissions.can_view_space(current_user, space):
-            abort(404)
-        return target, target_id, url_for("board.space", slug=space.slug)
-    if target is WatchTarget.TAG:
-        tag = db.session.get(Tag, target_id)
-        if tag is None:
-            abort(404)
+    row = or_404(notifications.visible_watch_target(current_user, target, target_id))
+    if target.value == "space":
+        return target, target_id, url_for("board.space", slug=row.slug)
+    if target.value == "tag":
         return target, target_id, request.referrer if _same_site(request.referrer) else url_for("board.home")
-    if target is WatchTarget.PATTERN:
-
-        if not permissions.can_view_patterns(current_user) or db.session.get(Pattern, target_id) is None:
-            abort(404)
+    if target.value == "pattern":
         return target, target_id, url_for("patterns.show", pattern_id=target_id)
-
-    playbook = db.session.get(Playbook, target_id)
-    if playbook is None or not permissions.can_view_playbook(current_user, playbook):
-        abort(404)
     return target, target_id, url_for("playbooks.show", playbook_id=target_id)
 
 
@@ -173,14 +160,14 @@ def settings():
     """Email preference: immediate, a daily digest, or none."""
     if request.method == "POST":
         try:
-            mode = EmailMode(request.form.get("email_mode", ""))
+            mode = notifications.parse_email_mode(request.form.get("email_mode", ""))
         except ValueError:
             abort(400)
         notifications.set_email_mode(current_user, mode)
         flash("Notification settings saved.", "success")
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", mode=notifications.email_mode(current_user),
-                           modes=list(EmailMode), watch_count=notifications.watch_count(current_user),
+                           modes=notifications.email_modes(), watch_count=notifications.watch_count(current_user),
                            mail_enabled=notification_email.mail_enabled())
 
 

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from .. import permissions
-from ..extensions import db
 from ..forms.patterns import (
     ActionForm,
     DescriptionForm,
@@ -19,7 +18,6 @@ from ..forms.patterns import (
     PatternFilterForm,
     RenameForm,
 )
-from ..models import MiningRun, Pattern, PatternStatus, Thread
 from ..permissions import PermissionDenied
 from ..services.patterns import curation
 from ..services.patterns import detail as pattern_detail
@@ -28,8 +26,12 @@ from ..services.patterns import pages as pattern_pages
 from ..services.patterns import snapshots as pattern_snapshots
 from ..services.patterns import summaries as service
 from ..services.patterns.playbooks import playbook_for_pattern
-from ..services.patterns.runs import RunAlreadyActive
+from ..services.patterns.runs import RunAlreadyActive, latest_run
 from . import pattern_charts
+from .lookup import page_number
+
+if TYPE_CHECKING:
+    from ..models import MiningRun, Pattern, Thread
 
 bp = Blueprint("patterns", __name__, url_prefix="/patterns")
 
@@ -49,14 +51,14 @@ def _require_lead() -> None:
 
 
 def _pattern_or_404(pattern_id: int) -> Pattern:
-    pattern = db.session.get(Pattern, pattern_id) if pattern_id <= MAX_ID else None
+    pattern = pattern_detail.pattern(pattern_id) if pattern_id <= MAX_ID else None
     if pattern is None:
         abort(404)
     return pattern
 
 
 def _latest_run() -> MiningRun | None:
-    return db.session.execute(select(MiningRun).order_by(MiningRun.id.desc()).limit(1)).scalar()
+    return latest_run()
 
 
 def _run_status(run: MiningRun | None) -> dict:
@@ -143,9 +145,8 @@ def _render_show(pattern: Pattern, status: int = 200, **forms):
     # waited for briefly; otherwise the page shows its live rows and fills in the rest by itself.
     stored = pattern_pages.pattern_page(pattern, wait=float(current_app.config["PATTERN_FIGURES_WAIT_SECONDS"]))
     summary = pattern_pages.summary_for(pattern, stored)
-    page = db.paginate(pattern_detail.members_query(pattern), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False, max_per_page=100, count=False)
-    page.total = stored.members  # counted with the pattern's fingerprint: no second count of its members
+    # Counted with the pattern's fingerprint: no second count of its members.
+    page = pattern_detail.members_page(pattern, page_number(), current_app.config["PAGE_SIZE"], stored.members)
     figures = stored.figures
     context = {
         "pattern": pattern, "s": summary, "figures": figures, "computing": stored.computing, "page": page,
@@ -191,7 +192,7 @@ def pattern_figures_status(pattern_id: int):
 def show(pattern_id: int):
     """One pattern: why its threads belong together, who hit it when, its members and the map."""
     pattern = _pattern_or_404(pattern_id)
-    if pattern.status is PatternStatus.MERGED and pattern.merged_into_id:
+    if pattern.status.value == "merged" and pattern.merged_into_id:
         return redirect(url_for(".show", pattern_id=pattern.merged_into_id))
     return _render_show(pattern)
 
@@ -222,7 +223,7 @@ def _curate(pattern_id: int, form: FlaskForm, form_name: str, action: Callable[[
 
 
 def _thread_or_error(field: str | None, thread_id: int) -> Thread:
-    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
+    thread = curation.thread(thread_id) if thread_id <= MAX_ID else None
     if thread is None:
         raise curation.CurationError("There is no thread with that number.", field)
     return thread

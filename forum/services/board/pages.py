@@ -239,3 +239,8 @@ def revisions_of(*, thread: Thread | None = None, reply: Reply | None = None) ->
     else:
         query = query.where(Revision.reply_id == reply.id)
     return list(db.session.execute(query.order_by(Revision.id.desc())).scalars())
+
+
+def tag_named(name: str) -> Tag | None:
+    """The tag called ``name``, if there is one (a tag's watch button)."""
+    return db.session.execute(select(Tag).where(Tag.name == name)).scalar_one_or_none()

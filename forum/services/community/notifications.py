@@ -22,7 +22,11 @@ from ...models import (
     NotificationKind,
     NotificationSetting,
     Organisation,
+    Pattern,
+    Playbook,
     Reply,
+    Space,
+    Tag,
     Thread,
     User,
     Watch,
@@ -291,3 +295,34 @@ def set_email_mode(user: User, mode: EmailMode) -> None:
         db.session.add(row)
     row.email_mode = mode
     db.session.commit()
+
+
+# --- what the watch buttons and the settings page name -------------------------------------------
+
+def watch_kind(value: str) -> WatchTarget:
+    """The kind of thing a watch follows, from its name (``ValueError`` for an unknown one)."""
+    return WatchTarget(value)
+
+
+def email_modes() -> list[EmailMode]:
+    return list(EmailMode)
+
+
+def parse_email_mode(value: str) -> EmailMode:
+    """The e-mail mode named ``value`` (``ValueError`` for an unknown one)."""
+    return EmailMode(value)
+
+
+def visible_watch_target(user: User, target: WatchTarget, target_id: int) -> Space | Tag | Pattern | Playbook | None:
+    """The space, tag, pattern or playbook a watch would follow, if ``user`` may see it; None otherwise."""
+    if target is WatchTarget.SPACE:
+        space = db.session.get(Space, target_id)
+        return space if space is not None and permissions.can_view_space(user, space) else None
+    if target is WatchTarget.TAG:
+        return db.session.get(Tag, target_id)
+    if target is WatchTarget.PATTERN:
+        return db.session.get(Pattern, target_id) if permissions.can_view_patterns(user) else None
+    if target is WatchTarget.PLAYBOOK:
+        playbook = db.session.get(Playbook, target_id)
+        return playbook if playbook is not None and permissions.can_view_playbook(user, playbook) else None
+    return None

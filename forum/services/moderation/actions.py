@@ -239,3 +239,27 @@ def remove_space_moderator(admin: User, row: SpaceModerator) -> None:
                  summary=f"{row.user.username} in {row.space.name}")
     db.session.delete(row)
     db.session.commit()
+
+
+# --- lookups for the moderation pages --------------------------------------------------------------
+
+def flag_status(value: str) -> FlagStatus:
+    """The flag status named ``value``; open for anything else."""
+    return FlagStatus(value) if value in {s.value for s in FlagStatus} else FlagStatus.OPEN
+
+
+def flag_statuses() -> list[FlagStatus]:
+    return list(FlagStatus)
+
+
+def flag_row(flag_id: int) -> Flag | None:
+    return db.session.get(Flag, flag_id)
+
+
+def space_moderator(space_moderator_id: int) -> SpaceModerator | None:
+    return db.session.get(SpaceModerator, space_moderator_id)
+
+
+def spaces_in_order() -> list[Space]:
+    """Every space in the board's order (the pickers of the moderation pages)."""
+    return list(db.session.execute(db.select(Space).order_by(Space.position, Space.name)).scalars())

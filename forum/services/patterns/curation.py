@@ -171,3 +171,8 @@ def _record_membership(action: str, user: User, pattern: Pattern, thread: Thread
     after = _memberships_of(thread)
     audit.record(action, pattern, actor=user, before={"thread_id": thread.id, "memberships": before},
                  after={"thread_id": thread.id, "memberships": after}, summary=f"thread {thread.id}: {thread.title}")
+
+
+def thread(thread_id: int) -> Thread | None:
+    """The thread a lead named by number, to file into or out of a pattern."""
+    return db.session.get(Thread, thread_id)

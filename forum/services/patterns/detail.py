@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask import has_request_context
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 from threadpoolctl import threadpool_limits
@@ -248,3 +249,15 @@ def filter_choices() -> dict:
     spaces = [(sid, name) for sid, name in db.session.execute(
         select(Space.id, Space.name).order_by(Space.position, Space.name)).all()]
     return {"products": products, "versions": versions, "databases": databases, "spaces": spaces}
+
+
+def pattern(pattern_id: int) -> Pattern | None:
+    return db.session.get(Pattern, pattern_id)
+
+
+def members_page(pattern: Pattern, page: int, per_page: int, total: int) -> Pagination:
+    """Page ``page`` of the pattern's members; ``total`` is counted already (no second count of them)."""
+    rows = db.paginate(members_query(pattern), page=page, per_page=per_page, error_out=False, max_per_page=100,
+                       count=False)
+    rows.total = total
+    return rows

@@ -322,3 +322,8 @@ def assign_thread(thread_id: int, *, embedder=None) -> PatternMember | None:
 
 __all__ = ["RunAlreadyActive", "active_run", "assign_thread", "create_run", "execute_run", "latest_finished_run",
            "vector_of"]
+
+
+def latest_run() -> MiningRun | None:
+    """The newest mining run, whatever its state (the patterns page's "Mine now" box)."""
+    return db.session.execute(select(MiningRun).order_by(MiningRun.id.desc()).limit(1)).scalar()
