@@ -14,7 +14,7 @@ from .. import permissions
 from ..errors import error_response
 from ..extensions import csrf, limiter
 from ..ratelimits import user_or_ip
-from . import tokens
+from ..services.orgs import tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # CSRF is checked in ``authenticate`` below, for every request that is not token-authenticated.

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..ratelimits import limit_posting
-from . import tokens
+from ..services.orgs import tokens
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 

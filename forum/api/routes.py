@@ -4,19 +4,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import TYPE_CHECKING
 
 from flask import abort, current_app, g, jsonify, request
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import permissions
-from ..extensions import db
-from ..models import Notification, Pattern, Playbook, Reply, Space, Thread, ThreadKind, Visibility
 from ..permissions import PermissionDenied
-from ..services.board import search, threads
+from ..services import listings
+from ..services.board import pages, search, threads
 from ..services.community import inbox
+from ..services.orgs import catalog
 from . import api_error, api_user, bp, limit_api_posting, require_user
 from .serialise import notification_json, pattern_json, playbook_json, reply_json, thread_json
+
+if TYPE_CHECKING:
+    from ..models import Thread
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -58,15 +60,10 @@ def page_limit() -> int:
     return value
 
 
-def cursor_page(query, id_column, serialise):
-    """Newest first by id: one page of ``query`` after the cursor, with the next cursor or null."""
+def cursor_page(listing, serialise):
+    """Newest first by id: one page of ``listing(before, limit)`` after the cursor, with the next cursor or null."""
     limit = page_limit()
-    before = decode_cursor(request.args.get("cursor"))
-    if before is not None:
-        query = query.where(id_column < before)
-    rows = list(db.session.execute(query.order_by(id_column.desc()).limit(limit + 1)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, more = listing(decode_cursor(request.args.get("cursor")), limit)
     return jsonify(items=[serialise(r) for r in rows],
                    next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
 
@@ -89,8 +86,8 @@ def _text(data: dict, name: str, config_key: str, required: bool = True) -> str:
 
 
 def visible_thread_or_404(thread_id: int, user) -> Thread:
-    thread = db.session.get(Thread, thread_id) if 0 < thread_id <= MAX_ID else None
-    if thread is None or not permissions.can_view(user, thread):
+    thread = pages.visible_thread(user, thread_id)
+    if thread is None:
         abort(404)
     return thread
 
@@ -107,15 +104,11 @@ def me():
                    token_scope=token.scope if token else None)
 
 
-LIST_OPTIONS = (selectinload(Thread.space), selectinload(Thread.author), selectinload(Thread.tags))
-
-
 @bp.get("/threads")
 def list_threads():
     """Visible threads, newest first, cursor-paginated."""
     user = api_user()
-    query = select(Thread).where(permissions.visible_threads(user)).options(*LIST_OPTIONS)
-    return cursor_page(query, Thread.id, thread_json)
+    return cursor_page(lambda before, limit: listings.threads(user, before, limit), thread_json)
 
 
 @bp.get("/threads/<int:thread_id>")
@@ -123,18 +116,15 @@ def get_thread(thread_id: int):
     """One thread with the replies the caller may see."""
     user = api_user()
     thread = visible_thread_or_404(thread_id, user)
-    replies = db.session.execute(select(Reply).where(Reply.thread_id == thread.id)
-                                 .options(selectinload(Reply.author)).order_by(Reply.id)).scalars()
-    shown = [reply_json(r, user) for r in replies if permissions.can_view_reply(user, r)]
+    shown = [reply_json(r, user) for r in listings.visible_replies(user, thread)]
     return jsonify(thread_json(thread) | {"replies": shown})
 
 
-def _enum_field(data: dict, name: str, enum_type, default):
-    raw = data.get(name, default.value)
-    try:
-        return enum_type(raw)
-    except ValueError:
-        abort(400, f"{name} must be one of: {', '.join(e.value for e in enum_type)}.")
+def _choice_field(data: dict, name: str, values: tuple[str, ...], default: str) -> str:
+    raw = data.get(name, default)
+    if not isinstance(raw, str) or raw not in values:
+        abort(400, f"{name} must be one of: {', '.join(values)}.")
+    return raw
 
 
 @bp.post("/threads")
@@ -148,11 +138,11 @@ def create_thread():
     space_id = data.get("space_id")
     if not isinstance(space_id, int) or isinstance(space_id, bool):
         abort(400, "space_id must be an integer.")
-    space = db.session.get(Space, space_id) if 0 < space_id <= MAX_ID else None
+    space = catalog.space(space_id) if 0 < space_id <= MAX_ID else None
     if space is None or not permissions.can_view_space(user, space):
         return api_error(400, "There is no such space.", "space_id")
-    kind = _enum_field(data, "kind", ThreadKind, ThreadKind.QUESTION)
-    visibility = _enum_field(data, "visibility", Visibility, space.default_visibility)
+    kind = _choice_field(data, "kind", threads.KIND_VALUES, "question")
+    visibility = _choice_field(data, "visibility", threads.VISIBILITY_VALUES, space.default_visibility.value)
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         abort(400, "tags must be a list of strings.")
@@ -211,7 +201,7 @@ def search_threads():
 def list_playbooks():
     """Playbooks the caller may see, newest first."""
     user = api_user()
-    return cursor_page(select(Playbook).where(permissions.visible_playbooks(user)), Playbook.id, playbook_json)
+    return cursor_page(lambda before, limit: listings.playbooks(user, before, limit), playbook_json)
 
 
 @bp.get("/patterns")
@@ -220,15 +210,15 @@ def list_patterns():
     user = api_user()
     if not permissions.can_view_patterns(user):
         abort(404)
-    return cursor_page(select(Pattern).where(Pattern.merged_into_id.is_(None)), Pattern.id, pattern_json)
+    return cursor_page(listings.patterns, pattern_json)
 
 
 @bp.get("/notifications")
 def list_notifications():
     """The caller's inbox, newest first, each item showing only what the caller may see now."""
     user = require_user()
-    query = inbox.with_subjects(select(Notification).where(Notification.user_id == user.id))
-    return cursor_page(query, Notification.id, lambda n: notification_json(inbox.describe(user, n)))
+    return cursor_page(lambda before, limit: listings.notifications(user, before, limit),
+                       lambda n: notification_json(inbox.describe(user, n)))
 
 
 @bp.post("/notifications/<int:notification_id>/read")

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .. import permissions
-from ..models import Reply, Thread
+
+if TYPE_CHECKING:
+    from ..models import Reply, Thread
 
 
 def iso(value: datetime | None) -> str | None:

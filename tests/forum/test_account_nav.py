@@ -20,7 +20,7 @@ def test_token_page_is_reachable_from_the_account_and_the_profile(client, login,
 
 
 def test_revoke_buttons_say_which_token(client, login, make):
-    from forum.api import tokens
+    from forum.services.orgs import tokens
 
     user = make.user(make.customer_org())
     tokens.create_token(user, "nightly export", "read")

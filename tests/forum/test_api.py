@@ -15,7 +15,7 @@ CANARY_NOTE = "zqxcanarystaffnote"
 
 
 def _token(user, scope="read"):
-    from forum.api.tokens import create_token
+    from forum.services.orgs.tokens import create_token
 
     return create_token(user, "test", scope)[1]
 
@@ -55,7 +55,7 @@ def test_token_read_scope_and_me(client, world):
 
 
 def test_unknown_and_revoked_tokens_are_401(client, world):
-    from forum.api.tokens import create_token, revoke_token
+    from forum.services.orgs.tokens import create_token, revoke_token
 
     r = client.get("/api/v1/threads", headers=_auth("gw_nope"))
     assert r.status_code == 401 and r.json == {"error": {"code": 401, "message": r.json["error"]["message"]}}
@@ -69,7 +69,7 @@ def test_unknown_and_revoked_tokens_are_401(client, world):
 
 
 def test_tokens_are_stored_hashed(world):
-    from forum.api.tokens import create_token
+    from forum.services.orgs.tokens import create_token
 
     token, raw = create_token(world["customer"], "x", "read")
     assert raw not in token.token_hash and len(token.token_hash) == 64

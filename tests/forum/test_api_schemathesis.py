@@ -88,7 +88,7 @@ def test_anonymous(app, seeded, public_read):
 @pytest.mark.parametrize("role", ["customer", "partner", "employee"])
 @pytest.mark.parametrize("scope", ["read", "write"])
 def test_with_token(app, seeded, role, scope):
-    from forum.api.tokens import create_token
+    from forum.services.orgs.tokens import create_token
 
     raw = create_token(seeded[role], "fuzz", scope)[1]
     assert _run(app, {"Authorization": f"Bearer {raw}"}, seeded["thread_id"]) > 0

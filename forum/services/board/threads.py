@@ -119,6 +119,10 @@ def _check_new_user_limits(author: User, body: str, *, new_thread: bool) -> None
         raise ValidationFailed(problem[1], problem[0])
 
 
+KIND_VALUES = tuple(k.value for k in ThreadKind)
+VISIBILITY_VALUES = tuple(v.value for v in Visibility)
+
+
 def create_thread(author: User, *, space: Space, title: str, body: str, kind: ThreadKind | str,
                   visibility: Visibility | str, tags: str | list[str] = "",
                   deployment: Deployment | None = None) -> Thread:

@@ -6,8 +6,8 @@ import secrets
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import SCOPES, ApiToken, User, utcnow
+from ...extensions import db
+from ...models import SCOPES, ApiToken, User, utcnow
 
 PREFIX = "gw_"
 MAX_TOKENS = 20
