@@ -38,7 +38,7 @@ def _redis():
         return None
     client = _redis_clients.get(url)
     if client is None:
-        import redis
+        import redis  # optional: only when REDIS_URL is configured
 
         client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         _redis_clients[url] = client

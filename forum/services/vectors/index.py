@@ -175,7 +175,7 @@ def _product(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
     global _blas
     if _blas is None:
         try:
-            from threadpoolctl import ThreadpoolController
+            from threadpoolctl import ThreadpoolController  # optional: without it BLAS threads are left alone
 
             _blas = ThreadpoolController()
         except Exception:  # noqa: BLE001 - without it the product still works, only slower on busy cores
