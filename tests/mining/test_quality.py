@@ -80,5 +80,5 @@ def test_seeds_improve_pattern_quality(fine_sample):
     seeds = choose_seeds(labels, 0.1)
     seeded = clustering_scores(labels, PatternMiner().fit(texts, seeds=seeds, embeddings=vectors).labels_)
     print("plain", plain, "seeded", seeded)
-    assert seeded["nmi"] >= plain["nmi"], (plain, seeded)
-    assert seeded["acc"] >= plain["acc"] + 2, (plain, seeded)
+    assert seeded["nmi"] >= plain["nmi"] + 0.5, (plain, seeded)
+    assert seeded["acc"] >= plain["acc"], (plain, seeded)
