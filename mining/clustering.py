@@ -1,12 +1,6 @@
-"""Vectors -> groups (+ noise): kNN-smoothed spherical k-means at two granularities.
+"""Vectors -> groups (+ noise): kNN-smoothed spherical k-means with k chosen by graph modularity.
 
-``granularity="problem"`` (a pattern: one recurring problem) chooses the number of groups as the
-smallest whose groups' members are, on average, as alike as the questions of one problem are for
-the encoder (``mining.granularity``); vectors are centred first (their common direction says
-nothing about which problem a text is about). ``granularity="topic"`` (a theme) chooses it by
-modularity on the neighbour graph, which prefers broad topics.
-
-Why the topic design (measured, see ``bench/README.md``):
+Why this design (measured, see ``bench/README.md``):
 
 * averaging each vector with its nearest neighbours pulls a short text towards the topic its
   neighbours share, which improves every clusterer tried on short texts;
@@ -33,11 +27,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
 from mining.consolidation import NeighbourGraph, dissolve_groups, merge_groups
-from mining.granularity import SAME_PROBLEM_SIMILARITY, cohesion, smallest_cohesive_k
 from mining.seeding import seeded_starts, uncovered_group_count, within_group_metric
-
-# points x groups above which the final k-means runs once, on the reference sample
-KMEANS_BUDGET = 2_000_000
 
 K_GRID = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 24, 26, 28, 30,
           32, 34, 36, 38, 40, 43, 46, 50, 55, 60, 65, 70, 80, 90, 100, 115, 130, 150)
@@ -174,18 +164,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
     Parameters
     ----------
     n_clusters : int or None
-        Force the number of groups; ``None`` chooses it from the data. A forced k gives exactly k
-        groups and assigns every point (as plain k-means does): no noise, no group dissolved.
-    granularity : {"topic", "problem"}
-        How the number of groups is chosen when it is not forced: by modularity (broad topics,
-        over-split then merged and dissolved) or by cohesion (one recurring problem per group).
-    same_problem_similarity : float
-        With ``granularity="problem"``: the mean pairwise cosine similarity the members of a group
-        reach, on average over groups, when each group is one problem (an encoder's property).
-    catchall_similarity : float or None
-        With ``granularity="problem"``: a group whose members' mean pairwise similarity is below
-        this is a catch-all of unrelated texts and becomes noise; ``None`` means half of
-        ``same_problem_similarity``.
+        Force the number of groups; ``None`` chooses it from the data.
     n_neighbors : int
         Neighbours used for smoothing, the modularity graph and the noise test.
     self_weight : float
@@ -198,8 +177,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         A point is noise when its similarity to its group's centre falls more than this many
         robust standard deviations below the group's median; ``None`` turns the test off.
     min_cluster_size : int or None
-        Groups smaller than this become noise; ``None`` means ``max(5, n // 400)`` for topics and
-        5 for problems (a problem met five times recurs, however large the forum).
+        Groups smaller than this become noise; ``None`` means ``max(5, n // 400)``.
     max_reference : int
         Neighbours are searched among at most this many points (cost linear in n beyond).
     sample_size : int
@@ -219,16 +197,12 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         Seed; the result is deterministic for a fixed value.
     """
 
-    def __init__(self, n_clusters: int | None = None, granularity: str = "topic",
-                 same_problem_similarity: float = SAME_PROBLEM_SIMILARITY, catchall_similarity: float | None = None,
-                 n_neighbors: int = 10, self_weight: float = 0.5, resolution: float = 1.0, noise_agreement: float = 0.3, outlier_spread: float | None = 3.0,
+    def __init__(self, n_clusters: int | None = None, n_neighbors: int = 10, self_weight: float = 0.5,
+                 resolution: float = 1.0, noise_agreement: float = 0.3, outlier_spread: float | None = 3.0,
                  min_cluster_size: int | None = None,
                  max_reference: int = 20000, sample_size: int = 4000, n_init: int = 3,
                  over_clustering: float = 2.0, seed_metric_weight: float = 0.25, random_state: int = 0):
         self.n_clusters = n_clusters
-        self.granularity = granularity
-        self.same_problem_similarity = same_problem_similarity
-        self.catchall_similarity = catchall_similarity
         self.n_neighbors = n_neighbors
         self.self_weight = self_weight
         self.resolution = resolution
@@ -253,8 +227,6 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
             raise ValueError("n_clusters must be between 1 and the number of vectors")
         if self.over_clustering < 1:
             raise ValueError("over_clustering must be at least 1")
-        if self.granularity not in ("topic", "problem"):
-            raise ValueError('granularity must be "topic" or "problem"')
         order = canonical_order(x)
         x = x[order]
         rank = np.empty(n, dtype=np.int64)
@@ -265,14 +237,6 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         if self.metric_ is not None:
             x = normalize_rows(x @ self.metric_)
 
-        problems = self.granularity == "problem"
-        # cohesion is judged on the vectors as the encoder made them; the partition is found on
-        # centred ones, where the direction every text shares no longer dominates the cosine
-        raw = x
-        self.mean_ = x.mean(axis=0) if problems else None
-        if problems:
-            x = normalize_rows(x - self.mean_)
-
         rng = np.random.RandomState(self.random_state)
         n_ref = min(n, self.max_reference)
         ref_idx = np.sort(rng.choice(n, n_ref, replace=False)) if n_ref < n else np.arange(n)
@@ -280,13 +244,9 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         neighbors = self._neighbors(x, ref_idx)
         z = smooth(x, self.reference_, neighbors, self.self_weight)
 
-        forced = self.n_clusters is not None
-        if forced:
+        if self.n_clusters is not None:
             k = max(self.n_clusters, len(seed_keys))
-            labels, centroids = self._partition(z, k, fixed, len(seed_keys), rng, n_init=max(self.n_init, 10))
-        elif problems:
-            k = max(self._cohesive_k(z, raw, rng), len(seed_keys))
-            labels, centroids = self._partition(z, k, fixed, len(seed_keys), rng, ref_idx=ref_idx)
+            labels, centroids = self._partition(z, k, fixed, len(seed_keys), rng)
         else:
             k = self._choose_k(z, x, rng, fixed, len(seed_keys))
             k = min(n, max(int(np.ceil(self.over_clustering * k)), len(seed_keys)))
@@ -296,14 +256,9 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.seed_keys_ = seed_keys
         self.centroids_ = centroids
         self.reference_labels_ = labels[ref_idx]
-        self.assigns_all_ = forced
         self._outlier_limits(x, labels)
-        if not forced:
-            labels = self._noise(labels, neighbors, fixed, x)
-        if problems and not forced:
-            labels = self._drop_catchalls(labels, raw)
+        labels = self._noise(labels, neighbors, fixed, x)
         labels = self._relabel(labels)
-        self.cohesion_ = cohesion(raw, labels, len(self.centroids_))
         self.labels_ = labels[rank]
         self.n_clusters_ = len(self.centroids_)
         return self
@@ -353,47 +308,8 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         seed_piece = np.argmax(z[fixed >= 0] @ pieces.T, axis=1)
         return n_seeded + uncovered_group_count(best_cut[piece_of], best_cut[seed_piece], len(z))
 
-    def _cohesive_k(self, z, raw, rng):
-        # the smallest k whose k-means groups of a sample are as alike as one problem's questions
-        m = min(len(z), self.sample_size)
-        sample = np.sort(rng.choice(len(z), m, replace=False))
-        zs, xs = z[sample], raw[sample]
-        min_size = self._min_size(len(z))
-        largest = max(2, min(m // 4, len(z) // min_size))
-        seed = rng.randint(2 ** 31 - 1)
-        k = smallest_cohesive_k(lambda k: kmeans(zs, k, np.random.RandomState(seed), max_iter=30)[0],
-                                xs, self.same_problem_similarity, largest)
-        self.sample_cohesion_k_ = k
-        return k
-
-    def _min_size(self, n):
-        if self.min_cluster_size:
-            return self.min_cluster_size
-        return 5 if self.granularity == "problem" else max(5, n // 400)
-
-    def _drop_catchalls(self, labels, raw):
-        # a group whose members share no problem is not a pattern: its members become noise
-        limit = self.catchall_similarity
-        if limit is None:
-            limit = self.same_problem_similarity / 2
-        values = cohesion(raw, labels, len(self.centroids_))
-        catchall = ~(values >= limit)
-        catchall[:len(self.seed_keys_)] = False  # a curated group is kept whatever it holds
-        labels = labels.copy()
-        labels[(labels >= 0) & catchall[np.maximum(labels, 0)]] = -1
-        self.n_catchalls_ = int(np.sum(catchall & (np.bincount(labels[labels >= 0], minlength=len(values)) == 0)
-                                       & ~np.isnan(values)))
-        return labels
-
-    def _partition(self, z, k, fixed, n_seeded, rng, n_init=None, ref_idx=None):
-        n_init = n_init or self.n_init
-        if ref_idx is not None and len(ref_idx) * k > KMEANS_BUDGET:
-            # many groups: restarts on the reference sample cost more than they gain; the
-            # sample's centres are then settled on every point by a few Lloyd steps
-            _, centroids = kmeans(z[ref_idx], k, rng, n_init=1, max_iter=30)
-            labels, centroids = spherical_kmeans(z, centroids, max_iter=3)
-        else:
-            labels, centroids = kmeans(z, k, rng, n_init=n_init)
+    def _partition(self, z, k, fixed, n_seeded, rng):
+        labels, centroids = kmeans(z, k, rng, n_init=self.n_init)
         if n_seeded == 0:
             return labels, centroids
         return spherical_kmeans(z, seeded_starts(z, labels, centroids, fixed, n_seeded), fixed=fixed)
@@ -441,7 +357,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
     def _noise(self, labels, neighbors, fixed, x):
         labels = labels.copy()
         labels[self._is_noise(x, labels, neighbors) & (fixed < 0)] = -1
-        min_size = self._min_size(len(labels))
+        min_size = self.min_cluster_size or max(5, len(labels) // 400)
         counts = np.bincount(labels[labels >= 0], minlength=len(self.centroids_))
         small = counts < min_size
         small[:len(self.seed_keys_)] = False  # a curated group is kept however small
@@ -470,13 +386,10 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         metric = getattr(self, "metric_", None)  # absent on clusterers stored before it existed
         if metric is not None:
             x = normalize_rows(x @ metric)
-        if getattr(self, "mean_", None) is not None:
-            x = normalize_rows(x - self.mean_)
         neighbors = nearest_neighbors(x, self.reference_, self.n_neighbors)
         z = smooth(x, self.reference_, neighbors, self.self_weight)
         labels = np.argmax(z @ self.centroids_.T, axis=1)
-        if not getattr(self, "assigns_all_", False):
-            labels[self._is_noise(x, labels, neighbors)] = -1
+        labels[self._is_noise(x, labels, neighbors)] = -1
         return labels
 
 
