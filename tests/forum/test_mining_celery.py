@@ -18,11 +18,15 @@ from tests.forum.test_mining_runs import forum_threads  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 BROKER = os.environ.get("TEST_CELERY_BROKER", "redis://127.0.0.1:6379/15")
+# Exactly the README's command (``.venv/bin/celery -A forum.celery_worker worker --concurrency 1``), with the
+# celery script of the venv running these tests: the console script, not ``python -m celery``, which would
+# put the working directory on sys.path and hide a project that is not installed.
+README_WORKER = [str(Path(sys.executable).parent / "celery"), "-A", "forum.celery_worker", "worker",
+                 "--concurrency", "1"]
 
 
-def _wait_for(predicate, seconds: float = 120.0):
+def _wait_for(predicate, seconds: float = 120.0, log: Path | None = None):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         db.session.expire_all()
@@ -30,23 +34,26 @@ def _wait_for(predicate, seconds: float = 120.0):
         if value:
             return value
         time.sleep(0.5)
-    raise AssertionError("timed out waiting for the worker")
+    raise AssertionError("timed out waiting for the worker" + (f"; its log:\n{log.read_text()}" if log else ""))
 
 
 @pytest.fixture()
-def worker(app):
+def worker(app, tmp_path):
     try:
         redis.Redis.from_url(BROKER).ping()
     except redis.RedisError as exc:
         pytest.fail(f"Redis is not reachable at {BROKER}: {exc}")
     queue = f"groundwork-test-{os.getpid()}-{time.monotonic_ns()}"
+    # The queue is chosen by the environment (FORUM_CELERY_QUEUE), so the command stays the README's own.
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="worker-test-secret",
                FORUM_CELERY_BROKER_URL=BROKER, FORUM_CELERY_QUEUE=queue, FORUM_MINING_EMBEDDER="tfidf",
                HF_HUB_OFFLINE="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "forum.celery_worker", "worker", "--pool", "solo",
-         "--concurrency", "1", "-Q", queue, "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip",
-         "--without-mingle"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env.pop("PYTHONPATH", None)  # the project is found because it is installed, not because of this test run
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        # From another directory: the worker finds the project because it is installed, as from the root.
+        proc = subprocess.Popen(README_WORKER, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc.log = log
     celery_app = create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"]),
                              "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": queue, "MINING_EMBEDDER": "tfidf",
                              "MINING_ASSIGN_NEW_THREADS": True})
@@ -69,10 +76,10 @@ def test_worker_runs_mining_and_assigns_new_threads(app, make, forum_threads, wo
     def finished():
         run = db.session.get(MiningRun, run_id)
         if proc.poll() is not None:
-            raise AssertionError(f"worker exited: {proc.stdout.read()}")
+            raise AssertionError(f"worker exited: {proc.log.read_text()}")
         return run if run.status in (RunStatus.FINISHED, RunStatus.FAILED) else None
 
-    run = _wait_for(finished)
+    run = _wait_for(finished, log=proc.log)
     assert run.status is RunStatus.FINISHED, run.error
     assert run.documents == 33 and run.patterns_found >= 3 and run.trigger == "web"
 
@@ -85,5 +92,5 @@ def test_worker_runs_mining_and_assigns_new_threads(app, make, forum_threads, wo
     with celery_app.app_context():
         mining_jobs.thread_posted(fresh.id)
     member = _wait_for(lambda: db.session.execute(db.select(PatternMember).where(
-        PatternMember.thread_id == fresh.id)).scalar_one_or_none())
+        PatternMember.thread_id == fresh.id)).scalar_one_or_none(), log=proc.log)
     assert member.source is MembershipSource.ASSIGNED and member.pattern_id == saml_member.pattern_id
