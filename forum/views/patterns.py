@@ -23,9 +23,9 @@ from ..services.patterns import curation
 from ..services.patterns import detail as pattern_detail
 from ..services.patterns import jobs as mining_jobs
 from ..services.patterns import pages as pattern_pages
+from ..services.patterns import show as pattern_show
 from ..services.patterns import snapshots as pattern_snapshots
 from ..services.patterns import summaries as service
-from ..services.patterns.playbooks import playbook_for_pattern
 from ..services.patterns.runs import RunAlreadyActive, latest_run
 from . import pattern_charts
 from .lookup import page_number
@@ -141,36 +141,30 @@ def map_page():
 
 
 def _render_show(pattern: Pattern, status: int = 200, **forms):
-    # Right after the pattern's members change, its figures and the map are computed off the request path and
-    # waited for briefly; otherwise the page shows its live rows and fills in the rest by itself.
-    stored = pattern_pages.pattern_page(pattern, wait=float(current_app.config["PATTERN_FIGURES_WAIT_SECONDS"]))
-    summary = pattern_pages.summary_for(pattern, stored)
-    # Counted with the pattern's fingerprint: no second count of its members.
-    page = pattern_detail.members_page(pattern, page_number(), current_app.config["PAGE_SIZE"], stored.members)
-    figures = stored.figures
+    shown = pattern_show.pattern_page(pattern, current_user, page_number(), current_app.config["PAGE_SIZE"],
+                                      wait=float(current_app.config["PATTERN_FIGURES_WAIT_SECONDS"]))
+    figures = shown.figures
     context = {
-        "pattern": pattern, "s": summary, "figures": figures, "computing": stored.computing, "page": page,
-        "representatives": pattern_detail.representatives(pattern),
-        "environments": pattern_detail.environment_summary(summary.breakdowns, summary.threads) if summary else [],
+        "pattern": pattern, "s": shown.summary, "figures": figures, "computing": shown.computing,
+        "page": shown.members, "representatives": shown.representatives, "environments": shown.environments,
         "months_svg": pattern_charts.column_chart(figures.months, "Distinct customer organisations per month")
         if figures else None,
         "versions_svg": pattern_charts.bar_chart(figures.versions, "Distinct customer organisations per version")
         if figures else None,
-        "map_svg": _map_svg(stored.map, pattern),
-        "can_curate": permissions.can_curate_patterns(current_user), "action_form": ActionForm(),
-        "playbook": playbook_for_pattern(current_user, pattern),
-        "can_promote": permissions.can_edit_playbook(current_user),
+        "map_svg": _map_svg(shown.map, pattern),
+        "can_curate": shown.can_curate, "action_form": ActionForm(),
+        "playbook": shown.playbook, "can_promote": shown.can_promote,
     }
-    if context["can_curate"]:
+    if shown.can_curate:
         rename_form = forms.get("rename_form") or RenameForm(formdata=None, name=pattern.name)
         merge_form = forms.get("merge_form") or MergeForm(formdata=None)
-        merge_form.target.choices = pattern_detail.search_patterns(pattern.id)
+        merge_form.target.choices = shown.merge_choices
         context.update(
             rename_form=rename_form, merge_form=merge_form,
             description_form=forms.get("description_form") or DescriptionForm(formdata=None,
                                                                                 description=pattern.description),
             file_form=forms.get("file_form") or FileThreadForm(formdata=None), exclude_form=ExcludeThreadForm(),
-            excluded=pattern_detail.excluded_threads(pattern))
+            excluded=shown.excluded)
     return render_template("patterns/show.html", **context), status
 
 

@@ -138,9 +138,9 @@ def test_with_a_broker_the_page_is_computed_by_the_list_s_task(world, celery_app
     monkeypatch.setattr(background, "send", lambda name, *args: sent.append(args))
     monkeypatch.setattr(threading.Thread, "start", lambda self: pytest.fail("nothing computes in this process"))
     with celery_app.app_context():
-        page = pattern_pages.pattern_page(world.x, wait=0)
+        page = pattern_pages.stored_parts(world.x, wait=0)
         assert page.computing and page.figures is None
-        assert pattern_pages.pattern_page(world.x, wait=0).computing
+        assert pattern_pages.stored_parts(world.x, wait=0).computing
         pattern_sends = [args for args in sent if len(args) == 3]
         assert len(pattern_sends) == 1                                  # asked once, not at every view
         filters, requested_at, pattern_id = pattern_sends[0]
@@ -148,7 +148,7 @@ def test_with_a_broker_the_page_is_computed_by_the_list_s_task(world, celery_app
     monkeypatch.undo()
     with celery_app.app_context():
         tasks.pattern_figures_task(filters, requested_at, pattern_id)  # what the worker runs
-        page = pattern_pages.pattern_page(world.x, wait=0)
+        page = pattern_pages.stored_parts(world.x, wait=0)
         assert not page.computing and page.figures.keyword_hits == [("ldap", 1), ("sync", 1)]
         assert pattern_pages.page_ready(world.x)
 

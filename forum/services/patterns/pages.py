@@ -30,7 +30,7 @@ from ...models import Pattern, PatternMember, PatternSnapshot, PatternStatus, Th
 from .. import background
 from . import detail as pattern_detail
 from . import snapshots as pattern_snapshots
-from .summaries import MEMBER_SOURCES, PatternInfo, PatternSummary, summarise
+from .summaries import MEMBER_SOURCES, PatternSummary, summarise
 
 MAP_POINTS = 1200
 MAP_KEY = f"pattern-map:{MAP_POINTS}"
@@ -53,7 +53,7 @@ class PageFigures:
 
 
 @dataclass
-class PatternPage:
+class StoredParts:
     """A pattern page's stored parts; None for a part still being computed."""
 
     figures: PageFigures | None
@@ -207,7 +207,7 @@ def _current(pattern: Pattern, rows: dict, marks: tuple | None = None) -> tuple[
     return stored is not None and stored.fingerprint == fingerprint, MAP_KEY in rows, fingerprint, marks
 
 
-def pattern_page(pattern: Pattern, wait: float) -> PatternPage:
+def stored_parts(pattern: Pattern, wait: float) -> StoredParts:
     """The stored parts of ``pattern``'s page, computed first (for at most ``wait`` seconds) when missing.
 
     Inline when figures are not computed in the background (tests) or not stored at all
@@ -234,7 +234,7 @@ def pattern_page(pattern: Pattern, wait: float) -> PatternPage:
     elif _outdated(rows):
         _start(pattern.id, low_priority=True)
     figures = _payload(rows[key]) if figures_ok else None
-    return PatternPage(figures, _payload(rows[MAP_KEY]) if map_ok else None, members=int(marks[0] or 0))
+    return StoredParts(figures, _payload(rows[MAP_KEY]) if map_ok else None, members=int(marks[0] or 0))
 
 
 def _outdated(rows: dict) -> bool:
@@ -272,17 +272,6 @@ def page_ready(pattern: Pattern) -> bool:
     if pattern_snapshots.in_background():
         _start(pattern.id, low_priority=False)
     return False
-
-
-def summary_for(pattern: Pattern, page: PatternPage) -> PatternSummary | None:
-    """The list's stored figures for the pattern when it has them, else the page's own; None while computed."""
-    info = PatternInfo.of(pattern)
-    summary = pattern_snapshots.listed_summary(pattern, info)
-    if summary is None and page.figures is not None and page.figures.summary is not None:
-        summary = pattern_snapshots.summary_with(info, page.figures.summary.__dict__)
-    if summary is None and page.figures is not None:
-        summary = PatternSummary(pattern=info)  # no member rows: nothing to count
-    return summary
 
 
 def forget() -> None:
