@@ -6,7 +6,9 @@ threads, replies or what they contain goes through these functions.
 """
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from collections.abc import Callable
+
+from flask import current_app
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from .extensions import db
@@ -27,6 +29,12 @@ from .models import (
 
 class PermissionDenied(Exception):
     """Raised by services when the acting user may not do what was asked."""
+
+
+# Where answers are remembered for one request, so a page checking many replies of one thread asks once: the
+# web layer installs a function giving the current request's dict (``forum.auth.request_memo``); None, or no
+# request (a CLI command, a worker), remembers nothing.
+request_memo: Callable[[], dict | None] | None = None
 
 
 def _signed_in(user: User | None) -> bool:
@@ -58,8 +66,7 @@ def engaged_customer_ids(user: User) -> set[int]:
     if user.role is not Role.PARTNER:
         return set()
 
-    # Remembered for the current request only, so a page checking many replies of one thread asks once.
-    memo = _request_memo()
+    memo = _request_memo()  # remembered for the current request only
     key = ("engaged", user.organisation_id)
     if memo is not None and key in memo:
         return set(memo[key])
@@ -72,13 +79,7 @@ def engaged_customer_ids(user: User) -> set[int]:
 
 
 def _request_memo() -> dict | None:
-    """A dict living on the current request object (None outside a request: no caching there)."""
-    if not has_request_context():
-        return None
-    req = request._get_current_object()
-    if not hasattr(req, "_permission_memo"):
-        req._permission_memo = {}
-    return req._permission_memo
+    return request_memo() if request_memo is not None else None
 
 
 # --- threads -------------------------------------------------------------------------------------

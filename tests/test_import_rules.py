@@ -1,8 +1,8 @@
 """The house keeps one direction: the import contracts of pyproject.toml, and no loop even behind a function.
 
 import-linter checks the arrows between layers (``lint-imports``); the checks below read the source for what it
-cannot see: loops closed by imports inside functions, services reaching for the request, and views reaching for
-the database.
+cannot see: loops closed by imports inside functions, services or permissions reaching for the request, and views
+reaching for the database.
 """
 from __future__ import annotations
 
@@ -65,21 +65,39 @@ def test_function_level_imports_are_only_for_heavy_optional_dependencies():
     assert unexplained == []
 
 
-def _names_imported(path: Path) -> set[tuple[str, str]]:
+def _names_imported(source: str) -> set[tuple[str, str]]:
+    """(package, name) for ``from package... import name`` and for ``package.name`` after ``import package``."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found |= {(node.module.split(".")[0], alias.name) for alias in node.names}
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in WEB_NAMES:
+            found.add((node.value.id, node.attr))
     return found
 
 
-def test_services_never_touch_the_request_templates_or_markup():
-    touching = []
-    for path in sorted((ROOT / "forum" / "services").rglob("*.py")):
-        for package, name in _names_imported(path):
-            if name in WEB_NAMES.get(package, ()):
-                touching.append(f"{path.relative_to(ROOT)}: {package}.{name}")
+def _web_names(source: str) -> list[str]:
+    return sorted(f"{package}.{name}" for package, name in _names_imported(source)
+                  if name in WEB_NAMES.get(package, ()))
+
+
+def _off_the_web() -> list[Path]:
+    """The modules below the web layer that may be called from anywhere: the services and the permissions."""
+    return sorted((ROOT / "forum" / "services").rglob("*.py")) + [ROOT / "forum" / "permissions.py"]
+
+
+def test_services_and_permissions_never_touch_the_request_templates_or_markup():
+    touching = [f"{path.relative_to(ROOT)}: {name}" for path in _off_the_web() for name in _web_names(path.read_text())]
     assert touching == []
+
+
+@pytest.mark.parametrize("line", ["from flask import request", "from flask import current_app, g",
+                                  "import flask\nmemo = flask.g", "from flask_login import current_user"])
+def test_the_web_check_sees_permissions_taking_the_request(line):
+    assert ROOT / "forum" / "permissions.py" in _off_the_web()
+    source = (ROOT / "forum" / "permissions.py").read_text()
+    assert _web_names(source) == []
+    assert _web_names(source + "\n" + line + "\n") != []
 
 
 def test_views_forms_and_the_api_reach_the_database_only_through_services():
