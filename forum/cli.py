@@ -9,7 +9,8 @@ from flask import Flask
 
 from .demo.commands import seed_demo_command
 from .importing.commands import import_threads_command, patterns_group
-from .services.patterns.runs import RunAlreadyActive, create_run, execute_run
+from .services.patterns.leases import carry_out, create_run
+from .services.patterns.runs import RunAlreadyActive
 
 
 class StageProgress:
@@ -44,14 +45,14 @@ class StageProgress:
 @click.option("--patterns", "n_patterns", type=click.IntRange(min=2), default=None,
               help="Force the number of patterns (default: found from the data).")
 def mine_command(n_patterns: int | None) -> None:
-    """Mine the forum for recurring patterns (incremental; Ctrl-C stops, the next run resumes)."""
+    """Mine the forum for recurring patterns (incremental; Ctrl-C or a crash stops it, the next run resumes)."""
     try:
         run = create_run(None, "cli", {"n_patterns": n_patterns} if n_patterns else None)
     except RunAlreadyActive as exc:
         raise click.ClickException(f"{exc}; wait for it to finish") from exc
     progress = StageProgress()
     try:
-        run = execute_run(run.id, stage=progress)
+        run = carry_out(run.id, stage=progress)
     except KeyboardInterrupt:
         progress.close()
         raise click.ClickException("interrupted: embeddings done so far are kept; run it again to resume") from None
@@ -59,6 +60,8 @@ def mine_command(n_patterns: int | None) -> None:
         progress.close()
         raise click.ClickException(f"mining failed: {exc}") from exc
     progress.close()
+    if run is None:
+        raise click.ClickException("the run was given up before it started; run it again")
     noise = f"{run.noise_fraction:.0%}" if run.noise_fraction is not None else "n/a"
     click.echo(f"Mining run {run.id}: {run.documents} threads ({run.embedded} newly embedded), "
                f"{run.patterns_found} patterns, {noise} unassigned, {run.duration_seconds:.1f}s.")

@@ -21,6 +21,11 @@ class Config:
     # Embedded default: mining work runs in a thread of the server process when no broker is set.
     MINING_IN_BACKGROUND = True
     MINING_ASSIGN_NEW_THREADS = True
+    # A running run renews its lease every HEARTBEAT seconds; one silent for LEASE seconds died with its process,
+    # and a run queued for QUEUE seconds found no worker: the next start marks either interrupted and resumes.
+    MINING_RUN_HEARTBEAT_SECONDS = 15
+    MINING_RUN_LEASE_SECONDS = 120
+    MINING_RUN_QUEUE_SECONDS = 900
     PUBLIC_READ = False
     PATTERN_MIN_ORGS = 3
     # The patterns page's clock: "" = real time, "latest" = the newest thread (demo data frozen in time),

@@ -8,6 +8,9 @@ SQLAlchemy cannot describe them, so the comparison must not report them as "to b
 The search and patterns-page filters on a thread's deployment snapshot use expression indexes
 (``SNAPSHOT_INDEXES``), written differently per database and so also kept out of the models.
 
+At most one mining run is queued or running: a unique index over a constant, partial to those states
+(``RUN_ACTIVE_INDEX``, the same SQL on both databases); SQLAlchemy cannot describe it either.
+
 A later SQLite migration that rebuilds ``thread`` with ``batch_alter_table`` drops the triggers with the
 old table: such a migration must run ``SQLITE_TRIGGERS`` again and rebuild the index (``SQLITE_REBUILD``).
 """
@@ -20,6 +23,7 @@ SQLITE_TRIGGERS = ("thread_fts_insert", "thread_fts_delete", "thread_fts_update"
 SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
 SNAPSHOT_INDEXES = frozenset({"ix_thread_snapshot_product_version", "ix_thread_snapshot_version",
                               "ix_thread_snapshot_hosting", "ix_thread_snapshot_database"})
+RUN_ACTIVE_INDEX = "uq_mining_run_one_active"
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
@@ -33,7 +37,7 @@ def include_object(obj, name: str | None, type_: str, reflected: bool, compare_t
     """Alembic ``include_object``: skip the database-only search column and indexes."""
     if type_ == "column" and name == PG_COLUMN and getattr(getattr(obj, "table", None), "name", None) == "thread":
         return False
-    if type_ == "index" and (name == PG_INDEX or name in SNAPSHOT_INDEXES):
+    if type_ == "index" and (name == PG_INDEX or name in SNAPSHOT_INDEXES or name == RUN_ACTIVE_INDEX):
         return False
     if type_ == "table" and not include_name(name, type_, {}):
         return False

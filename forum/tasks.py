@@ -10,13 +10,13 @@ from datetime import datetime
 from celery import shared_task
 
 from .services import background
-from .services.patterns import pages, runs, snapshots
+from .services.patterns import leases, pages, runs, snapshots
 from .services.patterns.summaries import PatternFilters
 
 
 @shared_task(name=background.MINE)
 def mine_task(run_id: int) -> None:
-    runs.execute_run(run_id)
+    leases.carry_out(run_id)
 
 
 @shared_task(name=background.ASSIGN_THREAD)

@@ -72,6 +72,10 @@ class MiningRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The run's lease: renewed while it runs; a running run whose heartbeat is older than
+    # MINING_RUN_LEASE_SECONDS died with its process and is marked interrupted (services/patterns/leases.py).
+    # At most one run is queued or running: a partial unique index of the migrations (RUN_ACTIVE_INDEX).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
     model_name: Mapped[str] = mapped_column(String(120), default="")
     parameters: Mapped[dict] = mapped_column(JSON, default=dict)
     documents: Mapped[int] = mapped_column(Integer, default=0)

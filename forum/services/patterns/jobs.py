@@ -7,7 +7,8 @@ from flask import current_app
 
 from ...models import User
 from .. import background
-from .runs import assign_thread, create_run, execute_run
+from .leases import carry_out, create_run
+from .runs import assign_thread
 
 
 def _in_background(target, *args) -> None:
@@ -29,9 +30,9 @@ def start_run(started_by: User | None, trigger: str = "web") -> int:
     if background.has_broker():
         background.send(background.MINE, run.id)
     elif current_app.config.get("MINING_IN_BACKGROUND", True):
-        _in_background(execute_run, run.id)
+        _in_background(carry_out, run.id)
     else:
-        execute_run(run.id)
+        carry_out(run.id)
     return run.id
 
 
