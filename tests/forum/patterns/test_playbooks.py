@@ -20,8 +20,8 @@ from forum.models import (
     Visibility,
 )
 from forum.services.patterns import playbooks as service
-from tests.forum.test_board_pages import Browser
-from tests.forum.test_similar import resolve
+from tests.forum.board.test_pages import Browser
+from tests.forum.vectors.test_similar import resolve
 
 
 def count(model) -> int:

@@ -12,7 +12,7 @@ import pytest
 
 from forum.models import Visibility
 from forum.services.patterns.summaries import others_hit_this
-from tests.forum import pattern_factories as pf
+from tests.forum.patterns import pattern_factories as pf
 
 CANARIES = ("CANARYPATTERNNAME", "canarykeyword", "CANARY-SIG-4242", "CANARYINTERNALTITLE", "CANARYINTERNALBODY",
             "CANARYPRIVATECTITLE", "CANARYPRIVATECBODY", "CANARYORGCHARLIE", "CANARYPRIVATEDTITLE")

@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from forum.extensions import db
 from forum.models import Confirmation, Tag, ThreadStatus, Visibility, Vote
-from tests.forum.test_board_pages import Browser
+from tests.forum.board.test_pages import Browser
 
 
 @pytest.fixture()

@@ -9,8 +9,8 @@ from forum.models import AuditEntry, MembershipSource, PatternStatus, Visibility
 from forum.services.patterns import curation
 from forum.services.patterns import playbooks as playbook_service
 from forum.services.patterns.playbooks import PlaybookInput
-from tests.forum import pattern_factories as pf
-from tests.forum.test_board_pages import Browser
+from tests.forum.board.test_pages import Browser
+from tests.forum.patterns import pattern_factories as pf
 
 
 @pytest.fixture()

@@ -9,8 +9,8 @@ from forum.extensions import db
 from forum.models import SuggestionEvent, utcnow
 from forum.services.board import deflection
 from forum.services.board.deflection import deflection_stats, record_click, record_impressions, record_posted
-from tests.forum.test_board_pages import Browser
-from tests.forum.test_similar import DRAFT, _fresh_caches, fake_embedder, world  # noqa: F401  (fixtures)
+from tests.forum.board.test_pages import Browser
+from tests.forum.vectors.test_similar import DRAFT, _fresh_caches, fake_embedder, world  # noqa: F401  (fixtures)
 
 KEY = "a" * 32
 

@@ -11,8 +11,8 @@ from forum.models import PatternSnapshot
 from forum.services.patterns import curation
 from forum.services.patterns import snapshots as pattern_snapshots
 from forum.services.patterns import summaries as service
+from tests.forum.patterns.test_list_page import NOW, world  # noqa: F401  (fixtures)
 from tests.forum.test_mining_runs import CountingEmbedder, _run, forum_threads  # noqa: F401  (fixtures)
-from tests.forum.test_patterns_page import NOW, world  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from forum.models import Playbook, ThreadEmbedding, ThreadStatus, Visibility
 from forum.services.vectors import index as vector_index
 from forum.services.vectors import similar
 from forum.services.vectors.similar import related_threads, similar_to_draft
-from tests.forum.test_board_pages import Browser
+from tests.forum.board.test_pages import Browser
 
 
 class HashEmbedder:

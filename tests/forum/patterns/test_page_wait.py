@@ -15,8 +15,8 @@ from forum.services import background
 from forum.services.board import threads
 from forum.services.patterns import pages as pattern_pages
 from forum.services.patterns import snapshots as pattern_snapshots
-from tests.forum.test_pattern_figures_wait import celery_app  # noqa: F401  (fixture)
-from tests.forum.test_patterns_page import world  # noqa: F401  (fixture)
+from tests.forum.patterns.test_figures_wait import celery_app  # noqa: F401  (fixture)
+from tests.forum.patterns.test_list_page import world  # noqa: F401  (fixture)
 
 COMPUTING = "The map and charts are being computed"
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import AuditEntry, Flag, FlagStatus, Reply, SpaceModerator, Thread, Visibility
-from tests.forum.test_board_pages import Browser
+from tests.forum.board.test_pages import Browser
 
 
 @pytest.fixture()

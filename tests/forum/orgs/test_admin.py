@@ -323,7 +323,7 @@ def test_user_list_searches_and_paginates(client, admin, make, app):
 
 
 def test_admin_list_queries_do_not_grow_with_the_data(client, admin, make):
-    from tests.forum.test_orgs import _queries
+    from tests.forum.orgs.test_organisations import _queries
 
     make.engage(make.partner_org(), make.customer_org())
     make.product_version("Ledger", "1.0")

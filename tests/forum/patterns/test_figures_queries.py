@@ -11,9 +11,9 @@ from forum.extensions import db
 from forum.models import Thread
 from forum.services.patterns import summaries as service
 from forum.services.patterns.figures import MEMBERS_TABLE
-from tests.forum import pattern_factories as pf
+from tests.forum.patterns import pattern_factories as pf
+from tests.forum.patterns.test_list_page import NOW, day, world  # noqa: F401  (fixture)
 from tests.forum.query_plans import query_plan
-from tests.forum.test_patterns_page import NOW, day, world  # noqa: F401  (fixture)
 
 
 @pytest.mark.parametrize(("filters", "index"), [

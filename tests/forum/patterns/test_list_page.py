@@ -10,7 +10,7 @@ from sqlalchemy import event
 from forum.extensions import db
 from forum.models import Hosting, MembershipSource, PatternStatus, Visibility
 from forum.services.patterns import summaries as service
-from tests.forum import pattern_factories as pf
+from tests.forum.patterns import pattern_factories as pf
 
 NOW = datetime(2026, 6, 30, 12, 0)
 

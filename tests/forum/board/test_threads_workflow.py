@@ -5,7 +5,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Confirmation, Reply, ThreadKind, ThreadStatus, Visibility, Vote
-from tests.forum.test_board_pages import Browser, count
+from tests.forum.board.test_pages import Browser, count
 
 
 @pytest.fixture()

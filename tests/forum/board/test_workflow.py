@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Assignment, AuditEntry, InternalLink, Thread, ThreadStatus, Visibility, utcnow
-from tests.forum.test_board_pages import Browser
+from tests.forum.board.test_pages import Browser
 
 CANARY = "CANARY-internal-only-7f3a"
 

@@ -9,7 +9,7 @@ from forum.models import MembershipSource, Pattern, PatternMember, PatternStatus
 from forum.permissions import PermissionDenied
 from forum.services.patterns import curation
 from tests.factories import csrf_token_from
-from tests.forum import pattern_factories as pf
+from tests.forum.patterns import pattern_factories as pf
 
 
 @pytest.fixture()
