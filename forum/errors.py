@@ -6,6 +6,7 @@ import time
 
 from flask import Flask, Response, jsonify, render_template, request
 from markupsafe import escape
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db, limiter
@@ -20,7 +21,12 @@ MESSAGES = {
     413: "What you sent is too large.",
     429: "Too many requests. Please wait a moment and try again.",
     500: "Something went wrong on our side. It has been logged.",
+    503: "The service is briefly unavailable. Please try again in a few seconds.",
 }
+#: How long a client should wait before trying again while the database is unreachable.
+DATABASE_RETRY_AFTER = 5
+# SQLite's OperationalError also covers mistakes in SQL; these messages are the database being unavailable.
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error", "database is busy")
 # Only these codes may show the exception's own description (e.g. "The CSRF token is missing.");
 # Werkzeug's defaults for them are written for users, and ours never carry internals.
 _DESCRIBED = (400,)
@@ -72,7 +78,7 @@ def init_errors(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Response:
         code = exc.code or 500
         if code >= 500:
-            db.session.rollback()
+            _safe_rollback()
         response = error_response(code, exc.description)
         for name, value in (exc.get_headers() or []):
             if name.lower() in ("retry-after", "allow", "www-authenticate"):
@@ -81,9 +87,48 @@ def init_errors(app: Flask) -> None:
             response.headers["Retry-After"] = str(_retry_after_seconds())
         return response
 
+    @app.errorhandler(sa_exc.SQLAlchemyError)
+    def _database_error(exc: sa_exc.SQLAlchemyError) -> Response:
+        _safe_rollback()
+        if database_unavailable(exc):
+            app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+            response = error_response(503)
+            response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+            return response
+        if isinstance(exc, sa_exc.DataError):
+            # PostgreSQL refused a value as data (a NUL, a number out of range): the client's input.
+            app.logger.info("data refused by the database on %s %s: %s", request.method, request.path, exc)
+            return error_response(400, "Some of the values sent cannot be stored.")
+        app.logger.exception("Unhandled database error on %s %s", request.method, request.path)
+        return error_response(500)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         # Nothing half-done may be committed later by the same session.
-        db.session.rollback()
+        _safe_rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached or is busy now (503), not a mistake (500)."""
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):  # pool exhausted; connection lost
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
+        return True
+    if isinstance(exc, sa_exc.OperationalError):
+        module = type(exc.orig).__module__ if exc.orig is not None else ""
+        if module.startswith("sqlite3"):
+            return any(text in str(exc.orig).lower() for text in _SQLITE_UNAVAILABLE)
+        return True  # PostgreSQL reports its own mistakes as ProgrammingError; Operational is the server
+    return False
+
+
+def _safe_rollback() -> None:
+    """Roll the session back; with the database gone, just drop it (the pool reconnects later)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001
+        db.session.registry.clear()

@@ -23,7 +23,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class ForumSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose end-of-request cleanup never fails the request.
+
+    With the database gone, the rollback inside ``session.remove()`` can raise after the response was made, outside
+    Flask's error handlers (the server then sends its own bare 500 page); the session is dropped all the same.
+    """
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        try:
+            self.session.remove()
+        except Exception:  # noqa: BLE001 - the connection is dead; the pool replaces it on the next checkout
+            self.session.registry.clear()
+
+
+db = ForumSQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -41,7 +41,7 @@ def decode_cursor(raw: str | None) -> int | None:
         value = data["before"]
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         abort(400, "The cursor is not valid.")
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1 or value > MAX_ID + 1:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1 or value > MAX_ID:
         abort(400, "The cursor is not valid.")
     return value
 
