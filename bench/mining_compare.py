@@ -22,10 +22,11 @@ DATA = ROOT.parent / "shared" / "data" / "stackoverflow20" / "titles.jsonl"
 sys.path.insert(0, str(ROOT))
 
 from mining.__main__ import make_embedder  # noqa: E402
-from mining.clustering import PatternClusterer, kmeans, nearest_neighbors, smooth  # noqa: E402
+from mining.clustering import PatternClusterer, nearest_neighbors, smooth  # noqa: E402
 from mining.documents import Document, document_text  # noqa: E402
 from mining.embedders import TfidfEmbedder  # noqa: E402
 from mining.evaluate import choose_seeds, clustering_scores  # noqa: E402
+from mining.kmeans import kmeans  # noqa: E402
 from mining.pipeline import PatternMiner  # noqa: E402
 from tests.synthetic import make_support_questions  # noqa: E402
 

@@ -13,7 +13,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     evaluate = commands.add_parser("evaluate", help="mine a labelled JSONL file and score it against its labels")
     evaluate.add_argument("--data", required=True, help='file with one {"text": ..., "label": ...} per line')
-    evaluate.add_argument("--k", type=int, default=None, help="force the number of patterns")
+    evaluate.add_argument("--k", type=int, default=None, help="force the number of patterns (exactly k)")
+    evaluate.add_argument("--baseline", choices=["kmeans"], default=None,
+                          help="also run plain k-means on the same vectors (true number of labels, or --k) "
+                               "and print each level's ratio to it")
+    evaluate.add_argument("--random-state", type=int, default=0, help="seed of the miner and the baseline")
     evaluate.add_argument("--seed-fraction", type=float, default=None,
                           help="give this fraction of the items of 75%% of the labels as seeds")
     evaluate.add_argument("--embedder", choices=["minilm", "tfidf"], default="minilm",
@@ -39,18 +43,32 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from mining.evaluate import evaluate_file
 
+    if args.k is not None and args.k < 1:
+        print("error: --k must be at least 1", file=sys.stderr)
+        return 2
     try:
-        result = evaluate_file(args.data, k=args.k, seed_fraction=args.seed_fraction,
-                               embedder=make_embedder(args.embedder, args.cache))
+        result = evaluate_file(args.data, k=args.k, seed_fraction=args.seed_fraction, baseline=args.baseline,
+                               embedder=make_embedder(args.embedder, args.cache), random_state=args.random_state)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"ACC {result['acc']:.1f}  NMI {result['nmi']:.1f}  ARI {result['ari']:.1f}  "
-          f"clusters {result['n_clusters']}  noise {100 * result['noise_fraction']:.1f}%  "
-          f"{result['seconds']:.1f} s  peak {result['peak_rss_mb']:.0f} MiB")
+    for level in ("patterns", "themes", "kmeans"):
+        if level in result:
+            print(format_level(level, result[level], result.get("ratio", {}).get(level)))
+    print(f"{result['n_labels']} labels  {result['seconds']:.1f} s  peak {result['peak_rss_mb']:.0f} MiB")
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+def format_level(name: str, scores: dict, ratio: dict | None = None) -> str:
+    """One line of the text report: a level's scores, and its ratio to the baseline when there is one."""
+    line = (f"{name:<9} ACC {scores['acc']:.1f}  NMI {scores['nmi']:.1f}  ARI {scores['ari']:.1f}  "
+            f"groups {scores['n_clusters']}  noise {100 * scores['noise_fraction']:.1f}%  "
+            f"purity {scores['purity']:.2f}")
+    if ratio:
+        line += "  vs k-means " + " ".join(f"{m.upper()} {v:.2f}x" for m, v in ratio.items() if v is not None)
+    return line
 
 
 if __name__ == "__main__":

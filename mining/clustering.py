@@ -1,6 +1,12 @@
-"""Vectors -> groups (+ noise): kNN-smoothed spherical k-means with k chosen by graph modularity.
+"""Vectors -> groups (+ noise): kNN-smoothed spherical k-means at two granularities.
 
-Why this design (measured, see ``bench/README.md``):
+``granularity="problem"`` (a pattern: one recurring problem) chooses the number of groups as the
+smallest whose groups' members are, on average, as alike as the questions of one problem are for
+the encoder (``mining.granularity``); vectors are centred first (their common direction says
+nothing about which problem a text is about). ``granularity="topic"`` (a theme) chooses it by
+modularity on the neighbour graph, which prefers broad topics.
+
+Why the topic design (measured, see ``bench/README.md``):
 
 * averaging each vector with its nearest neighbours pulls a short text towards the topic its
   neighbours share, which improves every clusterer tried on short texts;
@@ -27,17 +33,15 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
 from mining.consolidation import NeighbourGraph, dissolve_groups, merge_groups
+from mining.granularity import SAME_PROBLEM_SIMILARITY, cohesion, refine_to_threshold
+from mining.kmeans import centre_sums, kmeans, normalize_rows, spherical_kmeans
 from mining.seeding import seeded_starts, uncovered_group_count, within_group_metric
+
+# a group whose members are less alike than this share of the same-problem similarity is a catch-all
+CATCHALL_SHARE = 0.6
 
 K_GRID = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 24, 26, 28, 30,
           32, 34, 36, 38, 40, 43, 46, 50, 55, 60, 65, 70, 80, 90, 100, 115, 130, 150)
-
-
-def normalize_rows(x: np.ndarray) -> np.ndarray:
-    """Return float32 rows scaled to unit L2 norm (zero rows stay zero)."""
-    x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.maximum(norms, 1e-12)
 
 
 def _top_k(sims: np.ndarray, k: int) -> np.ndarray:
@@ -89,69 +93,6 @@ def knn_modularity(neighbors: np.ndarray, labels: np.ndarray, resolution: float 
     return NeighbourGraph.from_neighbors(neighbors, np.arange(len(neighbors))).modularity(labels, resolution)
 
 
-def _centre_sums(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    # a dense one-hot product uses BLAS and is far faster than np.add.at or a sparse product
-    one_hot = np.zeros((k, len(z)), dtype=z.dtype)
-    one_hot[labels, np.arange(len(z))] = 1.0
-    return one_hot @ z
-
-
-def spherical_kmeans(z: np.ndarray, centroids: np.ndarray, fixed: np.ndarray | None = None,
-                     max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """Lloyd iterations on the unit sphere; ``fixed[i] >= 0`` clamps point i to that cluster."""
-    labels = np.full(len(z), -1)
-    for _ in range(max_iter):
-        new = np.argmax(z @ centroids.T, axis=1)
-        if fixed is not None:
-            new = np.where(fixed >= 0, fixed, new)
-        if np.array_equal(new, labels):
-            break
-        labels = new
-        sums = _centre_sums(z, labels, len(centroids))
-        empty = np.linalg.norm(sums, axis=1) == 0
-        sums[empty] = centroids[empty]
-        centroids = normalize_rows(sums)
-    return labels, centroids
-
-
-def kmeans_plus_plus(z: np.ndarray, k: int, rng: np.random.RandomState, start: np.ndarray | None = None,
-                     candidates: np.ndarray | None = None) -> np.ndarray:
-    """Pick ``k`` centres among ``candidates`` rows, each far (in cosine) from those already chosen.
-
-    ``start`` are centres chosen beforehand (for example the means of seed groups).
-    """
-    candidates = np.arange(len(z)) if candidates is None else candidates
-    pool = z[candidates]
-    if start is not None and len(start):
-        best = np.max(pool @ start.T, axis=1)
-    else:
-        best = np.full(len(pool), -1.0, dtype=np.float32)
-        first = rng.randint(len(pool))
-        chosen = [first]
-        best = np.maximum(best, pool @ pool[first])
-        k -= 1
-    chosen = [] if start is not None and len(start) else chosen
-    for _ in range(k):
-        weights = np.clip(1.0 - best, 0, None).astype(np.float64) ** 2
-        total = weights.sum()
-        pick = rng.choice(len(pool), p=weights / total) if total > 0 else rng.randint(len(pool))
-        chosen.append(pick)
-        best = np.maximum(best, pool @ pool[pick])
-    return pool[chosen]
-
-
-def kmeans(z: np.ndarray, k: int, rng: np.random.RandomState, n_init: int = 1,
-           max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """Spherical k-means with k-means++ starts; the restart with the highest total similarity wins."""
-    best = None
-    for _ in range(n_init):
-        labels, centroids = spherical_kmeans(z, kmeans_plus_plus(z, k, rng), max_iter=max_iter)
-        score = float(np.sum(np.einsum("ij,ij->i", z, centroids[labels])))
-        if best is None or score > best[0]:
-            best = (score, labels, centroids)
-    return best[1], best[2]
-
-
 def canonical_order(x: np.ndarray) -> np.ndarray:
     """A permutation that depends only on the rows' values, so results ignore input order."""
     rounded = np.round(x[:, :16].astype(np.float64), 5)
@@ -164,7 +105,18 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
     Parameters
     ----------
     n_clusters : int or None
-        Force the number of groups; ``None`` chooses it from the data.
+        Force the number of groups; ``None`` chooses it from the data. A forced k gives exactly k
+        groups and assigns every point (as plain k-means does): no noise, no group dissolved.
+    granularity : {"topic", "problem"}
+        How the number of groups is chosen when it is not forced: by modularity (broad topics,
+        over-split then merged and dissolved) or by cohesion (one recurring problem per group).
+    same_problem_similarity : float
+        With ``granularity="problem"``: the mean pairwise cosine similarity the members of a group
+        reach, on average over groups, when each group is one problem (an encoder's property).
+    catchall_similarity : float or None
+        With ``granularity="problem"``: a group whose members' mean pairwise similarity is below
+        this is a catch-all of unrelated texts and becomes noise; ``None`` means 0.6 of
+        ``same_problem_similarity``.
     n_neighbors : int
         Neighbours used for smoothing, the modularity graph and the noise test.
     self_weight : float
@@ -177,7 +129,8 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         A point is noise when its similarity to its group's centre falls more than this many
         robust standard deviations below the group's median; ``None`` turns the test off.
     min_cluster_size : int or None
-        Groups smaller than this become noise; ``None`` means ``max(5, n // 400)``.
+        Groups smaller than this become noise; ``None`` means ``max(5, n // 400)`` for topics and
+        5 for problems (a problem met five times recurs, however large the forum).
     max_reference : int
         Neighbours are searched among at most this many points (cost linear in n beyond).
     sample_size : int
@@ -197,12 +150,16 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         Seed; the result is deterministic for a fixed value.
     """
 
-    def __init__(self, n_clusters: int | None = None, n_neighbors: int = 10, self_weight: float = 0.5,
-                 resolution: float = 1.0, noise_agreement: float = 0.3, outlier_spread: float | None = 3.0,
+    def __init__(self, n_clusters: int | None = None, granularity: str = "topic",
+                 same_problem_similarity: float = SAME_PROBLEM_SIMILARITY, catchall_similarity: float | None = None,
+                 n_neighbors: int = 10, self_weight: float = 0.5, resolution: float = 1.0, noise_agreement: float = 0.3, outlier_spread: float | None = 3.0,
                  min_cluster_size: int | None = None,
                  max_reference: int = 20000, sample_size: int = 4000, n_init: int = 3,
                  over_clustering: float = 2.0, seed_metric_weight: float = 0.25, random_state: int = 0):
         self.n_clusters = n_clusters
+        self.granularity = granularity
+        self.same_problem_similarity = same_problem_similarity
+        self.catchall_similarity = catchall_similarity
         self.n_neighbors = n_neighbors
         self.self_weight = self_weight
         self.resolution = resolution
@@ -217,8 +174,13 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.random_state = random_state
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, X: np.ndarray, y=None, seeds: Mapping[Hashable, Iterable[int]] | None = None):
-        """Learn groups from unit vectors ``X``; ``seeds`` maps a group id to known member indices."""
+    def fit(self, X: np.ndarray, y=None, seeds: Mapping[Hashable, Iterable[int]] | None = None,
+            groups: np.ndarray | None = None):
+        """Learn groups from unit vectors ``X``; ``seeds`` maps a group id to known member indices.
+
+        With ``granularity="problem"``, ``groups`` is a coarser partition (labels, -1 for none)
+        that the problems refine, so every problem lies within one of those groups.
+        """
         x = normalize_rows(X)
         n = len(x)
         if n < 2:
@@ -227,6 +189,8 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
             raise ValueError("n_clusters must be between 1 and the number of vectors")
         if self.over_clustering < 1:
             raise ValueError("over_clustering must be at least 1")
+        if self.granularity not in ("topic", "problem"):
+            raise ValueError('granularity must be "topic" or "problem"')
         order = canonical_order(x)
         x = x[order]
         rank = np.empty(n, dtype=np.int64)
@@ -237,6 +201,14 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         if self.metric_ is not None:
             x = normalize_rows(x @ self.metric_)
 
+        problems = self.granularity == "problem"
+        # cohesion is judged on the vectors as the encoder made them; the partition is found on
+        # centred ones, where the direction every text shares no longer dominates the cosine
+        raw = x
+        self.mean_ = x.mean(axis=0) if problems else None
+        if problems:
+            x = normalize_rows(x - self.mean_)
+
         rng = np.random.RandomState(self.random_state)
         n_ref = min(n, self.max_reference)
         ref_idx = np.sort(rng.choice(n, n_ref, replace=False)) if n_ref < n else np.arange(n)
@@ -244,9 +216,12 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         neighbors = self._neighbors(x, ref_idx)
         z = smooth(x, self.reference_, neighbors, self.self_weight)
 
-        if self.n_clusters is not None:
+        forced = self.n_clusters is not None
+        if forced:
             k = max(self.n_clusters, len(seed_keys))
-            labels, centroids = self._partition(z, k, fixed, len(seed_keys), rng)
+            labels, centroids = self._partition(z, k, fixed, len(seed_keys), rng, n_init=max(self.n_init, 10))
+        elif problems:
+            labels, centroids = self._refine(z, raw, groups, order, fixed, len(seed_keys), rng)
         else:
             k = self._choose_k(z, x, rng, fixed, len(seed_keys))
             k = min(n, max(int(np.ceil(self.over_clustering * k)), len(seed_keys)))
@@ -256,9 +231,14 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.seed_keys_ = seed_keys
         self.centroids_ = centroids
         self.reference_labels_ = labels[ref_idx]
+        self.assigns_all_ = forced
         self._outlier_limits(x, labels)
-        labels = self._noise(labels, neighbors, fixed, x)
+        if not forced:
+            labels = self._noise(labels, neighbors, fixed, x)
+        if problems and not forced:
+            labels = self._drop_catchalls(labels, raw)
         labels = self._relabel(labels)
+        self.cohesion_ = cohesion(raw, labels, len(self.centroids_))
         self.labels_ = labels[rank]
         self.n_clusters_ = len(self.centroids_)
         return self
@@ -308,8 +288,53 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         seed_piece = np.argmax(z[fixed >= 0] @ pieces.T, axis=1)
         return n_seeded + uncovered_group_count(best_cut[piece_of], best_cut[seed_piece], len(z))
 
-    def _partition(self, z, k, fixed, n_seeded, rng):
-        labels, centroids = kmeans(z, k, rng, n_init=self.n_init)
+    def _refine(self, z, raw, groups, order, fixed, n_seeded, rng):
+        # start from the coarser groups (one group without them); points they leave out join the
+        # nearest group (the noise rules judge them again below); curated groups come first and
+        # are never cut
+        start = np.zeros(len(z), dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)[order]
+        if len(start) != len(z):
+            raise ValueError("groups must give one label per vector")
+        if (start < 0).all():
+            start = np.zeros(len(z), dtype=np.int64)
+        outside = start < 0
+        if outside.any():
+            ids, start_kept = np.unique(start[~outside], return_inverse=True)
+            centres = normalize_rows(centre_sums(z[~outside], start_kept, len(ids)))
+            start = np.where(outside, -1, np.searchsorted(ids, start))
+            start[outside] = np.argmax(z[outside] @ centres.T, axis=1)
+        start = np.where(fixed >= 0, fixed, start + n_seeded)
+        if n_seeded:
+            # a curated group holds only its filed threads so far: Lloyd steps with them clamped let
+            # the unfiled threads of the same problem join it before the rest is cut
+            ids, start = np.unique(start, return_inverse=True)
+            start, _ = spherical_kmeans(z, normalize_rows(centre_sums(z, start, len(ids))), fixed=fixed, max_iter=10)
+        labels = refine_to_threshold(raw, z, start, self.same_problem_similarity, self._min_size(len(z)), rng,
+                                     protected=n_seeded)
+        ids, labels = np.unique(labels, return_inverse=True)
+        return labels, normalize_rows(centre_sums(z, labels, len(ids)))
+
+    def _min_size(self, n):
+        if self.min_cluster_size:
+            return self.min_cluster_size
+        return 5 if self.granularity == "problem" else max(5, n // 400)
+
+    def _drop_catchalls(self, labels, raw):
+        # a group whose members share no problem is not a pattern: its members become noise
+        limit = self.catchall_similarity
+        if limit is None:
+            limit = CATCHALL_SHARE * self.same_problem_similarity
+        values = cohesion(raw, labels, len(self.centroids_))
+        catchall = ~(values >= limit)
+        catchall[:len(self.seed_keys_)] = False  # a curated group is kept whatever it holds
+        labels = labels.copy()
+        labels[(labels >= 0) & catchall[np.maximum(labels, 0)]] = -1
+        self.n_catchalls_ = int(np.sum(catchall & (np.bincount(labels[labels >= 0], minlength=len(values)) == 0)
+                                       & ~np.isnan(values)))
+        return labels
+
+    def _partition(self, z, k, fixed, n_seeded, rng, n_init=None):
+        labels, centroids = kmeans(z, k, rng, n_init=n_init or self.n_init)
         if n_seeded == 0:
             return labels, centroids
         return spherical_kmeans(z, seeded_starts(z, labels, centroids, fixed, n_seeded), fixed=fixed)
@@ -318,7 +343,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         graph = NeighbourGraph.from_neighbors(neighbors, ref_idx)
         merged = merge_groups(graph, labels, len(centroids), self.resolution, n_protected=n_seeded)
         labels = merged[labels]
-        centres = normalize_rows(_centre_sums(z, labels, merged.max() + 1))
+        centres = normalize_rows(centre_sums(z, labels, merged.max() + 1))
         labels, kept = dissolve_groups(graph, labels, z @ centres.T, self.resolution, n_protected=n_seeded)
         self.n_merged_ = len(centroids) - len(centres)
         self.n_dissolved_ = len(centres) - len(kept)
@@ -327,14 +352,14 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         seeded = fixed >= 0
         fixed = np.where(seeded, renumber[merged[np.where(seeded, fixed, 0)]], -1)
         # a few Lloyd steps from the consolidated groups' centres
-        return spherical_kmeans(z, normalize_rows(_centre_sums(z, renumber[labels], len(kept))),
+        return spherical_kmeans(z, normalize_rows(centre_sums(z, renumber[labels], len(kept))),
                                 fixed=fixed if n_seeded else None)
 
     def _outlier_limits(self, x, labels):
         # per group, how far from the group's (unsmoothed) centre a member may lie: a robust
         # lower fence, so a text unlike every group is not absorbed by the nearest one
         k = len(self.centroids_)
-        self.raw_centroids_ = normalize_rows(_centre_sums(x, labels, k))
+        self.raw_centroids_ = normalize_rows(centre_sums(x, labels, k))
         sims = np.einsum("ij,ij->i", x, self.raw_centroids_[labels])
         limits = np.full(k, -1.0, dtype=np.float32)
         for g in range(k):
@@ -357,7 +382,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
     def _noise(self, labels, neighbors, fixed, x):
         labels = labels.copy()
         labels[self._is_noise(x, labels, neighbors) & (fixed < 0)] = -1
-        min_size = self.min_cluster_size or max(5, len(labels) // 400)
+        min_size = self._min_size(len(labels))
         counts = np.bincount(labels[labels >= 0], minlength=len(self.centroids_))
         small = counts < min_size
         small[:len(self.seed_keys_)] = False  # a curated group is kept however small
@@ -386,10 +411,13 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         metric = getattr(self, "metric_", None)  # absent on clusterers stored before it existed
         if metric is not None:
             x = normalize_rows(x @ metric)
+        if getattr(self, "mean_", None) is not None:
+            x = normalize_rows(x - self.mean_)
         neighbors = nearest_neighbors(x, self.reference_, self.n_neighbors)
         z = smooth(x, self.reference_, neighbors, self.self_weight)
         labels = np.argmax(z @ self.centroids_.T, axis=1)
-        labels[self._is_noise(x, labels, neighbors)] = -1
+        if not getattr(self, "assigns_all_", False):
+            labels[self._is_noise(x, labels, neighbors)] = -1
         return labels
 
 

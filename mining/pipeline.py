@@ -1,4 +1,4 @@
-"""PatternMiner: documents -> vectors -> groups -> described patterns, with fit / predict."""
+"""PatternMiner: documents -> vectors -> patterns (one problem each) and themes above them, with fit / predict."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from mining.clustering import PatternClusterer, normalize_rows
+from mining.clustering import PatternClusterer
 from mining.documents import Document, document_signatures, document_text
 from mining.embedders import Embedder, SentenceTransformerEmbedder, TfidfEmbedder
-from mining.representation import Pattern, build_patterns
+from mining.granularity import SAME_PROBLEM_SIMILARITY
+from mining.kmeans import normalize_rows
+from mining.representation import Pattern, Theme, build_patterns, build_themes, themes_of_patterns
 
 
 def as_documents(items: Iterable[Document | str]) -> list[Document]:
@@ -28,7 +30,13 @@ def lexical_text(text: str, signatures: Sequence[str]) -> str:
 
 
 class PatternMiner(BaseEstimator):
-    """Find recurring patterns in forum threads.
+    """Find recurring patterns in forum threads, and the themes they fall under.
+
+    Two levels come from one fit: **themes**, broad topics for browsing (modularity on the
+    neighbour graph of the vectors plus a lexical channel), and **patterns** within them, each one
+    recurring problem: themes are cut until their pieces are, on average, as alike as one
+    problem's questions are for the encoder (``mining.granularity``). Every pattern lies within
+    one theme.
 
     Parameters
     ----------
@@ -36,11 +44,20 @@ class PatternMiner(BaseEstimator):
         Turns texts into unit vectors; ``None`` uses all-MiniLM-L6-v2 (loaded on first use).
         Not needed when ``fit``/``predict`` get ``embeddings``.
     n_patterns : int or None
-        Force the number of patterns; ``None`` finds it from the data.
+        Force the number of patterns: exactly this many, every document assigned; ``None`` finds
+        it from the data.
+    n_themes : int or None
+        Force the number of themes; ``None`` finds it from the data.
+    same_problem_similarity : float or None
+        Mean pairwise cosine similarity of one problem's questions; ``None`` takes the embedder's
+        ``same_problem_similarity`` or, without one, all-MiniLM-L6-v2's (0.42).
     lexical_weight : float
-        Weight of a TF-IDF (+ error signature) channel appended to the embedding; 0 turns it off.
+        Weight of a TF-IDF (+ error signature) channel appended to the embedding when finding
+        themes; 0 turns it off. Patterns use the embedding alone: on fine-grained sets the
+        channel cost points (shared product names mislead it), on StackOverflow20's broad tags
+        it is what finds the tags.
     resolution : float
-        Modularity resolution used to choose the number of patterns (higher: more, smaller).
+        Modularity resolution used to choose the number of themes (higher: more, smaller).
     n_neighbors : int
         Neighbours used for smoothing, for choosing k and for the noise test.
     noise_agreement : float
@@ -59,12 +76,15 @@ class PatternMiner(BaseEstimator):
         Report stages and embedding progress; ``None`` means only when stderr is a terminal.
     """
 
-    def __init__(self, embedder: Embedder | None = None, n_patterns: int | None = None, lexical_weight: float = 0.5,
-                 resolution: float = 1.5, n_neighbors: int = 10, noise_agreement: float = 0.3,
+    def __init__(self, embedder: Embedder | None = None, n_patterns: int | None = None, n_themes: int | None = None,
+                 same_problem_similarity: float | None = None, lexical_weight: float = 0.5,
+                 resolution: float = 1.5, n_neighbors: int = 10, noise_agreement: float = 0.1,
                  min_pattern_size: int | None = None, max_reference: int = 20000, seed_metric_weight: float = 0.25,
                  random_state: int = 0, show_progress: bool | None = None):
         self.embedder = embedder
         self.n_patterns = n_patterns
+        self.n_themes = n_themes
+        self.same_problem_similarity = same_problem_similarity
         self.lexical_weight = lexical_weight
         self.resolution = resolution
         self.n_neighbors = n_neighbors
@@ -93,14 +113,16 @@ class PatternMiner(BaseEstimator):
         self._say(f"embedding {len(texts)} texts with {self.embedder_.model_name}")
         return normalize_rows(self.embedder_.embed(texts))
 
-    def _features(self, vectors: np.ndarray, lexical: list[str] | None) -> np.ndarray:
+    def _features(self, vectors: np.ndarray, lexical: list[str]) -> np.ndarray:
         if not self.lexical_weight:
             return vectors
-        if lexical is None:  # vectors only: the lexical channel is unknown, leave it empty
-            channel = np.zeros((len(vectors), self.lexical_.n_components), dtype=np.float32)
-        else:
-            channel = self.lexical_.embed(lexical)
-        return normalize_rows(np.hstack([vectors, self.lexical_weight * channel]))
+        return normalize_rows(np.hstack([vectors, self.lexical_weight * self.lexical_.embed(lexical)]))
+
+    def _same_problem_similarity(self) -> float:
+        if self.same_problem_similarity is not None:
+            return self.same_problem_similarity
+        embedder = getattr(self, "embedder_", None) or self.embedder
+        return getattr(embedder, "same_problem_similarity", SAME_PROBLEM_SIMILARITY)
 
     @staticmethod
     def _seed_indices(seeds: Mapping[Hashable, Iterable] | None, documents: list[Document]) -> dict:
@@ -137,28 +159,47 @@ class PatternMiner(BaseEstimator):
         lexical = [lexical_text(t, s) for t, s in zip(texts, signatures, strict=True)]
         if self.lexical_weight:
             self.lexical_ = TfidfEmbedder(random_state=self.random_state).fit(lexical)
-        features = self._features(vectors, lexical)
         seed_index = self._seed_indices(seeds, documents)
 
-        self._say(f"clustering {len(documents)} documents")
+        self._say(f"finding themes among {len(documents)} documents")
+        self.theme_clusterer_ = PatternClusterer(
+            n_clusters=self.n_themes, granularity="topic", n_neighbors=self.n_neighbors,
+            resolution=self.resolution, max_reference=self.max_reference, random_state=self.random_state,
+        ).fit(self._features(vectors, lexical))
+
+        self._say("finding the patterns within them")
         self.clusterer_ = PatternClusterer(
-            n_clusters=self.n_patterns, n_neighbors=self.n_neighbors, resolution=self.resolution,
+            n_clusters=self.n_patterns, granularity="problem",
+            same_problem_similarity=self._same_problem_similarity(), n_neighbors=self.n_neighbors,
             noise_agreement=self.noise_agreement, min_cluster_size=self.min_pattern_size,
             max_reference=self.max_reference, seed_metric_weight=self.seed_metric_weight,
             random_state=self.random_state,
-        ).fit(features, seeds=seed_index)
+        ).fit(vectors, seeds=seed_index, groups=self.theme_clusterer_.labels_)
         self.labels_ = self.clusterer_.labels_
         self.seed_patterns_ = {key: i for i, key in enumerate(self.clusterer_.seed_keys_)}
 
+        topic_labels = self.theme_clusterer_.labels_
+        topic_of_pattern = themes_of_patterns(self.labels_, topic_labels, self.clusterer_.n_clusters_,
+                                              self.clusterer_.centroids_)
+
         titles = [d.title for d in documents]
-        self.patterns_: list[Pattern] = build_patterns(texts, titles, signatures, vectors, self.labels_)
+        self.patterns_: list[Pattern] = build_patterns(texts, titles, signatures, vectors, self.labels_,
+                                                       themes=topic_of_pattern)
+        self.themes_: list[Theme] = build_themes(self.patterns_, titles, self.labels_)
+        # a document's theme is the topic it falls in (renumbered as build_themes numbered them; a
+        # topic holding no pattern is no theme); a pattern's is the one most of its members share
+        theme_of_topic = np.full(int(topic_labels.max(initial=-1)) + 2, -1)
+        for pattern in self.patterns_:
+            theme_of_topic[topic_of_pattern[pattern.id]] = pattern.theme
+        self.theme_labels_ = theme_of_topic[topic_labels]
+        self.pattern_themes_ = np.array([p.theme for p in self.patterns_], dtype=np.int64)
         dim = vectors.shape[1]
         self.centroids_ = (np.stack([p.centroid for p in self.patterns_]) if self.patterns_
                            else np.zeros((0, dim), dtype=np.float32))
         self.document_ids_ = [d.id for d in documents]
         self.noise_fraction_ = float(np.mean(self.labels_ < 0))
-        self._say(f"{len(self.patterns_)} patterns, {self.noise_fraction_:.1%} unassigned, "
-                  f"{time.perf_counter() - started:.1f} s")
+        self._say(f"{len(self.patterns_)} patterns in {len(self.themes_)} themes, {self.noise_fraction_:.1%} "
+                  f"unassigned, {time.perf_counter() - started:.1f} s")
         return self
 
     def predict(self, documents: Sequence[Document | str] | None = None,
@@ -167,15 +208,8 @@ class PatternMiner(BaseEstimator):
         check_is_fitted(self, "clusterer_")
         if documents is None and embeddings is None:
             raise ValueError("give documents, embeddings, or both")
-        lexical = None
-        if documents is not None:
-            documents = as_documents(documents)
-            texts = [document_text(d) for d in documents]
-            lexical = [lexical_text(t, document_signatures(d)) for t, d in zip(texts, documents, strict=True)]
-        else:
-            texts = [""] * len(embeddings)
-        vectors = self._embed(texts, embeddings)
-        labels = self.clusterer_.predict(self._features(vectors, lexical))
+        texts = [""] * len(embeddings) if documents is None else [document_text(d) for d in as_documents(documents)]
+        labels = self.clusterer_.predict(self._embed(texts, embeddings))
         # a group that became noise in fit has no pattern; keep ids within patterns_
         labels[labels >= len(self.patterns_)] = -1
         return labels

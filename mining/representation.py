@@ -1,12 +1,21 @@
-"""Groups -> keywords (class-based TF-IDF), representative documents, names and cohesion."""
+"""Groups -> keywords (class-based TF-IDF), representative documents, names and cohesion; themes above them."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+# what a tokenizer leaves of contractions and numbering: never a keyword nor the edge of a name
+FILLER = frozenset({"t", "s", "d", "ll", "ve", "re", "m", "didn", "doesn", "isn", "wasn", "aren", "weren", "don",
+                    "won", "can", "couldn", "shouldn", "wouldn", "hasn", "haven", "hadn", "ain", "im", "ive",
+                    "hi", "hello", "thanks", "thank", "please", "help", "question", "issue", "problem", "anyone",
+                    "way", "using", "use", "does", "know", "need", "want", "get", "got", "trying", "tried"})
+WORD = re.compile(r"[A-Za-z0-9][\w.+#/-]*[\w+#]|[A-Za-z0-9]")
 
 
 @dataclass
@@ -22,6 +31,24 @@ class Pattern:
     cohesion: float  # mean cosine similarity of members to the centroid
     centroid: np.ndarray = field(repr=False)
     members: list[int] = field(default_factory=list, repr=False)
+    theme: int = -1  # index into the miner's themes_
+    pair_similarity: float | None = None  # mean cosine similarity over all pairs of members
+
+
+@dataclass
+class Theme:
+    """A broad topic: a set of patterns, for browsing."""
+
+    id: int
+    name: str
+    patterns: list[int]  # pattern ids, largest first
+    size: int  # documents in its patterns
+
+
+def is_filler(term: str) -> bool:
+    """A keyword that says nothing: stop words, contraction stubs, bare numbers, one letter."""
+    words = term.lower().split()
+    return all(w in FILLER or w in ENGLISH_STOP_WORDS or w.isdigit() or len(w) < 2 for w in words)
 
 
 def class_tfidf_keywords(texts: list[str], labels: np.ndarray, n_keywords: int = 8) -> dict[int, list[str]]:
@@ -37,21 +64,26 @@ def class_tfidf_keywords(texts: list[str], labels: np.ndarray, n_keywords: int =
     joined = [" ".join(texts[i] for i in np.flatnonzero(labels == g)) for g in groups]
     try:
         vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words="english", token_pattern=r"(?u)\b[\w#+.-]*\w\b")
-        counts = vectorizer.fit_transform(joined).astype(np.float64).toarray()
+        counts = vectorizer.fit_transform(joined).astype(np.float64).tocsr()
     except ValueError:  # nothing but stop words
         return {g: [] for g in groups}
     terms = vectorizer.get_feature_names_out()
-    per_group_words = counts.sum(axis=1, keepdims=True)
-    tf = counts / np.maximum(per_group_words, 1)
-    idf = np.log(1 + per_group_words.mean() / np.maximum(counts.sum(axis=0), 1))
-    scores = tf * idf
+    # sparse throughout: a thousand patterns times a hundred thousand terms would not fit densely
+    per_group_words = np.asarray(counts.sum(axis=1)).ravel()
+    idf = np.log(1 + per_group_words.mean() / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1))
+    scores = sparse.diags(1 / np.maximum(per_group_words, 1)) @ counts @ sparse.diags(idf)
+    scores = scores.tocsr()
     keywords = {}
     for row, g in enumerate(groups):
+        start, stop = scores.indptr[row], scores.indptr[row + 1]
+        values, columns = scores.data[start:stop], scores.indices[start:stop]
         chosen: list[str] = []
-        for j in np.argsort(-scores[row]):
-            if scores[row, j] <= 0 or len(chosen) == n_keywords:
+        for j in columns[np.argsort(-values, kind="stable")]:
+            if len(chosen) == n_keywords:
                 break
             term = str(terms[j])
+            if is_filler(term) or any(w in FILLER or len(w) < 2 or w.isdigit() for w in term.split()):
+                continue
             # skip a unigram already inside a chosen bigram, and vice versa
             if any(term in c.split() or c in term.split() for c in chosen):
                 continue
@@ -60,39 +92,158 @@ def class_tfidf_keywords(texts: list[str], labels: np.ndarray, n_keywords: int =
     return keywords
 
 
-def pattern_name(keywords: list[str], central_title: str, max_chars: int = 70) -> str:
-    """A short name: the top keywords, then the most central title, shortened."""
-    title = central_title.strip()
-    if len(title) > 48:
-        title = title[:47].rsplit(" ", 1)[0] + "…"
-    head = " / ".join(keywords[:3])
-    name = f"{head}: {title}" if head and title else head or title
-    return name[:max_chars]
+def _edge_word(token: str) -> bool:
+    # a phrase may neither start nor end with a word that carries no meaning on its own
+    low = token.lower()
+    return low in ENGLISH_STOP_WORDS or low in FILLER or (len(low) < 2 and not low.isdigit())
 
 
-def _short_central_title(titles: list[str], order: np.ndarray) -> str:
-    # the shortest of the three most central titles reads best as a name
-    return min((titles[i] for i in order[:3]), key=len)
+def shared_phrases(titles: list[str], max_words: int = 6, min_share: float = 0.2) -> list[tuple[str, int]]:
+    """Word sequences that many ``titles`` contain, best first, with how many titles contain each.
+
+    A phrase scores by the titles containing it times the square root of its meaningful words, so
+    "handshake failure after TLS" beats "handshake" unless far fewer titles say it. Each phrase is
+    given in the casing most titles use.
+    """
+    counts: Counter = Counter()
+    spelling: dict[tuple, Counter] = {}
+    for title in titles:
+        tokens = WORD.findall(title)
+        seen = set()
+        for size in range(1, max_words + 1):
+            for start in range(len(tokens) - size + 1):
+                gram = tokens[start:start + size]
+                if _edge_word(gram[0]) or _edge_word(gram[-1]):
+                    continue
+                key = tuple(t.lower() for t in gram)
+                if key in seen:
+                    continue
+                seen.add(key)
+                counts[key] += 1
+                spelling.setdefault(key, Counter())[" ".join(gram)] += 1
+    least = max(2, int(np.ceil(min_share * len(titles))))
+    scored = []
+    for key, df in counts.items():
+        meaningful = sum(1 for w in key if not _edge_word(w))
+        if df >= least and meaningful:
+            scored.append((df * np.sqrt(meaningful), df, spelling[key].most_common(1)[0][0], key))
+    scored.sort(key=lambda item: (-item[0], -len(item[3]), item[2]))
+    return [(text, df) for _, df, text, _ in scored]
+
+
+def _typical_position(phrase: str, titles: list[str]) -> float:
+    """Median relative position of ``phrase`` in the titles that contain it (0 start, 1 end)."""
+    low = phrase.lower()
+    spots = [t.lower().find(low) / max(len(t), 1) for t in titles if low in t.lower()]
+    return float(np.median(spots)) if spots else 1.0
+
+
+def pattern_name(titles: list[str], signatures: list[str] | None = None, keywords: list[str] | None = None,
+                 max_chars: int = 80, max_words: int = 6) -> str:
+    """A short name a person would write: what the member titles share, never cut mid-word.
+
+    The phrase most titles share leads; an error signature most members carry and a second,
+    separate shared phrase follow when they fit in ``max_chars``. Without a shared phrase the
+    top keywords stand in; without those, the first title's words up to the limit.
+    """
+    phrases = shared_phrases(titles, max_words=max_words)
+    parts: list[str] = []
+    used: set[str] = set()
+    for text, _ in phrases[:12]:
+        words = {w.lower() for w in WORD.findall(text)}
+        if words & used:
+            continue
+        parts.append(text)
+        used |= words
+        if len(parts) == 2:
+            break
+    if len(parts) == 2:
+        # in the order the titles say them: "set" + "alarm" reads "Set alarm"
+        parts.sort(key=lambda part: _typical_position(part, titles))
+        joined = " ".join(parts)
+        parts = [joined] if len(joined) <= max_chars else parts[:1]
+    if not parts and keywords:
+        parts = [k for k in keywords[:2] if not is_filler(k)]
+    for signature in signatures or []:
+        if signature.lower() not in " ".join(parts).lower():
+            parts.append(signature)
+            break
+    name = ""
+    for part in parts:
+        candidate = f"{name} · {part}" if name else part
+        if len(candidate) > max_chars:
+            continue
+        name = candidate
+    if not name and titles:
+        for word in titles[0].split():
+            if len(name) + len(word) + 1 > max_chars:
+                break
+            name = f"{name} {word}".strip()
+    return name[:1].upper() + name[1:]
 
 
 def build_patterns(texts: list[str], titles: list[str], signatures: list[list[str]], vectors: np.ndarray,
-                   labels: np.ndarray, n_representative: int = 5, n_keywords: int = 8) -> list[Pattern]:
+                   labels: np.ndarray, n_representative: int = 5, n_keywords: int = 8,
+                   themes: np.ndarray | None = None) -> list[Pattern]:
     """Describe every group in ``labels`` (ids 0..k-1) from its members' texts and vectors."""
     labels = np.asarray(labels)
     keywords = class_tfidf_keywords(texts, labels, n_keywords)
     patterns = []
     for g in sorted(int(v) for v in set(labels.tolist()) if v >= 0):
         members = np.flatnonzero(labels == g)
-        centroid = vectors[members].mean(axis=0)
-        centroid = centroid / max(np.linalg.norm(centroid), 1e-12)
+        total = vectors[members].sum(axis=0)
+        centroid = total / max(np.linalg.norm(total), 1e-12)
         sims = vectors[members] @ centroid
         order = members[np.argsort(-sims, kind="stable")]
         counts = Counter(s for i in members for s in set(signatures[i]))
         common = [s for s, c in counts.most_common(5) if c >= max(2, 0.05 * len(members))]
+        named_by = [s for s, c in counts.most_common(1) if c >= max(2, 0.5 * len(members))]
+        size = len(members)
+        pairs = float((total @ total - size) / (size * (size - 1))) if size > 1 else None
         patterns.append(Pattern(
-            id=g, size=len(members), name=pattern_name(keywords.get(g, []), _short_central_title(titles, order)),
+            id=g, size=size, name=pattern_name([titles[i] for i in order], named_by, keywords.get(g, [])),
             keywords=keywords.get(g, []), signatures=common,
             representative=[int(i) for i in order[:n_representative]],
             cohesion=float(sims.mean()), centroid=centroid.astype(np.float32),
-            members=[int(i) for i in members]))
+            members=[int(i) for i in members],
+            theme=int(themes[g]) if themes is not None and g < len(themes) else -1,
+            pair_similarity=pairs))
     return patterns
+
+
+def themes_of_patterns(pattern_labels: np.ndarray, theme_labels: np.ndarray, n_patterns: int,
+                       pattern_centroids: np.ndarray) -> np.ndarray:
+    """The theme of each pattern: the one most of its members fall in.
+
+    A pattern none of whose members has a theme takes the theme of the most similar pattern
+    that has one. Returns ``-1`` for every pattern only when no document has a theme.
+    """
+    n_themes = int(theme_labels.max()) + 1 if len(theme_labels) else 0
+    votes = np.zeros((n_patterns, max(n_themes, 1)))
+    both = (pattern_labels >= 0) & (theme_labels >= 0)
+    np.add.at(votes, (pattern_labels[both], theme_labels[both]), 1)
+    themes = np.where(votes.sum(axis=1) > 0, votes.argmax(axis=1), -1)
+    orphans, placed = np.flatnonzero(themes < 0), np.flatnonzero(themes >= 0)
+    if len(orphans) and len(placed):
+        nearest = np.argmax(pattern_centroids[orphans] @ pattern_centroids[placed].T, axis=1)
+        themes[orphans] = themes[placed[nearest]]
+    return themes
+
+
+def build_themes(patterns: list[Pattern], titles: list[str], labels: np.ndarray) -> list[Theme]:
+    """Themes that hold at least one pattern, renumbered 0.. by size; patterns' ``theme`` follow."""
+    by_theme: dict[int, list[Pattern]] = {}
+    for pattern in patterns:
+        if pattern.theme >= 0:
+            by_theme.setdefault(pattern.theme, []).append(pattern)
+    ordered = sorted(by_theme.items(), key=lambda item: (-sum(p.size for p in item[1]), item[0]))
+    themes = []
+    for new_id, (_, members) in enumerate(ordered):
+        members.sort(key=lambda p: -p.size)
+        member_titles = [titles[i] for p in members for i in p.representative]
+        name = pattern_name(member_titles, max_chars=48, max_words=3) or members[0].name
+        themes.append(Theme(id=new_id, name=name, patterns=[p.id for p in members],
+                            size=sum(p.size for p in members)))
+        for pattern in members:
+            pattern.theme = new_id
+    return themes

@@ -38,6 +38,8 @@ class CountingEmbedder:
     """A deterministic bag-of-words embedder that counts what it is asked to embed."""
 
     model_name = "counting-bow-v1"
+    # mean pairwise cosine of one topic's threads in this space: 0.62 (0.39 over all topics)
+    same_problem_similarity = 0.5
 
     def __init__(self) -> None:
         self.calls: list[int] = []

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mining.evaluate import choose_seeds, clustering_scores, load_labelled
+from mining.evaluate import choose_seeds, clustering_scores, load_labelled, purity
 from tests.synthetic import make_support_questions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,13 +45,35 @@ def test_evaluate_command_on_a_small_file(tmp_path):
     data = tmp_path / "small.jsonl"
     data.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in zip(texts, labels, strict=True)))
     out = subprocess.run([sys.executable, "-m", "mining", "evaluate", "--data", str(data), "--embedder", "tfidf",
-                          "--seed-fraction", "0.1", "--json"],
+                          "--seed-fraction", "0.1", "--baseline", "kmeans", "--json"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert set(result) == {"acc", "nmi", "ari", "n_clusters", "noise_fraction", "seconds", "peak_rss_mb"}
-    assert result["nmi"] > 50 and result["n_clusters"] >= 4 and 0 <= result["noise_fraction"] < 0.5
-    assert "ACC" in out.stdout.splitlines()[0]
+    assert {"patterns", "themes", "kmeans", "ratio", "n_labels", "seconds", "peak_rss_mb"} <= set(result)
+    for level in ("patterns", "themes", "kmeans"):
+        assert set(result[level]) >= {"acc", "nmi", "ari", "n_clusters", "noise_fraction", "purity"}
+    assert result["patterns"]["nmi"] > 50 and result["patterns"]["n_clusters"] >= 4
+    assert 0 <= result["patterns"]["noise_fraction"] < 0.5 and 0 < result["patterns"]["purity"] <= 1
+    assert result["themes"]["n_clusters"] <= result["patterns"]["n_clusters"]
+    assert result["kmeans"]["n_clusters"] == result["n_labels"] == 6
+    ratio = result["ratio"]["patterns"]["acc"]
+    assert ratio == round(result["patterns"]["acc"] / result["kmeans"]["acc"], 3)
+    lines = out.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["patterns", "themes", "kmeans"]
+    assert "vs k-means" in lines[0]
+
+
+def test_evaluate_command_rejects_a_bad_k(tmp_path):
+    data = tmp_path / "small.jsonl"
+    data.write_text('{"text": "a", "label": 1}\n{"text": "b", "label": 2}\n')
+    out = subprocess.run([sys.executable, "-m", "mining", "evaluate", "--data", str(data), "--embedder", "tfidf",
+                          "--k", "0"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stderr.startswith("error:") and len(out.stderr.splitlines()) == 1
+
+
+def test_purity_counts_noise_as_impure():
+    truth = ["a"] * 4 + ["b"] * 4
+    assert purity(truth, [0, 0, 0, 1, 1, 1, 1, -1]) == 0.75
 
 
 def test_evaluate_command_reports_a_missing_file(tmp_path):

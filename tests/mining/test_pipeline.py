@@ -27,7 +27,7 @@ def test_fit_describes_patterns(support):
     docs, labels = support
     miner = PatternMiner(embedder=TfidfEmbedder()).fit(docs)
     assert len(miner.labels_) == len(docs)
-    assert 5 <= len(miner.patterns_) <= 12
+    assert 6 <= len(miner.patterns_) <= 12
     assert miner.centroids_.shape == (len(miner.patterns_), 128)
     pattern = miner.patterns_[0]
     assert isinstance(pattern, Pattern) and pattern.id == 0

@@ -1,18 +1,24 @@
-"""Quality on real labelled data: a StackOverflow20 sample (150 titles of each of 20 tags).
+"""Quality on real labelled data, each level on the set of its granularity.
 
-Measured on this sample when the floors were set (merging and dissolving groups of an over-split
-partition, Ledoit-Wolf shrinkage of the seed metric at weight 0.25): ACC 77.3 / NMI 75.2 unseeded, ACC 85.5 /
-NMI 81.1 with 10% seeds of 15 tags. The floors sit a few points lower so run-to-run noise does not
-fail them.
+* Themes on a StackOverflow20 sample (150 titles of each of 20 broad tags): ACC 77.3 / NMI 75.2 when
+  the floors were set.
+* Patterns on an HWU64 sample (the first 40 requests of each of 64 fine-grained intents, vectors of
+  the raw texts): ACC 61.9, NMI 77.8, ARI 48.4, 60-70 groups; with 10% seeds of 48 intents NMI and
+  ARI rise by about 1 and 3 points, ACC stays level.
+
+The floors sit a few points lower so run-to-run noise does not fail them.
 """
 
 import numpy as np
 import pytest
 
-from mining.evaluate import choose_seeds, clustering_scores
+from mining.evaluate import choose_seeds, clustering_scores, load_labelled
 from mining.pipeline import PatternMiner
 
+from .conftest import ROOT
+
 pytestmark = pytest.mark.slow
+HWU64 = ROOT.parent / "shared" / "data" / "hwu64" / "all.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -28,23 +34,51 @@ def sample(so20_rows, minilm):
     return texts, labels, minilm.embed(texts)
 
 
-def test_unseeded_quality_floor(sample):
+@pytest.fixture(scope="module")
+def fine_sample(minilm):
+    if not HWU64.exists():
+        pytest.skip("HWU64 not found at ../shared/data/hwu64/all.jsonl; skipping")
+    texts, labels = load_labelled(HWU64)
+    counts: dict = {}
+    keep = []
+    for i, label in enumerate(labels):
+        if counts.get(label, 0) < 40:
+            counts[label] = counts.get(label, 0) + 1
+            keep.append(i)
+    texts = [texts[i] for i in keep]
+    labels = [labels[i] for i in keep]
+    return texts, labels, minilm.embed(texts)
+
+
+def test_theme_quality_floor_on_broad_tags(sample):
     texts, labels, vectors = sample
     miner = PatternMiner().fit(texts, embeddings=vectors)
-    scores = clustering_scores(labels, miner.labels_)
-    print("unseeded", scores, len(miner.patterns_))
+    scores = clustering_scores(labels, miner.theme_labels_)
+    print("themes", scores, len(miner.themes_))
     assert scores["nmi"] >= 71, scores
     assert scores["acc"] >= 72, scores
-    assert 15 <= len(miner.patterns_) <= 30
-    assert np.mean(miner.labels_ < 0) < 0.15
+    assert 15 <= len(miner.themes_) <= 30
+    assert np.mean(miner.theme_labels_ < 0) < 0.15
+    # patterns are finer than themes and nest in them
+    assert len(miner.patterns_) > len(miner.themes_)
+    assert all(0 <= p.theme < len(miner.themes_) for p in miner.patterns_)
 
 
-def test_seeds_improve_quality(sample):
-    texts, labels, vectors = sample
+def test_pattern_quality_floor_on_fine_intents(fine_sample):
+    texts, labels, vectors = fine_sample
+    miner = PatternMiner().fit(texts, embeddings=vectors)
+    scores = clustering_scores(labels, miner.labels_)
+    print("patterns", scores, len(miner.patterns_))
+    assert scores["nmi"] >= 75 and scores["acc"] >= 58, scores
+    assert 51 <= len(miner.patterns_) <= 96  # 0.8-1.5 x the 64 intents, not told how many
+    assert np.mean(miner.labels_ < 0) < 0.10
+
+
+def test_seeds_improve_pattern_quality(fine_sample):
+    texts, labels, vectors = fine_sample
     plain = clustering_scores(labels, PatternMiner().fit(texts, embeddings=vectors).labels_)
     seeds = choose_seeds(labels, 0.1)
     seeded = clustering_scores(labels, PatternMiner().fit(texts, seeds=seeds, embeddings=vectors).labels_)
     print("plain", plain, "seeded", seeded)
-    assert seeded["nmi"] >= plain["nmi"] + 1, (plain, seeded)
-    assert seeded["acc"] >= plain["acc"], (plain, seeded)
-    assert seeded["nmi"] >= 78 and seeded["acc"] >= 81, seeded
+    assert seeded["nmi"] >= plain["nmi"] + 0.5, (plain, seeded)
+    assert seeded["ari"] >= plain["ari"] + 1, (plain, seeded)

@@ -67,10 +67,12 @@ def create_run(started_by: User | None, trigger: str, parameters: dict | None = 
     return run
 
 
-def make_miner(parameters: dict):
+def make_miner(parameters: dict, embedder=None):
     from mining.pipeline import PatternMiner  # scikit-learn and the embedding stack: loaded by a run only
 
+    # how alike one problem's threads are depends on the encoder that embedded them
     return PatternMiner(n_patterns=parameters.get("n_patterns"),
+                        same_problem_similarity=getattr(embedder, "same_problem_similarity", None),
                         random_state=parameters.get("random_state", 0), show_progress=False)
 
 
@@ -126,7 +128,7 @@ def _mine(run: MiningRun, embedder, report) -> None:
     report("clustering", 0, 1)
     index_of = {doc.id: i for i, doc in enumerate(documents)}
     seeds = _curated_seeds(index_of)
-    miner = make_miner(run.parameters or {})
+    miner = make_miner(run.parameters or {}, embedder)
     miner.fit(documents, seeds=seeds or None, embeddings=vectors)
     report("saving", 0, 1)
     _store_patterns(run, documents, vectors, miner)

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from mining.clustering import PatternClusterer
+from mining.granularity import cohesion, mean_cohesion, refine_to_threshold
+
+from .conftest import sphere_blobs
+
+
+def test_cohesion_is_the_mean_pairwise_similarity():
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(7, 5))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    labels = np.array([0, 0, 0, 1, 1, -1, 2])
+    values = cohesion(x, labels, 3)
+    pairs = [x[i] @ x[j] for i in range(3) for j in range(3) if i < j]
+    assert values[0] == pytest.approx(np.mean(pairs))
+    assert values[1] == pytest.approx(x[3] @ x[4])
+    assert np.isnan(values[2])  # one member: no pair
+    assert mean_cohesion(x, labels, 3) == pytest.approx((3 * values[0] + 2 * values[1]) / 5)
+
+
+def test_refinement_cuts_the_loosest_gain_first_and_stops_at_the_threshold():
+    # three tight problems in two coarse groups: the group holding two problems is cut, the
+    # other is left whole, and nothing is cut further once the mean reaches the threshold
+    rng = np.random.RandomState(0)
+    centres = np.eye(8)[:3]
+    x = np.repeat(centres, 30, axis=0) + 0.05 * rng.normal(size=(90, 8))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    coarse = np.array([0] * 60 + [1] * 30)
+    fine = refine_to_threshold(x, x, coarse, 0.8, min_size=5, rng=np.random.RandomState(0))
+    assert len(set(fine.tolist())) == 3
+    assert adjusted_rand_score(np.repeat([0, 1, 2], 30), fine) == 1.0
+    assert len(set(fine[60:].tolist())) == 1  # the tight group is not cut
+    # protected (curated) groups are never cut
+    kept = refine_to_threshold(x, x, coarse, 0.8, min_size=5, rng=np.random.RandomState(0), protected=1)
+    assert len(set(kept[:60].tolist())) == 1
+
+
+def test_problem_granularity_finds_each_problem_of_a_topic():
+    # 4 topics, each made of 3 tight problems: members of one problem have cosine ~0.94, of one
+    # topic ~0.5; a threshold between the two finds the problems
+    rng = np.random.RandomState(0)
+    topics = rng.normal(size=(4, 48))
+    points, truth = [], []
+    for t, centre in enumerate(topics):
+        for p in range(3):
+            problem = centre + 0.9 * rng.normal(size=48)
+            for _ in range(40):
+                points.append(problem + 0.35 * rng.normal(size=48))
+                truth.append(3 * t + p)
+    x = np.asarray(points)
+    topics = PatternClusterer(granularity="topic", random_state=0).fit(x).labels_
+    problems = PatternClusterer(granularity="problem", same_problem_similarity=0.92, random_state=0).fit(x, groups=topics)
+    assert 12 <= problems.n_clusters_ <= 14
+    # every problem lies within one topic
+    inside = [len(set(topics[problems.labels_ == g].tolist()) - {-1}) for g in range(problems.n_clusters_)]
+    assert max(inside) == 1
+    assert adjusted_rand_score(truth, problems.labels_) > 0.9
+    assert np.nanmin(problems.cohesion_) > 0.4  # no catch-all published
+
+
+def test_catchall_groups_become_noise():
+    x, _ = sphere_blobs(n_groups=4)
+    rng = np.random.RandomState(1)
+    scattered = rng.normal(size=(60, x.shape[1]))  # unrelated texts: no shared direction
+    est = PatternClusterer(granularity="problem", catchall_similarity=0.3, random_state=0).fit(np.vstack([x, scattered]))
+    assert np.all(est.cohesion_[~np.isnan(est.cohesion_)] >= 0.3)
+    assert np.mean(est.labels_[len(x):] == -1) > 0.8
+
+
+@pytest.mark.parametrize("k", [3, 9, 25])
+def test_forced_k_gives_exactly_k_groups_and_assigns_everything(k):
+    x, _ = sphere_blobs(n_groups=6)
+    est = PatternClusterer(granularity="problem", n_clusters=k).fit(x)
+    assert est.n_clusters_ == k and len(set(est.labels_.tolist())) == k and (est.labels_ >= 0).all()
+    assert (est.predict(x[:20]) >= 0).all()
+
+
+def test_granularity_is_checked():
+    with pytest.raises(ValueError, match="granularity"):
+        PatternClusterer(granularity="fine").fit(np.eye(3))
