@@ -13,6 +13,7 @@ from .celery_app import init_celery
 from .cli import register_cli
 from .config import DEV_SECRET_KEY, Config, apply_environment
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .services import background
 from .services.community import mail as community_mail
 from .views import register_blueprints
 from .views.email import notification_bodies
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_errors(app)
     register_cli(app)
     init_celery(app)
+    background.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
     return app

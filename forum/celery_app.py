@@ -29,6 +29,10 @@ def init_celery(app: Flask) -> Celery | None:
         "task_acks_late": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
+        # Sending a task from a request gives up fast when the broker is down (the job waits in the outbox and
+        # is sent again by services/background.py); the worker's own reconnection is not affected.
+        "broker_transport_options": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                                     "interval_max": 0.2, "socket_connect_timeout": 2},
         "task_default_queue": app.config.get("CELERY_QUEUE") or "groundwork",
     })
     celery.set_default()

@@ -21,6 +21,11 @@ class Config:
     # Embedded default: mining work runs in a thread of the server process when no broker is set.
     MINING_IN_BACKGROUND = True
     MINING_ASSIGN_NEW_THREADS = True
+    # Without a broker, background work of a process runs on this many threads, jobs waiting in a queue.
+    BACKGROUND_THREADS = 2
+    # With a broker, jobs the broker did not take (it was down) are sent again by each web process this often.
+    OUTBOX_SWEEP_SECONDS = 10
+    OUTBOX_RETRY_SECONDS = 10
     # A running run renews its lease every HEARTBEAT seconds; one silent for LEASE seconds died with its process,
     # and a run queued for QUEUE seconds found no worker: the next start marks either interrupted and resumes.
     MINING_RUN_HEARTBEAT_SECONDS = 15

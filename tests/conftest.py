@@ -197,3 +197,36 @@ def _cheap_password_hashing():
     yield
     passwords._hasher = real
     passwords._dummy_hash.cache_clear()
+
+
+class HeldJobs:
+    """The background pool's waiting jobs, live: ``len``, ``[i].run()`` here in the test's thread, ``clear()``."""
+
+    def __len__(self) -> int:
+        from forum.services import background
+
+        return len(background.queued())
+
+    def __getitem__(self, index: int):
+        from forum.services import background
+
+        task = background.queued()[index]
+        task.run = lambda: background.run_queued(task)
+        return task
+
+    def clear(self) -> None:
+        from forum.services import background
+
+        background.drop_queued()
+
+
+@pytest.fixture()
+def held_jobs(app):
+    """Background jobs queue up but no pool thread runs them; the test runs them itself, in its own thread."""
+    from forum.services import background
+
+    app.config["BACKGROUND_THREADS"] = 0
+    held = HeldJobs()
+    yield held
+    held.clear()
+    background.forget(lambda job: True)  # computations never started must not look under way to later tests

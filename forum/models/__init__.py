@@ -1,7 +1,8 @@
 """Typed SQLAlchemy 2.0 models, one module per domain; importing the package registers every table.
 
 ``base`` (clock, enum columns) <- ``orgs`` (organisations, people, catalog, deployments) <- ``board`` (spaces,
-threads, replies) <- ``patterns``, ``moderation``, ``tokens`` <- ``notifications``.
+threads, replies) <- ``patterns``, ``moderation``, ``tokens`` <- ``notifications``; ``outbox`` (jobs waiting for
+the broker, API responses kept by idempotency key).
 """
 from .base import _enum, utcnow
 from .board import (
@@ -41,6 +42,7 @@ from .orgs import (
     Role,
     User,
 )
+from .outbox import IdempotentRequest, OutboxJob
 from .patterns import (
     MembershipSource,
     MiningRun,
@@ -60,9 +62,10 @@ from .tokens import SCOPES, ApiToken
 
 __all__ = [
     "SCOPES", "ApiToken", "Assignment", "AuditEntry", "Confirmation", "Deployment", "EmailMode", "Engagement",
-    "Environment", "Flag", "FlagReason", "FlagStatus", "Hosting", "InternalLink", "Invitation", "MembershipSource",
+    "Environment", "Flag", "FlagReason", "FlagStatus", "Hosting", "IdempotentRequest", "InternalLink", "Invitation",
+    "MembershipSource",
     "MiningRun", "ModerationSettings", "Notification", "NotificationKind", "NotificationSetting", "OrgKind",
-    "Organisation", "Pattern", "PatternMember", "PatternSnapshot", "PatternStatus", "Playbook",
+    "Organisation", "OutboxJob", "Pattern", "PatternMember", "PatternSnapshot", "PatternStatus", "Playbook",
     "PlaybookConfirmation", "PlaybookEvidence", "PlaybookRevision", "Product", "ProductVersion", "Reply",
     "Revision", "Role", "RunStatus", "Space", "SpaceModerator", "SuggestionEvent", "Tag", "Thread",
     "ThreadEmbedding", "ThreadKind", "ThreadStatus", "User", "Visibility", "Vote", "Watch", "WatchTarget",

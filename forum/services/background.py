@@ -1,32 +1,47 @@
-"""The one way off the request path: tasks sent by name to Celery workers, or threads of this process.
+"""The one way off the request path: jobs by task name, to Celery workers or to this process's small pool.
 
-This is the only module that knows whether a broker is configured (``has_broker``). With one, work is sent to
-a worker by task name (``send``): the tasks themselves live in ``forum/tasks.py``, which nothing on the request
-path imports. Without one, computations run once per key in a thread of this process (``start_once``).
+This is the only module that knows whether a broker is configured (``has_broker``). Every caller uses it:
 
-Threads are used by the pages whose figures take seconds at scale (measured results, common patterns): a request starts
-the computation, may wait for it a little, and otherwise answers at once with what it has. One thread per
-key at a time, however many requests ask; each runs in its own app context and database session.
+* ``enqueue(task, *args)`` before the caller's commit, ``dispatch(job)`` after it: a job that must not be lost
+  (a mining run, a new thread's assignment). With a broker it is a row of the transactional outbox, written in
+  the caller's transaction, sent after the commit and deleted once sent; while the broker is down the row
+  waits and a sweeper of every web process sends it again (``OUTBOX_SWEEP_SECONDS``), so the request never
+  fails because of the broker. Without one it runs on the pool below (or inline, ``MINING_IN_BACKGROUND``
+  off, as in tests), by the function registered for its name (``register``).
+* ``start_once(key, target, *args)``: a computation whose result a page waits for a little (pattern figures,
+  metrics), once per key however many requests ask; ``send`` gives it to a worker instead when there is one.
+
+The pool is one per process: a queue and ``BACKGROUND_THREADS`` threads (2), so a burst of requests cannot
+start a thread each and hold the database pool's connections. Each job runs in its own app context and
+database session. The tasks themselves live in ``forum/tasks.py`` under the same names; nothing on the
+request path imports that module.
 """
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from flask import current_app
+from flask import Flask, current_app
+from sqlalchemy import delete, select, update
 
 from ..extensions import db
+from ..models import OutboxJob, utcnow
 
 # The names the worker's tasks are registered under (forum/tasks.py).
 MINE = "groundwork.mine"
 ASSIGN_THREAD = "groundwork.assign_thread"
 PATTERN_FIGURES = "groundwork.pattern_figures"
 
-_lock = threading.Lock()
-_running: dict[Hashable, threading.Event] = {}
-_native_ids: dict[Hashable, int | None] = {}  # None: asked to lower its priority before it started
-_threads: list[threading.Thread] = []
+_handlers: dict[str, Callable] = {}
+
+
+def register(task_name: str, handler: Callable) -> None:
+    """Run ``handler(*args)`` for ``task_name`` jobs in this process when there is no broker."""
+    _handlers[task_name] = handler
 
 
 def has_broker() -> bool:
@@ -34,60 +49,260 @@ def has_broker() -> bool:
     return "celery" in current_app.extensions
 
 
-def send(task_name: str, *args) -> None:
-    """Queue the task registered as ``task_name`` on a Celery worker (only when ``has_broker()``)."""
-    current_app.extensions["celery"].send_task(task_name, args=args)
+def send(task_name: str, *args) -> bool:
+    """Queue ``task_name`` on a Celery worker now (only when ``has_broker()``); False if the broker is down.
+
+    For work that is asked for again when it does not arrive (pattern figures); a job that must not be lost
+    goes through ``enqueue`` and ``dispatch``.
+    """
+    try:
+        current_app.extensions["celery"].send_task(task_name, args=args, retry=False, ignore_result=True)
+    except Exception as exc:  # noqa: BLE001 - kombu, redis and socket errors alike: the broker is unreachable
+        current_app.logger.warning("broker unreachable, %s not sent: %s", task_name, exc)
+        return False
+    return True
+
+
+# --- jobs that must not be lost: enqueue before the commit, dispatch after it ---------------------------------
+
+@dataclass
+class Job:
+    task: str
+    args: tuple
+    row: OutboxJob | None = field(default=None, repr=False)
+
+
+def enqueue(task_name: str, *args) -> Job:
+    """A job to leave after the caller's commit; with a broker its outbox row joins the caller's transaction."""
+    job = Job(task_name, tuple(args))
+    if has_broker():
+        job.row = OutboxJob(task=task_name, args=list(args), due_at=utcnow())
+        db.session.add(job.row)
+    return job
+
+
+def dispatch(*jobs: Job | None) -> None:
+    """Send committed jobs on their way: to the broker (their outbox rows), the pool, or inline."""
+    for job in jobs:
+        if job is None:
+            continue
+        if job.row is not None:
+            _ensure_sweeper()
+            _send_rows([job.row.id])
+        elif current_app.config.get("MINING_IN_BACKGROUND", True):
+            start_once((job.task, *job.args), _handlers[job.task], *job.args, name=f"groundwork-{job.task}")
+        else:
+            _handlers[job.task](*job.args)
+
+
+def redispatch_outbox(limit: int = 100) -> int:
+    """Send the outbox rows that are due (the broker was down when they were written); how many were sent."""
+    ids = list(db.session.execute(select(OutboxJob.id).where(OutboxJob.due_at <= utcnow())
+                                  .order_by(OutboxJob.id).limit(limit)).scalars())
+    db.session.rollback()
+    return _send_rows(ids)
+
+
+def _send_rows(ids: list[int]) -> int:
+    """Claim each row (so no other process sends it at the same time), send it, delete it once sent."""
+    engine, table, sent = db.engine, OutboxJob.__table__, 0
+    retry_after = timedelta(seconds=float(current_app.config.get("OUTBOX_RETRY_SECONDS", 10)))
+    for job_id in ids:
+        now = utcnow()
+        with engine.begin() as conn:
+            claimed = conn.execute(update(table).where(table.c.id == job_id, table.c.due_at <= now)
+                                   .values(due_at=now + retry_after, attempts=table.c.attempts + 1)).rowcount
+            row = conn.execute(select(table.c.task, table.c.args).where(table.c.id == job_id)).first()
+        if not claimed or row is None:
+            continue
+        if not send(row.task, *row.args):
+            with engine.begin() as conn:
+                conn.execute(update(table).where(table.c.id == job_id).values(last_error="broker unreachable"))
+            break  # the broker is down: the rest wait for the next sweep as well
+        with engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.id == job_id))
+        sent += 1
+    return sent
+
+
+_sweepers: dict[int, threading.Thread] = {}
+
+
+def _ensure_sweeper() -> None:
+    """One thread per process and app that sends the outbox rows left behind while the broker was down."""
+    app = current_app._get_current_object()
+    with _lock:
+        sweeper = _sweepers.get(id(app))
+        if sweeper is not None and sweeper.is_alive():
+            return
+        sweeper = _sweepers[id(app)] = threading.Thread(target=_sweep, args=(app,), name="groundwork-outbox",
+                                                        daemon=True)
+    sweeper.start()
+
+
+def _sweep(app: Flask) -> None:
+    interval = float(app.config.get("OUTBOX_SWEEP_SECONDS", 10))
+    while True:
+        threading.Event().wait(interval)
+        try:
+            with app.app_context():
+                try:
+                    redispatch_outbox()
+                finally:
+                    db.session.remove()
+        except Exception:  # noqa: BLE001 - the database may be down too: try again at the next sweep
+            app.logger.warning("outbox sweep failed", exc_info=True)
+
+
+def init_app(app: Flask) -> None:
+    """With a broker, make sure each serving process sweeps the outbox (rows left by a previous process too)."""
+    if "celery" not in app.extensions:
+        return
+
+    @app.before_request
+    def _start_sweeper() -> None:
+        if id(app) not in _sweepers:
+            _ensure_sweeper()
+
+
+# --- the pool: a queue and a few threads per process ---------------------------------------------------------
+
+_lock = threading.Lock()
+_idle = threading.Condition(_lock)
+_queue: queue.Queue = queue.Queue()
+_workers: list[threading.Thread] = []
+_pending = 0  # jobs queued or running
+_running: dict[Hashable, threading.Event] = {}
+_native_ids: dict[Hashable, int | None] = {}  # None: asked to lower its priority before it started
+_lowered = threading.local()
+
+
+@dataclass
+class _Task:
+    app: Flask
+    key: Hashable
+    target: Callable
+    args: tuple
+    name: str
+    low_priority: bool
+    done: threading.Event
 
 
 def start_once(key: Hashable, target: Callable, *args, name: str = "groundwork-background",
                low_priority: bool = False) -> threading.Event:
-    """Run ``target(*args)`` in a background thread unless one for ``key`` is running; its done-event.
+    """Run ``target(*args)`` on the pool unless a run for ``key`` is queued or running; its done-event.
 
-    ``low_priority`` lowers the thread's CPU priority (Linux) so page requests of this process go first.
+    ``low_priority`` lowers the running thread's CPU priority (Linux) so page requests of this process go first.
     A failure is logged; the next request that needs the result starts it again.
     """
+    global _pending
     app = current_app._get_current_object()
     with _lock:
         event = _running.get(key)
         if event is not None:
             return event
         event = _running[key] = threading.Event()
-
-    def work() -> None:
-        with _lock:
-            low = low_priority or (key in _native_ids and _native_ids[key] is None)
-            _native_ids[key] = threading.get_native_id()
-        if low:
-            _lower_priority(threading.get_native_id())
-        try:
-            with app.app_context():
-                try:
-                    target(*args)
-                finally:
-                    db.session.remove()
-        except Exception:  # noqa: BLE001 - whoever needs the result starts it again; log why
-            app.logger.exception("background computation %s failed", name)
-        finally:
-            with _lock:
-                _running.pop(key, None)
-                _native_ids.pop(key, None)
-            event.set()
-
-    thread = threading.Thread(target=work, name=name, daemon=True)
-    with _lock:
-        _threads[:] = [t for t in _threads if t.is_alive()] + [thread]
-    thread.start()
+        _pending += 1
+        _ensure_workers(int(app.config.get("BACKGROUND_THREADS", 2)))
+    _queue.put(_Task(app, key, target, args, name, low_priority, event))
     return event
 
 
+def _ensure_workers(size: int) -> None:
+    """Keep ``size`` pool threads alive (called with ``_lock`` held)."""
+    _workers[:] = [t for t in _workers if t.is_alive()]
+    while len(_workers) > size:  # fewer asked for (tests hold the pool with 0): the extra ones stop
+        _workers.pop()
+        _queue.put(None)
+    while len(_workers) < size:
+        thread = threading.Thread(target=_work, name=f"groundwork-pool-{len(_workers)}", daemon=True)
+        _workers.append(thread)
+        thread.start()
+
+
+def _work() -> None:
+    _lowered.value = False
+    while True:
+        task: _Task = _queue.get()
+        if task is None:
+            return
+        _execute(task)
+        with _lock:
+            # An unprivileged thread cannot raise its priority again: a lowered one makes way for a fresh one.
+            native_id = threading.get_native_id()
+            retire = _lowered.value or native_id in _lowered_ids
+            _lowered_ids.discard(native_id)
+            if retire and threading.current_thread() in _workers:
+                _workers.remove(threading.current_thread())
+                _ensure_workers(len(_workers) + 1)
+        if retire:
+            return
+
+
+def _execute(task: _Task) -> None:
+    """Run one job in its own app context and session, then mark it done (in whichever thread calls it)."""
+    native_id = threading.get_native_id()
+    with _lock:
+        low = task.low_priority or (task.key in _native_ids and _native_ids[task.key] is None)
+        _native_ids[task.key] = native_id
+    if low and threading.current_thread() in _workers:
+        _lower_priority(native_id)
+    try:
+        with task.app.app_context():
+            try:
+                task.target(*task.args)
+            finally:
+                db.session.remove()
+    except Exception:  # noqa: BLE001 - whoever needs the result starts it again; log why
+        task.app.logger.exception("background work %s failed", task.name)
+    finally:
+        _done(task)
+
+
+def _done(task: _Task) -> None:
+    global _pending
+    with _lock:
+        if _running.get(task.key) is task.done:
+            del _running[task.key]
+        _native_ids.pop(task.key, None)
+        _pending -= 1
+        _idle.notify_all()
+    task.done.set()
+
+
+def queued() -> list[_Task]:
+    """The jobs waiting for a pool thread (with ``BACKGROUND_THREADS`` 0, as tests set it, all of them)."""
+    with _lock:
+        return [task for task in list(_queue.queue) if task is not None]
+
+
+def run_queued(task: _Task) -> None:
+    """Run a waiting job now, in the calling thread (tests that hold the pool with ``BACKGROUND_THREADS`` 0)."""
+    with _lock:
+        try:
+            _queue.queue.remove(task)
+        except ValueError:
+            return  # a pool thread took it
+    _execute(task)
+
+
+def drop_queued() -> None:
+    """Forget the jobs still waiting (tests): each counts as done without running."""
+    with _lock:
+        tasks = [task for task in list(_queue.queue) if task is not None]
+        _queue.queue.clear()
+    for task in tasks:
+        _done(task)
+
+
 def is_running(key: Hashable) -> bool:
-    """Whether a computation for ``key`` is under way in this process."""
+    """Whether a computation for ``key`` is queued or under way in this process."""
     with _lock:
         return key in _running
 
 
 def forget(match: Callable[[Hashable], bool]) -> None:
-    """No longer count the matching computations as under way (their threads, if any, still finish)."""
+    """No longer count the matching computations as under way (queued or running ones still finish)."""
     with _lock:
         for key in [key for key in _running if match(key)]:
             del _running[key]
@@ -95,12 +310,9 @@ def forget(match: Callable[[Hashable], bool]) -> None:
 
 
 def wait_all(timeout: float = 60.0) -> None:
-    """Block until the computations started so far have finished (tests, benchmarks, shutdown)."""
-    with _lock:
-        threads = list(_threads)
-    for thread in threads:
-        if thread.is_alive():
-            thread.join(timeout)
+    """Block until the pool has no job queued or running (tests, benchmarks, shutdown)."""
+    with _idle:
+        _idle.wait_for(lambda: _pending == 0, timeout)
 
 
 def lower_priority(key: Hashable) -> None:
@@ -117,4 +329,28 @@ def _lower_priority(native_id: int) -> None:
     try:
         os.setpriority(os.PRIO_PROCESS, native_id, 19)  # Linux: one thread's own nice value
     except (AttributeError, OSError):
-        pass  # elsewhere it runs at the process's priority
+        return  # elsewhere it runs at the process's priority
+    if native_id == threading.get_native_id():
+        _lowered.value = True
+    else:
+        _lowered_ids.add(native_id)
+
+
+_lowered_ids: set[int] = set()  # pool threads lowered from another thread: they retire after their job
+
+
+def _reset_after_fork() -> None:
+    """A forked child (a server's worker) has none of the parent's threads: it starts its own pool."""
+    global _lock, _idle, _queue, _pending
+    _lock = threading.Lock()
+    _idle = threading.Condition(_lock)
+    _queue = queue.Queue()
+    _pending = 0
+    _workers.clear()
+    _running.clear()
+    _native_ids.clear()
+    _sweepers.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

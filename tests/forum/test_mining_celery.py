@@ -13,6 +13,7 @@ import redis
 from forum import create_app
 from forum.extensions import db
 from forum.models import MembershipSource, MiningRun, PatternMember, RunStatus
+from forum.services import background
 from tests.conftest import base_config
 from tests.forum.test_mining_runs import forum_threads  # noqa: F401  (fixture)
 
@@ -90,7 +91,9 @@ def test_worker_runs_mining_and_assigns_new_threads(app, make, forum_threads, wo
                         body="We run the finance environment. SSO fails with clock skew error after moving "
                              "finance to new servers")
     with celery_app.app_context():
-        mining_jobs.thread_posted(fresh.id)
+        job = mining_jobs.thread_posted(fresh.id)  # an outbox row, committed, then sent
+        db.session.commit()
+        background.dispatch(job)
     member = _wait_for(lambda: db.session.execute(db.select(PatternMember).where(
         PatternMember.thread_id == fresh.id)).scalar_one_or_none(), log=proc.log)
     assert member.source is MembershipSource.ASSIGNED and member.pattern_id == saml_member.pattern_id

@@ -30,6 +30,7 @@ from ...models import (
     utcnow,
 )
 from ...permissions import PermissionDenied
+from .. import background
 from ..community import notifications
 from ..moderation import audit
 from ..moderation.limits import refusal as new_user_refusal
@@ -148,8 +149,10 @@ def create_thread(author: User, *, space: Space, title: str, body: str, kind: Th
         created_at=now, updated_at=now, last_activity_at=now)
     thread.tags = _tag_rows(tag_names)
     db.session.add(thread)
+    db.session.flush()
+    job = mining_jobs.thread_posted(thread.id)  # with a broker, its outbox row commits with the thread
     db.session.commit()
-    mining_jobs.thread_posted(thread.id)
+    background.dispatch(job)
     notifications.safely(notifications.thread_created, thread)
     return thread
 
@@ -172,9 +175,9 @@ def edit_thread(editor: User, thread: Thread, *, title: str, body: str,
             audit.record("thread.edit", thread, actor=editor)
     if tag_names is not None:
         thread.tags = _tag_rows(tag_names)
+    job = mining_jobs.thread_posted(thread.id) if text_changed else None  # re-embedded and re-assigned
     db.session.commit()
-    if text_changed:
-        mining_jobs.thread_posted(thread.id)  # re-embedded and re-assigned between mining runs
+    background.dispatch(job)
     notifications.safely(notifications.mentions_edited, editor, previous_md, thread)
     return thread
 

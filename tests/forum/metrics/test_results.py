@@ -232,13 +232,10 @@ def test_cache_serves_the_same_figures_for_a_minute(app, make):
     assert metrics.metrics_for("all").questions == 12
 
 
-def test_stale_figures_are_served_while_one_refresh_runs(app, make, monkeypatch):
-    import threading
-
+def test_stale_figures_are_served_while_one_refresh_runs(app, make, held_jobs):
     build_forum(make)
     first = metrics.metrics_for("all")
-    started = []
-    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    started = held_jobs
     app.config["METRICS_CACHE_SECONDS"] = 0
     assert metrics.metrics_for("all") is first and metrics.metrics_for("all") is first
     assert len(started) == 1  # one refresh at a time
@@ -246,13 +243,10 @@ def test_stale_figures_are_served_while_one_refresh_runs(app, make, monkeypatch)
     assert metrics.metrics_for("all") is not first
 
 
-def test_a_long_period_is_computed_in_the_background_while_the_page_says_so(app, make, client, login, monkeypatch):
-    import threading
-
+def test_a_long_period_is_computed_in_the_background_while_the_page_says_so(app, make, client, login, held_jobs):
     w = build_forum(make)
     login(w["employee"])
-    started = []
-    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    started = held_jobs
     app.config["METRICS_BACKGROUND_THRESHOLD"] = 3  # the fixture's 6 questions count as a long period
     html = client.get("/metrics/?period=all").get_data(as_text=True)
     assert "Computing the figures" in html and 'http-equiv="refresh"' in html

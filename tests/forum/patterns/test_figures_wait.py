@@ -32,12 +32,9 @@ def _in_the_background(app):
 
 
 @pytest.fixture()
-def held_threads(monkeypatch):
-    """Background threads are created but not started; the test runs them itself, in its own thread."""
-    started = []
-    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
-    yield started
-    background.forget(lambda job: True)  # computations never started must not look under way to later tests
+def held_threads(held_jobs):
+    """Background jobs are queued but not run; the test runs them itself, in its own thread."""
+    return held_jobs
 
 
 def _ready(client, query: str) -> bool:
