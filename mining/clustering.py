@@ -30,6 +30,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted
 
 from mining.consolidation import NeighbourGraph, dissolve_groups, merge_groups
@@ -204,9 +205,12 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         problems = self.granularity == "problem"
         # cohesion is judged on the vectors as the encoder made them; the partition is found on
         # centred ones, where the direction every text shares no longer dominates the cosine
+        # (a forced k is plain k-means on the smoothed vectors, which matched or beat k-means on the
+        # raw vectors at every random state tried; centring did not, there)
         raw = x
-        self.mean_ = x.mean(axis=0) if problems else None
-        if problems:
+        forced = self.n_clusters is not None
+        self.mean_ = x.mean(axis=0) if problems and not forced else None
+        if self.mean_ is not None:
             x = normalize_rows(x - self.mean_)
 
         rng = np.random.RandomState(self.random_state)
@@ -216,10 +220,9 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         neighbors = self._neighbors(x, ref_idx)
         z = smooth(x, self.reference_, neighbors, self.self_weight)
 
-        forced = self.n_clusters is not None
         if forced:
             k = max(self.n_clusters, len(seed_keys))
-            labels, centroids = self._partition(z, k, fixed, len(seed_keys), rng, n_init=max(self.n_init, 10))
+            labels, centroids = self._forced_partition(z, k, fixed, len(seed_keys))
         elif problems:
             labels, centroids = self._refine(z, raw, groups, order, fixed, len(seed_keys), rng)
         else:
@@ -332,6 +335,14 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.n_catchalls_ = int(np.sum(catchall & (np.bincount(labels[labels >= 0], minlength=len(values)) == 0)
                                        & ~np.isnan(values)))
         return labels
+
+    def _forced_partition(self, z, k, fixed, n_seeded):
+        # scikit-learn's k-means (greedy k-means++, 10 restarts): exactly k groups, as asked
+        labels = KMeans(n_clusters=k, n_init=10, random_state=self.random_state).fit_predict(z)
+        centroids = normalize_rows(centre_sums(z, labels, k))
+        if n_seeded == 0:
+            return labels, centroids
+        return spherical_kmeans(z, seeded_starts(z, labels, centroids, fixed, n_seeded), fixed=fixed)
 
     def _partition(self, z, k, fixed, n_seeded, rng, n_init=None):
         labels, centroids = kmeans(z, k, rng, n_init=n_init or self.n_init)
