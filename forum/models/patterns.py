@@ -113,6 +113,10 @@ class Pattern(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("pattern.id", ondelete="SET NULL"))
     keywords: Mapped[list] = mapped_column(JSON, default=list)
     signatures: Mapped[list] = mapped_column(JSON, default=list)
+    # The broad topic the last run put it under (patterns are browsed by theme).
+    theme: Mapped[str | None] = mapped_column(String(120))
+    # Mean cosine similarity over all pairs of members: how alike its threads are.
+    pair_similarity: Mapped[float | None] = mapped_column(Float)
     cohesion: Mapped[float | None] = mapped_column(Float)
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("mining_run.id", ondelete="SET NULL"))

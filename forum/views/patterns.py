@@ -79,6 +79,14 @@ def _filters(form: PatternFilterForm) -> service.PatternFilters:
         until=None if form.until.errors else form.until.data, space_id=int(space) if space else None)
 
 
+def _by_theme(summaries: list) -> list[tuple[str, list]]:
+    """The listed patterns under their themes, largest theme first (the order within stays the list's)."""
+    groups: dict[str, list] = {}
+    for summary in summaries:
+        groups.setdefault(summary.pattern.theme or "Other", []).append(summary)
+    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+
+
 @bp.get("/", strict_slashes=False)  # /patterns answers directly (no redirect that would tell others it exists)
 def index():
     """Every active pattern with its reach, environments, trend and fix; emerging ones first."""
@@ -95,6 +103,7 @@ def index():
                            figures_at=page.computed_at, computing=page.computing,
                            patterns=pattern_snapshots.live_patterns() if page.computing else [],
                            emerging=[s for s in page.summaries if s.emerging], run=_latest_run(),
+                           themes=_by_theme(page.summaries),
                            action_form=ActionForm(), now=service.pattern_now())
 
 
@@ -187,6 +196,8 @@ def show(pattern_id: int):
     """One pattern: why its threads belong together, who hit it when, its members and the map."""
     pattern = _pattern_or_404(pattern_id)
     if pattern.status.value == "merged" and pattern.merged_into_id:
+        # an old link (a bookmark, a playbook, a mail) still lands somewhere, and says where it went
+        flash(f"Pattern #{pattern.id} “{pattern.name}” is now part of this pattern.", "info")
         return redirect(url_for(".show", pattern_id=pattern.merged_into_id))
     return _render_show(pattern)
 

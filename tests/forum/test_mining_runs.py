@@ -242,3 +242,33 @@ def test_leads_hear_once_about_emerging_patterns(forum_threads, make):
     _run(embedder)
     assert told() == first
     assert db.session.execute(db.select(db.func.count(Notification.id))).scalar() == count
+
+
+def test_patterns_carry_their_theme_and_how_alike_their_threads_are(forum_threads):
+    _run(CountingEmbedder())
+    patterns = db.session.execute(db.select(Pattern).where(Pattern.status == PatternStatus.ACTIVE)).scalars().all()
+    assert len(patterns) == 3
+    assert all(p.theme and len(p.theme) <= 120 for p in patterns)
+    assert all(0.5 <= p.pair_similarity <= 1 for p in patterns)  # this embedder's same-problem similarity
+
+
+def test_a_pattern_joined_by_a_later_run_redirects_to_its_successor_with_a_note(
+        app, client, login, make, forum_threads):
+    embedder = CountingEmbedder()
+    _run(embedder)
+    before = {t: _pattern_of(ids[0]) for t, ids in forum_threads.items()}
+    _run(embedder, n_patterns=2)  # a later run joins two of the three problems
+    db.session.expire_all()
+    retired = db.session.execute(db.select(Pattern).where(Pattern.status == PatternStatus.MERGED)).scalars().all()
+    assert len(retired) == 1 and retired[0].id in before.values()
+    old = retired[0]
+    successor = db.session.get(Pattern, old.merged_into_id)
+    assert successor.status is PatternStatus.ACTIVE
+    topic = next(t for t, pid in before.items() if pid == old.id)
+    assert _pattern_of(forum_threads[topic][0]) == successor.id
+
+    login(make.employee(is_lead=True))
+    response = client.get(f"/patterns/{old.id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/patterns/{successor.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Pattern #{old.id}" in page and "is now part of this pattern" in page

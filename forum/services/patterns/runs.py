@@ -246,6 +246,8 @@ def _store_patterns(run: MiningRun, documents, vectors: np.ndarray, miner) -> No
             pattern.name = mined.name[:200]
         pattern.keywords = list(mined.keywords)
         pattern.signatures = list(mined.signatures)
+        pattern.theme = miner.themes_[mined.theme].name[:120] if mined.theme >= 0 else None
+        pattern.pair_similarity = mined.pair_similarity
         pattern.cohesion = float(mined.cohesion) if mined.cohesion is not None else None
         pattern.centroid = np.asarray(mined.centroid, dtype="<f4").tobytes()
         pattern.last_run_id = run.id
@@ -260,22 +262,35 @@ def _store_patterns(run: MiningRun, documents, vectors: np.ndarray, miner) -> No
                 pattern_id=pattern.id, thread_id=thread_id, source=MembershipSource.MINED, run_id=run.id,
                 similarity=float(vectors[index] @ centroid), is_representative=thread_id in representatives))
 
-    _drop_orphans(set(mapping), patterns)
+    stored_for = {mined.id: pattern_by_id.get(by_new.get(mined.id)) for mined in miner.patterns_}
+    _retire_unmatched(set(mapping), patterns, previous, new_groups, stored_for)
     db.session.commit()
 
 
-def _drop_orphans(matched: set[int], patterns: list[Pattern]) -> None:
-    """Unmatched patterns that nobody curated disappear; curated ones stay with their filed threads."""
+def _retire_unmatched(matched: set[int], patterns: list[Pattern], previous: dict[int, set[int]],
+                      new_groups: dict[int, set], stored_for: dict[int, Pattern | None]) -> None:
+    """Unmatched patterns that nobody curated are retired, never deleted, so their pages keep working.
+
+    One whose threads went mostly to one pattern of this run (two joined into one, or one cut in
+    two) now points there, and its page redirects with a note; one whose threads were left
+    unassigned is dismissed. Curated ones stay with their filed threads.
+    """
     with_playbook = set(db.session.execute(select(Playbook.pattern_id).where(Playbook.pattern_id.isnot(None)))
                         .scalars())
     curated = set(db.session.execute(select(PatternMember.pattern_id).where(
         PatternMember.source.in_([MembershipSource.FILED, MembershipSource.EXCLUDED]))).scalars())
     for pattern in patterns:
-        if pattern.id in matched:
+        if pattern.id in matched or pattern.status is not PatternStatus.ACTIVE or pattern.name_curated \
+                or pattern.id in curated or pattern.id in with_playbook:
             continue
-        if pattern.status is PatternStatus.ACTIVE and not pattern.name_curated and pattern.id not in curated \
-                and pattern.id not in with_playbook:
-            db.session.delete(pattern)
+        old_members = previous.get(pattern.id, set())
+        overlap = {new: len(old_members & set(group)) for new, group in new_groups.items()}
+        best = max(overlap, key=overlap.get, default=None)
+        successor = stored_for.get(best) if best is not None and overlap[best] > 0 else None
+        if successor is not None and successor.id != pattern.id:
+            pattern.status, pattern.merged_into_id = PatternStatus.MERGED, successor.id
+        else:
+            pattern.status = PatternStatus.DISMISSED
 
 
 def latest_finished_run() -> MiningRun | None:

@@ -296,10 +296,10 @@ def live_patterns() -> list[PatternInfo]:
 def _active_infos(*conditions) -> dict[int, PatternInfo]:
     """Active patterns' names and terms, read live (only the columns the list shows)."""
     return {row.id: PatternInfo(row.id, row.name, row.description or "", tuple(row.keywords or ()),
-                                tuple(row.signatures or ()), row.status, bool(row.name_curated))
+                                tuple(row.signatures or ()), row.status, bool(row.name_curated), row.theme)
             for row in db.session.execute(
                 select(Pattern.id, Pattern.name, Pattern.description, Pattern.keywords, Pattern.signatures,
-                       Pattern.status, Pattern.name_curated)
+                       Pattern.status, Pattern.name_curated, Pattern.theme)
                 .where(Pattern.status == PatternStatus.ACTIVE, *conditions))}
 
 

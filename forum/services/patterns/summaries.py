@@ -117,11 +117,12 @@ class PatternInfo:
     signatures: tuple
     status: PatternStatus
     name_curated: bool
+    theme: str | None = None
 
     @classmethod
     def of(cls, pattern: Pattern) -> PatternInfo:
         return cls(pattern.id, pattern.name, pattern.description or "", tuple(pattern.keywords or ()),
-                   tuple(pattern.signatures or ()), pattern.status, bool(pattern.name_curated))
+                   tuple(pattern.signatures or ()), pattern.status, bool(pattern.name_curated), pattern.theme)
 
 
 @dataclass
