@@ -1,7 +1,7 @@
 """Outbox of background jobs waiting for the broker, and API responses kept by Idempotency-Key
 
 Revision ID: e54552f632ca
-Revises: 7d548fe9de35
+Revises: a7c3e9d2f1b4
 Create Date: 2026-12-06 12:20:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'e54552f632ca'
-down_revision = '7d548fe9de35'
+down_revision = 'a7c3e9d2f1b4'
 branch_labels = None
 depends_on = None
 
