@@ -1,7 +1,7 @@
 """Pattern theme and pair similarity: the broad topic a pattern falls under, and how alike its threads are
 
 Revision ID: a7c3e9d2f1b4
-Revises: e54552f632ca
+Revises: 7d548fe9de35
 Create Date: 2026-12-06 12:00:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a7c3e9d2f1b4'
-down_revision = 'e54552f632ca'
+down_revision = '7d548fe9de35'
 branch_labels = None
 depends_on = None
 
