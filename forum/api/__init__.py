@@ -2,18 +2,20 @@
 
 Requests carrying ``Authorization: Bearer <token>`` act as the token's owner and skip CSRF (a browser never
 sends that header by itself); every other request is the session user and POSTs still need a CSRF token.
+A POST with an ``Idempotency-Key`` header is served once: a retry with the same key gets the first response.
 """
 from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from flask_login import current_user
 
 from .. import permissions
 from ..errors import error_response
 from ..extensions import csrf, limiter
 from ..ratelimits import user_or_ip
+from ..services import idempotency
 from ..services.orgs import tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -63,6 +65,55 @@ def authenticate():
     if not current_user.is_authenticated and not permissions.public_read_enabled():
         return error_response(401, None)  # a private forum shows anonymous callers nothing, not even the schema
     return None
+
+
+@bp.before_request
+def replay_idempotent():
+    """A POST retried with the same ``Idempotency-Key`` answers the first response again (after authentication)."""
+    g.idempotency_key = None
+    key = request.headers.get("Idempotency-Key")
+    if key is None or request.method != "POST" or not current_user.is_authenticated:
+        return None
+    if not 0 < len(key) <= 200 or not key.isascii() or not key.isprintable():
+        return _error(400, "Idempotency-Key must be 1 to 200 printable ASCII characters.")
+    fingerprint = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n"
+                                 + request.get_data()).hexdigest()
+    try:
+        replay = idempotency.begin(current_user.id, key, fingerprint)
+    except idempotency.KeyReused:
+        return _error(422, "This Idempotency-Key was used for another request.")
+    except idempotency.KeyInUse:
+        response = _error(409, "A request with this Idempotency-Key is still being served; retry shortly.")
+        response.headers["Retry-After"] = "1"
+        return response
+    if replay is not None:
+        response = Response(replay.body, status=replay.status_code, mimetype="application/json")
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    g.idempotency_key = (current_user.id, key)
+    return None
+
+
+@bp.after_request
+def keep_idempotent(response: Response) -> Response:
+    """Keep the response of a POST served under an ``Idempotency-Key`` (a failure of ours frees the key)."""
+    taken = g.get("idempotency_key")
+    if taken is None:
+        return response
+    try:
+        if response.status_code >= 500:
+            idempotency.release(*taken)
+        else:
+            idempotency.finish(*taken, response.status_code, response.get_data(as_text=True))
+    except Exception:  # noqa: BLE001 - the database went away: the key frees itself after its pending time
+        current_app.logger.warning("could not keep the response for an Idempotency-Key", exc_info=True)
+    return response
+
+
+def _error(code: int, message: str) -> Response:
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = code
+    return response
 
 
 def api_user():
