@@ -15,6 +15,8 @@ FILLER = frozenset({"t", "s", "d", "ll", "ve", "re", "m", "didn", "doesn", "isn"
                     "won", "can", "couldn", "shouldn", "wouldn", "hasn", "haven", "hadn", "ain", "im", "ive",
                     "hi", "hello", "thanks", "thank", "please", "help", "question", "issue", "problem", "anyone",
                     "way", "using", "use", "does", "know", "need", "want", "get", "got", "trying", "tried"})
+# a name is read off the most central titles: beyond a few hundred they only cost time
+NAME_TITLES = 200
 WORD = re.compile(r"[A-Za-z0-9][\w.+#/-]*[\w+#]|[A-Za-z0-9]")
 
 
@@ -201,7 +203,7 @@ def build_patterns(texts: list[str], titles: list[str], signatures: list[list[st
         size = len(members)
         pairs = float((total @ total - size) / (size * (size - 1))) if size > 1 else None
         patterns.append(Pattern(
-            id=g, size=size, name=pattern_name([titles[i] for i in order], named_by, keywords.get(g, [])),
+            id=g, size=size, name=pattern_name([titles[i] for i in order[:NAME_TITLES]], named_by, keywords.get(g, [])),
             keywords=keywords.get(g, []), signatures=common,
             representative=[int(i) for i in order[:n_representative]],
             cohesion=float(sims.mean()), centroid=centroid.astype(np.float32),
