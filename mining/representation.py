@@ -133,6 +133,15 @@ def shared_phrases(titles: list[str], max_words: int = 6, min_share: float = 0.2
     return [(text, df) for _, df, text, _ in scored]
 
 
+def _stem(word: str) -> str:
+    # enough to see "Sessions" and "session", "Exporting" and "export" as one word in a name
+    low = word.lower()
+    for ending in ("ing", "ed", "es", "s"):
+        if low.endswith(ending) and len(low) - len(ending) >= 3:
+            return low[: -len(ending)]
+    return low
+
+
 def _typical_position(phrase: str, titles: list[str]) -> float:
     """Median relative position of ``phrase`` in the titles that contain it (0 start, 1 end)."""
     low = phrase.lower()
@@ -152,7 +161,7 @@ def pattern_name(titles: list[str], signatures: list[str] | None = None, keyword
     parts: list[str] = []
     used: set[str] = set()
     for text, _ in phrases[:12]:
-        words = {w.lower() for w in WORD.findall(text)}
+        words = {_stem(w) for w in WORD.findall(text)}
         if words & used:
             continue
         parts.append(text)

@@ -81,3 +81,21 @@ def test_forced_k_gives_exactly_k_groups_and_assigns_everything(k):
 def test_granularity_is_checked():
     with pytest.raises(ValueError, match="granularity"):
         PatternClusterer(granularity="fine").fit(np.eye(3))
+
+
+def test_names_are_short_phrases_the_titles_share():
+    from mining.representation import pattern_name
+
+    titles = ["Bridge connector fails with handshake_failure after TLS 1.1 was disabled",
+              "handshake_failure on the Bridge connector since we disabled TLS 1.1",
+              "Bridge connector: handshake_failure after disabling TLS 1.1 on the proxy",
+              "After TLS 1.1 was turned off the Bridge connector fails (handshake_failure)"]
+    name = pattern_name(titles, signatures=["CONN-0503"])
+    assert "Bridge connector" in name and "CONN-0503" in name and len(name) <= 80
+    assert all(word in " ".join(titles) + " CONN-0503 ·" for word in name.split())  # only the titles' words
+    sessions = ["Sessions drop after 30 minutes", "session drops every 30 minutes", "Sessions expire after 30 minutes"]
+    assert pattern_name(sessions).lower().count("session") == 1  # one word, not "Sessions session"
+    long = ["x" * 30 + " " + "y" * 30 + " " + "z" * 30] * 3  # the shared phrase is longer than a name may be
+    name = pattern_name(long)
+    assert 0 < len(name) <= 80 and set(name.lower().split()) <= {"x" * 30, "y" * 30, "z" * 30}  # whole words only
+    assert pattern_name(["didn't work", "it didn't work at all"]).lower() not in {"didn", "t", "didn t"}
