@@ -26,6 +26,7 @@ from ..services.patterns import pages as pattern_pages
 from ..services.patterns import show as pattern_show
 from ..services.patterns import snapshots as pattern_snapshots
 from ..services.patterns import summaries as service
+from ..services.patterns import unassigned as unassigned_service
 from ..services.patterns.runs import RunAlreadyActive, latest_run
 from . import pattern_charts
 from .lookup import page_number
@@ -138,6 +139,13 @@ def mine():
     else:
         flash(f"Mining run {run_id} started.", "success")
     return redirect(url_for(".index"), 303)
+
+
+@bp.get("/unassigned")
+def unassigned():
+    """Threads in no pattern: one-offs and the threads of groups that shared no problem."""
+    page = unassigned_service.unassigned_threads(current_user, page_number(), current_app.config["PAGE_SIZE"])
+    return render_template("patterns/unassigned.html", page=page, run=_latest_run())
 
 
 @bp.get("/map")

@@ -15,6 +15,7 @@ from forum.models import (
     PatternMember,
     PatternStatus,
     RunStatus,
+    Thread,
     ThreadEmbedding,
 )
 from forum.services.patterns import runs as mining_runs
@@ -272,3 +273,16 @@ def test_a_pattern_joined_by_a_later_run_redirects_to_its_successor_with_a_note(
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/patterns/{successor.id}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"Pattern #{old.id}" in page and "is now part of this pattern" in page
+
+
+def test_leads_see_the_threads_no_pattern_holds(app, client, login, make, forum_threads):
+    _run(CountingEmbedder())
+    login(make.employee(is_lead=True))
+    page = client.get("/patterns/unassigned").get_data(as_text=True)
+    for title in ["Where is the holiday calendar?", "Logo upload for the portal", "Printer tray settings"]:
+        assert title in page  # the one-offs
+    held = db.session.get(Thread, forum_threads["ora"][0])
+    assert held.title not in page
+    assert "3 threads" in page
+    login(make.user(make.customer_org("curious customer")))
+    assert client.get("/patterns/unassigned").status_code == 404  # not even that the page exists
