@@ -284,5 +284,6 @@ def test_leads_see_the_threads_no_pattern_holds(app, client, login, make, forum_
     held = db.session.get(Thread, forum_threads["ora"][0])
     assert held.title not in page
     assert "3 threads" in page
-    login(make.user(make.customer_org("curious customer")))
-    assert client.get("/patterns/unassigned").status_code == 404  # not even that the page exists
+    customer_client = app.test_client()
+    login(make.user(make.customer_org("curious customer")), customer_client)
+    assert customer_client.get("/patterns/unassigned").status_code == 404  # not even that the page exists
