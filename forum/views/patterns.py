@@ -81,10 +81,16 @@ def _filters(form: PatternFilterForm) -> service.PatternFilters:
 
 
 def _by_theme(summaries: list) -> list[tuple[str, list]]:
-    """The listed patterns under their themes, largest theme first (the order within stays the list's)."""
+    """The listed patterns under their themes, largest theme first (the order within stays the list's).
+
+    Empty when no theme holds two patterns (a small forum whose topics are its problems): the overview
+    would only repeat the list.
+    """
     groups: dict[str, list] = {}
     for summary in summaries:
         groups.setdefault(summary.pattern.theme or "Other", []).append(summary)
+    if all(len(items) < 2 for items in groups.values()):
+        return []
     return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
 
 

@@ -287,3 +287,20 @@ def test_leads_see_the_threads_no_pattern_holds(app, client, login, make, forum_
     customer_client = app.test_client()
     login(make.user(make.customer_org("curious customer")), customer_client)
     assert customer_client.get("/patterns/unassigned").status_code == 404  # not even that the page exists
+
+
+def test_the_list_opens_with_themes_only_when_a_theme_holds_several_patterns(app, client, login, make,
+                                                                             forum_threads):
+    _run(CountingEmbedder())
+    login(make.employee(is_lead=True))
+    pattern_ids = db.session.execute(db.select(Pattern.id).where(Pattern.status == PatternStatus.ACTIVE)).scalars().all()
+    for pattern_id in pattern_ids:
+        db.session.get(Pattern, pattern_id).theme = f"Theme {pattern_id}"
+    db.session.commit()
+    app.config["PATTERN_FIGURES_WAIT_SECONDS"] = 5
+    page = client.get("/patterns").get_data(as_text=True)
+    assert 'id="themes-heading"' not in page  # one pattern a theme: the overview would repeat the list
+    db.session.get(Pattern, pattern_ids[0]).theme = db.session.get(Pattern, pattern_ids[1]).theme = "Sign-in"
+    db.session.commit()
+    page = client.get("/patterns").get_data(as_text=True)
+    assert 'id="themes-heading"' in page and "<strong>Sign-in</strong>" in page
