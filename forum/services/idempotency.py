@@ -37,7 +37,7 @@ def begin(user_id: int, key: str, fingerprint: str) -> Replay | None:
     """Take ``key`` for this request (None: go on and serve it), or the response kept for it."""
     now = utcnow()
     keep = timedelta(hours=float(current_app.config.get("IDEMPOTENCY_KEEP_HOURS", 24)))
-    pending = timedelta(seconds=float(current_app.config.get("IDEMPOTENCY_PENDING_SECONDS", 60)))
+    pending = timedelta(seconds=float(current_app.config.get("IDEMPOTENCY_PENDING_SECONDS", 30)))
     db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.user_id == user_id,
                                                        IdempotentRequest.created_at < now - keep))
     row = db.session.execute(select(IdempotentRequest).where(IdempotentRequest.user_id == user_id,
