@@ -82,6 +82,8 @@ def replay_idempotent():
         replay = idempotency.begin(current_user.id, key, fingerprint)
     except idempotency.KeyReused:
         return _error(422, "This Idempotency-Key was used for another request.")
+    except idempotency.ResponseLost:
+        return _error(409, "The request with this Idempotency-Key was carried out, but its response was lost.")
     except idempotency.KeyInUse:
         response = _error(409, "A request with this Idempotency-Key is still being served; retry shortly.")
         response.headers["Retry-After"] = "1"
@@ -96,15 +98,16 @@ def replay_idempotent():
 
 @bp.after_request
 def keep_idempotent(response: Response) -> Response:
-    """Keep the response of a POST served under an ``Idempotency-Key`` (a failure of ours frees the key)."""
+    """Keep the response of a POST served under an ``Idempotency-Key``.
+
+    Not a 5xx: its transaction was rolled back (with the key), unless it failed after committing the write, and
+    then the key must stay taken.
+    """
     taken = g.get("idempotency_key")
-    if taken is None:
+    if taken is None or response.status_code >= 500:
         return response
     try:
-        if response.status_code >= 500:
-            idempotency.release(*taken)
-        else:
-            idempotency.finish(*taken, response.status_code, response.get_data(as_text=True))
+        idempotency.finish(*taken, response.status_code, response.get_data(as_text=True))
     except Exception:  # noqa: BLE001 - the database went away: the key frees itself after its pending time
         current_app.logger.warning("could not keep the response for an Idempotency-Key", exc_info=True)
     return response

@@ -1,10 +1,11 @@
 """API writes under an ``Idempotency-Key``: a client's retry gets the first response again and creates nothing.
 
-The key is taken (a row with no response yet) in its own transaction before the write, and the response is
-stored after it. A retry while the first request is still served is told to wait (``KeyInUse``); the same key
-sent with another request is refused (``KeyReused``). A key whose first request died before it answered is
-free again after ``IDEMPOTENCY_PENDING_SECONDS``; kept responses are forgotten after
-``IDEMPOTENCY_KEEP_HOURS``.
+The key's row joins the request's own transaction (flushed, not committed), so it commits with the write it
+guards: a request that dies before its commit leaves neither, and the retry does the write. The response is
+stored after the commit. A retry while the first request is still served is told to wait (``KeyInUse``); one
+whose first request committed but died before storing its response is told so (``ResponseLost``) and never
+repeats the write; the same key sent with another request is refused (``KeyReused``). Kept responses are
+forgotten after ``IDEMPOTENCY_KEEP_HOURS``.
 """
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from ..models import IdempotentRequest, utcnow
 
 class KeyInUse(Exception):
     """The first request with this key is still being served."""
+
+
+class ResponseLost(Exception):
+    """The first request with this key was carried out, but died before its response was kept."""
 
 
 class KeyReused(Exception):
@@ -50,31 +55,23 @@ def begin(user_id: int, key: str, fingerprint: str) -> Replay | None:
             replay = Replay(row.status_code, row.response_body)
             db.session.rollback()
             return replay
-        if row.created_at >= now - pending:
-            db.session.rollback()
+        started = row.created_at
+        db.session.rollback()
+        if started >= now - pending:
             raise KeyInUse(key)
-        db.session.delete(row)  # its request died before answering: this one serves it
-        db.session.flush()
+        raise ResponseLost(key)  # committed with its write: doing it again would store it twice
     db.session.add(IdempotentRequest(user_id=user_id, key=key, fingerprint=fingerprint, created_at=now))
     try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent retry took it first
+        db.session.flush()  # committed by the request's own commit, with the write it guards
+    except IntegrityError:  # a concurrent retry holds it
         db.session.rollback()
         raise KeyInUse(key) from None
     return None
 
 
 def finish(user_id: int, key: str, status_code: int, body: str) -> None:
-    """Keep the response of the request served under ``key``."""
+    """Keep the response of the request served under ``key`` (nothing if its transaction was rolled back)."""
     db.session.execute(update(IdempotentRequest).where(IdempotentRequest.user_id == user_id,
                                                        IdempotentRequest.key == key)
                        .values(status_code=status_code, response_body=body))
-    db.session.commit()
-
-
-def release(user_id: int, key: str) -> None:
-    """Free ``key`` after a failure on our side (5xx): the client's retry is served afresh."""
-    db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.user_id == user_id,
-                                                       IdempotentRequest.key == key,
-                                                       IdempotentRequest.status_code.is_(None)))
     db.session.commit()

@@ -73,6 +73,7 @@ def test_a_retry_while_the_first_is_served_is_told_to_wait(client, poster):
     headers = _auth(poster["user"], "busy")
     fingerprint_of_other = "x" * 64
     idempotency.begin(poster["user"].id, "busy-other", fingerprint_of_other)  # a first request still running
+    db.session.commit()
     r = client.post("/api/v1/threads", headers={**headers, "Idempotency-Key": "busy-other"}, json=body)
     assert r.status_code in (409, 422)
     # Same request, first one still in progress: 409 with Retry-After.
@@ -80,6 +81,7 @@ def test_a_retry_while_the_first_is_served_is_told_to_wait(client, poster):
     raw = client.application.json.dumps(body).encode()
     fingerprint = hashlib.sha256(b"POST " + path.encode() + b"\n" + raw).hexdigest()
     idempotency.begin(poster["user"].id, "busy", fingerprint)
+    db.session.commit()
     r = client.post(path, headers={**headers, "Content-Type": "application/json"}, data=raw)
     assert r.status_code == 409 and r.headers["Retry-After"] == "1" and _count(Thread) == 0
 
@@ -101,3 +103,16 @@ def test_concurrent_retries_create_one_thread(app, poster):
         c.join(30)
     assert set(statuses) <= {201, 409} and 201 in statuses
     assert _count(Thread) == 1
+
+
+def test_a_key_whose_request_died_after_its_commit_never_repeats_the_write(client, poster, app):
+    """What a kill -9 between the commit and the stored response leaves: the key taken, no response."""
+    body = {"space_id": poster["space"], "title": "Killed after commit", "body": "b"}
+    path, raw = "/api/v1/threads", client.application.json.dumps(body).encode()
+    fingerprint = hashlib.sha256(b"POST " + path.encode() + b"\n" + raw).hexdigest()
+    idempotency.begin(poster["user"].id, "died", fingerprint)
+    db.session.commit()
+    app.config["IDEMPOTENCY_PENDING_SECONDS"] = 0
+    r = client.post(path, headers={**_auth(poster["user"], "died"), "Content-Type": "application/json"}, data=raw)
+    assert r.status_code == 409 and "Retry-After" not in r.headers and _count(Thread) == 0
+
