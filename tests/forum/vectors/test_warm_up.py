@@ -1,0 +1,37 @@
+"""A fresh server worker loads the model and the stored vectors before its first search asks for them."""
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+from forum.services import background
+from forum.services.vectors import index as vector_index
+from forum.services.vectors import similar
+from forum.services.vectors.embeddings import ensure_embeddings, texts_for, thread_documents
+from tests.forum.test_mining_runs import CountingEmbedder
+
+
+def test_warm_up_loads_the_vectors_and_runs_one_query(app, make, monkeypatch):
+    embedder = CountingEmbedder()
+    monkeypatch.setattr(similar, "get_embedder", lambda: embedder)
+    monkeypatch.setattr(similar, "_embeds_queries", lambda e: True)
+    author = make.user(make.customer_org())
+    for i in range(3):
+        make.thread(author, title=f"SAML clock skew {i}", body="after the move")
+    ensure_embeddings(texts_for(thread_documents()), embedder)
+    vector_index.clear_caches()
+    calls = len(embedder.calls)
+
+    background.start_once(("warm-up",), similar.warm_up)
+    background.wait_all(30)
+
+    assert (vector_index.database_key(), similar._model_key(embedder)) in vector_index._matrices
+    assert len(embedder.calls) == calls + 1  # one query embedded: the weights are loaded
+
+
+def test_gunicorn_config_warms_each_worker(app, monkeypatch):
+    started = []
+    monkeypatch.setattr(background, "start_once", lambda key, target, *a, **k: started.append((key, target)))
+    config = runpy.run_path(str(Path(__file__).resolve().parents[3] / "gunicorn.conf.py"))
+    config["post_worker_init"](type("Worker", (), {"wsgi": app})())
+    assert started == [(("warm-up",), similar.warm_up)]
