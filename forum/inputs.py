@@ -2,14 +2,15 @@
 
 Found by fault drills, each once a 500: JSON nested deeper than Python's recursion limit (``RecursionError``
 escapes ``get_json``, which only turns ``ValueError`` into a 400); a lone surrogate such as ``"\\ud800"`` (JSON
-decodes it, neither database can encode it at commit); NUL in a URL (PostgreSQL refuses it in text
-parameters). What still slips through, a value PostgreSQL refuses as data, is a 400 in ``errors.py``.
+decodes it, neither database can encode it at commit). NUL in a URL is looked for where a name from the path
+reaches the database (member and organisation pages answer 404); what still slips through, a value PostgreSQL
+refuses as data, is a 400 in ``errors.py``.
 """
 from __future__ import annotations
 
 import re
 
-from flask import Flask, abort, request
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -45,10 +46,5 @@ def has_lone_surrogate(value) -> bool:
 
 
 def init_inputs(app: Flask) -> None:
-    """Install the strict JSON provider and refuse NUL in the path before any view looks it up."""
+    """Install the strict JSON provider."""
     app.json = StrictJSONProvider(app)
-
-    @app.before_request
-    def _refuse_nul_in_path():
-        if "\x00" in request.path:
-            abort(404)

@@ -230,7 +230,9 @@ def update_profile(user: User, display_name: str, bio: str) -> None:
 
 
 def get_user_by_username(username: str) -> User | None:
-    """The account with this username (case-insensitive), or None."""
+    """The account with this username (case-insensitive), or None (a NUL cannot be in a username)."""
+    if "\x00" in username:
+        return None
     return db.session.execute(
         select(User).where(func.lower(User.username) == username.strip().lower())).scalars().first()
 

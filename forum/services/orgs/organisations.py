@@ -56,6 +56,9 @@ def organisation(organisation_id: int) -> Organisation | None:
 
 
 def organisation_by_slug(slug: str) -> Organisation | None:
+    """The organisation with this slug, or None (a NUL cannot be in a slug, and PostgreSQL refuses it)."""
+    if "\x00" in slug:
+        return None
     return db.session.execute(db.select(Organisation).filter_by(slug=slug)).scalar_one_or_none()
 
 
