@@ -172,6 +172,7 @@ _idle = threading.Condition(_lock)
 _queue: queue.Queue = queue.Queue()
 _workers: list[threading.Thread] = []
 _pending = 0  # jobs queued or running
+_size = 0  # pool threads asked for last (BACKGROUND_THREADS)
 _running: dict[Hashable, threading.Event] = {}
 _native_ids: dict[Hashable, int | None] = {}  # None: asked to lower its priority before it started
 _lowered = threading.local()
@@ -210,6 +211,8 @@ def start_once(key: Hashable, target: Callable, *args, name: str = "groundwork-b
 
 def _ensure_workers(size: int) -> None:
     """Keep ``size`` pool threads alive (called with ``_lock`` held)."""
+    global _size
+    _size = size
     _workers[:] = [t for t in _workers if t.is_alive()]
     while len(_workers) > size:  # fewer asked for (tests hold the pool with 0): the extra ones stop
         _workers.pop()
@@ -234,7 +237,7 @@ def _work() -> None:
             _lowered_ids.discard(native_id)
             if retire and threading.current_thread() in _workers:
                 _workers.remove(threading.current_thread())
-                _ensure_workers(len(_workers) + 1)
+                _ensure_workers(_size)  # a fresh thread in its place (none while tests hold the pool)
         if retire:
             return
 
