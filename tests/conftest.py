@@ -117,9 +117,33 @@ def _empty_all_tables(app) -> None:
             db.engine.dispose()
 
 
+def _settle_process(app) -> None:
+    """Let the background jobs of the test before finish, then drop what this process remembers.
+
+    The app is shared by every test of a backend, and its caches are keyed by the database URL: a metrics or
+    figures job still running from the test before would otherwise store its figures into the next test's
+    cache, or count as "under way" there (CI saw both).
+    """
+    from forum.services import background
+    from forum.services.metrics import results as metrics
+    from forum.services.patterns import detail, snapshots
+    from forum.services.vectors import index
+
+    background.wait_all(timeout=120)
+    background.forget(lambda job: True)
+    with app.app_context():
+        metrics.clear_cache()
+        index.clear_caches()
+    detail._derived.clear()
+    snapshots._decoded.clear()
+    snapshots._sent.clear()
+    snapshots.page_copies.clear()
+
+
 @pytest.fixture()
 def app(_migrated_app):
     """The app with empty tables and a pushed app context."""
+    _settle_process(_migrated_app)
     _empty_all_tables(_migrated_app)
     _migrated_app.test_client_class = FreshContextClient
     saved = dict(_migrated_app.config)
