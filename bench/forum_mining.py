@@ -159,7 +159,7 @@ def run_once(url: str, out: Path, rate_sample: int) -> None:
     per-text embedding rate on ``rate_sample`` existing threads afterwards, model already loaded."""
     import numpy as np
 
-    from forum.services.patterns.runs import create_run, execute_run
+    from forum.services.patterns.leases import carry_out, create_run
     from forum.services.vectors.embeddings import get_embedder, texts_for, thread_documents
 
     app = app_for(url)
@@ -187,7 +187,7 @@ def run_once(url: str, out: Path, rate_sample: int) -> None:
 
         t0 = time.perf_counter()
         run = create_run(None, "bench")
-        run = execute_run(run.id, embedder=embedder, stage=stage)
+        run = carry_out(run.id, embedder=embedder, stage=stage)
         total = time.perf_counter() - t0
         marks = sorted(stages.items(), key=lambda kv: kv[1])
         spans = {}

@@ -9,8 +9,7 @@ from flask import Flask
 
 from .demo.commands import seed_demo_command
 from .importing.commands import import_threads_command, patterns_group
-from .services.patterns.leases import carry_out, create_run
-from .services.patterns.runs import RunAlreadyActive
+from .services.patterns.leases import RunAlreadyActive, carry_out, create_run
 
 
 class StageProgress:

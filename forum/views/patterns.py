@@ -27,7 +27,7 @@ from ..services.patterns import show as pattern_show
 from ..services.patterns import snapshots as pattern_snapshots
 from ..services.patterns import summaries as service
 from ..services.patterns import unassigned as unassigned_service
-from ..services.patterns.runs import RunAlreadyActive, latest_run
+from ..services.patterns.leases import RunAlreadyActive, latest_run
 from . import pattern_charts
 from .lookup import page_number
 

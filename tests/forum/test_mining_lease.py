@@ -1,6 +1,7 @@
 """Mining runs hold a lease: a crashed run is given up by the next start, and starting is atomic."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import timedelta
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from forum.extensions import db
 from forum.models import MiningRun, RunStatus, utcnow
 from forum.services.patterns import leases
-from forum.services.patterns.runs import RunAlreadyActive
+from forum.services.patterns.leases import RunAlreadyActive
 from forum.services.vectors.embeddings import ensure_embeddings, texts_for, thread_documents
 from tests.forum.test_mining_runs import CountingEmbedder, forum_threads  # noqa: F401  (fixture)
 
@@ -52,7 +53,7 @@ def test_a_run_queued_without_a_worker_is_given_up(app):
     db.session.execute(db.update(MiningRun).where(MiningRun.id == run.id).values(
         created_at=utcnow() - timedelta(seconds=app.config.get("MINING_RUN_QUEUE_SECONDS", 900) + 5)))
     db.session.commit()
-    assert leases.current_run() is None
+    assert leases.active_run() is None
     assert db.session.get(MiningRun, run.id).status is RunStatus.INTERRUPTED
     assert leases.create_run(None, "web").status is RunStatus.QUEUED
 
@@ -70,14 +71,14 @@ def test_the_database_holds_at_most_one_active_run(app):
 def test_two_processes_starting_together_start_one_run(app, monkeypatch):
     """Both look, find nothing active, then insert: the database lets one through."""
     looked = threading.Barrier(2, timeout=10)
-    real_current_run = leases.current_run
+    real_active_run = leases.active_run
 
-    def current_run_then_wait():
-        found = real_current_run()
+    def active_run_then_wait():
+        found = real_active_run()
         looked.wait()
         return found
 
-    monkeypatch.setattr(leases, "current_run", current_run_then_wait)
+    monkeypatch.setattr(leases, "active_run", active_run_then_wait)
     outcomes: list[str] = []
 
     def start() -> None:
@@ -117,3 +118,18 @@ def test_a_run_taken_by_another_worker_is_not_carried_out_twice(app, forum_threa
     run = leases.create_run(None, "web")
     assert leases.claim(run.id)
     assert leases.carry_out(run.id, embedder=CountingEmbedder()) is None
+
+
+def test_the_patterns_page_gives_up_a_crashed_run_and_offers_mine_now(app, client, login, make):
+    """The page's latest run is read after the stale ones are given up: no disabled button for a dead run."""
+    lead = make.employee(is_lead=True)
+    crashed = _crashed_run(timedelta(seconds=app.config.get("MINING_RUN_LEASE_SECONDS", 120) + 5))
+    login(lead)
+
+    status = client.get("/patterns/status.json").get_json()
+    page = client.get("/patterns/").get_data(as_text=True)
+
+    assert status["id"] == crashed and status["status"] == "interrupted" and status["active"] is False
+    assert db.session.get(MiningRun, crashed).status is RunStatus.INTERRUPTED
+    assert re.search(r"<button[^>]*>\s*Mine now", page)  # enabled: no "disabled" inside the tag
+    assert not re.search(r"<button[^>]*disabled[^>]*>\s*Mine now", page)

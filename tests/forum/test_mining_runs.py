@@ -18,6 +18,7 @@ from forum.models import (
     Thread,
     ThreadEmbedding,
 )
+from forum.services.patterns import leases
 from forum.services.patterns import runs as mining_runs
 from forum.services.vectors.embeddings import embedder_key
 
@@ -77,8 +78,8 @@ def forum_threads(app, make):
 
 
 def _run(embedder, **params) -> MiningRun:
-    run = mining_runs.create_run(None, "test", params or None)
-    return mining_runs.execute_run(run.id, embedder=embedder)
+    run = leases.create_run(None, "test", params or None)
+    return leases.carry_out(run.id, embedder=embedder)
 
 
 def _members(pattern_id: int) -> set[int]:
@@ -176,9 +177,9 @@ def test_new_thread_is_assigned_to_the_nearest_pattern(forum_threads, make):
 
 
 def test_only_one_run_at_a_time(forum_threads):
-    mining_runs.create_run(None, "test")
-    with pytest.raises(mining_runs.RunAlreadyActive):
-        mining_runs.create_run(None, "test")
+    leases.create_run(None, "test")
+    with pytest.raises(leases.RunAlreadyActive):
+        leases.create_run(None, "test")
 
 
 def test_failed_run_is_recorded(forum_threads):
@@ -186,9 +187,9 @@ def test_failed_run_is_recorded(forum_threads):
         def embed(self, texts):
             raise RuntimeError("model file missing")
 
-    run = mining_runs.create_run(None, "test")
+    run = leases.create_run(None, "test")
     with pytest.raises(RuntimeError):
-        mining_runs.execute_run(run.id, embedder=Broken())
+        leases.carry_out(run.id, embedder=Broken())
     run = db.session.get(MiningRun, run.id)
     assert run.status is RunStatus.FAILED and "model file missing" in run.error
 

@@ -11,48 +11,71 @@ embeddings.
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import MiningRun, RunStatus, User, utcnow
-from .runs import RunAlreadyActive, StageCallback, active_run, execute_run
+from .runs import StageCallback, execute_run
+
+ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class RunAlreadyActive(Exception):
+    """Another mining run is queued or running."""
 
 
 def _seconds(name: str, default: float) -> float:
     return float(current_app.config.get(name, default))
 
 
+def _stale_condition(now: datetime):
+    lease = timedelta(seconds=_seconds("MINING_RUN_LEASE_SECONDS", 120))
+    queued = timedelta(seconds=_seconds("MINING_RUN_QUEUE_SECONDS", 900))
+    return or_((MiningRun.status == RunStatus.RUNNING)
+               & (db.func.coalesce(MiningRun.heartbeat_at, MiningRun.started_at, MiningRun.created_at) < now - lease),
+               (MiningRun.status == RunStatus.QUEUED) & (MiningRun.created_at < now - queued))
+
+
 def expire_stale() -> int:
     """Mark runs whose process died (no heartbeat within the lease, or queued too long) interrupted."""
     now = utcnow()
-    lease = timedelta(seconds=_seconds("MINING_RUN_LEASE_SECONDS", 120))
-    queued = timedelta(seconds=_seconds("MINING_RUN_QUEUE_SECONDS", 900))
+    # Looked for first, so that a page view writes (and on SQLite takes the write lock) only when one died.
+    if db.session.execute(select(MiningRun.id).where(_stale_condition(now)).limit(1)).first() is None:
+        return 0
     result = db.session.execute(
-        update(MiningRun)
-        .where(or_((MiningRun.status == RunStatus.RUNNING)
-                   & (db.func.coalesce(MiningRun.heartbeat_at, MiningRun.started_at, MiningRun.created_at)
-                      < now - lease),
-                   (MiningRun.status == RunStatus.QUEUED) & (MiningRun.created_at < now - queued)))
+        update(MiningRun).where(_stale_condition(now))
         .values(status=RunStatus.INTERRUPTED, finished_at=now,
                 error="its process stopped (no heartbeat); the next run resumes from the stored embeddings")
         .execution_options(synchronize_session=False))
     db.session.commit()
+    db.session.expire_all()  # runs already loaded in this session would still say "running"
     return result.rowcount or 0
 
 
-def current_run() -> MiningRun | None:
-    """The run that is queued or running now, after giving up the ones whose process died."""
+def active_run() -> MiningRun | None:
+    """The run that is queued or running now (the database holds at most one), stale ones given up first."""
     expire_stale()
-    return active_run()
+    return db.session.execute(select(MiningRun).where(MiningRun.status.in_(ACTIVE_RUN_STATUSES))
+                              .order_by(MiningRun.id.desc()).limit(1)).scalar()
+
+
+def latest_run() -> MiningRun | None:
+    """The newest run, whatever its state, after giving up the ones whose process died."""
+    expire_stale()
+    return db.session.execute(select(MiningRun).order_by(MiningRun.id.desc()).limit(1)).scalar()
 
 
 def create_run(started_by: User | None, trigger: str, parameters: dict | None = None) -> MiningRun:
-    """Record a queued run, atomically: ``RunAlreadyActive`` while another one is queued or running."""
-    if current_run() is not None:
+    """Record a queued run, atomically: ``RunAlreadyActive`` while another one is queued or running.
+
+    The only way a run starts (the CLI, "Mine now", the benchmarks): the look before the insert gives the
+    usual answer cheaply, and the partial unique index decides between two processes that looked together.
+    """
+    if active_run() is not None:
         raise RunAlreadyActive("a mining run is already in progress")
     run = MiningRun(status=RunStatus.QUEUED, started_by_id=started_by.id if started_by else None,
                     trigger=trigger, parameters=dict(parameters or {}), heartbeat_at=utcnow())

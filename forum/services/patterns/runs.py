@@ -22,7 +22,6 @@ from ...models import (
     RunStatus,
     Thread,
     ThreadKind,
-    User,
     utcnow,
 )
 from ..community import notifications
@@ -41,30 +40,6 @@ StageCallback = Callable[[str, int, int], None]
 
 #: Memberships a re-run replaces; curated ones (filed in or out) survive it.
 MACHINE_SOURCES = (MembershipSource.MINED, MembershipSource.ASSIGNED)
-ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
-
-
-class RunAlreadyActive(Exception):
-    """Another mining run is queued or running."""
-
-
-def active_run() -> MiningRun | None:
-    """A run that is queued or running now (stale ones, older than a day, do not count)."""
-    cutoff = utcnow() - timedelta(days=1)
-    return db.session.execute(
-        select(MiningRun).where(MiningRun.status.in_(ACTIVE_RUN_STATUSES), MiningRun.created_at >= cutoff)
-        .order_by(MiningRun.id.desc())).scalars().first()
-
-
-def create_run(started_by: User | None, trigger: str, parameters: dict | None = None) -> MiningRun:
-    """Record a queued run; refuses while another is active."""
-    if active_run() is not None:
-        raise RunAlreadyActive("a mining run is already in progress")
-    run = MiningRun(status=RunStatus.QUEUED, started_by_id=started_by.id if started_by else None,
-                    trigger=trigger, parameters=dict(parameters or {}))
-    db.session.add(run)
-    db.session.commit()
-    return run
 
 
 def make_miner(parameters: dict, embedder=None):
@@ -77,7 +52,11 @@ def make_miner(parameters: dict, embedder=None):
 
 
 def execute_run(run_id: int, *, embedder=None, stage: StageCallback | None = None) -> MiningRun:
-    """Carry out a recorded run. Interrupting it (Ctrl-C) marks it interrupted; the next run resumes."""
+    """Carry out a run recorded and claimed by ``leases``. Ctrl-C marks it interrupted; the next run resumes.
+
+    Runs are started only by ``leases.create_run`` and carried out by ``leases.carry_out``, which holds the
+    lease while this works.
+    """
     run = db.session.get(MiningRun, run_id)
     embedder = embedder or get_embedder()
     run.status, run.started_at, run.model_name = RunStatus.RUNNING, utcnow(), embedder_key(embedder)
@@ -337,10 +316,4 @@ def assign_thread(thread_id: int, *, embedder=None) -> PatternMember | None:
     return member
 
 
-__all__ = ["RunAlreadyActive", "active_run", "assign_thread", "create_run", "execute_run", "latest_finished_run",
-           "vector_of"]
-
-
-def latest_run() -> MiningRun | None:
-    """The newest mining run, whatever its state (the patterns page's "Mine now" box)."""
-    return db.session.execute(select(MiningRun).order_by(MiningRun.id.desc()).limit(1)).scalar()
+__all__ = ["assign_thread", "execute_run", "latest_finished_run", "vector_of"]

@@ -142,7 +142,7 @@ def test_views_refuse_non_leads(setup, app, client, login):
 
 def test_mine_now_starts_a_run(setup, client, login, monkeypatch):
     from forum.services.patterns import jobs as mining_jobs
-    from forum.services.patterns.runs import RunAlreadyActive
+    from forum.services.patterns.leases import RunAlreadyActive
 
     started = []
     monkeypatch.setattr(mining_jobs, "start_run", lambda user, trigger: started.append((user.id, trigger)) or 7)

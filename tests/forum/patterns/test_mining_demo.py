@@ -10,7 +10,7 @@ from scipy.optimize import linear_sum_assignment
 from forum.demo import PLANTED_PROBLEMS, problem_key_for
 from forum.extensions import db
 from forum.models import MembershipSource, Pattern, PatternMember, PatternStatus, RunStatus, Thread
-from forum.services.patterns import runs as mining_runs
+from forum.services.patterns import leases
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +40,8 @@ def test_mining_the_demo_forum_recovers_the_planted_problems(app, db_backend):
     if db_backend != "sqlite":
         pytest.skip("engine quality does not depend on the database; measured once, on SQLite")
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
-    run = mining_runs.create_run(None, "test")
-    run = mining_runs.execute_run(run.id)
+    run = leases.create_run(None, "test")
+    run = leases.carry_out(run.id)
     assert run.status is RunStatus.FINISHED
     recovered, figures = planted_recovery()
     for key, recall, purity in figures:
