@@ -1,4 +1,5 @@
-// Patterns page: while a mining run is queued or running, poll its status and show progress.
+// Patterns page: while a mining run holds the lease (queued, running or stuck), poll its state; show the server's
+// status text, the progress and whether "Mine now" is available.
 (function () {
   "use strict";
   var panel = document.querySelector(".run-panel");
@@ -6,29 +7,33 @@
   var url = panel.getAttribute("data-status-url");
   var statusText = document.getElementById("run-status");
   var bar = document.getElementById("run-progress");
+  var button = document.getElementById("mine-now");
   var reload = panel.querySelector(".run-reload");
 
   function show(state) {
-    if (state.active) {
-      var text = "Run " + state.id + " is " + state.status + (state.stage ? ": " + state.stage : "");
-      if (state.total) { text += " (" + state.done + " of " + state.total + ")"; }
-      statusText.textContent = text + ".";
-      bar.hidden = false;
-      bar.max = state.total || 1;
+    statusText.innerHTML = state.html;  // rendered and escaped by the server (patterns/_run_status.html)
+    panel.className = panel.className.replace(/\brun-[a-z]+\b/g, "").trim() + " run-" + state.state;
+    if (button) {
+      button.disabled = state.active;
+      if (!state.active) { button.removeAttribute("title"); }
+    }
+    var counting = state.state === "running" && state.total;
+    bar.hidden = !counting;
+    if (counting) {
+      bar.max = state.total;
       bar.value = state.done || 0;
+    }
+    if (state.active) {
       window.setTimeout(poll, 2000);
-    } else {
-      statusText.textContent = "Run " + state.id + " " + state.status +
-        (state.status === "finished" ? ": " + state.patterns_found + " patterns." : ".");
-      bar.hidden = true;
-      if (reload) { reload.hidden = false; }
+    } else if (state.state === "finished" && reload) {
+      reload.hidden = false;
     }
   }
 
   function poll() {
     fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (state) { if (state) { show(state); } })
+      .then(function (state) { if (state) { show(state); } else { window.setTimeout(poll, 5000); } })
       .catch(function () { window.setTimeout(poll, 5000); });
   }
 

@@ -22,17 +22,18 @@ from ..permissions import PermissionDenied
 from ..services.patterns import curation
 from ..services.patterns import detail as pattern_detail
 from ..services.patterns import jobs as mining_jobs
+from ..services.patterns import leases as run_leases
 from ..services.patterns import pages as pattern_pages
 from ..services.patterns import show as pattern_show
 from ..services.patterns import snapshots as pattern_snapshots
 from ..services.patterns import summaries as service
 from ..services.patterns import unassigned as unassigned_service
-from ..services.patterns.leases import RunAlreadyActive, latest_run
+from ..services.patterns.leases import RunAlreadyActive
 from . import pattern_charts
 from .lookup import page_number
 
 if TYPE_CHECKING:
-    from ..models import MiningRun, Pattern, Thread
+    from ..models import Pattern, Thread
 
 bp = Blueprint("patterns", __name__, url_prefix="/patterns")
 
@@ -58,17 +59,20 @@ def _pattern_or_404(pattern_id: int) -> Pattern:
     return pattern
 
 
-def _latest_run() -> MiningRun | None:
-    return latest_run()
+def _latest_run() -> run_leases.RunState:
+    return run_leases.run_state()
 
 
-def _run_status(run: MiningRun | None) -> dict:
+def _run_status(state: run_leases.RunState) -> dict:
+    """The run panel's state for patterns.js: the same status text the page renders, and the button's state."""
+    run = state.run
+    html = render_template("patterns/_run_status.html", run=state)
     if run is None:
-        return {"id": None, "status": "none", "active": False}
-    return {"id": run.id, "status": run.status.value, "stage": run.stage, "done": run.progress_done,
-            "total": run.progress_total, "active": run.status.value in ("queued", "running"),
-            "patterns_found": run.patterns_found, "documents": run.documents,
-            "finished_at": run.finished_at.isoformat() if run.finished_at else None}
+        return {"id": None, "status": "none", "state": "none", "active": False, "html": html}
+    return {"id": run.id, "status": run.status.value, "state": state.state, "active": state.active,
+            "stage": run.stage, "done": run.progress_done, "total": run.progress_total,
+            "patterns_found": run.patterns_found, "documents": run.documents, "error": run.error or None,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None, "html": html}
 
 
 def _filters(form: PatternFilterForm) -> service.PatternFilters:

@@ -11,6 +11,7 @@ embeddings.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -67,6 +68,51 @@ def latest_run() -> MiningRun | None:
     """The newest run, whatever its state, after giving up the ones whose process died."""
     expire_stale()
     return db.session.execute(select(MiningRun).order_by(MiningRun.id.desc()).limit(1)).scalar()
+
+
+@dataclass(frozen=True)
+class RunState:
+    """What the patterns page tells about the latest run, and whether "Mine now" may start another.
+
+    ``state`` is one of none, queued, stuck, running, finished, failed, interrupted. A run is *stuck* when
+    nothing was heard from it for ``STUCK_BEATS`` heartbeats: queued and no worker took it, or running and its
+    heartbeat stopped. It still holds the lease (the database refuses a second run) until ``given_up_at``, when
+    the next look marks it interrupted.
+    """
+
+    run: MiningRun | None
+    state: str
+    silent_seconds: int | None = None
+    given_up_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """A run holds the lease: starting another is refused, so "Mine now" is disabled."""
+        return self.state in ("queued", "stuck", "running")
+
+
+#: Heartbeats missed before a run is shown as stuck (the lease itself allows eight at the defaults).
+STUCK_BEATS = 4
+
+
+def run_state() -> RunState:
+    """The latest run as the patterns page shows it, dead ones given up first."""
+    run = latest_run()
+    if run is None:
+        return RunState(None, "none")
+    if run.status not in ACTIVE_RUN_STATUSES:
+        return RunState(run, run.status.value)
+    now = utcnow()
+    quiet = timedelta(seconds=STUCK_BEATS * _seconds("MINING_RUN_HEARTBEAT_SECONDS", 15))
+    if run.status is RunStatus.QUEUED:
+        heard, lease = run.created_at, _seconds("MINING_RUN_QUEUE_SECONDS", 900)
+    else:
+        heard = run.heartbeat_at or run.started_at or run.created_at
+        lease = _seconds("MINING_RUN_LEASE_SECONDS", 120)
+    if now - heard < quiet:
+        return RunState(run, run.status.value)
+    return RunState(run, "stuck", silent_seconds=int((now - heard).total_seconds()),
+                    given_up_at=heard + timedelta(seconds=lease))
 
 
 def create_run(started_by: User | None, trigger: str, parameters: dict | None = None) -> MiningRun:

@@ -171,7 +171,9 @@ def test_status_json_and_run_panel(world, client, login):
     from forum.models import MiningRun, RunStatus
 
     login(world.employee)
-    assert client.get("/patterns/status.json").get_json() == {"id": None, "status": "none", "active": False}
+    state = client.get("/patterns/status.json").get_json()
+    assert (state["id"], state["status"], state["active"], state["html"].strip()) == (None, "none", False,
+                                                                                     "No mining run yet.")
     run = MiningRun(status=RunStatus.RUNNING, stage="embedding", progress_done=40, progress_total=120)
     db.session.add(run)
     db.session.commit()
