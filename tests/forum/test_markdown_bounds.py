@@ -7,6 +7,9 @@ bench/markdown_worst.py).
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from forum import markdown
 
@@ -55,3 +58,53 @@ def test_a_link_text_beyond_the_bound_stays_text():
     long_text = "x" * (markdown.LINK_LABEL_MAX + 10)
     html = markdown.render_markdown(f"[{long_text}](https://example.com)")
     assert "<a " not in html and long_text in html
+
+
+# --- the worst linear cases: bounded emphasis, and faster steps that keep the library's output ---------------
+
+def _library(text: str) -> str:
+    """markdown-it itself, with the options forum.markdown uses and none of its bounds or faster steps."""
+    return MarkdownIt("js-default", {"linkify": False, "typographer": False}).enable("table") \
+        .enable("strikethrough").render(text)
+
+
+def test_the_worst_cases_render_right():
+    underscores, unclosed = "a_" * 25_000, "[a](" * 12_500
+    # Nothing to emphasise or link: the text as it is, exactly what markdown-it renders.
+    assert markdown._md.render(underscores) == _library(underscores) == f"<p>{underscores}</p>\n"
+    assert markdown._md.render(unclosed) == _library(unclosed) == f"<p>{unclosed}</p>\n"
+    assert markdown.render_markdown(underscores) == f"<p>{underscores}</p>\n"
+
+    # Emphasis runs: the first EMPHASIS_DELIMITER_BUDGET delimiters pair as markdown-it pairs them; the rest of
+    # the text is kept as it was typed.
+    budget = markdown.EMPHASIS_DELIMITER_BUDGET  # one "*" each: budget // 2 pairs
+    emphasis = "*a" * 25_000
+    expected = "<p>" + "<em>a</em>a" * (budget // 2) + "*a" * (25_000 - budget) + "</p>\n"
+    assert markdown.render_markdown(emphasis) == expected
+    assert _library("*a" * budget) == "<p>" + "<em>a</em>a" * (budget // 2) + "</p>\n"  # what the pairs come from
+
+
+def test_emphasis_within_the_budget_is_markdown_its():
+    text = " ".join(f"**bold {i}** and _it {i}_ and *one {i}*" for i in range(400))  # 2,400 delimiters
+    assert markdown._md.render(text) == _library(text)
+    assert markdown.render_markdown(text).count("<strong>") == 400
+
+
+ALPHABET = "*_a b[]()!<>`~\\\n:/.-#\"'x1"
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=ALPHABET, max_size=120))
+def test_same_tokens_as_markdown_it_below_the_bounds(text):
+    """The faster emphasis and link-destination steps change speed only, never the output."""
+    assert markdown._md.render(text) == _library(text)
+
+
+@pytest.mark.parametrize("text", [
+    "[a](b(c)d) [e](f\\ g) [h](<i j>) [k](l\\(m) [n]((((((o)))))) [p](q) ![r](s \"t\")",
+    "[a](" + "(" * 32 + "b" + ")" * 32 + ") [c](" + "(" * 33 + "d" + ")" * 33 + ")",
+    "*a _b_ c* __d__ ***e*** a_b_c a*b*c _ * ** __ *_*_ _*_* ~~s~~",
+    "[ref]\n\n[ref]: /url(with(parens)) \"title\"",
+])
+def test_links_and_emphasis_as_markdown_it(text):
+    assert markdown._md.render(text) == _library(text)
