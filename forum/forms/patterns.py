@@ -62,8 +62,17 @@ class DescriptionForm(FlaskForm):
     description = TextAreaField("Description", filters=[_clean], validators=[Length(max=5000)])
 
 
+def _pattern_id(value) -> int | None:
+    return int(value) if value not in ("", None) else None
+
+
 class MergeForm(FlaskForm):
-    target = SelectField("Merge into", coerce=int, validators=[DataRequired("Choose a pattern.")])
+    target = SelectField("Merge into", coerce=_pattern_id, validators=[DataRequired("Choose a pattern.")])
+
+    def set_targets(self, choices: list[tuple[int, str]]) -> None:
+        """The patterns this one may merge into, after an empty placeholder that is selected until a lead
+        chooses: a merge (which closes this pattern) is never one click on whatever came first."""
+        self.target.choices = [("", "Choose a pattern…")] + list(choices) if choices else []
 
 
 _THREAD_REF = re.compile(r"^(?:.*/t/)?#?(\d{1,9})/?$")

@@ -4,6 +4,8 @@ Every piece of text goes through ``escape``; colours are SVG presentation attrib
 """
 from __future__ import annotations
 
+import colorsys
+
 from markupsafe import Markup, escape
 
 from ..services.patterns.detail import PatternMap
@@ -73,13 +75,60 @@ def bar_chart(items: list[tuple[str, int]], label: str, unit: str = "customers",
     return Markup("".join(parts))
 
 
+def sparkline(values: list[int], label: str) -> Markup:
+    """A small line of counts per period (oldest first) for a table cell, with the figures in its <title>."""
+    if not values:
+        return Markup("")
+    width, height, pad = 64, 14, 2
+    peak = max(values) or 1
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
+    points = [(pad + i * step, height - pad - (height - 2 * pad) * n / peak) for i, n in enumerate(values)]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    last_x, last_y = points[-1]
+    text = f"{label}: {', '.join(str(n) for n in values)}"
+    return Markup(f'<svg class="sparkline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+                  f'role="img" aria-label="{escape(text)}" xmlns="http://www.w3.org/2000/svg">'
+                  f"<title>{escape(text)}</title>"
+                  f'<polyline points="{line}" fill="none" stroke="{ACCENT}" stroke-width="1.5" '
+                  f'stroke-linejoin="round" stroke-linecap="round"/>'
+                  f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2" fill="{ACCENT}"/></svg>')
+
+
+def _extra_colour(i: int) -> str:
+    """The i-th colour past the palette: hues a golden angle apart, in two lightnesses, all distinct."""
+    hue = (0.61 + i * 0.381966) % 1.0
+    lightness = (0.38, 0.55)[i % 2]
+    r, g, b = colorsys.hls_to_rgb(hue, lightness, 0.75)
+    return f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+
+
+def map_order(data: PatternMap) -> list[int]:
+    """The patterns of the map, biggest first: the legend's order and their numbers (1, 2, ...)."""
+    return sorted(data.sizes, key=lambda pid: (-data.sizes[pid], pid))
+
+
 def map_colours(data: PatternMap, highlight: int | None = None) -> dict[int, str]:
-    """Colours for the biggest patterns (legend order); the rest share a neutral grey."""
-    order = sorted(data.sizes, key=lambda pid: (-data.sizes[pid], pid))
-    colours = {pid: PALETTE[i] if i < len(PALETTE) else OTHER for i, pid in enumerate(order)}
-    if highlight is not None and highlight in colours and colours[highlight] == OTHER:
-        colours[highlight] = ACCENT
+    """A distinct colour for every pattern (the palette first, then generated ones); each also has a number."""
+    colours: dict[int, str] = {}
+    used = set(PALETTE) | {OTHER, ACCENT}
+    extra = 0
+    for i, pid in enumerate(map_order(data)):
+        if i < len(PALETTE):
+            colours[pid] = PALETTE[i]
+            continue
+        colour = _extra_colour(extra)
+        while colour in used:
+            extra += 1
+            colour = _extra_colour(extra)
+        extra += 1
+        used.add(colour)
+        colours[pid] = colour
     return colours
+
+
+def map_labels(data: PatternMap) -> dict[int, int]:
+    """Each pattern's number on the map and in its legend: colours alone do not tell 20 patterns apart."""
+    return {pid: i + 1 for i, pid in enumerate(map_order(data))}
 
 
 def map_svg(data: PatternMap, colours: dict[int, str], highlight: int | None = None,
@@ -113,6 +162,18 @@ def map_svg(data: PatternMap, colours: dict[int, str], highlight: int | None = N
             cy = height - pad - (p.y - y0) * sy
             parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{radius}"/>')
         parts.append("</g>")
+    # Numbers at each pattern's middle (the median point), as in the legend: on a pattern's page only its own.
+    labels = map_labels(data)
+    for pid in order:
+        if highlight is not None and pid != highlight:
+            continue
+        points = groups[pid]
+        mx = sorted(p.x for p in points)[len(points) // 2]
+        my = sorted(p.y for p in points)[len(points) // 2]
+        cx, cy = pad + (mx - x0) * sx, height - pad - (my - y0) * sy
+        parts.append(f'<text class="map-label" x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" font-size="12" '
+                     f'font-weight="700" fill="#1d232b" stroke="#ffffff" stroke-width="3" paint-order="stroke">'
+                     f"{labels[pid]}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))
 

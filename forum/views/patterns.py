@@ -27,6 +27,7 @@ from ..services.patterns import pages as pattern_pages
 from ..services.patterns import show as pattern_show
 from ..services.patterns import snapshots as pattern_snapshots
 from ..services.patterns import summaries as service
+from ..services.patterns import table as pattern_table
 from ..services.patterns import unassigned as unassigned_service
 from ..services.patterns.leases import RunAlreadyActive
 from . import pattern_charts
@@ -84,37 +85,42 @@ def _filters(form: PatternFilterForm) -> service.PatternFilters:
         until=None if form.until.errors else form.until.data, space_id=int(space) if space else None)
 
 
-def _by_theme(summaries: list) -> list[tuple[str, list]]:
-    """The listed patterns under their themes, largest theme first (the order within stays the list's).
+#: The table's columns that sort it, in the order they are shown (the keys are ``service.SORTS``').
+COLUMNS = (("name", "Pattern"), ("reach", "Customers"), ("threads", "Threads"), ("deployments", "Deployments"),
+           ("resolved", "Resolved"), ("growth", "Trend"), ("emerging", "Emerging"), ("playbook", "Playbook"))
 
-    Empty when no theme holds two patterns (a small forum whose topics are its problems): the overview
-    would only repeat the list.
-    """
-    groups: dict[str, list] = {}
-    for summary in summaries:
-        groups.setdefault(summary.pattern.theme or "Other", []).append(summary)
-    if all(len(items) < 2 for items in groups.values()):
-        return []
-    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+
+def _sort_urls(sort: str, descending: bool) -> dict[str, str]:
+    """Each column's link: sorted by it with the filters kept; the current column's link reverses it."""
+    args = {key: value for key, value in request.args.items() if key not in ("sort", "order")}
+    urls = {}
+    for key, _label in COLUMNS:
+        order = ("asc" if descending else "desc") if key == sort else None
+        urls[key] = url_for(".index", **args, sort=key, **({"order": order} if order else {}))
+    return urls
 
 
 @bp.get("/", strict_slashes=False)  # /patterns answers directly (no redirect that would tell others it exists)
 def index():
-    """Every active pattern with its reach, environments, trend and fix; emerging ones first."""
+    """Every active pattern as a row of the table, under its theme, sorted by any column; emerging ones noted."""
     form = PatternFilterForm(formdata=request.args)
     form.set_choices(**pattern_detail.filter_choices())
     filters = _filters(form)
     sort = request.args.get("sort", "reach")
     sort = sort if sort in service.SORTS else "reach"
+    order = request.args.get("order")
+    descending = {"asc": False, "desc": True}.get(order, sort not in service.ASCENDING_SORTS)
     # A set of filters nobody looked at lately: its figures are computed off the request path, waited for
     # briefly, and otherwise the page lists the patterns by name and reloads until the figures are there.
-    page = pattern_snapshots.page_figures(filters, sort=sort,
+    page = pattern_snapshots.page_figures(filters, sort=sort, descending=descending,
                                           wait=float(current_app.config["PATTERN_FIGURES_WAIT_SECONDS"]))
-    return render_template("patterns/index.html", form=form, filters=filters, sort=sort, summaries=page.summaries,
-                           figures_at=page.computed_at, computing=page.computing,
+    return render_template("patterns/index.html", form=form, filters=filters, sort=sort, descending=descending,
+                           summaries=page.summaries, figures_at=page.computed_at, computing=page.computing,
                            patterns=pattern_snapshots.live_patterns() if page.computing else [],
                            emerging=[s for s in page.summaries if s.emerging], run=_latest_run(),
-                           themes=_by_theme(page.summaries),
+                           groups=pattern_table.theme_groups(page.summaries), columns=COLUMNS,
+                           sort_labels=service.SORTS,
+                           sort_urls=_sort_urls(sort, descending), sparkline=pattern_charts.sparkline,
                            action_form=ActionForm(), now=service.pattern_now())
 
 
@@ -163,7 +169,7 @@ def map_page():
     """The map of patterns: member threads projected to 2-D, coloured by pattern."""
     data = pattern_detail.pattern_map()
     colours = pattern_charts.map_colours(data)
-    return render_template("patterns/map.html", data=data, colours=colours,
+    return render_template("patterns/map.html", data=data, colours=colours, labels=pattern_charts.map_labels(data),
                            svg=pattern_charts.map_svg(data, colours), swatch=pattern_charts.swatch)
 
 
@@ -185,7 +191,7 @@ def _render_show(pattern: Pattern, status: int = 200, **forms):
     if shown.can_curate:
         rename_form = forms.get("rename_form") or RenameForm(formdata=None, name=pattern.name)
         merge_form = forms.get("merge_form") or MergeForm(formdata=None)
-        merge_form.target.choices = shown.merge_choices
+        merge_form.set_targets(shown.merge_choices)
         context.update(
             rename_form=rename_form, merge_form=merge_form,
             description_form=forms.get("description_form") or DescriptionForm(formdata=None,
@@ -225,7 +231,7 @@ def _curate(pattern_id: int, form: FlaskForm, form_name: str, action: Callable[[
     _require_lead()
     pattern = _pattern_or_404(pattern_id)
     if form_name == "merge_form":
-        form.target.choices = pattern_detail.search_patterns(pattern.id)
+        form.set_targets(pattern_detail.search_patterns(pattern.id))
     if form.validate_on_submit():
         try:
             action(pattern)

@@ -36,6 +36,8 @@ from ...models import OrgKind
 
 DIMENSIONS = ("product", "version", "hosting", "database", "topology")
 _FIGURES = ("threads", "reach", "deployments", "resolved", "last_30", "last_90", "before_90")
+#: The list's sparkline: new member threads in each of the last TREND_PERIODS periods of TREND_DAYS days.
+TREND_PERIODS, TREND_DAYS = 12, 30
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Grouped:
     medians: dict[int, float] = field(default_factory=dict)
     new_customers: dict[int, int] = field(default_factory=dict)
     breakdowns: dict[int, dict[str, list[tuple[str, int]]]] = field(default_factory=dict)
+    trends: dict[int, list[int]] = field(default_factory=dict)  # oldest period first
 
 
 MEMBERS_TABLE = "pattern_figure_members"
@@ -123,6 +126,7 @@ def grouped_figures(m, now: datetime, emerging_days: int) -> Grouped:
     branches.append(select(*_row("new", firsts.c.pattern_id, numbers=(func.count(),)))
                     .where(firsts.c.first >= now - timedelta(days=emerging_days), firsts.c.first <= now)
                     .group_by(firsts.c.pattern_id))
+    branches.append(_trend_branch(m, now))
     if postgres:
         seconds = _seconds_to_resolve(m)
         branches.append(select(*_row("med", m.c.pattern_id,
@@ -138,6 +142,9 @@ def grouped_figures(m, now: datetime, emerging_days: int) -> Grouped:
                                 "first_seen": t1, "last_seen": t2}
         elif kind == "new":
             out.new_customers[pid] = int(numbers[0])
+        elif kind == "trend":
+            trend = out.trends.setdefault(pid, [0] * TREND_PERIODS)
+            trend[TREND_PERIODS - 1 - int(numbers[0])] = int(numbers[1])
         elif kind == "med":
             if x is not None:
                 out.medians[pid] = float(x)
@@ -151,6 +158,20 @@ def grouped_figures(m, now: datetime, emerging_days: int) -> Grouped:
     if not postgres:
         out.medians = _medians_in_python(m)
     return out
+
+
+def _trend_branch(m, now: datetime):
+    """New member threads per period of ``TREND_DAYS`` before ``now`` (0 = the latest period), per pattern.
+
+    The period is named in a subquery and grouped outside it: grouping by the CASE itself would bind its dates
+    twice, and PostgreSQL does not take two parameters for the same expression.
+    """
+    period = case(*[(m.c.created_at >= now - timedelta(days=TREND_DAYS * (i + 1)), i) for i in range(TREND_PERIODS)])
+    periods = (select(m.c.pattern_id, period.label("period"))
+               .where(m.c.created_at >= now - timedelta(days=TREND_DAYS * TREND_PERIODS), m.c.created_at <= now)
+               .subquery())
+    return (select(*_row("trend", periods.c.pattern_id, numbers=(periods.c.period, func.count())))
+            .group_by(periods.c.pattern_id, periods.c.period))
 
 
 def _medians_in_python(m) -> dict[int, float]:

@@ -34,6 +34,7 @@ from .summaries import (
     PatternInfo,
     PatternSummary,
     data_fingerprint,
+    playbook_of_pattern,
     sort_summaries,
     summarise,
 )
@@ -68,8 +69,12 @@ def snapshot_key(filters: PatternFilters) -> str:
     return repr(filters)[:400]
 
 
+#: Moves when the stored figures gain a field, so figures stored by an older release are computed again.
+FIGURES_FORMAT = 2  # 2: the trend sparkline
+
+
 def _fingerprint() -> str:
-    return repr(data_fingerprint())[:400]
+    return repr((FIGURES_FORMAT, *data_fingerprint()))[:400]
 
 
 def encode_summary(summary: PatternSummary) -> dict:
@@ -213,7 +218,8 @@ def in_background() -> bool:
         "PATTERN_FIGURES_IN_BACKGROUND", current_app.config.get("MINING_IN_BACKGROUND", True)))
 
 
-def page_figures(filters: PatternFilters, sort: str = "reach", wait: float | None = None) -> PageFigures:
+def page_figures(filters: PatternFilters, sort: str = "reach", wait: float | None = None,
+                 descending: bool | None = None) -> PageFigures:
     """The page's patterns with their figures and when those were computed (None: computed for this view).
 
     ``PATTERN_CACHE_SECONDS`` <= 0 computes on every view (no snapshot); otherwise figures older than that,
@@ -223,7 +229,7 @@ def page_figures(filters: PatternFilters, sort: str = "reach", wait: float | Non
     background and waits for it that long at most, then answers ``computing`` with the live patterns only.
     """
     if float(current_app.config.get("PATTERN_CACHE_SECONDS", 60)) <= 0:
-        return PageFigures(summarise(filters, sort=sort), None)
+        return PageFigures(sort_summaries(summarise(filters), sort, descending), None)
     key = snapshot_key(filters)
     now = _fingerprint()
     row = _stored_row(key)
@@ -245,7 +251,7 @@ def page_figures(filters: PatternFilters, sort: str = "reach", wait: float | Non
         figures = _figures(key, row.id, computed_at)
         if stale:
             _refresh_in_background(filters)
-    return PageFigures(_with_live_patterns(figures, sort), computed_at)
+    return PageFigures(_with_live_patterns(figures, sort, descending), computed_at)
 
 
 def page_summaries(filters: PatternFilters, sort: str = "reach") -> tuple[list[PatternSummary], datetime | None]:
@@ -296,10 +302,12 @@ def live_patterns() -> list[PatternInfo]:
 def _active_infos(*conditions) -> dict[int, PatternInfo]:
     """Active patterns' names and terms, read live (only the columns the list shows)."""
     return {row.id: PatternInfo(row.id, row.name, row.description or "", tuple(row.keywords or ()),
-                                tuple(row.signatures or ()), row.status, bool(row.name_curated), row.theme)
+                                tuple(row.signatures or ()), row.status, bool(row.name_curated), row.theme,
+                                row.playbook_id)
             for row in db.session.execute(
                 select(Pattern.id, Pattern.name, Pattern.description, Pattern.keywords, Pattern.signatures,
-                       Pattern.status, Pattern.name_curated, Pattern.theme)
+                       Pattern.status, Pattern.name_curated, Pattern.theme,
+                       playbook_of_pattern().label("playbook_id"))
                 .where(Pattern.status == PatternStatus.ACTIVE, *conditions))}
 
 
@@ -310,11 +318,11 @@ def summary_with(info: PatternInfo, figures: dict) -> PatternSummary:
     return summary
 
 
-def _with_live_patterns(figures: list[dict], sort: str) -> list[PatternSummary]:
+def _with_live_patterns(figures: list[dict], sort: str, descending: bool | None = None) -> list[PatternSummary]:
     """Attach each pattern's current name and terms; patterns no longer active drop out at once."""
     infos = _active_infos(Pattern.id.in_([item["pattern_id"] for item in figures]))
     summaries = [summary_with(infos[item["pattern_id"]], item) for item in figures if item["pattern_id"] in infos]
-    return sort_summaries(summaries, sort)
+    return sort_summaries(summaries, sort, descending)
 
 
 def refresh_default() -> None:

@@ -24,17 +24,23 @@ from ...models import (
     Pattern,
     PatternMember,
     PatternStatus,
+    Playbook,
     Reply,
     Thread,
     User,
     utcnow,
 )
 from .answers import answers_by_pattern
-from .figures import DIMENSIONS, grouped_figures, materialised_members
+from .figures import DIMENSIONS, TREND_PERIODS, grouped_figures, materialised_members
 
 #: Memberships that count: what the engine found and what leads filed in (never the excluded ones).
 MEMBER_SOURCES = (MembershipSource.MINED, MembershipSource.ASSIGNED, MembershipSource.FILED)
-SORTS = {"reach": "Reach (customers)", "growth": "Growth", "unresolved": "Unresolved share", "recent": "Recency"}
+#: The list's orders (the form's choices; the table's columns sort by the same keys).
+SORTS = {"reach": "Reach (customers)", "growth": "Growth", "unresolved": "Unresolved share", "recent": "Recency",
+         "name": "Name", "threads": "Threads", "deployments": "Deployments", "resolved": "Resolved share",
+         "emerging": "Emerging", "playbook": "Playbook"}
+#: Orders read from the smallest up by default (a name A to Z); every other order starts with the most.
+ASCENDING_SORTS = frozenset({"name"})
 
 
 #: Snapshot fields with an expression index (migrations e8f1a2b3c4d5 and f4b2c6d8e1a3).
@@ -118,11 +124,18 @@ class PatternInfo:
     status: PatternStatus
     name_curated: bool
     theme: str | None = None
+    playbook_id: int | None = None  # the pattern's (first) playbook: the list says whether its fix is written up
 
     @classmethod
-    def of(cls, pattern: Pattern) -> PatternInfo:
+    def of(cls, pattern: Pattern, playbook_id: int | None = None) -> PatternInfo:
         return cls(pattern.id, pattern.name, pattern.description or "", tuple(pattern.keywords or ()),
-                   tuple(pattern.signatures or ()), pattern.status, bool(pattern.name_curated), pattern.theme)
+                   tuple(pattern.signatures or ()), pattern.status, bool(pattern.name_curated), pattern.theme,
+                   playbook_id)
+
+
+def playbook_of_pattern():
+    """The first playbook of the pattern in the enclosing query (a correlated subquery; NULL when none)."""
+    return select(func.min(Playbook.id)).where(Playbook.pattern_id == Pattern.id).scalar_subquery()
 
 
 @dataclass
@@ -141,6 +154,7 @@ class PatternSummary:
     new_customers: int = 0
     emerging: bool = False
     breakdowns: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    trend: list[int] = field(default_factory=list)  # new threads per 30 days over the last year, oldest first
     fixes: list[dict] = field(default_factory=list)
     solvers: list[dict] = field(default_factory=list)
 
@@ -220,9 +234,9 @@ def _summarise(m, sort: str) -> list[PatternSummary]:
     grouped = grouped_figures(m, pattern_now(), int(current_app.config.get("PATTERN_EMERGING_DAYS", 14)))
     if not grouped.figures:
         return []
-    patterns = {p.id: p for p in db.session.execute(
-        select(Pattern).where(Pattern.id.in_(list(grouped.figures)))).scalars()}
-    summaries = {pid: PatternSummary(pattern=PatternInfo.of(patterns[pid]), **row)
+    patterns = {p.id: (p, playbook_id) for p, playbook_id in db.session.execute(
+        select(Pattern, playbook_of_pattern()).where(Pattern.id.in_(list(grouped.figures))))}
+    summaries = {pid: PatternSummary(pattern=PatternInfo.of(*patterns[pid]), **row)
                  for pid, row in grouped.figures.items() if pid in patterns}
     threshold = int(current_app.config.get("PATTERN_EMERGING_ORGS", 3))
     for pid, summary in summaries.items():
@@ -230,6 +244,7 @@ def _summarise(m, sort: str) -> list[PatternSummary]:
         summary.new_customers = grouped.new_customers.get(pid, 0)
         summary.emerging = summary.new_customers >= threshold
         summary.breakdowns = grouped.breakdowns.get(pid, {})
+        summary.trend = grouped.trends.get(pid, [0] * TREND_PERIODS)
     fixes, solvers = answers_by_pattern(m)
     for pid, summary in summaries.items():
         summary.fixes, summary.solvers = fixes.get(pid, []), solvers.get(pid, [])
@@ -246,15 +261,25 @@ def data_fingerprint() -> tuple:
         select(func.max(Confirmation.id)).scalar_subquery())).one())
 
 
-def sort_summaries(items: list[PatternSummary], sort: str) -> list[PatternSummary]:
-    """Reach (default), growth (new threads in 30 days, then new customers), unresolved share or recency."""
+def sort_summaries(items: list[PatternSummary], sort: str, descending: bool | None = None) -> list[PatternSummary]:
+    """Reach (default), growth (new threads in 30 days, then new customers), unresolved share, recency, or a
+    column of the table; ``descending`` defaults to the sort's natural direction (``ASCENDING_SORTS``)."""
     keys = {
         "reach": lambda s: (s.reach, s.threads, s.pattern.id),
         "growth": lambda s: (s.last_30, s.new_customers, s.last_90, s.pattern.id),
         "unresolved": lambda s: (s.unresolved_share, s.threads, s.pattern.id),
         "recent": lambda s: (s.last_seen or datetime.min, s.pattern.id),
+        "name": lambda s: (s.pattern.name.casefold(), s.pattern.id),
+        "threads": lambda s: (s.threads, s.reach, s.pattern.id),
+        "deployments": lambda s: (s.deployments, s.reach, s.pattern.id),
+        "resolved": lambda s: (s.resolved_share, s.threads, s.pattern.id),
+        "emerging": lambda s: (s.emerging, s.new_customers, s.reach, s.pattern.id),
+        "playbook": lambda s: (s.pattern.playbook_id is not None, s.reach, s.pattern.id),
     }
-    return sorted(items, key=keys.get(sort, keys["reach"]), reverse=True)
+    sort = sort if sort in keys else "reach"
+    if descending is None:
+        descending = sort not in ASCENDING_SORTS
+    return sorted(items, key=keys[sort], reverse=descending)
 
 
 # --- "others hit this too": what a thread page may show about its pattern -------------------------

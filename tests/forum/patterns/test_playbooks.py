@@ -216,7 +216,7 @@ def test_worked_for_us_too_counts_each_deployment_once(app, world):
     deps = world["deps"]
     customer_b = Browser(app, world["people"]["customer_b"])
     page = customer_b.html(f"/playbooks/{playbook.id}")
-    assert "Worked at 0 deployments" in page and "It worked for us" in page
+    assert "Not yet confirmed at a deployment" in page and "It worked for us" in page  # no green zero
     assert customer_b.post(f"/playbooks/{playbook.id}/confirm", deployment=str(deps["b"].id)).status_code == 302
     customer_b.post(f"/playbooks/{playbook.id}/confirm", deployment=str(deps["b"].id))  # again: refused
     customer_b.post(f"/playbooks/{playbook.id}/confirm", deployment=str(deps["a"].id))  # not theirs: refused
