@@ -2,7 +2,8 @@
 
 ``served_forum(tmp_path, seed_code)`` migrates a fresh database with ``flask db upgrade``, runs ``seed_code``
 (Python, with ``app`` built by the factory and an app context pushed; whatever it prints last as JSON comes
-back as ``seed``), starts gunicorn on a free port and yields ``(base_url, seed)``.
+back as ``seed``), starts gunicorn on a free port and yields ``(base_url, seed)``. ``extra_env`` adds settings
+(``FORUM_...``) to the seeding and the server alike.
 """
 from __future__ import annotations
 
@@ -70,8 +71,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: floa
 
 
 @contextlib.contextmanager
-def served_forum(tmp_path: Path, seed_code: str) -> Iterator[tuple[str, object]]:
-    env = forum_env(tmp_path / "forum.sqlite")
+def served_forum(tmp_path: Path, seed_code: str, extra_env: dict[str, str] | None = None
+                 ) -> Iterator[tuple[str, object]]:
+    env = {**forum_env(tmp_path / "forum.sqlite"), **(extra_env or {})}
     _run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env, "flask db upgrade")
     script = "from forum import create_app\napp = create_app()\nwith app.app_context():\n" + textwrap.indent(
         textwrap.dedent(seed_code), "    ")
