@@ -3,7 +3,8 @@
 The parser is bounded: markdown-it looks for the ``]`` of every ``[`` by scanning the rest of the text, so text
 full of brackets that never close (``"![" * 25000``, 50 KB) took seconds. Here a link or image text spans at
 most ``LINK_LABEL_MAX`` characters, and one document may scan at most ``LINK_SCAN_BUDGET`` characters for them
-in all (then further brackets are plain text): the work grows linearly with the text.
+in all (then further brackets are plain text): the work grows linearly with the text. (100,000 steps: a 50 KB
+post made of links with nested brackets used 7,690; text built to exhaust it costs ~60 ms per 100,000.)
 
 Emphasis is bounded too: each ``*`` or ``_`` that may open or close emphasis costs a token and a delimiter
 (~5 µs in all), so one document pairs at most ``EMPHASIS_DELIMITER_BUDGET`` of them; the rest are plain text.
@@ -24,7 +25,7 @@ from markdown_it.common.utils import unescapeAll
 from markdown_it.rules_inline.state_inline import Delimiter
 
 LINK_LABEL_MAX = 1_000
-LINK_SCAN_BUDGET = 200_000
+LINK_SCAN_BUDGET = 100_000
 EMPHASIS_DELIMITER_BUDGET = 5_000
 
 

@@ -108,3 +108,12 @@ def test_same_tokens_as_markdown_it_below_the_bounds(text):
 ])
 def test_links_and_emphasis_as_markdown_it(text):
     assert markdown._md.render(text) == _library(text)
+
+
+def test_every_link_of_a_long_document_renders_within_the_scan_budget():
+    """The budget stops runaway scans only: a 50 KB post made of links (nested brackets too) keeps them all."""
+    link = "[see the [upgrade] guide, step {i}](https://example.com/g/{i}) "
+    text = "".join(link.format(i=i) for i in range(50_000 // len(link.format(i=1000))))
+    assert len(text) <= 50_000
+    html = markdown.render_markdown(text)
+    assert html.count("<a href=") == text.count("](") and markdown._md.render(text) == _library(text)
