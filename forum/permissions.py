@@ -145,9 +145,13 @@ def kinds_user_may_choose(user: User) -> list[ThreadKind]:
 
 
 def can_post_in_space(user: User | None, space: Space) -> bool:
+    """Start a thread there: staff rooms and the vendor's announcement spaces take new threads from employees only
+    (customers and partners still read and reply to announcements)."""
     if not _signed_in(user):
         return False
-    return space.default_visibility is not Visibility.INTERNAL or is_employee(user)
+    if space.default_visibility is Visibility.INTERNAL or space.staff_posts_only:
+        return is_employee(user)
+    return True
 
 
 def can_view_space(user: User | None, space: Space) -> bool:

@@ -23,7 +23,8 @@ PRODUCTS: tuple[ProductSpec, ...] = (
 PRODUCT_BY_KEY = {p.key: p for p in PRODUCTS}
 
 SPACES: tuple[SpaceSpec, ...] = (
-    SpaceSpec("announcements", "Announcements", "Releases, maintenance windows and community news.", "public", 0),
+    SpaceSpec("announcements", "Announcements", "Releases, maintenance windows and community news.", "public", 0,
+              staff_posts_only=True),
     SpaceSpec("installation-upgrades", "Installation & upgrades",
               "Installing, patching and upgrading Ledger ERP, Bridge and Lens.", "public", 1),
     SpaceSpec("integrations", "Integrations", "Bridge connectors, APIs, EDI and identity providers.", "public", 2),

@@ -168,7 +168,8 @@ class _Seeder:
         for spec in self.content.spaces:
             if spec.slug not in self.spaces:
                 space = Space(slug=spec.slug, name=spec.name, description=spec.description,
-                              default_visibility=Visibility(spec.default_visibility), position=spec.position)
+                              default_visibility=Visibility(spec.default_visibility), position=spec.position,
+                              staff_posts_only=spec.staff_posts_only)
                 self._add("spaces", space)
                 self.spaces[spec.slug] = space
         names = sorted({tag for t in self.content.threads for tag in t.tags})

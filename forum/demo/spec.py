@@ -70,6 +70,7 @@ class SpaceSpec:
     description: str
     default_visibility: str
     position: int
+    staff_posts_only: bool = False
 
 
 @dataclass

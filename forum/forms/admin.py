@@ -62,6 +62,7 @@ class SpaceForm(FlaskForm):
     default_visibility = SelectField("Default visibility", choices=VISIBILITY_CHOICES,
                                      default=Visibility.PUBLIC.value)
     position = _position("Spaces are listed by this number, smallest first. Empty puts a new space last.")
+    staff_posts_only = BooleanField("Announcements: only vendor employees start threads here (everyone may reply)")
 
 
 class UserFlagsForm(FlaskForm):

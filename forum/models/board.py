@@ -55,6 +55,8 @@ class Space(db.Model):
     default_visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"),
                                                            default=Visibility.PUBLIC)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # A space for the vendor's announcements: everyone reads and replies there, only employees start threads.
+    staff_posts_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -212,7 +212,8 @@ def new_space():
     if form.validate_on_submit():
         try:
             space = catalog.create_space(form.name.data, form.slug.data or "", form.description.data or "",
-                                         form.default_visibility.data, form.position.data)
+                                         form.default_visibility.data, form.position.data,
+                                         staff_posts_only=form.staff_posts_only.data)
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
@@ -230,7 +231,8 @@ def edit_space(space_id: int):
     if form.validate_on_submit():
         try:
             catalog.update_space(space, form.name.data, form.slug.data or "", form.description.data or "",
-                                 form.default_visibility.data, form.position.data)
+                                 form.default_visibility.data, form.position.data,
+                                 staff_posts_only=form.staff_posts_only.data)
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:

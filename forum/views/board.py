@@ -184,8 +184,7 @@ def ask():
     form.set_choices(spaces, permissions.kinds_user_may_choose(current_user),
                      permissions.visibilities_user_may_choose(current_user), pages.own_deployments(current_user))
     if request.method == "GET":
-        wanted = request.args.get("space")
-        chosen = next((s for s in spaces if s.slug == wanted), spaces[0] if spaces else None)
+        chosen = pages.starting_space(spaces, request.args.get("space"))
         if chosen is not None:
             form.space.data = chosen.id
             if chosen.default_visibility in permissions.visibilities_user_may_choose(current_user):

@@ -185,9 +185,16 @@ def hide(thread_id: int):
                    "Thread visible again.")
 
 
+def _move_choices(thread: Thread) -> list[SelectChoice]:
+    """Where the thread is now (the form starts there: a move is never one click on another space), then the
+    spaces this moderator may move it to."""
+    return [SelectChoice(thread.space_id, f"{thread.space.name} (where it is now)")] + [
+        SelectChoice(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
+
+
 def _moderate_page(thread: Thread, status: int = 200, **forms):
-    move_form = forms.get("move_form") or MoveForm()
-    move_form.space.choices = [SelectChoice(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
+    move_form = forms.get("move_form") or MoveForm(space=thread.space_id)
+    move_form.space.choices = _move_choices(thread)
     visibility_form = forms.get("visibility_form") or VisibilityForm(visibility=thread.visibility.value)
     return render_template("moderation/moderate.html", thread=thread, move_form=move_form,
                            visibility_form=visibility_form, merge_form=forms.get("merge_form") or MergeForm(),
@@ -206,8 +213,11 @@ def moderate(thread_id: int):
 def move(thread_id: int):
     thread = _moderated_thread(thread_id)
     form = MoveForm()
-    form.space.choices = [SelectChoice(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
+    form.space.choices = _move_choices(thread)
     if form.validate_on_submit():
+        if form.space.data == thread.space_id:
+            flash(f"The thread is already in {thread.space.name}: nothing moved.", "info")
+            return redirect(url_for("board.thread", thread_id=thread.id))
         try:
             moderation.move(current_user, thread, catalog.space(form.space.data))
         except ValidationFailed as exc:

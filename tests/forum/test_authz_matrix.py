@@ -445,3 +445,71 @@ def test_organisation_actions(app, client, make, login, role):
     mismatches = [f"{role} {action}: expected {ORG_POLICY[(role, action)]}, got {got[action]}"
                   for action in ORG_TABLE if got[action] != ORG_POLICY[(role, action)]]
     assert not mismatches, "\n".join(mismatches)
+
+
+# --- starting threads in spaces, from the same specification ------------------------------------------
+#
+# "Announcements come from the vendor": a space for vendor posts only takes new threads from employees,
+# whatever a form offers (the web form and the API go through the same rule).
+# Y: the thread is stored   R: refused (a form error, 403 or 404), nothing stored   L: sent to log in
+#
+#                                    anon A   adA  B   p_in p_out emp mod adm
+SPACE_TABLE = {
+    "ask_in_space":                 "L   Y   Y   Y   Y   Y   Y   Y   Y",
+    "ask_in_announcements":         "L   R   R   R   R   R   Y   Y   Y",
+    "api_ask_in_announcements":     "R   R   R   R   R   R   Y   Y   Y",
+}
+SPACE_POLICY = {(role, action): cell for action, row in SPACE_TABLE.items()
+                for role, cell in zip(ORG_ROLES, row.split(), strict=True)}
+
+
+@pytest.mark.parametrize("role", ORG_ROLES)
+def test_starting_threads_in_spaces(app, client, make, login, role):
+    from forum.services.orgs import tokens as token_service
+
+    world = World(make, role)
+    announcements = make.space("Announcements")
+    announcements.staff_posts_only = True
+    db.session.commit()
+    if world.user is not None:
+        login(world.user)
+    token = csrf_token_from(client.get("/login" if world.user is None else "/").get_data(as_text=True))
+
+    def stored(title: str) -> bool:
+        return db.session.execute(select(func.count()).select_from(Thread).where(Thread.title == title)
+                                  ).scalar_one() == 1
+
+    def outcome(response, done: bool, before: dict[str, int]) -> str:
+        if done:
+            return "Y"
+        if _is_login_redirect(response):
+            code = "L"
+        elif response.status_code in (400, 401, 403, 404, 422):
+            code = "R"
+        else:
+            return f"HTTP {response.status_code} without a change"
+        return code if _row_counts() == before else f"{code} but the database changed"
+
+    got = {}
+    for action, space in (("ask_in_space", world.space), ("ask_in_announcements", announcements)):
+        title = f"Matrix question for {action}"
+        before = _row_counts()
+        response = client.post("/ask", data={"title": title, "body": "Does this space take my question?",
+                                             "space": str(space.id), "kind": "question", "visibility": "public",
+                                             "deployment": "0", "csrf_token": token})
+        got[action] = outcome(response, stored(title), before)
+
+    headers = {}
+    if world.user is not None:
+        _, secret = token_service.create_token(world.user, "matrix", "write")
+        headers = {"Authorization": f"Bearer {secret}"}
+    before = _row_counts()
+    title = "Matrix API question for announcements"
+    response = app.test_client().post("/api/v1/threads", headers=headers, json={
+        "title": title, "body": "Does the API take it?", "space_id": announcements.id, "kind": "question",
+        "visibility": "public"})
+    got["api_ask_in_announcements"] = outcome(response, stored(title), before)
+
+    mismatches = [f"{role} {action}: expected {SPACE_POLICY[(role, action)]}, got {got[action]}"
+                  for action in SPACE_TABLE if got[action] != SPACE_POLICY[(role, action)]]
+    assert not mismatches, "\n".join(mismatches)

@@ -140,6 +140,13 @@ def postable_spaces(user: User) -> list[Space]:
     return [s for s in spaces_for(user) if permissions.can_post_in_space(user, s)]
 
 
+def starting_space(spaces: list[Space], wanted_slug: str | None) -> Space | None:
+    """The space the ask page starts in: the one asked for, else the first where questions belong (not an
+    announcements space, even for the employees who may post there)."""
+    wanted = next((s for s in spaces if wanted_slug and s.slug == wanted_slug), None)
+    return wanted or next((s for s in spaces if not s.staff_posts_only), spaces[0] if spaces else None)
+
+
 def own_deployments(user: User) -> list[Deployment]:
     """The deployments of the user's organisation (the ask and confirm pickers)."""
     return list(db.session.execute(

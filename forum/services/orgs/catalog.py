@@ -196,7 +196,8 @@ def list_spaces() -> list[Space]:
 
 
 def create_space(name: str, slug: str = "", description: str = "",
-                 default_visibility: Visibility = Visibility.PUBLIC, position: int | None = None) -> Space:
+                 default_visibility: Visibility = Visibility.PUBLIC, position: int | None = None,
+                 staff_posts_only: bool = False) -> Space:
     """Open a new space; without a position it goes last."""
     name = name.strip()
     if name_taken(Space, name):
@@ -205,7 +206,8 @@ def create_space(name: str, slug: str = "", description: str = "",
         last = db.session.execute(db.select(func.max(Space.position))).scalar()
         position = (last if last is not None else -1) + 1
     space = Space(name=name, slug=checked_slug(Space, slug, name, 80, None), description=description.strip(),
-                  default_visibility=Visibility(default_visibility), position=position)
+                  default_visibility=Visibility(default_visibility), position=position,
+                  staff_posts_only=bool(staff_posts_only))
     db.session.add(space)
     commit_or_fail("That space slug was just taken; choose another.", "slug")
     audit.record("space.create", space, commit=True)
@@ -213,7 +215,7 @@ def create_space(name: str, slug: str = "", description: str = "",
 
 
 def update_space(space: Space, name: str, slug: str, description: str,
-                 default_visibility: Visibility, position: int | None) -> Space:
+                 default_visibility: Visibility, position: int | None, staff_posts_only: bool | None = None) -> Space:
     """Edit a space; an empty slug keeps the current one (links to it keep working)."""
     name = name.strip()
     if name_taken(Space, name, space.id):
@@ -224,6 +226,8 @@ def update_space(space: Space, name: str, slug: str, description: str,
     space.default_visibility = Visibility(default_visibility)
     if position is not None:
         space.position = position
+    if staff_posts_only is not None:
+        space.staff_posts_only = bool(staff_posts_only)
     audit.record("space.update", space)
     commit_or_fail("That space slug was just taken; choose another.", "slug")
     return space
