@@ -5,7 +5,8 @@ service function, and turn ``PermissionDenied`` into 403 and ``ValidationFailed`
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -298,21 +299,25 @@ def reply_revisions(reply_id: int):
 
 # --- actions on a thread page --------------------------------------------------------------------
 
-def _action(load, act, form=None, success: str = ""):
-    """Shared shape of the POST buttons: load (404), validate, act (403 / flash), back to the thread."""
+def _action(load, act, form=None, success: str | Callable[[Any], str] = ""):
+    """Shared shape of the POST buttons: load (404), validate, act (403 / flash), back to the thread.
+
+    ``success`` is the confirmation, or makes it from what ``act`` returned (a toggle says which way it went).
+    """
     target = load()
     form = form or ActionForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        act(target, form)
+        result = act(target, form)
     except PermissionDenied:
         abort(403)
     except service.ValidationFailed as exc:
         flash(exc.message, "error")
     else:
-        if success:
-            flash(success, "success")
+        message = success(result) if callable(success) else success
+        if message:
+            flash(message, "success")
     if hasattr(target, "thread_id"):  # a reply (a thread has none)
         return _back_to(target.thread, target)
     return _back_to(target)
@@ -329,15 +334,28 @@ def delete_reply(reply_id: int):
 @login_required
 @limit_posting
 def accept(reply_id: int):
-    return _action(lambda: _reply_or_404(reply_id), lambda r, f: service.accept_reply(current_user, r))
+    reply_row = _reply_or_404(reply_id)
+
+    def said(thread_row: Thread) -> str:
+        if thread_row.accepted_reply_id == reply_row.id:
+            return "Answer accepted: the thread is marked resolved."
+        return "The answer is no longer accepted: the thread is open again."
+
+    return _action(lambda: reply_row, lambda r, f: service.accept_reply(current_user, r), success=said)
 
 
 @bp.route("/r/<int:reply_id>/vote", methods=["POST"])
 @login_required
 @limit_posting
 def vote(reply_id: int):
+    def said(reply_row: Reply) -> str:
+        mine = service.vote_of(current_user, reply_row)
+        if not mine:
+            return f"Your vote is withdrawn: the reply's score is {reply_row.score}."
+        return f"Your {'+1' if mine > 0 else '−1'} vote is counted: the reply's score is {reply_row.score}."
+
     return _action(lambda: _reply_or_404(reply_id),
-                   lambda r, f: service.vote(current_user, r, int(f.value.data)), form=VoteForm())
+                   lambda r, f: service.vote(current_user, r, int(f.value.data)), form=VoteForm(), success=said)
 
 
 @bp.route("/t/<int:thread_id>/confirm", methods=["POST"])

@@ -262,7 +262,8 @@ def _thread_or_error(field: str | None, thread_id: int) -> Thread:
 def rename(pattern_id: int):
     form = RenameForm()
     return _curate(pattern_id, form, "rename_form",
-                   lambda p: curation.rename(current_user, p, form.name.data), "Pattern renamed.")
+                   lambda p: curation.rename(current_user, p, form.name.data),
+                   f"Pattern renamed to “{(form.name.data or '').strip()}”.")
 
 
 @bp.post("/<int:pattern_id>/description")

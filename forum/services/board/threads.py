@@ -298,6 +298,12 @@ def vote(user: User, reply: Reply, value: int) -> Reply:
     return reply
 
 
+def vote_of(user: User, reply: Reply) -> int:
+    """The user's vote on the reply: +1, -1, or 0 for none."""
+    return db.session.execute(select(Vote.value).where(Vote.reply_id == reply.id, Vote.user_id == user.id)
+                              ).scalar_one_or_none() or 0
+
+
 def confirm(user: User, thread: Thread, deployment: Deployment, note: str = "") -> Confirmation:
     """'Worked for us too' on the accepted answer, at one of the user's organisation's deployments."""
     if not permissions.can_confirm(user, thread):
