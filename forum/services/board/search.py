@@ -8,14 +8,12 @@ ranking are merged by reciprocal-rank fusion; without them, the full-text rankin
 """
 from __future__ import annotations
 
-import html
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import nh3
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, Text, case, func, literal_column, select
 from sqlalchemy.orm import aliased
@@ -24,6 +22,7 @@ from sqlalchemy.orm.util import AliasedClass
 from ... import permissions
 from ...extensions import db
 from ...models import Organisation, Product, ProductVersion, Space, Tag, Thread, User
+from ..excerpts import plain_text
 from ..vectors import index as vector_index
 from ..vectors import similar
 from . import fulltext
@@ -239,12 +238,6 @@ class Highlighted:
     @property
     def text(self) -> str:
         return "".join(piece for piece, _hit in self.parts)
-
-
-def plain_text(body_html: str | None) -> str:
-    """The text a reader sees in rendered HTML (no Markdown syntax, no tags), for snippets."""
-    # A space before every tag keeps table cells and list items apart once the tags are gone.
-    return html.unescape(nh3.clean((body_html or "").replace("<", " <"), tags=set()))
 
 
 def _hit_pattern(words: list[str]) -> re.Pattern | None:

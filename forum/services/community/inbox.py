@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from ... import permissions
 from ...extensions import db
 from ...models import Notification, NotificationKind, Reply, User, utcnow
+from ..excerpts import excerpt
 from . import presence
 
 EXCERPT_CHARS = 200
@@ -47,11 +48,6 @@ _SENTENCES = {
 }
 
 
-def _excerpt(markdown: str) -> str:
-    text = " ".join((markdown or "").split())
-    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…"
-
-
 def describe(user: User, item: Notification) -> InboxItem:
     """Build what ``user`` may see of one notification, from the current rows and permissions."""
     hidden = InboxItem(item, visible=False)
@@ -68,9 +64,9 @@ def describe(user: User, item: Notification) -> InboxItem:
                 return hidden
             shown.reply_id = reply.id
             if not reply.is_deleted and item.kind in (NotificationKind.REPLY, NotificationKind.MENTION):
-                shown.excerpt = _excerpt(reply.body_md)
+                shown.excerpt = excerpt(reply.body_html, EXCERPT_CHARS)
         elif item.kind in (NotificationKind.NEW_THREAD, NotificationKind.MENTION):
-            shown.excerpt = _excerpt(thread.body_md)
+            shown.excerpt = excerpt(thread.body_html, EXCERPT_CHARS)
         return shown
     if item.pattern_id is not None:
         if item.pattern is None or not permissions.can_view_patterns(user):

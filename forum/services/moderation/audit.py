@@ -66,6 +66,45 @@ def changes(obj: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     return before, after
 
 
+WORD_CHARS = 60
+
+
+def _words(value: Any) -> str:
+    """A logged value as a reader says it: yes/no, lists joined, identifiers with spaces, long text cut."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        text = ", ".join(_words(v) for v in value)
+    elif isinstance(value, dict):
+        text = "; ".join(f"{str(k).replace('_', ' ')}: {_words(v)}" for k, v in value.items())
+    elif isinstance(value, str) and value.replace("_", "").isalpha() and value.islower():
+        text = value.replace("_", " ")  # an enum value such as org_private
+    else:
+        text = " ".join(str(value).split())
+    return text if len(text) <= WORD_CHARS else text[:WORD_CHARS - 1] + "…"
+
+
+def change_lines(before: dict | None, after: dict | None) -> list[str]:
+    """An entry's changes in words, by field: "is locked: no → yes"; a created row lists what it was given."""
+    before, after = before or {}, after or {}
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        name = key.replace("_", " ")
+        if key not in before:
+            if new is not None:
+                lines.append(f"{name}: {_words(new)}")
+        elif key not in after:
+            lines.append(f"{name}: {_words(old)} → (removed)")
+        else:
+            lines.append(f"{name}: {_words(old)} → {_words(new)}")
+    return lines
+
+
 def _actor_id(actor: User | int | None) -> int | None:
     if isinstance(actor, int):
         return actor

@@ -13,8 +13,10 @@ from sqlalchemy import and_, func, literal, null, or_, select, union_all
 
 from ...extensions import db
 from ...models import Confirmation, Organisation, Reply, Thread, User
+from ..excerpts import excerpt
 
 TOP_FIXES, TOP_SOLVERS = 3, 5
+SNIPPET_CHARS = 180
 
 
 def answers_by_pattern(m) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
@@ -51,11 +53,11 @@ def _fixes(rows, reply_ids: set[int]) -> dict[int, list[dict]]:
     details = {}
     if reply_ids:
         for reply_id, title, body, author, username, org, kind in db.session.execute(
-                select(Reply.id, Thread.title, Reply.body_md, User.display_name, User.username, Organisation.name,
+                select(Reply.id, Thread.title, Reply.body_html, User.display_name, User.username, Organisation.name,
                        Organisation.kind)
                 .join(Thread, Thread.id == Reply.thread_id).join(User, User.id == Reply.author_id)
                 .join(Organisation, Organisation.id == User.organisation_id).where(Reply.id.in_(reply_ids))):
-            details[reply_id] = {"title": title, "snippet": _snippet(body), "author": author, "username": username,
+            details[reply_id] = {"title": title, "snippet": excerpt(body, SNIPPET_CHARS), "author": author, "username": username,
                                  "organisation": org, "org_kind": kind.value}
     out: dict[int, list[dict]] = defaultdict(list)
     for r in rows:
@@ -79,8 +81,3 @@ def _solvers(rows, author_ids: set[int]) -> dict[int, list[dict]]:
         if r.kind == "solver" and r.ref in people:
             out[r.pattern_id].append({"answers": int(r.n), **people[r.ref]})
     return out
-
-
-def _snippet(markdown: str, length: int = 180) -> str:
-    text = " ".join((markdown or "").split())
-    return text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + "…"

@@ -7,14 +7,12 @@ come back: candidates are always re-read through ``permissions.visible_threads``
 """
 from __future__ import annotations
 
-import html
 import logging
 import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import nh3
 import numpy as np
 from flask import current_app
 from sqlalchemy import case, func, or_, select, true
@@ -22,6 +20,7 @@ from sqlalchemy import case, func, or_, select, true
 from ... import permissions
 from ...extensions import db
 from ...models import Reply, Thread, ThreadStatus, User
+from ..excerpts import excerpt
 from . import index as vector_index
 from .embeddings import embedder_key, get_embedder
 from .index import VectorMatrix
@@ -129,11 +128,6 @@ def _embed(embedder, text: str, vectors: VectorMatrix) -> np.ndarray | None:
     return vector / norm
 
 
-def _plain_text(html_text: str) -> str:
-    text = " ".join(html.unescape(nh3.clean(html_text or "", tags=set())).split())
-    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
-
-
 def _add_snippets(user: User | None, items: list[SimilarThread]) -> None:
     """The start of each accepted answer, in one query (staff notes only for employees; removed ones never)."""
     wanted = [item.accepted_reply_id for item in items if item.accepted_reply_id]
@@ -143,7 +137,7 @@ def _add_snippets(user: User | None, items: list[SimilarThread]) -> None:
         Reply.id.in_(wanted), Reply.deleted_at.is_(None), permissions.visible_replies(user)))
     bodies = {reply_id: body for reply_id, body in rows}
     for item in items:
-        item.snippet = _plain_text(bodies.get(item.accepted_reply_id, ""))
+        item.snippet = excerpt(bodies.get(item.accepted_reply_id, ""), SNIPPET_CHARS)
 
 
 _COLUMNS = (Thread.id, Thread.title, Thread.status, Thread.accepted_reply_id)
