@@ -70,7 +70,7 @@ def snapshot_key(filters: PatternFilters) -> str:
 
 
 #: Moves when the stored figures gain a field, so figures stored by an older release are computed again.
-FIGURES_FORMAT = 2  # 2: the trend sparkline
+FIGURES_FORMAT = 3  # 2: the trend sparkline; 3: fix snippets as plain text
 
 
 def _fingerprint() -> str:
