@@ -166,6 +166,9 @@ class _Seeder:
         found = db.session.execute(select(Space).where(Space.slug.in_([s.slug for s in self.content.spaces])))
         self.spaces = {s.slug: s for s in found.scalars()}
         for spec in self.content.spaces:
+            if spec.slug in self.spaces and spec.staff_posts_only:
+                # a demo seeded before spaces had the setting gets it: customers do not post announcements
+                self.spaces[spec.slug].staff_posts_only = True
             if spec.slug not in self.spaces:
                 space = Space(slug=spec.slug, name=spec.name, description=spec.description,
                               default_visibility=Visibility(spec.default_visibility), position=spec.position,

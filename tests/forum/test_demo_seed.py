@@ -166,3 +166,16 @@ def test_demo_logins_work_and_threads_render(app, make):
     internal = db.session.execute(
         select(Thread).where(Thread.visibility == Visibility.INTERNAL)).scalars().first()
     assert client.get(f"/t/{internal.id}").status_code == 404
+
+
+def test_the_demos_announcements_take_threads_from_employees_only_even_on_an_older_demo(app):
+    from forum.models import Space
+
+    seed(app)
+    announcements = db.session.execute(select(Space).where(Space.slug == "announcements")).scalar_one()
+    assert announcements.staff_posts_only
+    announcements.staff_posts_only = False  # a demo seeded before spaces had the setting
+    db.session.commit()
+    seed(app)
+    db.session.refresh(announcements)
+    assert announcements.staff_posts_only
