@@ -129,6 +129,7 @@ def _settle_process(app) -> None:
     from forum.services.patterns import detail, snapshots
     from forum.services.vectors import index
 
+    background.drop_queued()  # held jobs nobody ran: they never will
     background.wait_all(timeout=120)
     background.forget(lambda job: True)
     with app.app_context():

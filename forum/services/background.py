@@ -19,8 +19,8 @@ request path imports that module.
 from __future__ import annotations
 
 import os
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -125,25 +125,34 @@ def _send_rows(ids: list[int]) -> int:
     return sent
 
 
-_sweepers: dict[int, threading.Thread] = {}
+_sweepers: dict[int, tuple[threading.Thread, threading.Event]] = {}
 
 
 def _ensure_sweeper() -> None:
     """One thread per process and app that sends the outbox rows left behind while the broker was down."""
     app = current_app._get_current_object()
     with _lock:
-        sweeper = _sweepers.get(id(app))
-        if sweeper is not None and sweeper.is_alive():
+        running = _sweepers.get(id(app))
+        if running is not None and running[0].is_alive():
             return
-        sweeper = _sweepers[id(app)] = threading.Thread(target=_sweep, args=(app,), name="groundwork-outbox",
-                                                        daemon=True)
+        stop = threading.Event()
+        sweeper = threading.Thread(target=_sweep, args=(app, stop), name="groundwork-outbox", daemon=True)
+        _sweepers[id(app)] = (sweeper, stop)
     sweeper.start()
 
 
-def _sweep(app: Flask) -> None:
+def stop_sweeper(app: Flask) -> None:
+    """Stop the app's outbox sweeper (an app that is done serving: tests, shutdown)."""
+    with _lock:
+        running = _sweepers.pop(id(app), None)
+    if running is not None:
+        running[1].set()
+        running[0].join(timeout=10)
+
+
+def _sweep(app: Flask, stop: threading.Event) -> None:
     interval = float(app.config.get("OUTBOX_SWEEP_SECONDS", 10))
-    while True:
-        threading.Event().wait(interval)
+    while not stop.wait(interval):
         try:
             with app.app_context():
                 try:
@@ -168,9 +177,10 @@ def init_app(app: Flask) -> None:
 # --- the pool: a queue and a few threads per process ---------------------------------------------------------
 
 _lock = threading.Lock()
-_idle = threading.Condition(_lock)
-_queue: queue.Queue = queue.Queue()
-_workers: list[threading.Thread] = []
+_idle = threading.Condition(_lock)  # the pool has no job queued or running
+_ready = threading.Condition(_lock)  # a job was queued, or the pool shrank
+_tasks: deque[_Task] = deque()
+_workers: list[threading.Thread] = []  # the pool: a thread taken out of it stops before its next job
 _pending = 0  # jobs queued or running
 _size = 0  # pool threads asked for last (BACKGROUND_THREADS)
 _running: dict[Hashable, threading.Event] = {}
@@ -205,18 +215,23 @@ def start_once(key: Hashable, target: Callable, *args, name: str = "groundwork-b
         event = _running[key] = threading.Event()
         _pending += 1
         _ensure_workers(int(app.config.get("BACKGROUND_THREADS", 2)))
-    _queue.put(_Task(app, key, target, args, name, low_priority, event))
+        _tasks.append(_Task(app, key, target, args, name, low_priority, event))
+        _ready.notify()
     return event
 
 
 def _ensure_workers(size: int) -> None:
-    """Keep ``size`` pool threads alive (called with ``_lock`` held)."""
+    """Keep ``size`` pool threads (called with ``_lock`` held).
+
+    Membership of ``_workers`` is what keeps a thread working: one taken out finishes the job it runs, if any,
+    and stops (a stop message in the queue could be taken by another thread than the one meant).
+    """
     global _size
     _size = size
     _workers[:] = [t for t in _workers if t.is_alive()]
-    while len(_workers) > size:  # fewer asked for (tests hold the pool with 0): the extra ones stop
-        _workers.pop()
-        _queue.put(None)
+    if len(_workers) > size:  # fewer asked for (tests hold the pool with 0): the extra ones stop
+        del _workers[size:]
+        _ready.notify_all()
     while len(_workers) < size:
         thread = threading.Thread(target=_work, name=f"groundwork-pool-{len(_workers)}", daemon=True)
         _workers.append(thread)
@@ -224,19 +239,23 @@ def _ensure_workers(size: int) -> None:
 
 
 def _work() -> None:
+    me = threading.current_thread()
     _lowered.value = False
     while True:
-        task: _Task = _queue.get()
-        if task is None:
-            return
+        with _lock:
+            while me in _workers and not _tasks:
+                _ready.wait()
+            if me not in _workers:
+                return
+            task = _tasks.popleft()
         _execute(task)
         with _lock:
             # An unprivileged thread cannot raise its priority again: a lowered one makes way for a fresh one.
             native_id = threading.get_native_id()
             retire = _lowered.value or native_id in _lowered_ids
             _lowered_ids.discard(native_id)
-            if retire and threading.current_thread() in _workers:
-                _workers.remove(threading.current_thread())
+            if retire and me in _workers:
+                _workers.remove(me)
                 _ensure_workers(_size)  # a fresh thread in its place (none while tests hold the pool)
         if retire:
             return
@@ -276,14 +295,14 @@ def _done(task: _Task) -> None:
 def queued() -> list[_Task]:
     """The jobs waiting for a pool thread (with ``BACKGROUND_THREADS`` 0, as tests set it, all of them)."""
     with _lock:
-        return [task for task in list(_queue.queue) if task is not None]
+        return list(_tasks)
 
 
 def run_queued(task: _Task) -> None:
     """Run a waiting job now, in the calling thread (tests that hold the pool with ``BACKGROUND_THREADS`` 0)."""
     with _lock:
         try:
-            _queue.queue.remove(task)
+            _tasks.remove(task)
         except ValueError:
             return  # a pool thread took it
     _execute(task)
@@ -292,8 +311,8 @@ def run_queued(task: _Task) -> None:
 def drop_queued() -> None:
     """Forget the jobs still waiting (tests): each counts as done without running."""
     with _lock:
-        tasks = [task for task in list(_queue.queue) if task is not None]
-        _queue.queue.clear()
+        tasks = list(_tasks)
+        _tasks.clear()
     for task in tasks:
         _done(task)
 
@@ -344,10 +363,11 @@ _lowered_ids: set[int] = set()  # pool threads lowered from another thread: they
 
 def _reset_after_fork() -> None:
     """A forked child (a server's worker) has none of the parent's threads: it starts its own pool."""
-    global _lock, _idle, _queue, _pending
+    global _lock, _idle, _ready, _pending
     _lock = threading.Lock()
     _idle = threading.Condition(_lock)
-    _queue = queue.Queue()
+    _ready = threading.Condition(_lock)
+    _tasks.clear()
     _pending = 0
     _workers.clear()
     _running.clear()

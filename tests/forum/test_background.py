@@ -9,7 +9,7 @@ import redis
 
 from forum import create_app
 from forum.extensions import db
-from forum.models import OutboxJob, Thread, ThreadEmbedding
+from forum.models import OutboxJob, Thread, ThreadEmbedding, utcnow
 from forum.services import background
 from forum.services.patterns import leases
 from tests.conftest import base_config
@@ -109,6 +109,8 @@ def broker_behind_proxy(app):
                          "OUTBOX_RETRY_SECONDS": 0.5})
     served.test_client_class = app.test_client_class
     yield served, proxy, queue
+    # a sweeper left running would send the next test's outbox rows to this test's queue
+    background.stop_sweeper(served)
     proxy.stop()
     redis.Redis(*REDIS, db=15).delete(queue)
 
@@ -138,6 +140,17 @@ def test_broker_down_the_post_succeeds_and_its_job_is_sent_when_it_returns(app, 
     assert redis.Redis(*REDIS, db=15).llen(queue) == 1  # on the broker's queue for a worker
 
 
+def test_a_stopped_sweeper_sends_nothing_more(app, make, broker_behind_proxy):
+    served, proxy, queue = broker_behind_proxy
+    served.test_client().get("/api/v1/me")  # starts the sweeper
+    background.stop_sweeper(served)
+    db.session.add(OutboxJob(task=background.ASSIGN_THREAD, args=[1], due_at=utcnow()))
+    db.session.commit()
+    time.sleep(1.5)  # three sweep intervals
+    assert db.session.execute(db.select(db.func.count(OutboxJob.id))).scalar() == 1
+    assert redis.Redis(*REDIS, db=15).llen(queue) == 0
+
+
 def test_broker_up_the_job_leaves_at_once(app, make, broker_behind_proxy):
     served, _, queue = broker_behind_proxy
     author = make.user(make.customer_org("outbox"))
@@ -147,3 +160,43 @@ def test_broker_up_the_job_leaves_at_once(app, make, broker_behind_proxy):
     assert r.status_code == 201
     assert db.session.execute(db.select(db.func.count(OutboxJob.id))).scalar() == 0
     assert redis.Redis(*REDIS, db=15).llen(queue) == 1
+
+
+def test_a_pool_shrunk_while_busy_runs_nothing_once_held_at_zero(app):
+    """Shrinking the pool stops the threads taken out of it, not whichever thread happens to wake first.
+
+    A stop signal that any thread could pick up let an idle thread stop in place of a busy one; the busy one
+    then lived on outside the pool and ran jobs while tests held the pool at 0 threads (CI).
+    """
+    app.config["BACKGROUND_THREADS"] = 2
+    release = {1: threading.Event(), 2: threading.Event()}
+    runner: dict[int, threading.Thread] = {}
+    started = threading.Semaphore(0)
+
+    def hold(n: int) -> None:
+        runner[n] = threading.current_thread()
+        started.release()
+        release[n].wait(10)
+
+    background.start_once("hold-1", hold, 1)
+    background.start_once("hold-2", hold, 2)
+    assert started.acquire(timeout=10) and started.acquire(timeout=10)
+    # free the thread the pool keeps when it shrinks to one; the other stays busy
+    kept = background._workers[0]
+    busy = 2 if runner[1] is kept else 1
+    release[3 - busy].set()
+    deadline = time.monotonic() + 10
+    while background._pending != 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    app.config["BACKGROUND_THREADS"] = 1
+    ran: list[str] = []
+    background.start_once("after-shrink", ran.append, "after-shrink")
+    release[busy].set()
+    background.wait_all(10)
+    assert ran == ["after-shrink"]
+
+    app.config["BACKGROUND_THREADS"] = 0
+    background.start_once("while-held", ran.append, "while-held")
+    time.sleep(0.5)
+    assert ran == ["after-shrink"] and len(background.queued()) == 1
+    background.drop_queued()
