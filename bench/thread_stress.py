@@ -157,6 +157,9 @@ def main() -> None:
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="stress-only-" + "x" * 32,
                FORUM_INSECURE_COOKIES="true", FORUM_RATELIMIT_ENABLED="false", HF_HUB_OFFLINE="1",
                PYTHONFAULTHANDLER="1")
+    # As production does before it serves: the data set may predate a migration of the code under test.
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
     command = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
                "--threads", str(args.threads), "--worker-class", args.worker_class, "wsgi:app"]
     args.log.parent.mkdir(parents=True, exist_ok=True)
