@@ -9,10 +9,12 @@
   var bar = document.getElementById("run-progress");
   var button = document.getElementById("mine-now");
   var reload = panel.querySelector(".run-reload");
+  var STATES = ["none", "queued", "stuck", "running", "finished", "failed", "interrupted"];
 
   function show(state) {
     statusText.innerHTML = state.html;  // rendered and escaped by the server (patterns/_run_status.html)
-    panel.className = panel.className.replace(/\brun-[a-z]+\b/g, "").trim() + " run-" + state.state;
+    STATES.forEach(function (name) { panel.classList.remove("run-" + name); });  // not .run-panel itself
+    panel.classList.add("run-" + state.state);
     if (button) {
       button.disabled = state.active;
       if (!state.active) { button.removeAttribute("title"); }
