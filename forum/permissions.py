@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from .extensions import db
 from .models import (
     Engagement,
+    Flag,
     Organisation,
     Playbook,
     Reply,
@@ -393,6 +394,16 @@ def can_moderate_thread(user: User | None, thread: Thread) -> bool:
 
 def can_review_flags(user: User | None) -> bool:
     return is_moderator(user) or bool(moderated_space_ids(user))
+
+
+def can_view_flagged_text(user: User | None, flag: Flag) -> bool:
+    """May this user read the text of a flagged post (in the review queue)? The same rules as reading it in its
+    thread: the thread must be visible, a reply visible to them, and a removed reply's text is for moderators."""
+    if flag.reply is None:
+        return can_view(user, flag.thread)
+    if flag.reply.is_deleted and not can_see_deleted_text(user):
+        return False
+    return can_view_reply(user, flag.reply)
 
 
 def can_flag(user: User | None, thread: Thread) -> bool:

@@ -58,7 +58,10 @@ def flags_query(moderator: User, status: FlagStatus | None = FlagStatus.OPEN) ->
     query = (select(Flag).join(Thread, Flag.thread_id == Thread.id)
              .where(permissions.moderated_spaces_clause(moderator, Thread.space_id),
                     permissions.visible_threads(moderator))
-             .options(selectinload(Flag.thread).selectinload(Thread.space), selectinload(Flag.reply),
+             # The queue shows each flagged post with its author: load them with the flags, not one by one.
+             .options(selectinload(Flag.thread).selectinload(Thread.space),
+                      selectinload(Flag.thread).selectinload(Thread.author),
+                      selectinload(Flag.reply).selectinload(Reply.author),
                       selectinload(Flag.reporter), selectinload(Flag.reviewed_by)))
     if status is not None:
         query = query.where(Flag.status == status)
