@@ -10,21 +10,28 @@ from . import permissions
 from .models import utcnow
 
 
-def timeago(value: datetime | None) -> str:
+def age(value: datetime | None) -> str:
+    """How long ago, in its largest whole unit ("3 days", "5 hours"), for columns headed "Waiting" or "Age"."""
     if value is None:
         return ""
     seconds = int((utcnow() - value).total_seconds())
-    if seconds < 60:
-        return "just now"
     for size, unit in ((31536000, "year"), (2592000, "month"), (86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
             n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
-    return "just now"
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return "under a minute"
+
+
+def timeago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    text = age(value)
+    return "just now" if text == "under a minute" else f"{text} ago"
 
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["timeago"] = timeago
+    app.jinja_env.filters["age"] = age
     app.jinja_env.filters["isodate"] = lambda v: v.strftime("%Y-%m-%d") if v else ""
     app.jinja_env.filters["isotime"] = lambda v: v.strftime("%Y-%m-%dT%H:%M:%SZ") if v else ""
     # Stored HTML was sanitised when it was rendered (forum.markdown); mark it safe in one place.

@@ -127,3 +127,21 @@ def test_overdue_page_lists_long_unassigned_escalations(web, make, people):
     page = web(people["lead"]).html("/queue/overdue")
     assert "Waiting for days" in page and "Just escalated" not in page
     assert f"/t/{stale.id}/assign" in page
+
+
+def test_my_queue_lists_unassigned_escalations_as_a_table_oldest_first(web, make, people):
+    now = utcnow()
+    fresh_org, old_org = make.customer_org("Brightwater Mills"), make.customer_org("Cobalt Freight")
+    fresh = make.thread(make.user(fresh_org), title="Fresh escalation", status=ThreadStatus.NEEDS_STAFF,
+                        last_activity_at=now - timedelta(hours=5), created_at=now - timedelta(hours=5))
+    old = make.thread(make.user(old_org), title="Old escalation", status=ThreadStatus.NEEDS_STAFF,
+                      last_activity_at=now - timedelta(days=3, hours=2), created_at=now - timedelta(days=4))
+    page = web(people["employee"]).html("/queue")
+    section = page[page.index("not assigned yet"):]
+    # A compact table, one row per escalation: the oldest waiting first, its age and the customer's organisation.
+    assert "<table" in section and "<ul" not in section.split("</table>")[0]
+    rows = section.split("<tr")[2:]
+    assert "Old escalation" in rows[0] and "Fresh escalation" in rows[1]
+    assert ">3 days<" in rows[0] and ">Cobalt Freight<" in rows[0]
+    assert ">5 hours<" in rows[1] and ">Brightwater Mills<" in rows[1]
+    assert f"/t/{old.id}/assign" in rows[0] and f"/t/{fresh.id}/assign" in rows[1]
