@@ -20,6 +20,7 @@ import re
 from types import SimpleNamespace
 
 import nh3
+from markupsafe import Markup, escape
 from markdown_it import MarkdownIt, helpers
 from markdown_it.common.utils import unescapeAll
 from markdown_it.rules_inline.state_inline import Delimiter
@@ -134,11 +135,59 @@ def _link_destination(string: str, pos: int, maximum: int) -> _Destination:
     return result
 
 
+# An @mention: the name of a member (their username) or of an organisation (its slug). Not after a word
+# character, "@", ".", "/", "+" or "-", so e-mail addresses and paths are not mentions; a name does not end in
+# ".", "-" or "_" (the end of a sentence). Notifications read mentions with the same expression.
+MENTION_RE = re.compile(r"(?<![\w@./+-])@([A-Za-z0-9][A-Za-z0-9_.-]{0,119})")
+# Where a mention links: the member's profile, which sends an organisation's slug on to its page. A fixed path,
+# since posts are rendered outside requests too (imports, the demo seed).
+PROFILE_PATH = "/u/"
+
+
+def mention_name(match: re.Match) -> str:
+    """The name a ``MENTION_RE`` match refers to, without trailing punctuation."""
+    return match.group(1).rstrip(".-_")
+
+
+def _mention(state, silent: bool) -> bool:
+    """Inline rule: ``@name`` becomes a link to the profile (not inside a link's text, nor in code)."""
+    if state.src[state.pos] != "@" or state.linkLevel > 0:
+        return False
+    match = MENTION_RE.match(state.src, state.pos)  # the look-behind still sees the character before "@"
+    if match is None:
+        return False
+    name = mention_name(match)
+    if not name:
+        return False
+    if not silent:
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": PROFILE_PATH + name, "class": "mention"}
+        state.push("text", "", 0).content = "@" + name
+        state.push("link_close", "a", -1)
+    state.pos += 1 + len(name)
+    return True
+
+
+def link_mentions(text: str) -> Markup:
+    """Plain text (an excerpt) as HTML with its @mentions linked to profiles, everything else escaped."""
+    parts, last = [], 0
+    for match in MENTION_RE.finditer(text or ""):
+        name = mention_name(match)
+        if not name:
+            continue
+        parts += [escape(text[last:match.start()]),
+                  Markup('<a href="{}" class="mention">@{}</a>').format(PROFILE_PATH + name, name)]
+        last = match.start() + 1 + len(name)
+    parts.append(escape((text or "")[last:]))
+    return Markup("").join(parts)
+
+
 _md = MarkdownIt("js-default", {"linkify": False, "typographer": False}).enable("table").enable("strikethrough")
 # This instance's link and image rules find labels with the bounded scan (the library's helpers stay as they are).
 _md.helpers = SimpleNamespace(**{**{name: getattr(helpers, name) for name in helpers.__all__},
                                  "parseLinkLabel": _bounded_link_label, "parseLinkDestination": _link_destination})
 _md.inline.ruler.at("emphasis", _emphasis)
+_md.inline.ruler.push("mention", _mention)
 
 ALLOWED_TAGS = {
     "a", "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -165,5 +214,6 @@ def render_markdown(text: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="nofollow noopener",
         filter_style_properties={"text-align"},
+        allowed_classes={"a": {"mention"}},
         strip_comments=True,
     )

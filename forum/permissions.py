@@ -16,6 +16,7 @@ from .models import (
     Engagement,
     Flag,
     Organisation,
+    OrgKind,
     Playbook,
     Reply,
     Role,
@@ -129,6 +130,24 @@ def _visible_unmoderated(user: User | None) -> ColumnElement[bool]:
         Thread.visibility == Visibility.PUBLIC,
         and_(Thread.visibility == Visibility.ORG_PRIVATE, own_or_engaged),
     )
+
+
+def thread_readers(thread: Thread) -> ColumnElement[bool]:
+    """A WHERE clause on ``User`` that keeps exactly the signed-in members ``can_view`` lets see this thread
+    (whom the composer may offer to @mention); the twin of ``can_view`` seen from the thread's side."""
+    def of_kind(kind: OrgKind) -> ColumnElement[bool]:
+        return User.organisation_id.in_(select(Organisation.id).where(Organisation.kind == kind))
+
+    employees = of_kind(OrgKind.VENDOR)
+    if thread.merged_into_id is not None:
+        return false()
+    if thread.hidden_at is not None or thread.visibility is Visibility.INTERNAL:
+        return employees
+    if thread.visibility is Visibility.PUBLIC:
+        return true()
+    engaged_partners = and_(of_kind(OrgKind.PARTNER), User.organisation_id.in_(
+        select(Engagement.partner_id).where(Engagement.customer_id == thread.organisation_id)))
+    return or_(employees, User.organisation_id == thread.organisation_id, engaged_partners)
 
 
 def visibilities_user_may_choose(user: User) -> list[Visibility]:

@@ -7,6 +7,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from . import permissions
+from .markdown import link_mentions
 from .models import utcnow
 
 
@@ -32,6 +33,7 @@ def timeago(value: datetime | None) -> str:
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["timeago"] = timeago
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["link_mentions"] = link_mentions
     app.jinja_env.filters["isodate"] = lambda v: v.strftime("%Y-%m-%d") if v else ""
     app.jinja_env.filters["isotime"] = lambda v: v.strftime("%Y-%m-%dT%H:%M:%SZ") if v else ""
     # Stored HTML was sanitised when it was rendered (forum.markdown); mark it safe in one place.

@@ -20,6 +20,7 @@ from ..permissions import public_read_enabled
 from ..ratelimits import limit_login, limit_login_account, limit_register
 from ..security import safe_next_url
 from ..services.orgs import accounts
+from ..services.orgs import organisations as org_service
 from ..services.paging import page_of
 from .lookup import page_number
 
@@ -134,7 +135,11 @@ def profile(username: str):
         return current_app.login_manager.unauthorized()
     user = accounts.get_user_by_username(username)
     if user is None:
-        abort(404)
+        # An @mention may name an organisation (its slug): its link lands here and goes on to the organisation.
+        organisation = org_service.organisation_by_slug(username.strip().lower()) if current_user.is_authenticated else None
+        if organisation is None:
+            abort(404)
+        return redirect(url_for("orgs.show", slug=organisation.slug))
     page = page_of(accounts.recent_threads_query(user, current_user), page_number(), current_app.config["PAGE_SIZE"])
     return render_template("auth/profile.html", user=user, page=page)
 

@@ -22,6 +22,7 @@ from ..services.board import deflection, pages, workflow
 from ..services.board import threads as service
 from ..services.board.fulltext import clean_text
 from ..services.board.search import parse_filters, search_choices, search_threads
+from ..services.community import mentions
 from ..services.moderation import actions as moderation
 from ..services.orgs import catalog
 from ..services.orgs import organisations as org_service
@@ -225,6 +226,17 @@ def preview():
     if len(text) > limit:
         return jsonify(html="", error={"code": 400, "message": f"At most {limit:,} characters."}), 400
     return jsonify(html=render_markdown(text))
+
+
+@bp.get("/t/<int:thread_id>/mentions")
+@login_required
+@limiter.limit("120 per minute", key_func=user_or_ip)  # typing with a debounce stays far below this
+def mention_candidates(thread_id: int):
+    """Members matching ``?q=`` who can read this thread, for the composer's @mention autocomplete."""
+    thread = _thread_or_404(thread_id)
+    members = mentions.mention_candidates(current_user, thread, request.args.get("q", ""))
+    return jsonify(members=[{"username": u.username, "display_name": u.display_name,
+                             "organisation": u.organisation.name} for u in members])
 
 
 # --- editing -------------------------------------------------------------------------------------

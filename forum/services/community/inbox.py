@@ -28,6 +28,10 @@ class InboxItem:
     notification: Notification
     visible: bool
     sentence: str = ""
+    # The sentence in two parts, so the page can link the actor to their profile: "<actor> <after_actor>".
+    actor_name: str = ""
+    actor_username: str = ""
+    after_actor: str = ""
     title: str = ""
     excerpt: str = ""
     thread_id: int | None = None
@@ -53,6 +57,9 @@ def describe(user: User, item: Notification) -> InboxItem:
     hidden = InboxItem(item, visible=False)
     actor = item.actor.display_name if item.actor is not None else "Someone"
     shown = InboxItem(item, visible=True, sentence=_SENTENCES[item.kind].format(actor=actor))
+    if item.actor is not None and _SENTENCES[item.kind].startswith("{actor} "):
+        shown.actor_name, shown.actor_username = actor, item.actor.username
+        shown.after_actor = _SENTENCES[item.kind][len("{actor} "):]
     if item.thread_id is not None:
         thread = item.thread
         if thread is None or not permissions.can_view(user, thread):

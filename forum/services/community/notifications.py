@@ -7,7 +7,6 @@ asked twice through ``forum.permissions``: when it is created, and again every t
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import and_, func, or_, select
@@ -16,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from ... import permissions
 from ...extensions import db
+from ...markdown import MENTION_RE, mention_name
 from ...models import (
     EmailMode,
     Notification,
@@ -37,7 +37,6 @@ from . import mail as notification_email
 log = logging.getLogger(__name__)
 
 # "@alice", "@acme-corp" — not an e-mail address ("bob@example.com") and without trailing punctuation.
-MENTION_RE = re.compile(r"(?<![\w@./+-])@([A-Za-z0-9][A-Za-z0-9_.-]{0,119})")
 MAX_MENTIONS = 20        # names per post; more is a broadcast, not a mention
 MAX_GROUP_MEMBERS = 500  # members notified per organisation mention
 
@@ -111,7 +110,7 @@ def mentioned_names(text: str) -> list[str]:
     """The distinct @names in a text (lower-case), at most ``MAX_MENTIONS``."""
     names: list[str] = []
     for match in MENTION_RE.finditer(text or ""):
-        name = match.group(1).rstrip(".-_").lower()
+        name = mention_name(match).lower()
         if name and name not in names:
             names.append(name)
     return names[:MAX_MENTIONS]
