@@ -18,7 +18,7 @@ from ..forms.board import ActionForm, AskForm, ConfirmForm, EditReplyForm, EditT
 from ..markdown import render_markdown
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting, limit_search, user_or_ip
-from ..services.board import deflection, pages, workflow
+from ..services.board import deflection, history, pages, workflow
 from ..services.board import threads as service
 from ..services.board.fulltext import clean_text
 from ..services.board.search import parse_filters, search_choices, search_threads
@@ -295,7 +295,7 @@ def thread_revisions(thread_id: int):
     if not permissions.can_view_revisions(current_user, thread_row):
         abort(403)
     return render_template("board/revisions.html", thread=thread_row, reply=None,
-                           revisions=pages.revisions_of(thread=thread_row))
+                           edits=history.edits(thread=thread_row))
 
 
 @bp.route("/r/<int:reply_id>/revisions")
@@ -306,7 +306,7 @@ def reply_revisions(reply_id: int):
     if not permissions.can_view_revisions(current_user, reply_row.thread, reply_row):
         abort(403)
     return render_template("board/revisions.html", thread=reply_row.thread, reply=reply_row,
-                           revisions=pages.revisions_of(reply=reply_row))
+                           edits=history.edits(reply=reply_row))
 
 
 # --- actions on a thread page --------------------------------------------------------------------
