@@ -38,6 +38,7 @@ from ..board.pages import fetch_page
 from ..board.threads import ValidationFailed
 from ..community import notifications
 from ..moderation import audit
+from .drafts import steps_from_answer
 
 APPLIES_TO_KEYS = ("products", "versions", "hosting", "databases", "topologies")
 PLAYBOOK_VISIBILITIES = (Visibility.PUBLIC, Visibility.INTERNAL)
@@ -128,14 +129,13 @@ def draft_from_pattern(pattern: Pattern) -> tuple[PlaybookInput, list[EvidenceCa
     organisations = len({t.organisation_id for t in threads})
     lines = [pattern.description.strip()] if pattern.description.strip() else []
     lines.append(f"Seen in {len(threads)} threads from {organisations} organisations.")
-    if pattern.keywords:
-        lines.append("Keywords: " + ", ".join(str(k) for k in pattern.keywords[:10]) + ".")
+    # No "Keywords: …" line: the miner's terms describe a cluster, not the problem a reader has.
     if pattern.signatures:
         lines.append("Error signatures: " + ", ".join(f"`{s}`" for s in pattern.signatures[:5]))
     best = candidates[0].thread.accepted_reply if candidates else None
     draft = PlaybookInput(
         title=pattern.name[:200], problem_md="\n\n".join(lines),
-        steps_md=best.body_md if isinstance(best, Reply) and not best.is_deleted else "",
+        steps_md=steps_from_answer(best.body_md) if isinstance(best, Reply) and not best.is_deleted else "",
         applies_to=applies_to_from(threads), evidence_ids=[c.thread.id for c in candidates[:10]])
     return draft, candidates
 

@@ -113,6 +113,33 @@ def test_promoting_a_pattern_prefills_the_draft(app, world):
     assert fields["steps"].startswith("Set the pool timeout")  # the best-confirmed answer as a start
 
 
+def test_a_promoted_draft_holds_no_keyword_list_nor_pleasantries(app, world):
+    answer = world["answers"]["b"]
+    answer.body_md = ("Hi Ann, set the pool timeout to 30 s:\n\n```ini\n[pool]\ntimeout = 30\nThanks\n```\n\n"
+                      "Then restart the workers.\n\nLet us know if that works.\n\nCheers,\nSam")
+    db.session.commit()
+    fields = form_fields(Browser(app, world["people"]["lead"]).html(f"/playbooks/new?pattern={world['pattern'].id}"))
+    # The problem: what the pattern is and where it was seen, not the miner's keyword list.
+    assert "Keywords" not in fields["problem"] and "POOL-503" in fields["problem"]
+    # The steps: the fix itself, without the greeting and the sign-offs (a line inside the code block stays).
+    assert fields["steps"] == ("Set the pool timeout to 30 s:\n\n```ini\n[pool]\ntimeout = 30\nThanks\n```\n\n"
+                               "Then restart the workers.")
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("Raise pool_size to 200.\n\nHope that helps.", "Raise pool_size to 200."),
+    ("Raise pool_size to 200.\n\nShout if it doesn't.", "Raise pool_size to 200."),
+    ("Raise pool_size to 200.\n\nPost back how it goes.", "Raise pool_size to 200."),
+    ("Raise pool_size to 200. Let me know if that works!", "Raise pool_size to 200."),
+    ("Hello Rowan, raise pool_size to 200.", "Raise pool_size to 200."),
+    ("Thanks to the new driver, raising pool_size to 200 is enough.",
+     "Thanks to the new driver, raising pool_size to 200 is enough."),
+    ("Let us know the version first.\n\nThen raise pool_size.", "Let us know the version first.\n\nThen raise pool_size."),
+])
+def test_steps_from_an_answer_drop_greetings_and_sign_offs(text, steps):
+    assert service.steps_from_answer(text) == steps
+
+
 def test_lead_publishes_a_playbook_with_evidence_and_a_first_revision(app, world):
     _, response = publish(app, world, steps="1. Raise the pool\n\n<script>alert(1)</script>",
                           extra_threads=f"/t/{world['threads']['excluded'].id}")
