@@ -13,18 +13,20 @@ from .services.patterns.leases import RunAlreadyActive, carry_out, create_run
 
 
 class StageProgress:
-    """A one-line progress display with counts and rate, drawn only on a terminal."""
+    """Mining progress with counts and rate: a redrawn bar on a terminal, else one line per finished stage
+    (a log or a pipe would otherwise show nothing until the run ends)."""
 
     def __init__(self, stream=None) -> None:
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty()
         self.stage, self.started, self.first_done = None, 0.0, 0
+        self.done, self.total = 0, 0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage != self.stage:
-            if self.stage and self.live:
-                self.stream.write("\n")
+            self._end_stage()
             self.stage, self.started, self.first_done = stage, time.monotonic(), done
+        self.done, self.total = done, total
         if not self.live:
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
@@ -35,9 +37,19 @@ class StageProgress:
                           f"  {rate:,.0f}/s   ")
         self.stream.flush()
 
-    def close(self) -> None:
-        if self.stage and self.live:
+    def _end_stage(self) -> None:
+        if self.stage is None:
+            return
+        if self.live:
             self.stream.write("\n")
+        else:
+            self.stream.write(f"{self.stage:<11} {self.done}/{self.total} in "
+                              f"{time.monotonic() - self.started:.1f} s\n")
+        self.stream.flush()
+        self.stage = None
+
+    def close(self) -> None:
+        self._end_stage()
 
 
 @click.command("mine")
