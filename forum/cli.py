@@ -43,8 +43,9 @@ class StageProgress:
         if self.live:
             self.stream.write("\n")
         else:
-            self.stream.write(f"{self.stage:<11} {self.done}/{self.total} in "
-                              f"{time.monotonic() - self.started:.1f} s\n")
+            # Counts for the stages that count things (threads embedded); a one-step stage just its time.
+            counts = f" {self.done}/{self.total}" if self.total > 1 else ""
+            self.stream.write(f"{self.stage:<11}{counts} in {time.monotonic() - self.started:.1f} s\n")
         self.stream.flush()
         self.stage = None
 

@@ -17,13 +17,12 @@ def test_mining_progress_without_a_terminal_prints_a_line_per_stage_with_counts(
     progress = StageProgress(out)
     for done in range(0, 1001, 50):
         progress("embedding", done, 1000)
-    progress("clustering", 0, 1)
-    progress("clustering", 1, 1)
+    progress("clustering", 0, 1)  # as the miner reports a one-step stage: started, then the next stage
     progress.close()
     lines = out.getvalue().splitlines()
     assert "\r" not in out.getvalue()  # no redrawn bar in a log
     assert re.fullmatch(r"embedding\s+1000/1000 in [\d.]+ s", lines[0]), lines
-    assert re.fullmatch(r"clustering\s+1/1 in [\d.]+ s", lines[1]), lines
+    assert re.fullmatch(r"clustering\s+in [\d.]+ s", lines[1]), lines  # one step: no "0/1" that looks unfinished
     assert len(lines) == 2
 
 
