@@ -20,10 +20,10 @@ import re
 from types import SimpleNamespace
 
 import nh3
-from markupsafe import Markup, escape
 from markdown_it import MarkdownIt, helpers
 from markdown_it.common.utils import unescapeAll
 from markdown_it.rules_inline.state_inline import Delimiter
+from markupsafe import Markup, escape
 
 LINK_LABEL_MAX = 1_000
 LINK_SCAN_BUDGET = 100_000

@@ -11,7 +11,6 @@ from forum.markdown import render_markdown
 from forum.models import Notification, NotificationKind, User, Visibility, utcnow
 from tests.forum.board.test_pages import Browser
 
-
 # --- rendering -----------------------------------------------------------------------------------
 
 def test_mentions_render_as_profile_links():
