@@ -100,6 +100,10 @@ def test_the_readers_rule_agrees_with_can_view(make, cast):
 def test_the_composer_wires_the_autocomplete(app, make):
     user = make.user()
     thread = make.thread(user)
-    page = Browser(app, user).html(f"/t/{thread.id}")
-    assert f'data-mention-url="/t/{thread.id}/mentions"' in page
-    assert "/static/mentions.js" in page
+    reply = make.reply(thread, user)
+    browser = Browser(app, user)
+    # The reply box, and the editors of the thread and of a reply in it, offer the thread's readers.
+    for url in (f"/t/{thread.id}", f"/t/{thread.id}/edit", f"/r/{reply.id}/edit"):
+        page = browser.html(url)
+        assert f'data-mention-url="/t/{thread.id}/mentions"' in page, url
+        assert "/static/mentions.js" in page, url
