@@ -13,7 +13,7 @@ from forum.models import OutboxJob, Thread, ThreadEmbedding, utcnow
 from forum.services import background
 from forum.services.patterns import leases
 from tests.conftest import base_config
-from tests.forum.test_mining_runs import CountingEmbedder, forum_threads  # noqa: F401  (fixture)
+from tests.forum.patterns.test_mining_runs import CountingEmbedder, forum_threads  # noqa: F401  (fixture)
 from tests.tcp_proxy import TcpProxy
 
 REDIS = ("127.0.0.1", 6379)

@@ -14,7 +14,7 @@ from forum.services import background
 from forum.services.patterns import snapshots as pattern_snapshots
 from forum.services.patterns import summaries as service
 from tests.forum.patterns.test_list_page import NOW, world  # noqa: F401  (fixture)
-from tests.forum.test_mining_celery import _wait_for, worker  # noqa: F401  (fixture)
+from tests.forum.patterns.test_mining_celery import _wait_for, worker  # noqa: F401  (fixture)
 
 COMPUTING = "Figures are being computed for these filters"
 HOSTING = service.PatternFilters(hosting="cloud")

@@ -12,7 +12,7 @@ from forum.services.patterns import curation
 from forum.services.patterns import snapshots as pattern_snapshots
 from forum.services.patterns import summaries as service
 from tests.forum.patterns.test_list_page import NOW, world  # noqa: F401  (fixtures)
-from tests.forum.test_mining_runs import CountingEmbedder, _run, forum_threads  # noqa: F401  (fixtures)
+from tests.forum.patterns.test_mining_runs import CountingEmbedder, _run, forum_threads  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from forum.services import background
 from forum.services.vectors import index as vector_index
 from forum.services.vectors import similar
 from forum.services.vectors.embeddings import ensure_embeddings, texts_for, thread_documents
-from tests.forum.test_mining_runs import CountingEmbedder
+from tests.forum.patterns.test_mining_runs import CountingEmbedder
 
 
 def test_warm_up_loads_the_vectors_and_runs_one_query(app, make, monkeypatch):

@@ -15,7 +15,7 @@ from forum.extensions import db
 from forum.models import MembershipSource, MiningRun, PatternMember, RunStatus
 from forum.services import background
 from tests.conftest import base_config
-from tests.forum.test_mining_runs import forum_threads  # noqa: F401  (fixture)
+from tests.forum.patterns.test_mining_runs import forum_threads  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,11 @@ import pytest
 
 from forum.extensions import db
 from forum.models import MiningRun, RunStatus, ThreadEmbedding
-from tests.forum.test_mining_runs import forum_threads  # noqa: F401  (fixture)
+from tests.forum.patterns.test_mining_runs import forum_threads  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # The README's command, with the flask script of the venv running these tests, from the repository root.
 README_MINE = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "mine"]
 LEASE_SECONDS = 30  # a loaded 2-core machine starts a flask process in 5-15 s: the refusal must come inside it

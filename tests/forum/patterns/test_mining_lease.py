@@ -14,7 +14,7 @@ from forum.models import MiningRun, RunStatus, utcnow
 from forum.services.patterns import leases
 from forum.services.patterns.leases import RunAlreadyActive
 from forum.services.vectors.embeddings import ensure_embeddings, texts_for, thread_documents
-from tests.forum.test_mining_runs import CountingEmbedder, forum_threads  # noqa: F401  (fixture)
+from tests.forum.patterns.test_mining_runs import CountingEmbedder, forum_threads  # noqa: F401  (fixture)
 
 
 def _crashed_run(heartbeat_age: timedelta) -> int:
