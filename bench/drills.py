@@ -53,6 +53,7 @@ class Client:
         self.base, self.token = base, token
         self.phase = "warm-up"
         self.counts: collections.Counter = collections.Counter()
+        self.failures: list[str] = []  # each 5xx: drill, request and the start of the answer, to find its cause
         self.lock = threading.Lock()
 
     def call(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
@@ -68,6 +69,8 @@ class Client:
             status, data, head = 0, b"", {}  # connection refused or reset: a worker died under the request
         with self.lock:
             self.counts[(self.phase, status)] += 1
+            if status >= 500:
+                self.failures.append(f"{self.phase}: {method} {path} -> {status} {data[:120]!r}")
         return status, data, head
 
 
@@ -217,9 +220,12 @@ def main() -> None:  # noqa: C901 - one drill after the other, in order
         down_answers = {status: n for (phase, status), n in client.counts.items() if phase == "database down"}
         report["answers while the database was down"] = down_answers
 
-        client.phase = "fuzz"
+        # the fuzzer counts its own answers: the writers go on meanwhile, and theirs are the load's
+        client.phase = "during fuzz (writers)"
+        fuzzer = Client(client.base, client.token)
+        fuzzer.phase = "fuzz"
         for method, path, body in fuzz_cases(args.fuzz, space_id):
-            client.call(method, path, body)
+            fuzzer.call(method, path, body)
         stop.set()
         for w in writers:
             w.join(60)
@@ -235,10 +241,12 @@ def main() -> None:  # noqa: C901 - one drill after the other, in order
                                              in sorted(client.counts.items()) if status >= 500}
         report["connection errors by drill"] = {phase: n for (phase, status), n in client.counts.items()
                                                 if status == 0}
-        report["fuzz cases"] = sum(n for (phase, _), n in client.counts.items() if phase == "fuzz")
-        report["fuzz 5xx"] = sum(n for (phase, status), n in client.counts.items()
-                                 if phase == "fuzz" and status >= 500)
-        report["all answers"] = dict(sorted(client.counts.items()))
+        report["fuzz cases"] = sum(fuzzer.counts.values())
+        report["fuzz 5xx"] = sum(n for (_, status), n in fuzzer.counts.items() if status >= 500)
+        report["all answers"] = dict(sorted((client.counts + fuzzer.counts).items()))
+        # a 503 while the database is down is the answer wanted; any other 5xx is shown with its request
+        report["other 5xx answers"] = [f for f in client.failures + fuzzer.failures
+                                       if not f.startswith("database down")][:20]
         for key, value in report.items():
             print(f"{key}: {value}")
     finally:
