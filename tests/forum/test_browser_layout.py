@@ -21,7 +21,7 @@ from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, served_forum
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "groundwork-demo-2026"
-ROLES = ("customer", "partner", "lead", "admin")
+ROLES = ("customer", "customer-admin", "partner", "employee", "lead", "moderator", "admin")  # every demo login
 PER_ROUTE = 2
 NARROW, WIDE, HEIGHT = 390, 1280, 800
 PATTERNS = 50
