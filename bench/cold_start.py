@@ -34,6 +34,7 @@ BIN = Path(sys.executable).parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from serving import wait_until_serving  # noqa: E402
 from similar_lookup import build  # noqa: E402
 
 PASSWORD = "bench password, not a secret"
@@ -101,17 +102,7 @@ def one_start(url: str, port: int, settle: float) -> dict:
                                "--threads", "4", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
                               stderr=subprocess.STDOUT)
     try:
-        started = time.monotonic()
-        while True:
-            try:
-                if requests.get(f"{base}/login", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if server.poll() is not None or time.monotonic() - started > 180:
-                raise SystemExit("gunicorn did not answer")
-            time.sleep(0.05)
-        up = time.monotonic() - started
+        up = wait_until_serving(base, server, 180, poll=0.05)
         # Two sessions, so that each request may land on either worker as a visitor's would.
         sessions = [_signed_in(base) for _ in range(2)]
         time.sleep(settle)

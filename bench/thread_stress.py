@@ -42,6 +42,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from forum_data import default_url, marker_path  # noqa: E402
+from serving import wait_until_serving  # noqa: E402
 
 WORKER_DIED = re.compile(r"Worker \(pid:(\d+)\) (?:was sent (\w+)|exited with code (\d+))")
 
@@ -117,20 +118,6 @@ def _reader(session: requests.Session, urls: list[str], stop: threading.Event, t
             failures.append(f"{type(exc).__name__} {url}")
 
 
-def _wait_up(base: str, server: subprocess.Popen, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited while starting")
-        try:
-            if requests.get(f"{base}/login", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"the server did not answer within {seconds:.0f} s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
@@ -172,7 +159,7 @@ def main() -> None:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     stop, times, failures = threading.Event(), [], []
     try:
-        _wait_up(base, server, 120)
+        wait_until_serving(base, server, 120)
         sessions = [_sign_in(base, targets["users"]["customer"], targets["password"]) for _ in range(args.clients)]
         readers = [threading.Thread(target=_reader, args=(s, urls, stop, times, failures, i * 3), daemon=True)
                    for i, s in enumerate(sessions)]
