@@ -11,4 +11,4 @@ def post_worker_init(worker) -> None:
     app = worker.wsgi
     if app.config.get("WARM_UP", True):
         with app.app_context():
-            background.start_once(("warm-up",), similar.warm_up, name="groundwork-warm-up", low_priority=True)
+            background.start_once(similar.WARM_UP, similar.warm_up, name="groundwork-warm-up", low_priority=True)

@@ -35,3 +35,31 @@ def test_gunicorn_config_warms_each_worker(app, monkeypatch):
     config = runpy.run_path(str(Path(__file__).resolve().parents[3] / "gunicorn.conf.py"))
     config["post_worker_init"](type("Worker", (), {"wsgi": app})())
     assert started == [(("warm-up",), similar.warm_up)]
+
+
+def test_while_the_worker_warms_up_search_and_suggestions_answer_by_keywords(app, make, monkeypatch, held_jobs):
+    """A search that arrives while warm-up still loads the model and the vectors does not wait for them.
+
+    At 100k threads the two take ~14 s one after the other; a search arriving as the server first answered
+    loaded them again itself and took 11.6 s. Until warm-up ends, full text and keywords answer.
+    """
+    from forum.services.board import search
+
+    embedder = CountingEmbedder()
+    monkeypatch.setattr(similar, "get_embedder", lambda: embedder)
+    monkeypatch.setattr(similar, "_embeds_queries", lambda e: True)
+    author = make.user(make.customer_org())
+    for i in range(3):
+        make.thread(author, title=f"SAML clock skew {i}", body="after the move")
+    ensure_embeddings(texts_for(thread_documents()), embedder)
+    vector_index.clear_caches()
+    calls = len(embedder.calls)
+
+    background.start_once(("warm-up",), similar.warm_up)  # held: the worker is still warming up
+    found = search.search_threads(author, "SAML clock skew", 1, 10)
+    draft = similar.similar_to_draft(author, "SAML clock skew", "after the move")
+    assert found.total == 3 and draft.method == "keyword" and len(draft.items) == 3
+    assert len(embedder.calls) == calls and not vector_index._matrices  # nothing loaded inside the requests
+
+    held_jobs[0].run()  # warm-up ends
+    assert similar.similar_to_draft(author, "SAML clock skew", "after the move").method == "semantic"
