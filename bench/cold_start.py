@@ -34,7 +34,7 @@ BIN = Path(sys.executable).parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serving import wait_until_serving  # noqa: E402
+from serving import stop_serving, wait_until_serving  # noqa: E402
 from similar_lookup import build  # noqa: E402
 
 PASSWORD = "bench password, not a secret"
@@ -125,11 +125,7 @@ def one_start(url: str, port: int, settle: float) -> dict:
 
         return {"up_s": up, "search": _both(search), "suggest": _both(suggest)}
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_serving(server)
         log.close()
 
 

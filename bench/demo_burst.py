@@ -32,7 +32,7 @@ OUT = ROOT / "bench" / "out"
 EMPLOYEE = "employee@demo.test"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import wait_until_serving  # noqa: E402
+from serving import stop_serving, wait_until_serving  # noqa: E402
 
 
 def demo_env(url: str) -> dict[str, str]:
@@ -135,11 +135,7 @@ def one_round(url: str, args, number: int) -> dict:
                 "embedded": _count(url, f"SELECT count(*) FROM thread_embedding WHERE thread_id > {before}"),
                 "assigned": assigned}
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_serving(server)
         log.close()
 
 

@@ -20,3 +20,12 @@ def wait_until_serving(base: str, server: subprocess.Popen, seconds: float, poll
             pass
         time.sleep(poll)
     raise SystemExit(f"the server did not answer within {seconds:.0f} s")
+
+
+def stop_serving(server: subprocess.Popen, seconds: float = 30) -> None:
+    """Stop a gunicorn the benchmark started: politely, then for good."""
+    server.terminate()
+    try:
+        server.wait(seconds)
+    except subprocess.TimeoutExpired:
+        server.kill()

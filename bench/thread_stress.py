@@ -42,7 +42,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from forum_data import default_url, marker_path  # noqa: E402
-from serving import wait_until_serving  # noqa: E402
+from serving import stop_serving, wait_until_serving  # noqa: E402
 
 WORKER_DIED = re.compile(r"Worker \(pid:(\d+)\) (?:was sent (\w+)|exited with code (\d+))")
 
@@ -175,12 +175,7 @@ def main() -> None:
             reader.join(70)
         elapsed = time.monotonic() - started
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_serving(server)
 
     text = args.log.read_text(errors="replace")
     deaths = [m.group(2) or f"exit {m.group(3)}" for m in WORKER_DIED.finditer(text)]
