@@ -18,6 +18,7 @@ from .board import (
     Vote,
     thread_tag,
 )
+from .mail import MailMessage, MailStatus
 from .moderation import (
     Assignment,
     AuditEntry,
@@ -58,6 +59,7 @@ from .patterns import (
     SuggestionEvent,
     ThreadEmbedding,
 )
+from .reading import Bookmark, ThreadRead
 from .tokens import SCOPES, ApiToken
 
 __all__ = [
@@ -69,5 +71,6 @@ __all__ = [
     "PlaybookConfirmation", "PlaybookEvidence", "PlaybookRevision", "Product", "ProductVersion", "Reply",
     "Revision", "Role", "RunStatus", "Space", "SpaceModerator", "SuggestionEvent", "Tag", "Thread",
     "ThreadEmbedding", "ThreadKind", "ThreadStatus", "User", "Visibility", "Vote", "Watch", "WatchTarget",
+    "Bookmark", "MailMessage", "MailStatus", "ThreadRead",
     "_enum", "thread_tag", "utcnow",
 ]

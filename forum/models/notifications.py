@@ -31,6 +31,7 @@ class NotificationKind(str, enum.Enum):
     ASSIGNED = "assigned"
     PATTERN_EMERGING = "pattern_emerging"
     PLAYBOOK_UPDATED = "playbook_updated"
+    REMINDER = "reminder"         # a bookmark's reminder date came
 
 
 class EmailMode(str, enum.Enum):

@@ -99,6 +99,9 @@ class User(UserMixin, db.Model):
     bio: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Where the visit before the current one ended ("new since your last visit"); moved on when a member comes
+    # back after a pause (``presence.touch``).
+    previous_visit_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     organisation: Mapped[Organisation] = relationship(back_populates="members", lazy="joined")
 
