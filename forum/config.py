@@ -72,6 +72,15 @@ class Config:
     RATELIMIT_POST = "30 per minute"
     RATELIMIT_SEARCH = "60 per minute"
 
+    # Vendor staff sign in with an authenticator app (TOTP); a device may skip it for this many days.
+    TWO_FACTOR_REQUIRED_FOR_STAFF = True
+    TWO_FACTOR_REMEMBER_DAYS = 30
+    # A password accepted, the second factor must follow within this many seconds.
+    TWO_FACTOR_PENDING_SECONDS = 600
+    # Fernet key for secrets stored encrypted (TOTP seeds, SSO client secrets); empty = derived from SECRET_KEY.
+    ENCRYPTION_KEY = ""
+    RATELIMIT_TWO_FACTOR = "10 per minute"
+
     INVITATION_DAYS = 14
     # New members' first hours: at most this many threads, and links per post (admins can change them
     # on /admin/limits; 0 hours switches the limits off). Employees are exempt.

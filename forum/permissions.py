@@ -312,6 +312,24 @@ def can_invite(user: User | None, organisation: Organisation) -> bool:
     return _signed_in(user) and user.is_org_admin and user.organisation_id == organisation.id
 
 
+# --- signing in ----------------------------------------------------------------------------------
+
+def must_use_second_factor(user: User | None) -> bool:
+    """Vendor staff see every organisation's private threads: they sign in with a second factor (unless the
+    deployment switched the requirement off)."""
+    return is_employee(user) and bool(current_app.config.get("TWO_FACTOR_REQUIRED_FOR_STAFF", True))
+
+
+def can_turn_off_second_factor(user: User | None) -> bool:
+    """Members for whom it is optional may turn their own second factor off."""
+    return _signed_in(user) and not must_use_second_factor(user)
+
+
+def can_reset_second_factor(actor: User | None, member: User) -> bool:
+    """Admins reset another member's second factor (a lost phone); never their own, which would skip it."""
+    return is_admin(actor) and actor.id != member.id
+
+
 def can_administer(user: User | None) -> bool:
     return is_admin(user)
 

@@ -63,3 +63,7 @@ limit_search = limiter.shared_limit(
     _config_value("RATELIMIT_SEARCH"), scope="search", key_func=user_or_ip)
 
 __all__ = ["limit_login", "limit_login_account", "limit_posting", "limit_register", "limit_search", "user_or_ip", "ip_address"]
+
+# Guessing a six-digit code: attempts are counted per address, whoever's sign-in they continue.
+limit_two_factor = limiter.shared_limit(
+    _config_value("RATELIMIT_TWO_FACTOR"), scope="two-factor", key_func=ip_address, methods=["POST"])

@@ -72,6 +72,9 @@ def base_config(database_url: str) -> dict:
         "MINING_ASSIGN_NEW_THREADS": False,
         # Every test user is brand new: the new-member limits are switched on only by the tests about them.
         "NEW_USER_HOURS": 0,
+        # Test employees sign in with a password only; the tests about two-factor sign-in switch the staff
+        # requirement on (tests/forum/identity/).
+        "TWO_FACTOR_REQUIRED_FOR_STAFF": False,
     }
 
 

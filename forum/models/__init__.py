@@ -19,6 +19,7 @@ from .board import (
     thread_tag,
 )
 from .mail import MailMessage, MailStatus
+from .identity import RecoveryCode, RememberedDevice, TwoFactor
 from .moderation import (
     Assignment,
     AuditEntry,
@@ -71,6 +72,7 @@ __all__ = [
     "PlaybookConfirmation", "PlaybookEvidence", "PlaybookRevision", "Product", "ProductVersion", "Reply",
     "Revision", "Role", "RunStatus", "Space", "SpaceModerator", "SuggestionEvent", "Tag", "Thread",
     "ThreadEmbedding", "ThreadKind", "ThreadStatus", "User", "Visibility", "Vote", "Watch", "WatchTarget",
+    "RecoveryCode", "RememberedDevice", "TwoFactor",
     "Bookmark", "MailMessage", "MailStatus", "ThreadRead",
     "_enum", "thread_tag", "utcnow",
 ]

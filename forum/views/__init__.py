@@ -16,11 +16,12 @@ from . import (
     patterns,
     playbooks,
     suggest,
+    two_factor,
     workflow,
 )
 
 BLUEPRINTS = (
-    auth.bp, board.bp, orgs.bp, admin.bp, patterns.bp,
+    auth.bp, two_factor.bp, board.bp, orgs.bp, admin.bp, patterns.bp,
     playbooks.bp, suggest.bp,            # playbooks and the ask page's suggestions
     moderation.bp, workflow.bp,          # moderation, internal links and escalations
     notifications.bp,                    # inbox, watches, email settings, presence hooks

@@ -6,14 +6,13 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..forms.auth import PASSWORD_HINT, ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
 from ..permissions import public_read_enabled
@@ -22,6 +21,7 @@ from ..security import safe_next_url
 from ..services.orgs import accounts
 from ..services.orgs import organisations as org_service
 from ..services.paging import page_of
+from . import signin
 from .lookup import page_number
 
 bp = Blueprint("auth", __name__)
@@ -35,11 +35,9 @@ def _no_store(response):
 
 
 def _start_session(user) -> None:
-    # A fresh session on every sign-in: nothing from before (e.g. a planted cookie) carries over.
-    session.clear()
-    g.pop("csrf_token", None)  # the cached token belonged to the cleared session
-    login_user(user)
-    session.permanent = True
+    # A fresh session on every sign-in: nothing from before (e.g. a planted cookie) carries over; a second
+    # factor already passed in this session stays passed.
+    signin.start_session(user, session.get(signin.FACTOR, "none"))
 
 
 def _apply_field_errors(form, errors: dict[str, list[str]]) -> None:
@@ -68,8 +66,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            _start_session(user)
-            return redirect(target)
+            return signin.begin(user, target)
         form.password.errors = ["The email address or password is not right."]
         status = 401
     elif request.method == "POST":
