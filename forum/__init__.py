@@ -15,8 +15,10 @@ from .config import DEV_SECRET_KEY, Config, apply_environment
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .services import background
 from .services.community import mail as community_mail
+from .services.mail import outbox as mail_outbox
+from .services.mail import sweeper as mail_sweeper
 from .views import register_blueprints
-from .views.email import notification_bodies
+from .views.email import mail_bodies, notification_bodies
 
 
 class ConfigurationError(RuntimeError):
@@ -43,10 +45,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     templating.init_templating(app)
     register_blueprints(app)
     community_mail.render_bodies = notification_bodies
+    mail_outbox.render = mail_bodies
     errors.init_errors(app)
     register_cli(app)
     init_celery(app)
     background.init_app(app)
+    mail_sweeper.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
     return app

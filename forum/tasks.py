@@ -10,6 +10,7 @@ from datetime import datetime
 from celery import shared_task
 
 from .services import background
+from .services.mail import delivery, outbox
 from .services.patterns import leases, pages, runs, snapshots
 from .services.patterns.summaries import PatternFilters
 
@@ -31,3 +32,9 @@ def pattern_figures_task(filters: dict, requested_at: str, pattern_id: int | Non
         pages.compute_requested(pattern_id, datetime.fromisoformat(requested_at))
         return
     snapshots.compute_requested(PatternFilters.from_dict(filters), datetime.fromisoformat(requested_at))
+
+
+@shared_task(name=outbox.DELIVER_MAIL)
+def deliver_mail_task(message_id: int) -> None:
+    """One delivery attempt of an outbox message (a failed one is queued again by the web processes' sweep)."""
+    delivery.deliver(message_id)

@@ -11,7 +11,7 @@ from ..extensions import db
 from .base import _enum, utcnow
 
 
-class MailStatus(str, enum.Enum):
+class MailStatus(enum.StrEnum):
     QUEUED = "queued"        # waiting for (another) delivery attempt at ``due_at``
     SENT = "sent"
     FAILED = "failed"        # every attempt failed, or the server refused the message for good

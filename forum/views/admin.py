@@ -1,4 +1,4 @@
-"""Admin pages: the product catalog, organisations and engagements, spaces, and users' flags."""
+"""Admin pages: the product catalog, organisations and engagements, spaces, users' flags and the mail outbox."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -16,6 +16,7 @@ from ..forms.admin import (
     UserFlagsForm,
     VersionForm,
 )
+from ..services.mail import outbox as mail_outbox
 from ..services.orgs import catalog
 from ..services.orgs import organisations as org_service
 from ..services.orgs.catalog import ValidationFailed
@@ -280,3 +281,30 @@ def set_user_active(user_id: int):
     else:
         flash(f"{user.display_name} {'reactivated' if active else 'deactivated and signed out'}.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+# --- mail outbox ---------------------------------------------------------------------------------
+
+@bp.get("/mail")
+def mail():
+    """Every message the forum sent or will send: queued, sent, failed, held or cancelled, with the reason."""
+    status = request.args.get("status") or None
+    status = status if status in mail_outbox.STATUSES else None
+    page = mail_outbox.outbox_page(status, page_number(), _page_size())
+    return render_template("admin/mail.html", page=page, status=status, counts=mail_outbox.status_counts(),
+                           mail_enabled=mail_outbox.mail_enabled())
+
+
+@bp.get("/mail/<int:message_id>")
+def mail_message(message_id: int):
+    """One message as its recipient gets it (a one-time link withheld)."""
+    return render_template("admin/mail_message.html", preview=or_404(mail_outbox.preview(message_id)))
+
+
+@bp.get("/mail/<int:message_id>/html")
+def mail_message_html(message_id: int):
+    """The HTML body alone, for the preview's frame: sandboxed, so nothing in it runs or loads."""
+    preview = or_404(mail_outbox.preview(message_id))
+    response = current_app.response_class(preview.body_html or "<p>(no HTML part)</p>", mimetype="text/html")
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    return response

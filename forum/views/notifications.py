@@ -11,6 +11,7 @@ from ..services.board import pages
 from ..services.community import inbox as inbox_service
 from ..services.community import mail as notification_email
 from ..services.community import notifications, presence
+from ..services.mail import sweeper as mail_sweeper
 from .lookup import or_404
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ bp = Blueprint("notifications", __name__)
 def _setup(state) -> None:
     notification_email.mail.init_app(state.app)
     state.app.cli.add_command(send_digests_command)
+    state.app.cli.add_command(send_mail_command)
 
 
 @bp.before_app_request
@@ -195,4 +197,12 @@ def send_digests_command() -> None:
     # Links in the mail need a host; outside a request it comes from SERVER_NAME or SITE_URL.
     with app.test_request_context(base_url=None if app.config.get("SERVER_NAME") else base):
         sent = notification_email.send_digests()
-    click.echo(f"Sent {sent} digest email{'s' if sent != 1 else ''}.")
+    click.echo(f"Sent {sent} digest email{'s' if sent != 1 else ''} to the mail outbox.")
+
+
+@click.command("send-mail")
+def send_mail_command() -> None:
+    """Send the bookmark reminders that came due and attempt the mail that is due (what each server process's
+    sweeper does every MAIL_SWEEP_SECONDS)."""
+    done = mail_sweeper.sweep_once()
+    click.echo(", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in done.items()))

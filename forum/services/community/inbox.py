@@ -49,6 +49,7 @@ _SENTENCES = {
     NotificationKind.ASSIGNED: "{actor} assigned you",
     NotificationKind.PATTERN_EMERGING: "A pattern is emerging:",
     NotificationKind.PLAYBOOK_UPDATED: "{actor} updated the playbook",
+    NotificationKind.REMINDER: "Reminder: you bookmarked",
 }
 
 

@@ -1,7 +1,9 @@
-"""Notification email through Flask-Mail: immediate or a daily digest, each with unsubscribe links.
+"""Notification email: immediate or a daily digest, each with unsubscribe links, through the mail outbox.
 
-Mail goes out only when ``MAIL_SERVER`` is configured. Every message is built from ``inbox.describe``
-at sending time, so an item its recipient can no longer see is left out (never summarised).
+Every message is a row of the outbox (``services/mail``) written in the transaction of the notifications it
+tells of, and delivered off the request path; without ``MAIL_SERVER`` it is held (admins can still read it).
+Each is built from ``inbox.describe``, so an item its recipient cannot see is left out (never summarised),
+and delivery checks an immediate one again before it leaves.
 """
 from __future__ import annotations
 
@@ -9,14 +11,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
-from flask_mail import Mail, Message
+from flask_mail import Mail
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import EmailMode, Notification, NotificationSetting, User, Watch, utcnow
+from .. import background
+from ..mail import outbox
 from . import inbox
 
+# Flask-Mail bound to the app (its settings); delivery itself reads the config at every attempt.
 mail = Mail()
 _SALT = "groundwork-unsubscribe"
 
@@ -26,11 +31,8 @@ render_bodies: Callable[[dict], tuple[str, str]] | None = None
 
 
 def mail_enabled() -> bool:
-    return bool(current_app.config.get("MAIL_SERVER"))
-
-
-def _sender() -> str:
-    return current_app.config.get("MAIL_DEFAULT_SENDER") or "groundwork@localhost"
+    """Whether mail leaves the forum (held in the outbox otherwise)."""
+    return outbox.mail_enabled()
 
 
 # --- unsubscribe tokens --------------------------------------------------------------------------
@@ -57,7 +59,7 @@ def watch_label(watch_row: Watch) -> str:
     return f"this {watch_row.target_type.value}"
 
 
-# --- sending -------------------------------------------------------------------------------------
+# --- queueing -----------------------------------------------------------------------------------
 
 def _modes(user_ids: set[int]) -> dict[int, EmailMode]:
     rows = db.session.execute(select(NotificationSetting).where(NotificationSetting.user_id.in_(user_ids))).scalars()
@@ -65,10 +67,12 @@ def _modes(user_ids: set[int]) -> dict[int, EmailMode]:
     return {uid: found.get(uid, EmailMode.IMMEDIATE) for uid in user_ids}
 
 
-def _message(user: User, described: list, watches: list[Watch], subject: str) -> Message:
+def _queue(kind: str, user: User, described: list, watches: list[Watch], subject: str,
+           notification_id: int | None = None) -> background.Job | None:
     context = {"user": user, "items": described, "watches": watches, "token_for": unsubscribe_token}
     body, html = render_bodies(context)
-    return Message(subject=subject, recipients=[user.email], sender=_sender(), body=body, html=html)
+    return outbox.queue(kind=kind, recipient=user.email, subject=subject, body_text=body, body_html=html,
+                        user=user, notification_id=notification_id)
 
 
 def _watches_of(items: list[Notification]) -> list[Watch]:
@@ -78,36 +82,33 @@ def _watches_of(items: list[Notification]) -> list[Watch]:
     return list(db.session.execute(select(Watch).where(Watch.id.in_(ids))).scalars())
 
 
-def send_immediate(items: list[Notification]) -> int:
-    """Mail each new item to recipients who want immediate email; returns the number of messages sent."""
-    if not mail_enabled() or not items:
-        return 0
+def queue_immediate(items: list[Notification]) -> list[background.Job]:
+    """Mail each new item to recipients who want immediate email, in the caller's transaction (it commits);
+    the delivery jobs to dispatch after that commit."""
+    if not items:
+        return []
+    db.session.flush()  # ids for the outbox rows
     modes = _modes({n.user_id for n in items})
-    wanted = [n for n in items if modes[n.user_id] is EmailMode.IMMEDIATE]
-    sent = 0
-    if wanted:
-        with mail.connect() as connection:  # one SMTP session for the whole fan-out
-            for item in wanted:
-                user = db.session.get(User, item.user_id)
-                shown = inbox.describe(user, item)
-                if shown.visible:
-                    connection.send(_message(user, [shown], _watches_of([item]),
-                                             f"[Groundwork] {shown.sentence} {shown.title}"))
-                    sent += 1
-                item.emailed_at = utcnow()  # hidden ones too, so a later digest does not pick them up
-    db.session.commit()
-    return sent
+    jobs = []
+    for item in items:
+        if modes[item.user_id] is not EmailMode.IMMEDIATE:
+            continue
+        user = db.session.get(User, item.user_id)
+        shown = inbox.describe(user, item)
+        if shown.visible:
+            jobs.append(_queue("notification", user, [shown], _watches_of([item]),
+                               f"[Groundwork] {shown.sentence} {shown.title}", notification_id=item.id))
+        item.emailed_at = utcnow()  # hidden ones too, so a later digest does not pick them up
+    return [job for job in jobs if job is not None]
 
 
 def send_digests(now=None) -> int:
-    """One email per digest subscriber with what they have not been mailed yet; returns messages sent."""
-    if not mail_enabled():
-        return 0
+    """Queue one email per digest subscriber with what they have not been mailed yet; how many were queued."""
     now = now or utcnow()
     since = now - timedelta(days=7)  # older unsent items are stale news: drop them from the digest
     settings = db.session.execute(select(NotificationSetting).where(
         NotificationSetting.email_mode == EmailMode.DIGEST)).scalars().all()
-    sent = 0
+    queued = 0
     for setting in settings:
         user = db.session.get(User, setting.user_id)
         if user is None or not user.active:
@@ -116,14 +117,15 @@ def send_digests(now=None) -> int:
             Notification.user_id == user.id, Notification.emailed_at.is_(None),
             Notification.created_at >= since).order_by(Notification.created_at))).scalars().all()
         described = [d for d in (inbox.describe(user, n) for n in items) if d.visible]
+        job = None
         if described:
-            mail.send(_message(user, described, _watches_of(items),
-                               f"[Groundwork] Your daily digest: {len(described)} update"
-                               f"{'s' if len(described) != 1 else ''}"))
-            sent += 1
+            job = _queue("digest", user, described, _watches_of(items),
+                         f"[Groundwork] Your daily digest: {len(described)} update"
+                         f"{'s' if len(described) != 1 else ''}")
+            queued += 1
         for item in items:
             item.emailed_at = now
         setting.last_digest_at = now
-        db.session.commit()
-    return sent
-
+        db.session.commit()  # the digest, its items marked mailed and the setting: together or not at all
+        background.dispatch(job)
+    return queued

@@ -32,6 +32,7 @@ from ...models import (
     Watch,
     WatchTarget,
 )
+from .. import background
 from . import mail as notification_email
 
 log = logging.getLogger(__name__)
@@ -154,10 +155,10 @@ def _fan_out(kind: NotificationKind, recipients: Iterable[tuple[User, Watch | No
 
 
 def _finish(made: list[Notification]) -> list[Notification]:
+    # Their mail joins the same transaction (the outbox), and leaves once both are committed.
+    jobs = notification_email.queue_immediate(made)
     db.session.commit()
-    if made:
-
-        notification_email.send_immediate(made)
+    background.dispatch(*jobs)
     return made
 
 
@@ -266,6 +267,19 @@ def playbook_updated(playbook, actor: User | None) -> list[Notification]:
         Watch.target_type == WatchTarget.PLAYBOOK, Watch.target_id == playbook.id)).scalars()
     made = _fan_out(NotificationKind.PLAYBOOK_UPDATED, ((w.user, w) for w in watchers), actor=actor,
                     may_see=lambda u: permissions.can_view_playbook(u, playbook), playbook_id=playbook.id)
+    return _finish(made)
+
+
+def bookmark_due(bookmark) -> list[Notification]:
+    """A bookmark's reminder date came: its owner hears of it, if they may still see what it keeps."""
+    reply = bookmark.reply
+
+    def may_see(user: User) -> bool:
+        return permissions.can_view_reply(user, reply) if reply is not None else permissions.can_view(user, bookmark.thread)
+
+    owner = db.session.get(User, bookmark.user_id)
+    made = _fan_out(NotificationKind.REMINDER, [(owner, None)], actor=None, may_see=may_see,
+                    thread_id=bookmark.thread_id, reply_id=bookmark.reply_id)
     return _finish(made)
 
 
