@@ -42,6 +42,8 @@ def forum_env(database: Path) -> dict[str, str]:
         "FORUM_INSECURE_COOKIES": "true",
         "FORUM_RATELIMIT_ENABLED": "false",
         "FORUM_MINING_IN_BACKGROUND": "false",
+        # Seeded staff sign in by password, as in tests/conftest.py; the demo walk switches the requirement on.
+        "FORUM_TWO_FACTOR_REQUIRED_FOR_STAFF": "false",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
     })

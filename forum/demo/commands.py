@@ -6,7 +6,7 @@ import time
 import click
 
 from .generate import generate
-from .people import DEMO_LOGINS, DEMO_PASSWORD
+from .people import DEMO_LOGINS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from .seed import demo_counts, seed_demo
 
 
@@ -44,3 +44,4 @@ def seed_demo_command() -> None:
     if not result.nothing_added:
         logins = ", ".join(email for email, _ in DEMO_LOGINS)
         click.echo(f"Demo logins ({DEMO_PASSWORD}): {logins}")
+        click.echo(f"Staff logins also ask for a code from an authenticator app holding the key {DEMO_TOTP_SECRET}.")

@@ -90,6 +90,10 @@ DEMO_LOGINS: tuple[tuple[str, str], ...] = (
     ("admin@demo.test", "admin"),
 )
 
+# Vendor staff sign in with an authenticator app. The demo's staff logins share this published TOTP key (README:
+# add it to any authenticator app), as they share the published password: a demo secret, never a real one.
+DEMO_TOTP_SECRET = "GWDEMOSTAFFTOTPSECRETKEY234567AB"
+
 START = datetime(2024, 3, 1, 9, 0)
 
 

@@ -26,12 +26,14 @@ from ..models import (
     Thread,
     ThreadKind,
     ThreadStatus,
+    TwoFactor,
     User,
     Visibility,
     Vote,
 )
 from ..passwords import hash_password
-from .people import DEMO_PASSWORD
+from ..services.identity.secretbox import seal
+from .people import DEMO_LOGINS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from .spec import DemoContent, ThreadSpec
 
 CHUNK = 100
@@ -77,6 +79,7 @@ class _Seeder:
         self.catalog()
         self.organisations()
         self.people()
+        self.second_factors()
         self.deployments()
         self.spaces_and_tags()
         db.session.flush()
@@ -142,6 +145,17 @@ class _Seeder:
                         last_seen_at=last_seen.get(spec.email))
             self._add("users", user)
             self.users[spec.email] = user
+
+    def second_factors(self) -> None:
+        """The demo's staff logins get the published authenticator key (staff must sign in with a second factor)."""
+        db.session.flush()
+        staff = [u for email, _ in DEMO_LOGINS if (u := self.users.get(email)) is not None and u.is_employee]
+        enrolled = set(db.session.execute(select(TwoFactor.user_id).where(
+            TwoFactor.user_id.in_([u.id for u in staff]))).scalars())
+        for user in staff:
+            if user.id not in enrolled:
+                self._add("authenticator apps", TwoFactor(user_id=user.id, secret_encrypted=seal(DEMO_TOTP_SECRET),
+                                                          last_step=0))
 
     def deployments(self) -> None:
         org_ids = [o.id for o in self.orgs.values() if o.id is not None]
