@@ -18,10 +18,12 @@ from flask_login import current_user
 
 from .extensions import limiter
 
+_DEFAULTS = {"RATELIMIT_PASSWORD_RESET": "10 per hour", "RATELIMIT_PASSWORD_RESET_ACCOUNT": "3 per hour"}
+
 
 def _config_value(key: str):
     # A callable, so the value is read per request from the app that handles it (tests may change it).
-    return lambda: current_app.config[key]
+    return lambda: current_app.config.get(key, _DEFAULTS.get(key))
 
 
 def user_or_ip() -> str:
@@ -52,6 +54,21 @@ limit_login_account = limiter.shared_limit(
     _config_value("RATELIMIT_LOGIN_ACCOUNT"), scope="login-account", key_func=login_account, methods=["POST"],
     deduct_when=lambda response: response.status_code == 401)
 
+# Reset requests: per address of the client, and per account asked about (whether it exists or not, so the
+# limit itself tells nothing); only the submitting request counts.
+limit_password_reset = limiter.shared_limit(
+    _config_value("RATELIMIT_PASSWORD_RESET"), scope="password-reset", key_func=ip_address, methods=["POST"])
+
+
+def reset_account() -> str:
+    """The address a reset request names, normalised."""
+    return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+limit_password_reset_account = limiter.shared_limit(
+    _config_value("RATELIMIT_PASSWORD_RESET_ACCOUNT"), scope="password-reset-account", key_func=reset_account,
+    methods=["POST"])
+
 limit_register = limiter.shared_limit(
     _config_value("RATELIMIT_REGISTER"), scope="register", key_func=ip_address, methods=["POST"])
 
@@ -62,7 +79,7 @@ limit_posting = limiter.shared_limit(
 limit_search = limiter.shared_limit(
     _config_value("RATELIMIT_SEARCH"), scope="search", key_func=user_or_ip)
 
-__all__ = ["limit_login", "limit_login_account", "limit_posting", "limit_register", "limit_search", "user_or_ip", "ip_address"]
+__all__ = ["limit_login", "limit_login_account", "limit_password_reset", "limit_password_reset_account", "limit_posting", "limit_register", "limit_search", "user_or_ip", "ip_address"]
 
 # Guessing a six-digit code: attempts are counted per address, whoever's sign-in they continue.
 limit_two_factor = limiter.shared_limit(

@@ -13,6 +13,7 @@ from . import (
     moderation,
     notifications,
     orgs,
+    password,
     patterns,
     playbooks,
     suggest,
@@ -21,7 +22,7 @@ from . import (
 )
 
 BLUEPRINTS = (
-    auth.bp, two_factor.bp, board.bp, orgs.bp, admin.bp, patterns.bp,
+    auth.bp, two_factor.bp, password.bp, board.bp, orgs.bp, admin.bp, patterns.bp,
     playbooks.bp, suggest.bp,            # playbooks and the ask page's suggestions
     moderation.bp, workflow.bp,          # moderation, internal links and escalations
     notifications.bp,                    # inbox, watches, email settings, presence hooks

@@ -345,8 +345,8 @@ def test_authorization_matrix(app, client, make, login, role):
     assert not mismatches, "policy table and routes disagree:\n" + "\n".join(mismatches)
 
 
-# Pages anyone may open: signing in, accepting an invitation, our static files.
-OPEN_TO_ANONYMOUS = {"auth.login", "auth.register", "static"}
+# Pages anyone may open: signing in, accepting an invitation, asking for a password reset link, our static files.
+OPEN_TO_ANONYMOUS = {"auth.login", "auth.register", "password.forgot", "static"}
 
 
 def test_anonymous_visitor_is_sent_to_login_from_every_page(app, client, make):

@@ -66,6 +66,7 @@ def _world(make) -> tuple[object, dict[str, object]]:
         "playbook_id": playbook.id, "flag_id": flag.id, "space_moderator_id": space_moderator.id,
         "notification_id": 1, "token_id": 1,  # API: refused before the row is looked up
         "device_id": 1,
+        "message_id": 1, "bookmark_id": 1,  # admins only / the owner only: looked up after the guard
     }
     return admin, values
 
