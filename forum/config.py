@@ -81,6 +81,19 @@ class Config:
     ENCRYPTION_KEY = ""
     RATELIMIT_TWO_FACTOR = "10 per minute"
 
+    # Webhooks: the forum's public address for links in payloads; whether private/loopback receivers are allowed
+    # (a receiver inside the company network, tests on localhost); per attempt timeout; retries doubling from
+    # RETRY up to RETRY_MAX seconds, given up after MAX_ATTEMPTS; a webhook failing DISABLE_AFTER attempts in a
+    # row is switched off; the retry sweep runs every SWEEP seconds in each serving process (0 = off).
+    EXTERNAL_URL = ""
+    WEBHOOK_ALLOW_PRIVATE = False
+    WEBHOOK_TIMEOUT_SECONDS = 5
+    WEBHOOK_RETRY_SECONDS = 30
+    WEBHOOK_RETRY_MAX_SECONDS = 3600
+    WEBHOOK_MAX_ATTEMPTS = 10
+    WEBHOOK_DISABLE_AFTER = 20
+    WEBHOOK_SWEEP_SECONDS = 10
+
     INVITATION_DAYS = 14
     # New members' first hours: at most this many threads, and links per post (admins can change them
     # on /admin/limits; 0 hours switches the limits off). Employees are exempt.

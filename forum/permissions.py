@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from .extensions import db
 from .models import (
+    WEBHOOK_EVENTS,
     Engagement,
     Flag,
     Organisation,
@@ -26,6 +27,7 @@ from .models import (
     ThreadKind,
     User,
     Visibility,
+    Webhook,
 )
 
 
@@ -328,6 +330,59 @@ def can_turn_off_second_factor(user: User | None) -> bool:
 def can_reset_second_factor(actor: User | None, member: User) -> bool:
     """Admins reset another member's second factor (a lost phone); never their own, which would skip it."""
     return is_admin(actor) and actor.id != member.id
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+THREAD_EVENTS = ("thread.created", "thread.answered", "thread.resolved")
+
+
+def can_manage_webhooks(user: User | None) -> bool:
+    """Vendor admins subscribe URLs to any event; org admins to their own organisation's threads."""
+    return is_admin(user) or (_signed_in(user) and user.is_org_admin)
+
+
+def can_edit_webhook(user: User | None, webhook) -> bool:
+    if is_admin(user):
+        return True
+    return (_signed_in(user) and user.is_org_admin and webhook.organisation_id is not None
+            and webhook.organisation_id == user.organisation_id)
+
+
+def visible_webhooks(user: User | None) -> ColumnElement[bool]:
+    """SQL twin of ``can_edit_webhook``: a WHERE clause on ``Webhook``."""
+    if is_admin(user):
+        return true()
+    if _signed_in(user) and user.is_org_admin:
+        return Webhook.organisation_id == user.organisation_id
+    return false()
+
+
+def webhook_events_for(user: User | None) -> tuple[str, ...]:
+    """The events a webhook of this user may subscribe to (org admins: their threads' events only)."""
+    if is_admin(user):
+        return WEBHOOK_EVENTS
+    return THREAD_EVENTS if can_manage_webhooks(user) else ()
+
+
+def webhook_may_carry(webhook, subject) -> bool:
+    """May this webhook's payload describe ``subject`` (a thread, pattern or playbook)? Only what its owner may
+    see now, while the owner may still run such a webhook; an org admin's, only their organisation's threads."""
+    owner = webhook.owner
+    if owner is None or not owner.active:
+        return False
+    if webhook.organisation_id is None:
+        if not is_admin(owner):
+            return False
+    elif not (owner.is_org_admin and owner.organisation_id == webhook.organisation_id):
+        return False
+    if isinstance(subject, Thread):
+        return can_view(owner, subject) and (webhook.organisation_id is None
+                                             or subject.organisation_id == webhook.organisation_id)
+    if isinstance(subject, Playbook):
+        return webhook.organisation_id is None and can_view_playbook(owner, subject)
+    # A pattern: the vendor's working tool.
+    return webhook.organisation_id is None and can_view_patterns(owner)
 
 
 def can_administer(user: User | None) -> bool:

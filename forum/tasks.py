@@ -13,6 +13,8 @@ from .services import background
 from .services.mail import delivery, outbox
 from .services.patterns import leases, pages, runs, snapshots
 from .services.patterns.summaries import PatternFilters
+from .services.webhooks import delivery as webhook_delivery
+from .services.webhooks import events as webhook_events
 
 
 @shared_task(name=background.MINE)
@@ -38,3 +40,9 @@ def pattern_figures_task(filters: dict, requested_at: str, pattern_id: int | Non
 def deliver_mail_task(message_id: int) -> None:
     """One delivery attempt of an outbox message (a failed one is queued again by the web processes' sweep)."""
     delivery.deliver(message_id)
+
+
+@shared_task(name=webhook_events.DELIVER_WEBHOOK)
+def deliver_webhook_task(delivery_id: int) -> None:
+    """One attempt of a webhook delivery (a failed one is tried again by the web processes' sweep)."""
+    webhook_delivery.deliver(delivery_id)

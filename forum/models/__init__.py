@@ -62,6 +62,8 @@ from .patterns import (
 )
 from .reading import Bookmark, ThreadRead
 from .tokens import SCOPES, ApiToken
+from .webhooks import EVENTS as WEBHOOK_EVENTS
+from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
     "SCOPES", "ApiToken", "Assignment", "AuditEntry", "Confirmation", "Deployment", "EmailMode", "Engagement",
@@ -72,7 +74,7 @@ __all__ = [
     "PlaybookConfirmation", "PlaybookEvidence", "PlaybookRevision", "Product", "ProductVersion", "Reply",
     "Revision", "Role", "RunStatus", "Space", "SpaceModerator", "SuggestionEvent", "Tag", "Thread",
     "ThreadEmbedding", "ThreadKind", "ThreadStatus", "User", "Visibility", "Vote", "Watch", "WatchTarget",
-    "RecoveryCode", "RememberedDevice", "TwoFactor",
+    "RecoveryCode", "RememberedDevice", "TwoFactor", "WEBHOOK_EVENTS", "DeliveryStatus", "Webhook", "WebhookDelivery",
     "Bookmark", "MailMessage", "MailStatus", "ThreadRead",
     "_enum", "thread_tag", "utcnow",
 ]

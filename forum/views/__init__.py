@@ -18,6 +18,7 @@ from . import (
     playbooks,
     suggest,
     two_factor,
+    webhooks,
     workflow,
 )
 
@@ -27,6 +28,7 @@ BLUEPRINTS = (
     moderation.bp, workflow.bp,          # moderation, internal links and escalations
     notifications.bp,                    # inbox, watches, email settings, presence hooks
     metrics.bp,                          # measured results for employees
+    webhooks.bp,                         # signed event deliveries to admins' and org admins' receivers
     api_bp, api_account.bp,              # JSON API and the token page
 )
 

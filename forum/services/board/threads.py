@@ -35,6 +35,7 @@ from ..community import notifications
 from ..moderation import audit
 from ..moderation.limits import refusal as new_user_refusal
 from ..patterns import jobs as mining_jobs
+from ..webhooks import events as webhook_events
 
 MAX_TAGS = 5
 TAG_MAX_LENGTH = 40
@@ -151,8 +152,9 @@ def create_thread(author: User, *, space: Space, title: str, body: str, kind: Th
     db.session.add(thread)
     db.session.flush()
     job = mining_jobs.thread_posted(thread.id)  # with a broker, its outbox row commits with the thread
+    hooks = webhook_events.stage("thread.created", thread)  # webhook deliveries commit with the thread too
     db.session.commit()
-    background.dispatch(job)
+    background.dispatch(job, *hooks)
     notifications.safely(notifications.thread_created, thread)
     return thread
 
@@ -216,7 +218,9 @@ def add_reply(author: User, thread: Thread, body: str, staff_note: bool = False)
         if thread.status is ThreadStatus.NEEDS_STAFF and permissions.is_employee(author):
             thread.status = ThreadStatus.ANSWERED  # the vendor has answered
     _settle_status(thread)
+    hooks = [] if staff_note else webhook_events.stage("thread.answered", thread, reply)
     db.session.commit()
+    background.dispatch(*hooks)
     notifications.safely(notifications.reply_added, reply)
     return reply
 
@@ -266,7 +270,9 @@ def accept_reply(user: User, reply: Reply) -> Thread:
         thread.accepted_reply_id = reply.id
         thread.resolved_at = utcnow()
     _settle_status(thread)
+    hooks = webhook_events.stage("thread.resolved", thread, reply) if thread.accepted_reply_id == reply.id else []
     db.session.commit()
+    background.dispatch(*hooks)
     if thread.accepted_reply_id == reply.id:
         notifications.safely(notifications.answer_accepted, thread, reply, user)
     return thread

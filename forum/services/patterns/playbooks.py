@@ -34,10 +34,12 @@ from ...models import (
     utcnow,
 )
 from ...permissions import PermissionDenied
+from .. import background
 from ..board.pages import fetch_page
 from ..board.threads import ValidationFailed
 from ..community import notifications
 from ..moderation import audit
+from ..webhooks import events as webhook_events
 from .drafts import steps_from_answer
 
 APPLIES_TO_KEYS = ("products", "versions", "hosting", "databases", "topologies")
@@ -202,10 +204,12 @@ def create_playbook(user: User, data: PlaybookInput, pattern: Pattern | None = N
         db.session.add(_revision(playbook, user))
         audit.record("playbook.create", playbook, actor=user, before=None,
                      after={**audit.snapshot(playbook), "evidence": _evidence_ids(playbook)}, summary=playbook.title)
+        hooks = webhook_events.stage("playbook.published", playbook)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    background.dispatch(*hooks)
     return playbook
 
 
@@ -224,10 +228,14 @@ def update_playbook(user: User, playbook: Playbook, data: PlaybookInput) -> bool
             db.session.add(_revision(playbook, user))
         _record_edit(user, playbook, columns_before, evidence_before)
         playbook.updated_at = utcnow()
+        published = (columns_before.get("visibility") != Visibility.PUBLIC.value
+                     and playbook.visibility is Visibility.PUBLIC)
+        hooks = webhook_events.stage("playbook.published", playbook) if published else []
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    background.dispatch(*hooks)
     if changed:
         notifications.safely(notifications.playbook_updated, playbook, user)
     return changed

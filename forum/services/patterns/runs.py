@@ -33,6 +33,7 @@ from ..vectors.embeddings import (
     thread_documents,
     vector_of,
 )
+from ..webhooks import events as webhook_events
 from .snapshots import refresh_default
 from .summaries import summarise
 
@@ -158,7 +159,9 @@ def announce_emerging_patterns() -> int:
             Notification.kind == NotificationKind.PATTERN_EMERGING, Notification.pattern_id == summary.pattern.id,
             Notification.created_at >= utcnow() - window).limit(1)).first()
         if told is None:
-            notifications.safely(notifications.pattern_emerging, db.session.get(Pattern, summary.pattern.id))
+            pattern = db.session.get(Pattern, summary.pattern.id)
+            notifications.safely(notifications.pattern_emerging, pattern)
+            webhook_events.emit_safely("pattern.emerging", pattern)
             announced += 1
     return announced
 
