@@ -13,6 +13,7 @@ from .services import background
 from .services.mail import delivery, outbox
 from .services.patterns import leases, pages, runs, snapshots
 from .services.patterns.summaries import PatternFilters
+from .services.vectors import store as vector_store
 from .services.webhooks import delivery as webhook_delivery
 from .services.webhooks import events as webhook_events
 
@@ -46,3 +47,9 @@ def deliver_mail_task(message_id: int) -> None:
 def deliver_webhook_task(delivery_id: int) -> None:
     """One attempt of a webhook delivery (a failed one is tried again by the web processes' sweep)."""
     webhook_delivery.deliver(delivery_id)
+
+
+@shared_task(name=vector_store.REBUILD_INDEX)
+def rebuild_vector_index_task(model: str) -> None:
+    """Rebuild the vector index file of ``model`` from every stored vector (skipped while another build runs)."""
+    vector_store.rebuild(model)

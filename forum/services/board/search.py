@@ -167,9 +167,8 @@ def _semantic_ranking(where: list[ColumnElement], text: str) -> list[int]:
     if query is None:
         return []
     min_score = float(current_app.config.get("SEARCH_MIN_SCORE", current_app.config.get("SUGGEST_MIN_SCORE", 0.3)))
-    scores = vector_index.scores_for(vectors, query)
-    rows = vector_index.top_rows(scores, SEMANTIC_POOL)
-    ids = [int(vectors.ids[i]) for i in rows if scores[i] >= min_score]
+    found, scores = vector_index.nearest(vectors, query, SEMANTIC_POOL)
+    ids = [int(tid) for tid in found[scores >= min_score]]
     if not ids:
         return []
     allowed = set(db.session.execute(select(Thread.id).where(Thread.id.in_(ids), *where)).scalars())

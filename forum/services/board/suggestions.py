@@ -69,14 +69,18 @@ def _backing_threads(playbooks: list[tuple[int, int | None]]) -> dict[int, set[i
 
 
 def _semantic_scores(candidates, found: Neighbours) -> dict[int, float]:
-    vectors, scores = found.vectors, found.scores
+    vectors, query = found.vectors, found.query
     backing = _backing_threads([(pid, pattern_id) for pid, _t, _p, pattern_id in candidates])
+    # One read of every backing thread's vector (from memory, or from the database beside an index file).
+    ids, matrix = vectors.vectors_of(sorted(set().union(*backing.values()))) if backing else (np.zeros(0), None)
+    position = {int(tid): i for i, tid in enumerate(ids)}
+    scores = matrix @ query if ids.size else np.zeros(0, np.float32)
     result = {}
     for pid, thread_ids in backing.items():
-        rows = vectors.rows_of(sorted(thread_ids))
-        if not rows.size:
+        rows = [position[tid] for tid in sorted(thread_ids) if tid in position]
+        if not rows:
             continue
-        centroid = vectors.matrix[rows].sum(axis=0)
+        centroid = matrix[rows].sum(axis=0)
         norm = float(np.linalg.norm(centroid))
         to_centroid = float(scores[rows].sum()) / norm if norm else 0.0
         result[pid] = (float(scores[rows].max()) + to_centroid) / 2
@@ -101,7 +105,7 @@ def match_playbook(user: User | None, found: Neighbours) -> PlaybookMatch | None
         .where(permissions.visible_playbooks(user)).order_by(Playbook.id).limit(MAX_PLAYBOOKS)).all()
     if not candidates:
         return None
-    if found.scores is not None and found.vectors is not None:
+    if found.query is not None and found.vectors is not None:
         scored = _semantic_scores(candidates, found)
         floor = float(current_app.config.get("SUGGEST_MIN_SCORE", 0.3))
     else:

@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 MAX_DRAFT_CHARS = 4000
 SNIPPET_CHARS = 240
-CANDIDATE_POOL = 100  # nearest rows checked for visibility before falling back to a full mask
+CANDIDATE_POOL = 100  # nearest rows checked for visibility first; the pool grows fourfold while too few are visible
+MAX_POOL = 6_400  # past this pool, rank exactly over the reader's visible threads
+MAX_EXACT_VISIBLE = 200_000  # newest visible threads an exact ranking reads (bounded memory)
 KEYWORD_WINDOW = 30_000  # the keyword fallback looks at this many newest threads (bounded cost)
 RETRY_EMBEDDER_SECONDS = 60
 STOPWORDS = frozenset("""
@@ -66,12 +68,12 @@ class SimilarThread:
 
 @dataclass
 class Neighbours:
-    """What a lookup found: visible threads (best first), how, and the raw scores for playbook matching."""
+    """What a lookup found: visible threads (best first), how, and the draft's vector for playbook matching."""
 
     items: list[SimilarThread]
     method: str  # semantic, keyword or none
     vectors: VectorMatrix | None = None
-    scores: np.ndarray | None = field(default=None, repr=False)
+    query: np.ndarray | None = field(default=None, repr=False)
     tokens: list[str] = field(default_factory=list)
 
 
@@ -172,25 +174,49 @@ def _visible_among(user: User | None, ids: list[int]) -> dict[int, tuple]:
 
 
 def _semantic(user: User | None, vectors: VectorMatrix, query: np.ndarray, limit: int, min_score: float,
-              exclude: set[int]) -> tuple[list[SimilarThread], np.ndarray]:
-    """Best visible threads by cosine: over-fetch, keep what SQL says is visible, mask only if short."""
-    scores = vector_index.scores_for(vectors, query)
+              exclude: set[int]) -> list[SimilarThread]:
+    """Best visible threads by cosine: over-fetch with a growing pool, keep what SQL says is visible.
+
+    A reader who may see few threads (most of the nearest are hidden) gets a pool four times larger each round
+    up to ``MAX_POOL``; past that, an exact search over exactly their visible threads, so their results are
+    never empty merely because others' threads are nearer.
+    """
     wanted = limit + len(exclude)
-    size = wanted + CANDIDATE_POOL
-    pool = vector_index.top_rows(scores, size)
-    pool = pool[scores[pool] >= min_score]
-    ids = [int(vectors.ids[i]) for i in pool]
-    visible = _visible_among(user, ids)
-    found = [_item(visible[tid], scores[row]) for tid, row in zip(ids, pool, strict=True) if tid in visible and tid not in exclude]
-    if len(found) < limit and len(pool) == size < vectors.size:
-        # Most of the nearest threads are hidden from this user: rank over exactly what they may see.
-        rows = vector_index.top_rows(scores, wanted * 3, vector_index.visible_mask(user, vectors))
-        rows = rows[scores[rows] >= min_score]
-        more = [int(vectors.ids[i]) for i in rows]
-        visible = _visible_among(user, more)
-        found = [_item(visible[tid], scores[row]) for tid, row in zip(more, rows, strict=True)
-                 if tid in visible and tid not in exclude]
-    return found, scores
+    size, checked, found = wanted + CANDIDATE_POOL, set(), []
+    while True:
+        ids, scores = vector_index.nearest(vectors, query, size)
+        keep = scores >= min_score
+        fresh = [(int(tid), float(score)) for tid, score in zip(ids[keep], scores[keep], strict=True)
+                 if int(tid) not in checked]
+        visible = _visible_among(user, [tid for tid, _score in fresh])
+        checked.update(tid for tid, _score in fresh)
+        found += [_item(visible[tid], score) for tid, score in fresh if tid in visible and tid not in exclude]
+        exhausted = len(ids) < size or not keep.all() or size >= vectors.size
+        if len(found) >= limit or exhausted:
+            break
+        if size >= MAX_POOL:
+            found = _semantic_among_visible(user, vectors, query, wanted * 3, min_score, exclude)
+            break
+        size *= 4
+    found.sort(key=lambda item: (-item.score, item.id))
+    return found
+
+
+def _semantic_among_visible(user: User | None, vectors: VectorMatrix, query: np.ndarray, k: int, min_score: float,
+                            exclude: set[int]) -> list[SimilarThread]:
+    """Exact ranking over the reader's visible threads: the tail through its mask, the index's through SQL."""
+    rows = vector_index.top_rows(vector_index.scores_for(vectors, query), k,
+                                 vector_index.visible_mask(user, vectors)) if vectors.tail_size else np.zeros(0, int)
+    ids = [int(vectors.ids[i]) for i in rows]
+    if vectors.ann is not None:
+        visible_ids = db.session.execute(select(Thread.id).where(permissions.visible_threads(user))
+                                         .order_by(Thread.id.desc()).limit(MAX_EXACT_VISIBLE)).scalars().all()
+        ids += vector_index.nearest_among(vectors, query, visible_ids, k)[0].tolist()
+    ids = list(dict.fromkeys(ids))
+    found_ids, matrix = vectors.vectors_of(ids)
+    scores = dict(zip(found_ids.tolist(), (matrix @ query).tolist(), strict=True)) if found_ids.size else {}
+    visible = _visible_among(user, [tid for tid in ids if scores.get(tid, -1.0) >= min_score])
+    return [_item(visible[tid], scores[tid]) for tid in ids if tid in visible and tid not in exclude]
 
 
 def _item(row: tuple, score: float) -> SimilarThread:
@@ -235,14 +261,13 @@ def similar_to_draft(user: User | None, title: str, body: str = "", limit: int =
     vectors = vector_index.current_matrix(_model_key(embedder)) if embedder is not None else None
     query = _embed(embedder, text[:MAX_DRAFT_CHARS], vectors) if vectors is not None else None
     if query is not None:
-        found, scores = _semantic(user, vectors, query, limit, min_score, set())
-        method = "semantic"
+        found, method = _semantic(user, vectors, query, limit, min_score, set()), "semantic"
     else:
-        found, scores, method = _keyword(user, tokens, limit, set()), None, "keyword"
+        found, method = _keyword(user, tokens, limit, set()), "keyword"
     # Stable: among the closest few, answered questions come first, each group by closeness.
     items = sorted(found[:limit * 2], key=lambda item: not item.resolved)[:limit]
     _add_snippets(user, items)
-    return Neighbours(items, method if items or scores is not None else "none", vectors, scores, tokens)
+    return Neighbours(items, method if items or query is not None else "none", vectors, query, tokens)
 
 
 # --- related threads on a thread page -----------------------------------------------------------
@@ -257,20 +282,20 @@ def _related_candidates(thread: Thread, limit: int, min_score: float) -> tuple[l
     pool was cut at its size (so more may exist), and the vectors' key. Visibility is applied by the caller."""
     embedder = query_embedder()
     vectors = vector_index.current_matrix(_model_key(embedder)) if embedder is not None else None
-    rows = vectors.rows_of([thread.id]) if vectors is not None else np.zeros(0)
-    key = (vector_index.database_key(), vectors.model, vectors.signature, thread.id) if rows.size else (
+    own = vectors.vector_of(thread.id) if vectors is not None else None
+    key = (vector_index.database_key(), vectors.model, vectors.signature, thread.id) if own is not None else (
         vector_index.database_key(), "keyword", thread.id, thread.title)
     now = time.monotonic()
     hit = _related.get(key)
     if hit is not None and hit[0] > now:
         return hit[1], hit[2], key
-    if rows.size:
-        scores = vector_index.scores_for(vectors, vectors.matrix[rows[0]])
+    if own is not None:
         size = limit + 1 + CANDIDATE_POOL
-        pool = vector_index.top_rows(scores, size)
-        full = len(pool[scores[pool] >= min_score]) == size < vectors.size
-        found = [(int(vectors.ids[i]), float(scores[i])) for i in pool
-                 if scores[i] >= min_score and vectors.ids[i] != thread.id]
+        ids, scores = vector_index.nearest(vectors, own, size)
+        keep = scores >= min_score
+        full = int(keep.sum()) == size < vectors.size
+        found = [(int(tid), float(score)) for tid, score in zip(ids[keep], scores[keep], strict=True)
+                 if tid != thread.id]
     else:
         found = [(item.id, item.score) for item in _keyword(None, tokens_of(thread.title), limit * 2, {thread.id},
                                                              visible_only=False)]
@@ -298,9 +323,9 @@ def related_threads(user: User | None, thread: Thread, limit: int = 5) -> list[S
     if len(items) < limit and full:
         # Most near threads are hidden from this user: rank over exactly the visible ones (not cached).
         vectors = vector_index.current_matrix(key[1])
-        rows = vectors.rows_of([thread.id]) if vectors is not None else np.zeros(0)
-        if rows.size:
-            items = _semantic(user, vectors, vectors.matrix[rows[0]], limit, min_score, {thread.id})[0][:limit]
+        own = vectors.vector_of(thread.id) if vectors is not None else None
+        if own is not None:
+            items = _semantic(user, vectors, own, limit, min_score, {thread.id})[:limit]
     return items
 
 
