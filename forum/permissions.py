@@ -6,7 +6,8 @@ threads, replies or what they contain goes through these functions.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
@@ -16,6 +17,7 @@ from .models import (
     WEBHOOK_EVENTS,
     Engagement,
     Flag,
+    MemberBlock,
     Organisation,
     OrgKind,
     Playbook,
@@ -288,6 +290,103 @@ def can_confirm(user: User | None, thread: Thread) -> bool:
     return thread.organisation_id != user.organisation_id
 
 
+# --- attachments ---------------------------------------------------------------------------------
+
+def can_view_attachment(user: User | None, attachment) -> bool:
+    """A file is seen by whoever sees its post: the question's by the thread's readers, a reply's by the
+    reply's; a removed reply's files go with its text (moderators only), a file taken off its post by nobody."""
+    if attachment.deleted_at is not None:
+        return False
+    if attachment.reply_id is None:
+        return can_view(user, attachment.thread)
+    reply = attachment.reply
+    if reply.is_deleted and not can_see_deleted_text(user):
+        return False
+    return can_view_reply(user, reply)
+
+
+def can_attach(user: User | None, thread: Thread, reply: Reply | None = None) -> bool:
+    """Files go on a post by its author, while they may still see it."""
+    if not _signed_in(user):
+        return False
+    if reply is None:
+        return can_view(user, thread) and thread.author_id == user.id
+    return can_view_reply(user, reply) and not reply.is_deleted and reply.author_id == user.id
+
+
+def can_remove_attachment(user: User | None, attachment) -> bool:
+    """Its uploader, or a moderator of the thread's space, who can see it."""
+    if not _signed_in(user) or not can_view_attachment(user, attachment):
+        return False
+    return attachment.uploader_id == user.id or can_moderate_space(user, attachment.thread.space_id)
+
+
+# --- direct messages -----------------------------------------------------------------------------
+
+def _engaged(partner_org_id: int, customer_org_id: int) -> bool:
+    return db.session.execute(select(Engagement.id).where(
+        Engagement.partner_id == partner_org_id, Engagement.customer_id == customer_org_id)).first() is not None
+
+
+def can_message(sender: User | None, recipient: User | None) -> bool:
+    """May these two members write to each other (the rule is symmetric)? Vendor staff with anyone; members of
+    one organisation; a customer with the partner firms engaged with it; members of two customer organisations
+    only where both organisations allow it. Never when either has blocked the other."""
+    if not _signed_in(sender) or recipient is None or sender.id == recipient.id:
+        return False
+    if not recipient.active or recipient.is_placeholder or not sender.active:
+        return False
+    if not _may_pair(sender, recipient):
+        return False
+    return db.session.execute(select(MemberBlock.id).where(or_(
+        and_(MemberBlock.blocker_id == sender.id, MemberBlock.blocked_id == recipient.id),
+        and_(MemberBlock.blocker_id == recipient.id, MemberBlock.blocked_id == sender.id)))).first() is None
+
+
+def _may_pair(a: User, b: User) -> bool:
+    if a.role is Role.EMPLOYEE or b.role is Role.EMPLOYEE or a.organisation_id == b.organisation_id:
+        return True
+    roles = {a.role, b.role}
+    if roles == {Role.CUSTOMER, Role.PARTNER}:
+        partner, customer = (a, b) if a.role is Role.PARTNER else (b, a)
+        return _engaged(partner.organisation_id, customer.organisation_id)
+    if roles == {Role.CUSTOMER}:
+        return a.organisation.allow_customer_messages and b.organisation.allow_customer_messages
+    return False  # two partner firms
+
+
+def can_start_conversation(user: User | None, others: list[User]) -> bool:
+    """Every pair in the conversation may message each other: a group never lets two members reach each other
+    when they could not write one to one."""
+    people = [user, *others]
+    return bool(others) and all(can_message(a, b) for i, a in enumerate(people) for b in people[i + 1:])
+
+
+def can_view_conversation(user: User | None, member_ids: set[int]) -> bool:
+    """A conversation is for its members only: no role, moderators and admins included, reads it otherwise."""
+    return _signed_in(user) and user.id in member_ids
+
+
+def can_send_message(user: User | None, members: list[User]) -> bool:
+    """A member writes on while every other member may still be written to (no block, no ended engagement)."""
+    if not can_view_conversation(user, {m.id for m in members}):
+        return False
+    others = [m for m in members if m.id != user.id]
+    return bool(others) and all(can_message(user, m) for m in others)
+
+
+def can_change_customer_messages(user: User | None, organisation: Organisation) -> bool:
+    """Whether a customer organisation's members may message other customers: its org admins and vendor admins."""
+    if organisation.kind is not OrgKind.CUSTOMER or not _signed_in(user):
+        return False
+    return is_admin(user) or (user.is_org_admin and user.organisation_id == organisation.id)
+
+
+def can_review_message_reports(user: User | None) -> bool:
+    """Reported messages (and only those, never the rest of their conversation) go to global moderators."""
+    return is_moderator(user)
+
+
 # --- organisations and deployments ---------------------------------------------------------------
 
 def can_view_deployments(user: User | None, organisation: Organisation) -> bool:
@@ -501,6 +600,60 @@ def can_view_flagged_text(user: User | None, flag: Flag) -> bool:
 def can_flag(user: User | None, thread: Thread) -> bool:
     """Any signed-in member may report what they can see."""
     return _signed_in(user) and can_view(user, thread)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyControls:
+    """What one reader may do with one reply on its thread's page (each field is the predicate of that name)."""
+
+    vote: bool  # can_vote
+    accept: bool  # can_accept_reply
+    edit: bool  # can_edit_reply
+    delete: bool  # can_delete_reply
+    flag: bool  # can_flag, on someone else's reply
+    revisions: bool  # can_view_revisions
+    deleted_text: bool  # can_see_deleted_text
+
+
+def reply_controls(user: User | None, thread: Thread, replies: Iterable[Reply]) -> dict[int, ReplyControls]:
+    """The reply predicates above for every reply of one thread page, each equal to calling it on its own.
+
+    What they share (the reader's role, whether they see and moderate the thread, whether they may accept an
+    answer there) is decided once per page instead of four or five times per reply; what is left per reply is
+    its author, its state and whether it is a staff note. A reply of another thread gets the full predicates.
+    """
+    signed_in = _signed_in(user)
+    reader = user.id if signed_in else None
+    employee, moderator = is_employee(user), is_moderator(user)
+    sees_thread = can_view(user, thread)
+    accepts = can_accept(user, thread)
+    moderates = sees_thread and can_moderate_space(user, thread.space_id)
+    controls = {}
+    for reply in replies:
+        if reply.thread_id != thread.id:
+            controls[reply.id] = _reply_controls_one_by_one(user, reply)
+            continue
+        visible = sees_thread and (employee or not reply.is_staff_note)
+        live = not reply.is_deleted
+        own = reply.author_id == reader
+        controls[reply.id] = ReplyControls(
+            vote=signed_in and live and visible and not own,
+            accept=accepts and live and not reply.is_staff_note,
+            edit=signed_in and live and visible and (own or moderator),
+            delete=visible and moderates,
+            flag=signed_in and sees_thread and not own,
+            revisions=signed_in and visible and (live or moderator) and (own or moderator),
+            deleted_text=moderator,
+        )
+    return controls
+
+
+def _reply_controls_one_by_one(user: User | None, reply: Reply) -> ReplyControls:
+    own = _signed_in(user) and reply.author_id == user.id
+    return ReplyControls(
+        vote=can_vote(user, reply), accept=can_accept_reply(user, reply), edit=can_edit_reply(user, reply),
+        delete=can_delete_reply(user, reply), flag=can_flag(user, reply.thread) and not own,
+        revisions=can_view_revisions(user, reply.thread, reply), deleted_text=can_see_deleted_text(user))
 
 
 def can_view_audit(user: User | None) -> bool:
