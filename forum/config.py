@@ -47,6 +47,11 @@ class Config:
     PATTERN_FIGURES_WAIT_SECONDS = 0.1
 
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    # Files on posts: stored by content hash outside the static folder ("" = "attachments" in the instance
+    # folder); a post's form may then carry up to ATTACHMENT_MAX_FILES files of ATTACHMENT_MAX_BYTES each.
+    ATTACHMENT_DIR = ""
+    ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+    ATTACHMENT_MAX_FILES = 5
     TITLE_MAX_LENGTH = 200
     POST_MAX_LENGTH = 50_000
     PAGE_SIZE = 20
@@ -93,6 +98,14 @@ class Config:
     WEBHOOK_MAX_ATTEMPTS = 10
     WEBHOOK_DISABLE_AFTER = 20
     WEBHOOK_SWEEP_SECONDS = 10
+
+    # Single sign-on (OpenID Connect): plain-http issuers only for tests and local providers; timeouts, how long
+    # discovery documents and key sets are kept, clock leeway for ID tokens, and how long a sign-in may take.
+    SSO_ALLOW_HTTP = False
+    SSO_TIMEOUT_SECONDS = 10
+    SSO_CACHE_SECONDS = 3600
+    SSO_LEEWAY_SECONDS = 60
+    SSO_PENDING_SECONDS = 600
 
     INVITATION_DAYS = 14
     # New members' first hours: at most this many threads, and links per post (admins can change them

@@ -18,7 +18,8 @@ from flask_login import current_user
 
 from .extensions import limiter
 
-_DEFAULTS = {"RATELIMIT_PASSWORD_RESET": "10 per hour", "RATELIMIT_PASSWORD_RESET_ACCOUNT": "3 per hour"}
+_DEFAULTS = {"RATELIMIT_PASSWORD_RESET": "10 per hour", "RATELIMIT_PASSWORD_RESET_ACCOUNT": "3 per hour",
+             "RATELIMIT_MESSAGE": "30 per minute", "RATELIMIT_CONVERSATION": "10 per hour"}
 
 
 def _config_value(key: str):
@@ -75,6 +76,12 @@ limit_register = limiter.shared_limit(
 # One budget across every posting route (ask, reply, edit, vote...), so spreading out does not help.
 limit_posting = limiter.shared_limit(
     _config_value("RATELIMIT_POST"), scope="posting", key_func=user_or_ip, methods=["POST"])
+
+# Direct messages: every message, and (tighter) new conversations, which reach people who never wrote to you.
+limit_messages = limiter.shared_limit(
+    _config_value("RATELIMIT_MESSAGE"), scope="messages", key_func=user_or_ip, methods=["POST"])
+limit_new_conversations = limiter.shared_limit(
+    _config_value("RATELIMIT_CONVERSATION"), scope="conversations", key_func=user_or_ip, methods=["POST"])
 
 limit_search = limiter.shared_limit(
     _config_value("RATELIMIT_SEARCH"), scope="search", key_func=user_or_ip)

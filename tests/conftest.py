@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,8 @@ def base_config(database_url: str) -> dict:
         "MINING_ASSIGN_NEW_THREADS": False,
         # Every test user is brand new: the new-member limits are switched on only by the tests about them.
         "NEW_USER_HOURS": 0,
+        # Attached files go to a folder of this test run, never the instance folder of the checkout.
+        "ATTACHMENT_DIR": os.path.join(tempfile.gettempdir(), f"groundwork-test-files-{os.getpid()}"),
         # Test employees sign in with a password only; the tests about two-factor sign-in switch the staff
         # requirement on (tests/forum/identity/).
         "TWO_FACTOR_REQUIRED_FOR_STAFF": False,

@@ -1,15 +1,18 @@
 """Typed SQLAlchemy 2.0 models, one module per domain; importing the package registers every table.
 
 ``base`` (clock, enum columns) <- ``orgs`` (organisations, people, catalog, deployments) <- ``board`` (spaces,
-threads, replies) <- ``patterns``, ``moderation``, ``tokens`` <- ``notifications``; ``outbox`` (jobs waiting for
-the broker, API responses kept by idempotency key).
+threads, replies) <- ``patterns``, ``moderation``, ``tokens``, ``attachments`` <- ``notifications``;
+``messages`` (direct messages), ``ideas`` (product ideas); ``outbox`` (jobs waiting for the broker, API responses
+kept by idempotency key).
 """
+from .attachments import Attachment, AttachmentKind
 from .base import _enum, utcnow
 from .board import (
     Confirmation,
     Reply,
     Revision,
     Space,
+    SpaceKind,
     Tag,
     Thread,
     ThreadKind,
@@ -18,8 +21,10 @@ from .board import (
     Vote,
     thread_tag,
 )
+from .ideas import Idea, IdeaStatus, IdeaVote
 from .mail import MailMessage, MailStatus
 from .identity import RecoveryCode, RememberedDevice, TwoFactor
+from .messages import Conversation, ConversationMember, MemberBlock, Message, MessageReport
 from .moderation import (
     Assignment,
     AuditEntry,
@@ -66,7 +71,7 @@ from .webhooks import EVENTS as WEBHOOK_EVENTS
 from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
-    "SCOPES", "ApiToken", "Assignment", "AuditEntry", "Confirmation", "Deployment", "EmailMode", "Engagement",
+    "SCOPES", "ApiToken", "Assignment", "Attachment", "AttachmentKind", "AuditEntry", "Confirmation", "Deployment", "EmailMode", "Engagement",
     "Environment", "Flag", "FlagReason", "FlagStatus", "Hosting", "IdempotentRequest", "InternalLink", "Invitation",
     "MembershipSource",
     "MiningRun", "ModerationSettings", "Notification", "NotificationKind", "NotificationSetting", "OrgKind",
@@ -76,5 +81,7 @@ __all__ = [
     "ThreadEmbedding", "ThreadKind", "ThreadStatus", "User", "Visibility", "Vote", "Watch", "WatchTarget",
     "RecoveryCode", "RememberedDevice", "TwoFactor", "WEBHOOK_EVENTS", "DeliveryStatus", "Webhook", "WebhookDelivery",
     "Bookmark", "MailMessage", "MailStatus", "ThreadRead",
+    "Conversation", "ConversationMember", "Idea", "IdeaStatus", "IdeaVote", "MemberBlock", "Message",
+    "MessageReport", "SpaceKind",
     "_enum", "thread_tag", "utcnow",
 ]

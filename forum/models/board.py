@@ -45,6 +45,11 @@ class ThreadStatus(str, enum.Enum):
     NEEDS_STAFF = "needs_staff"
 
 
+class SpaceKind(str, enum.Enum):
+    DISCUSSION = "discussion"
+    IDEAS = "ideas"  # product ideas: every thread is an idea members vote for and staff give a status
+
+
 class Space(db.Model):
     __tablename__ = "space"
 
@@ -57,6 +62,8 @@ class Space(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     # A space for the vendor's announcements: everyone reads and replies there, only employees start threads.
     staff_posts_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    kind: Mapped[SpaceKind] = mapped_column(_enum(SpaceKind, "space_kind"), default=SpaceKind.DISCUSSION,
+                                            server_default=SpaceKind.DISCUSSION.value)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import _enum, utcnow
 from .board import Reply, Thread
+from .messages import Conversation
 from .orgs import User
 from .patterns import Pattern, Playbook
 
@@ -32,6 +33,8 @@ class NotificationKind(str, enum.Enum):
     PATTERN_EMERGING = "pattern_emerging"
     PLAYBOOK_UPDATED = "playbook_updated"
     REMINDER = "reminder"         # a bookmark's reminder date came
+    MESSAGE = "message"           # a direct message (one unread item per conversation)
+    IDEA_STATUS = "idea_status"   # staff changed the status of an idea the recipient voted for
 
 
 class EmailMode(str, enum.Enum):
@@ -75,6 +78,8 @@ class Notification(db.Model):
     reply_id: Mapped[int | None] = mapped_column(ForeignKey("reply.id", ondelete="CASCADE"), index=True)
     pattern_id: Mapped[int | None] = mapped_column(ForeignKey("pattern.id", ondelete="CASCADE"), index=True)
     playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"),
+                                                        index=True)
     # The watch that brought it (for the email's unsubscribe link); None for mentions and direct news.
     watch_id: Mapped[int | None] = mapped_column(ForeignKey("watch.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -86,6 +91,7 @@ class Notification(db.Model):
     reply: Mapped[Reply | None] = relationship()
     pattern: Mapped[Pattern | None] = relationship()
     playbook: Mapped[Playbook | None] = relationship()
+    conversation: Mapped[Conversation | None] = relationship()
 
 
 class NotificationSetting(db.Model):

@@ -54,6 +54,8 @@ class Organisation(db.Model):
     kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"))
     description: Mapped[str] = mapped_column(Text, default="")
     is_placeholder: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Customer organisations' members may message members of other customers only where both allow it.
+    allow_customer_messages: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     members: Mapped[list[User]] = relationship(back_populates="organisation")
@@ -97,6 +99,8 @@ class User(UserMixin, db.Model):
     # Bumped on logout and password change; the session carries it, so old cookies stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     bio: Mapped[str] = mapped_column(Text, default="")
+    # An uploaded avatar (resized, re-encoded) in the attachment store; None shows generated initials.
+    avatar_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Where the visit before the current one ended ("new since your last visit"); moved on when a member comes

@@ -115,6 +115,8 @@ class Pattern(db.Model):
     signatures: Mapped[list] = mapped_column(JSON, default=list)
     # The broad topic the last run put it under (patterns are browsed by theme).
     theme: Mapped[str | None] = mapped_column(String(120))
+    # No fix is possible yet: the product idea (an ideas-space thread) that would make one possible.
+    idea_thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="SET NULL"))
     # Mean cosine similarity over all pairs of members: how alike its threads are.
     pair_similarity: Mapped[float | None] = mapped_column(Float)
     cohesion: Mapped[float | None] = mapped_column(Float)

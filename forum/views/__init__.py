@@ -7,8 +7,10 @@ from ..api import account as api_account
 from ..api import bp as api_bp
 from . import (
     admin,
+    attachments,
     auth,
     board,
+    messages,
     metrics,
     moderation,
     notifications,
@@ -27,6 +29,8 @@ BLUEPRINTS = (
     playbooks.bp, suggest.bp,            # playbooks and the ask page's suggestions
     moderation.bp, workflow.bp,          # moderation, internal links and escalations
     notifications.bp,                    # inbox, watches, email settings, presence hooks
+    attachments.bp,                      # files on posts, served under the post's visibility
+    messages.bp,                         # direct messages, blocks, reported messages
     metrics.bp,                          # measured results for employees
     webhooks.bp,                         # signed event deliveries to admins' and org admins' receivers
     api_bp, api_account.bp,              # JSON API and the token page

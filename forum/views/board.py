@@ -18,6 +18,7 @@ from ..forms.board import ActionForm, AskForm, ConfirmForm, EditReplyForm, EditT
 from ..markdown import render_markdown
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting, limit_search, user_or_ip
+from ..services.attachments import files as attachment_files
 from ..services.board import deflection, history, pages, workflow
 from ..services.board import threads as service
 from ..services.board.fulltext import clean_text
@@ -42,6 +43,20 @@ def _readers_only():
     if not current_user.is_authenticated and not current_app.config.get("PUBLIC_READ"):
         return login_manager.unauthorized()
     return None
+
+
+@bp.url_value_preprocessor
+def _room_for_files(endpoint: str | None, values: dict | None) -> None:
+    # Runs before every before_request hook, CSRF's among them, which reads the form: a post carrying files
+    # may be larger than the app-wide MAX_CONTENT_LENGTH, by at most its files' allowance. Its text fields stay
+    # bounded by MAX_FORM_MEMORY_SIZE, and a form without files by MAX_CONTENT_LENGTH as everywhere.
+    if endpoint in ("board.ask", "board.reply") and request.mimetype == "multipart/form-data":
+        max_bytes, max_files = attachment_files.limits()
+        request.max_content_length = current_app.config["MAX_CONTENT_LENGTH"] + max_bytes * max_files
+
+
+def _uploads() -> list[attachment_files.Upload]:
+    return [attachment_files.Upload(f.filename, f.read()) for f in request.files.getlist("files")]
 
 
 def _page_arg() -> int:
@@ -140,6 +155,7 @@ def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: 
         confirm_form=confirm_form, action_form=ActionForm(),
         others_hit=others_hit_this(current_user, thread),
         workflow=workflow.for_thread(current_user, thread),
+        attachments=attachment_files.for_thread_page(current_user, thread, replies.items),
         # Looked up once here rather than once per reply form: the proxy and the token are the same for the page.
         viewer=current_user._get_current_object(), page_csrf=generate_csrf()), status
 
@@ -166,12 +182,15 @@ def reply(thread_id: int):
     if not form.validate_on_submit():
         return _render_thread(thread_row, reply_form=form, status=400)
     try:
+        # Every file is checked before the reply is stored: a refused file refuses the post, nothing half-saved.
+        checked = attachment_files.check_uploads(_uploads())
         new = service.add_reply(current_user, thread_row, form.body.data, staff_note=bool(form.staff_note.data))
     except PermissionDenied:
         abort(403)
-    except service.ValidationFailed as exc:  # e.g. a new member's link limit
+    except service.ValidationFailed as exc:  # e.g. a new member's link limit, a file of a refused type
         form.body.errors.append(exc.message)
         return _render_thread(thread_row, reply_form=form, status=400)
+    attachment_files.attach(current_user, checked, thread_row, new)
     flash("Staff note added." if new.is_staff_note else "Reply posted.", "success")
     return _back_to(thread_row, new)
 
@@ -195,13 +214,15 @@ def ask():
         space_row = catalog.space(form.space.data)
         deployment = org_service.deployment(form.deployment.data) if form.deployment.data else None
         try:
+            checked = attachment_files.check_uploads(_uploads())
             new = service.create_thread(
                 current_user, space=space_row, title=form.title.data, body=form.body.data,
                 kind=form.kind.data, visibility=form.visibility.data,
                 tags=form.tags.data or "", deployment=deployment)
         except service.ValidationFailed as exc:
-            getattr(form, exc.field or "title").errors.append(exc.message)
+            getattr(form, "body" if exc.field == "files" else exc.field or "title").errors.append(exc.message)
         else:
+            attachment_files.attach(current_user, checked, new)
             flash("Your thread is posted.", "success")
             # Ties the post to the suggestions this ask-page visit was shown (the deflection metric).
             deflection.record_posted(current_user, request.form.get("draft_key"), new)

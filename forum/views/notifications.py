@@ -96,6 +96,8 @@ def open_item():
         return redirect(url_for("board.thread", thread_id=shown.thread_id, _anchor=anchor))
     if shown.pattern_id is not None:
         return redirect(url_for("patterns.show", pattern_id=shown.pattern_id))
+    if shown.conversation_id is not None:
+        return redirect(url_for("messages.conversation", conversation_id=shown.conversation_id))
     return redirect(url_for("playbooks.show", playbook_id=shown.playbook_id))
 
 

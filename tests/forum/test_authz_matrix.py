@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Reply, Thread, Visibility, Vote
+from forum.models import Attachment, Reply, Thread, Visibility, Vote
+from forum.services.attachments.checks import check_file
+from forum.services.attachments.files import attach
 from tests.factories import csrf_token_from
 
 # --- the policy table ----------------------------------------------------------------------------
@@ -41,6 +43,7 @@ ROLES = ("anon", "cust_a", "admin_a", "cust_b", "partner_in", "partner_out", "em
 #   list      the thread appears on the home page and its space page (staff_note: the thread is listed
 #             and the notes' text is on neither page)
 #   view      GET /t/<id> answers 200 (staff_note: the notes' text is on the page)
+#   file      GET /files/<id>/<name> of a log attached to the question (staff_note: to a staff note) answers 200
 #   search    GET /search?q=<a word only in that thread> finds it (staff_note: a word only in the notes;
 #             search covers thread titles and question bodies, and must never leak a note)
 #   reply     POST /t/<id>/reply (staff_note: with staff_note checked)
@@ -56,6 +59,7 @@ TABLE = {
     ("public", "list"):             "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
     ("public", "view"):             "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
     ("public", "search"):           "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
+    ("public", "file"):             "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
     ("public", "reply"):            "L   Y   Y   Y   Y   Y   Y   Y   Y   L",
     ("public", "edit"):             "L   F   F   F   F   F   F   Y   Y   L",
     ("public", "edit_own"):         "L   Y   Y   Y   Y   Y   Y   Y   Y   L",
@@ -67,6 +71,7 @@ TABLE = {
     ("internal", "list"):           "L   N   N   N   N   N   Y   Y   Y   N",
     ("internal", "view"):           "L   4   4   4   4   4   Y   Y   Y   4",
     ("internal", "search"):         "L   N   N   N   N   N   Y   Y   Y   N",
+    ("internal", "file"):           "L   4   4   4   4   4   Y   Y   Y   4",
     ("internal", "reply"):          "L   4   4   4   4   4   Y   Y   Y   L",
     ("internal", "edit"):           "L   4   4   4   4   4   F   Y   Y   L",
     ("internal", "edit_own"):       "L   4   4   4   4   4   Y   Y   Y   L",
@@ -78,6 +83,7 @@ TABLE = {
     ("org_private", "list"):        "L   Y   Y   N   Y   N   Y   Y   Y   N",
     ("org_private", "view"):        "L   Y   Y   4   Y   4   Y   Y   Y   4",
     ("org_private", "search"):      "L   Y   Y   N   Y   N   Y   Y   Y   N",
+    ("org_private", "file"):        "L   Y   Y   4   Y   4   Y   Y   Y   4",
     ("org_private", "reply"):       "L   Y   Y   4   Y   4   Y   Y   Y   L",
     ("org_private", "edit"):        "L   F   F   4   F   4   F   Y   Y   L",
     ("org_private", "edit_own"):    "L   Y   Y   4   Y   4   Y   Y   Y   L",
@@ -89,6 +95,7 @@ TABLE = {
     ("staff_note", "list"):         "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
     ("staff_note", "view"):         "L   N   N   N   N   N   Y   Y   Y   N",
     ("staff_note", "search"):       "L   N   N   N   N   N   N   N   N   N",
+    ("staff_note", "file"):         "L   4   4   4   4   4   Y   Y   Y   4",
     ("staff_note", "reply"):        "L   F   F   F   F   F   Y   Y   Y   L",
     ("staff_note", "edit"):         "L   4   4   4   4   4   F   Y   Y   L",
     ("staff_note", "edit_own"):     "L   4   4   4   4   4   Y   Y   Y   L",
@@ -105,7 +112,7 @@ for (_visibility, _action), _row in TABLE.items():
         POLICY[(_role, _visibility, _action)] = _expected
 
 VISIBILITIES = ("public", "internal", "org_private", "staff_note")
-ACTIONS = ("list", "view", "search", "reply", "edit", "edit_own", "accept", "vote", "confirm", "moderate")
+ACTIONS = ("list", "view", "file", "search", "reply", "edit", "edit_own", "accept", "vote", "confirm", "moderate")
 NOTE_WORD = "zebranoteword"
 
 
@@ -143,6 +150,7 @@ class World:
         self.threads: dict[str, Thread] = {}
         self.targets: dict[str, dict[str, Reply]] = {}
         self.words: dict[str, str] = {}
+        self.files: dict[str, Attachment] = {}
         for visibility in VISIBILITIES:
             self._build(make, visibility)
 
@@ -166,6 +174,11 @@ class World:
         # The role's own reply (for anonymous roles, someone else's: they must be sent to log in anyway).
         targets["edit_own"] = (make.reply(thread, self.user, "My own words.", staff_note=note)
                                if self.user else targets["edit"])
+        # A log on the question (on a staff note: on the note), through the same checks as an upload.
+        on_reply = targets["edit"] if note else None
+        self.files[visibility] = attach(on_reply.author if note else thread.author, [check_file(
+            "matrix.log", f"ERROR MTX-{len(self.files) + 1000} in {visibility}\n".encode(), 10_000)],
+            thread, on_reply)[0]
         self.threads[visibility] = thread
         self.targets[visibility] = targets
         self.words[visibility] = NOTE_WORD if note else word
@@ -236,6 +249,13 @@ class Runner:
         if visibility == "staff_note":
             return "Y" if NOTE_WORD in response.get_data(as_text=True) else "N"
         return "Y"
+
+    def file(self, visibility: str) -> str:
+        row = self.world.files[visibility]
+        response = self.client.get(f"/files/{row.id}/{row.filename}")
+        if response.status_code != 200:
+            return _code(response) or "redirect"
+        return "Y" if response.data.startswith(b"ERROR MTX-") else "200 without the file"
 
     def search(self, visibility: str) -> str:
         response = self.client.get("/search", query_string={"q": self.world.words[visibility]})

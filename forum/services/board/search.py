@@ -21,7 +21,7 @@ from sqlalchemy.orm.util import AliasedClass
 
 from ... import permissions
 from ...extensions import db
-from ...models import Organisation, Product, ProductVersion, Space, Tag, Thread, User
+from ...models import Attachment, Organisation, Product, ProductVersion, Space, Tag, Thread, User
 from ..excerpts import plain_text
 from ..vectors import index as vector_index
 from ..vectors import similar
@@ -152,6 +152,16 @@ def _fulltext_ranking(where: list[ColumnElement], among: Select | None, terms: f
     return [row[0] for row in rows]
 
 
+def _attachment_ranking(where: list[ColumnElement], terms: fulltext.Terms) -> list[int]:
+    """Ids of visible, filtered threads whose question carries a file with error signatures matching every
+    word (a log's ``ORA-00942`` finds its thread as the same code in the body would), newest first."""
+    words = [Attachment.search_text.contains(f" {phrase} ", autoescape=True) for phrase in terms.phrases]
+    query = (select(Thread.id).join(Attachment, Attachment.thread_id == Thread.id)
+             .where(*where, Attachment.reply_id.is_(None), Attachment.deleted_at.is_(None), *words)
+             .group_by(Thread.id).order_by(Thread.id.desc()).limit(MAX_RANKED))
+    return list(db.session.execute(query).scalars())
+
+
 def _semantic_ranking(where: list[ColumnElement], text: str) -> list[int]:
     """Ids of the visible, filtered threads nearest to the query text, nearest first; [] without vectors."""
 
@@ -195,6 +205,8 @@ def search_threads(user: User | None, query: str | None, page: int, per_page: in
         return empty
     where, among = _conditions(user, filters or SearchFilters())
     ranked = _fulltext_ranking(where, among, terms)
+    in_text = set(ranked)
+    ranked += [tid for tid in _attachment_ranking(where, terms) if tid not in in_text][:MAX_RANKED - len(ranked)]
     semantic = _semantic_ranking(where, terms.cleaned)
     # The fused head, then the rest of the full-text ranking (never part of the fusion) in its own order.
     head = _fuse(ranked[:FUSION_DEPTH], semantic) if semantic else ranked[:FUSION_DEPTH]

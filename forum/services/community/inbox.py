@@ -38,6 +38,7 @@ class InboxItem:
     reply_id: int | None = None
     pattern_id: int | None = None
     playbook_id: int | None = None
+    conversation_id: int | None = None
 
 
 _SENTENCES = {
@@ -50,6 +51,8 @@ _SENTENCES = {
     NotificationKind.PATTERN_EMERGING: "A pattern is emerging:",
     NotificationKind.PLAYBOOK_UPDATED: "{actor} updated the playbook",
     NotificationKind.REMINDER: "Reminder: you bookmarked",
+    NotificationKind.MESSAGE: "{actor} sent you a message:",
+    NotificationKind.IDEA_STATUS: "{actor} changed the status of the idea",
 }
 
 
@@ -81,6 +84,13 @@ def describe(user: User, item: Notification) -> InboxItem:
             return hidden
         shown.title, shown.pattern_id = item.pattern.name, item.pattern_id
         return shown
+    if item.conversation_id is not None:
+        conversation = item.conversation
+        if conversation is None or not permissions.can_view_conversation(
+                user, {m.user_id for m in conversation.members}):
+            return hidden
+        shown.title, shown.conversation_id = conversation.subject or "(no subject)", conversation.id
+        return shown
     if item.playbook_id is not None:
         if item.playbook is None or not permissions.can_view_playbook(user, item.playbook):
             return hidden
@@ -93,7 +103,8 @@ def with_subjects(query):
     return query.options(
         selectinload(Notification.actor), selectinload(Notification.thread),
         selectinload(Notification.reply).selectinload(Reply.thread),
-        selectinload(Notification.pattern), selectinload(Notification.playbook))
+        selectinload(Notification.pattern), selectinload(Notification.playbook),
+        selectinload(Notification.conversation))
 
 
 def inbox_page(user: User, page: int, per_page: int):

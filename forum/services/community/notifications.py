@@ -283,6 +283,32 @@ def bookmark_due(bookmark) -> list[Notification]:
     return _finish(made)
 
 
+def message_sent(conversation, author: User, members: Iterable[User]) -> list[Notification]:
+    """The other members hear of a new message: one unread item per conversation, not one per message."""
+    waiting = set(db.session.execute(select(Notification.user_id).where(
+        Notification.conversation_id == conversation.id, Notification.kind == NotificationKind.MESSAGE,
+        Notification.read_at.is_(None))).scalars())
+
+    def may_see(user: User) -> bool:
+        return permissions.can_view_conversation(user, {m.id for m in members})
+
+    members = list(members)
+    made = _fan_out(NotificationKind.MESSAGE, ((m, None) for m in members), actor=author, may_see=may_see,
+                    exclude=waiting, conversation_id=conversation.id)
+    return _finish(made)
+
+
+def idea_status_changed(thread: Thread, voters: Iterable[User], actor: User) -> list[Notification]:
+    """Everyone who voted for an idea hears that staff changed its status (if they may still see it)."""
+
+    def may_see(user: User) -> bool:
+        return permissions.can_view(user, thread)
+
+    made = _fan_out(NotificationKind.IDEA_STATUS, ((u, None) for u in voters), actor=actor, may_see=may_see,
+                    thread_id=thread.id)
+    return _finish(made)
+
+
 def safely(fn: Callable, *args, **kwargs) -> None:
     """Run a fan-out after the action it reports has committed: a failure here must not undo or fail it."""
     try:

@@ -14,7 +14,7 @@ from mining.documents import Document, document_text
 from mining.embedders import SentenceTransformerEmbedder, TfidfEmbedder
 
 from ...extensions import db
-from ...models import Reply, Thread, ThreadEmbedding
+from ...models import Attachment, Reply, Thread, ThreadEmbedding
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -58,15 +58,31 @@ def thread_documents(thread_ids: Sequence[int] | None = None) -> list:
              .order_by(Thread.id))
     if thread_ids is not None:
         query = query.where(Thread.id.in_(list(thread_ids)))
+    threads = list(db.session.execute(query).scalars())
+    # Error lines of logs attached to a question count as part of its body (signatures and embedded text).
+    logs = _question_log_lines(thread_ids) if threads else {}
     documents = []
-    for thread in db.session.execute(query).scalars():
+    for thread in threads:
         answer = thread.accepted_reply
+        body = thread.body_md + ("\n\n" + logs[thread.id] if thread.id in logs else "")
         documents.append(Document(
-            id=thread.id, title=thread.title, body=thread.body_md,
+            id=thread.id, title=thread.title, body=body,
             answer=answer.body_md if isinstance(answer, Reply) and not answer.is_deleted else "",
             metadata={"tags": [t.name for t in thread.tags]},
         ))
     return documents
+
+
+def _question_log_lines(thread_ids: Sequence[int] | None) -> dict[int, str]:
+    """The error lines of the files on these threads' questions (all threads: None), by thread."""
+    query = select(Attachment.thread_id, Attachment.signature_lines).where(
+        Attachment.reply_id.is_(None), Attachment.deleted_at.is_(None), Attachment.signature_lines != "")
+    if thread_ids is not None:
+        query = query.where(Attachment.thread_id.in_(list(thread_ids)))
+    found: dict[int, list[str]] = {}
+    for thread_id, lines in db.session.execute(query.order_by(Attachment.id)):
+        found.setdefault(thread_id, []).append(lines)
+    return {tid: "\n".join(parts) for tid, parts in found.items()}
 
 
 def texts_for(documents: Sequence) -> list[ThreadText]:
