@@ -12,9 +12,10 @@ from ..forms.moderation import ReviewForm
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_messages, limit_new_conversations
 from ..services.board.threads import ValidationFailed
-from ..services.messages import blocks, conversations, reports
+from ..services.messages import blocks, conversations, reports, settings
 from ..services.moderation import actions as moderation
 from ..services.orgs import accounts
+from ..services.orgs import organisations as org_service
 from ..services.paging import page_of
 from .lookup import or_404, page_number
 
@@ -150,6 +151,25 @@ def unblock(username: str):
     if blocks.unblock(current_user, other):
         flash(f"{other.display_name} is no longer blocked.", "success")
     return redirect(url_for("messages.blocked"))
+
+
+# --- an organisation's setting ---------------------------------------------------------------------
+
+@bp.post("/orgs/<slug>/customer-messages")
+def customer_messages(slug: str):
+    """An org admin allows (or stops) direct messages with members of other customer organisations."""
+    organisation = or_404(org_service.organisation_by_slug(slug))
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    allow = request.form.get("allow") == "1"
+    try:
+        settings.set_customer_messages(current_user, organisation, allow)
+    except PermissionDenied:
+        abort(403)
+    flash("Members of other customer organisations that allow it too can now write to your members." if allow
+          else "Only staff, your own members and engaged partners can write to your members now.", "success")
+    return redirect(url_for("orgs.show", slug=organisation.slug))
 
 
 # --- moderators: reported messages ---------------------------------------------------------------

@@ -533,3 +533,79 @@ def test_starting_threads_in_spaces(app, client, make, login, role):
     mismatches = [f"{role} {action}: expected {SPACE_POLICY[(role, action)]}, got {got[action]}"
                   for action in SPACE_TABLE if got[action] != SPACE_POLICY[(role, action)]]
     assert not mismatches, "\n".join(mismatches)
+
+
+# --- direct messages, from the same specification --------------------------------------------------
+#
+# "One-to-one and small-group conversations between members who may see each other (a customer with vendor
+# staff, with engaged partners, with members of their own organisation; other customers only if both
+# organisations allow it in their settings) ... Never visible to anyone else."
+# The conversation acted on is between cust_a and an employee who is none of the roles; org admins (and vendor
+# admins) change their customer organisation's setting.
+# Y: done (the row is there)   R: refused (a form error, 403 or 404), nothing stored   L: sent to log in
+#
+#                                    anon A   adA  B   p_in p_out emp mod adm
+MESSAGE_TABLE = {
+    "write_to_cust_a":              "L   R   Y   R   Y   R   Y   Y   Y",
+    "read_conversation":            "L   Y   R   R   R   R   R   R   R",
+    "write_in_conversation":        "L   Y   R   R   R   R   R   R   R",
+    "report_in_conversation":       "L   Y   R   R   R   R   R   R   R",
+    "allow_customer_messages_a":    "L   R   Y   R   R   R   R   R   Y",
+}
+MESSAGE_POLICY = {(role, action): cell for action, row in MESSAGE_TABLE.items()
+                  for role, cell in zip(ORG_ROLES, row.split(), strict=True)}
+
+
+@pytest.mark.parametrize("role", ORG_ROLES)
+def test_direct_messages(app, client, make, login, role):
+    from forum.models import Conversation, Message, MessageReport, Organisation
+    from forum.services.messages import conversations
+
+    world = World(make, role)
+    cust_a = world.users["cust_a"]
+    private = conversations.start(world.other_staff, [cust_a], "Matrix conversation", "A staff message")
+    staff_message = db.session.execute(select(Message).where(Message.conversation_id == private.id)).scalar_one()
+    if world.user is not None:
+        login(world.user)
+    token = csrf_token_from(client.get("/login" if world.user is None else "/").get_data(as_text=True))
+
+    def outcome(response, done: bool, before: dict[str, int]) -> str:
+        if done:
+            return "Y"
+        if _is_login_redirect(response):
+            code = "L"
+        elif response.status_code in (400, 403, 404):
+            code = "R"
+        else:
+            return f"HTTP {response.status_code} without a change"
+        return code if _row_counts() == before else f"{code} but the database changed"
+
+    def count(model, *where) -> int:
+        return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+    got = {}
+    before = _row_counts()
+    response = client.post("/messages/new", data={"to": cust_a.username, "subject": "Matrix hello",
+                                                  "body": "Hello from the matrix", "csrf_token": token})
+    got["write_to_cust_a"] = outcome(response, count(Conversation, Conversation.subject == "Matrix hello") == 1,
+                                     before)
+    response = client.get(f"/messages/{private.id}")
+    shown = response.status_code == 200 and "A staff message" in response.get_data(as_text=True)
+    got["read_conversation"] = "Y" if shown else ("L" if _is_login_redirect(response) else
+                                                  "R" if response.status_code == 404 else str(response.status_code))
+    before = _row_counts()
+    response = client.post(f"/messages/{private.id}", data={"body": "Matrix reply", "csrf_token": token})
+    got["write_in_conversation"] = outcome(response, count(Message, Message.body_md == "Matrix reply") == 1, before)
+    before = _row_counts()
+    response = client.post(f"/messages/m/{staff_message.id}/report", data={"reason": "spam", "csrf_token": token})
+    got["report_in_conversation"] = outcome(response, count(MessageReport) == 1, before)
+    before = _row_counts()
+    org_a = cust_a.organisation
+    response = client.post(f"/orgs/{org_a.slug}/customer-messages", data={"allow": "1", "csrf_token": token})
+    db.session.expire_all()
+    got["allow_customer_messages_a"] = outcome(
+        response, db.session.get(Organisation, org_a.id).allow_customer_messages, before)
+
+    mismatches = [f"{role} {action}: expected {MESSAGE_POLICY[(role, action)]}, got {got[action]}"
+                  for action in MESSAGE_TABLE if got[action] != MESSAGE_POLICY[(role, action)]]
+    assert not mismatches, "\n".join(mismatches)
