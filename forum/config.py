@@ -89,7 +89,7 @@ class Config:
     # Webhooks: the forum's public address for links in payloads; whether private/loopback receivers are allowed
     # (a receiver inside the company network, tests on localhost); per attempt timeout; retries doubling from
     # RETRY up to RETRY_MAX seconds, given up after MAX_ATTEMPTS; a webhook failing DISABLE_AFTER attempts in a
-    # row is switched off; the retry sweep runs every SWEEP seconds in each serving process (0 = off).
+    # row is switched off. (WEBHOOK_SWEEP_SECONDS: how often each serving process retries what is due, 10.)
     EXTERNAL_URL = ""
     WEBHOOK_ALLOW_PRIVATE = False
     WEBHOOK_TIMEOUT_SECONDS = 5
@@ -97,7 +97,6 @@ class Config:
     WEBHOOK_RETRY_MAX_SECONDS = 3600
     WEBHOOK_MAX_ATTEMPTS = 10
     WEBHOOK_DISABLE_AFTER = 20
-    WEBHOOK_SWEEP_SECONDS = 10
 
     # Single sign-on (OpenID Connect): plain-http issuers only for tests and local providers; timeouts, how long
     # discovery documents and key sets are kept, clock leeway for ID tokens, and how long a sign-in may take.

@@ -361,6 +361,71 @@ def _lower_priority(native_id: int) -> None:
 _lowered_ids: set[int] = set()  # pool threads lowered from another thread: they retire after their job
 
 
+# --- periodic sweeps: one thread per process and app ----------------------------------------------------------
+
+class Periodic:
+    """Run ``job()`` in an app context every ``interval_key`` seconds, on one thread per process and app.
+
+    The interval is the app's setting, else ``default`` (0, off, under ``TESTING``: tests call the job themselves
+    or ``ensure_running`` it). ``init_app`` starts it with each serving process's first request, so a forked
+    worker gets its own. A failing round is logged; the next one tries again.
+    """
+
+    def __init__(self, name: str, interval_key: str, default: float, job: Callable[[], object]) -> None:
+        self.name, self.interval_key, self.default, self.job = name, interval_key, default, job
+        self._threads: dict[int, tuple[threading.Thread, threading.Event]] = {}
+        _periodics.append(self)
+
+    def interval(self, app: Flask) -> float:
+        if self.interval_key in app.config:
+            return float(app.config[self.interval_key])
+        return 0.0 if app.testing else float(self.default)
+
+    def _run(self, app: Flask, stop: threading.Event) -> None:
+        interval = self.interval(app)
+        while not stop.wait(interval):
+            try:
+                with app.app_context():
+                    try:
+                        self.job()
+                    finally:
+                        db.session.remove()
+            except Exception:  # noqa: BLE001 - the database may be away: the next round tries again
+                app.logger.warning("%s failed", self.name, exc_info=True)
+
+    def ensure_running(self, app: Flask) -> None:
+        """Start the thread for ``app`` unless it runs or its interval is 0."""
+        if self.interval(app) <= 0:
+            return
+        with _lock:
+            running = self._threads.get(id(app))
+            if running is not None and running[0].is_alive():
+                return
+            stop = threading.Event()
+            thread = threading.Thread(target=self._run, args=(app, stop), name=self.name, daemon=True)
+            self._threads[id(app)] = (thread, stop)
+        thread.start()
+
+    def stop(self, app: Flask) -> None:
+        """Stop the thread for ``app`` (tests, shutdown)."""
+        with _lock:
+            running = self._threads.pop(id(app), None)
+        if running is not None:
+            running[1].set()
+            running[0].join(timeout=10)
+
+    def init_app(self, app: Flask) -> None:
+        """Start with each serving process's first request."""
+
+        @app.before_request
+        def _start_periodic() -> None:
+            if id(app) not in self._threads:
+                self.ensure_running(app)
+
+
+_periodics: list[Periodic] = []
+
+
 def _reset_after_fork() -> None:
     """A forked child (a server's worker) has none of the parent's threads: it starts its own pool."""
     global _lock, _idle, _ready, _pending
@@ -373,6 +438,8 @@ def _reset_after_fork() -> None:
     _running.clear()
     _native_ids.clear()
     _sweepers.clear()
+    for periodic in _periodics:
+        periodic._threads.clear()
 
 
 if hasattr(os, "register_at_fork"):

@@ -1,12 +1,9 @@
-"""The sweep that retries webhook deliveries whose next attempt is due: a thread per serving process, every
-``WEBHOOK_SWEEP_SECONDS`` (0 = off; the test suite drives ``sweep_once`` itself unless a test starts it).
+"""The sweep that retries webhook deliveries whose next attempt is due, in each serving process every
+``WEBHOOK_SWEEP_SECONDS`` (10; 0 switches it off, and so does ``TESTING`` unless it is set).
 
-Due deliveries are attempted in this thread, or handed to a Celery worker when there is a broker.
+Due deliveries are attempted in the sweeping thread, or handed to a Celery worker when there is a broker.
 """
 from __future__ import annotations
-
-import os
-import threading
 
 from flask import Flask
 
@@ -14,9 +11,6 @@ from ...extensions import db
 from .. import background
 from .delivery import deliver, due_ids
 from .events import DELIVER_WEBHOOK
-
-_lock = threading.Lock()
-_sweepers: dict[int, tuple[threading.Thread, threading.Event]] = {}
 
 
 def sweep_once() -> int:
@@ -32,52 +26,17 @@ def sweep_once() -> int:
     return len(ids)
 
 
-def _run(app: Flask, stop: threading.Event) -> None:
-    interval = float(app.config.get("WEBHOOK_SWEEP_SECONDS", 10))
-    while not stop.wait(interval):
-        try:
-            with app.app_context():
-                try:
-                    sweep_once()
-                finally:
-                    db.session.remove()
-        except Exception:  # noqa: BLE001 - the database may be away: the next sweep tries again
-            app.logger.warning("webhook sweep failed", exc_info=True)
+_periodic = background.Periodic("groundwork-webhooks", "WEBHOOK_SWEEP_SECONDS", 10, sweep_once)
 
 
 def start(app: Flask) -> None:
     """Start this process's sweeper for ``app`` unless it runs or is switched off."""
-    if float(app.config.get("WEBHOOK_SWEEP_SECONDS", 10)) <= 0:
-        return
-    with _lock:
-        running = _sweepers.get(id(app))
-        if running is not None and running[0].is_alive():
-            return
-        stop = threading.Event()
-        thread = threading.Thread(target=_run, args=(app, stop), name="groundwork-webhooks", daemon=True)
-        _sweepers[id(app)] = (thread, stop)
-    thread.start()
+    _periodic.ensure_running(app)
 
 
 def stop(app: Flask) -> None:
     """Stop the app's sweeper (tests, shutdown)."""
-    with _lock:
-        running = _sweepers.pop(id(app), None)
-    if running is not None:
-        running[1].set()
-        running[0].join(timeout=10)
+    _periodic.stop(app)
 
 
-def init_app(app: Flask) -> None:
-    """Each serving process starts its sweeper with its first request (a forked worker gets its own)."""
-    if app.testing:
-        return
-
-    @app.before_request
-    def _start_sweeper() -> None:
-        if id(app) not in _sweepers:
-            start(app)
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_sweepers.clear)
+init_app = _periodic.init_app
