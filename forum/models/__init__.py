@@ -22,8 +22,8 @@ from .board import (
     thread_tag,
 )
 from .ideas import Idea, IdeaStatus, IdeaVote
+from .identity import RecoveryCode, RememberedDevice, SsoIdentity, SsoProvider, TwoFactor
 from .mail import MailMessage, MailStatus
-from .identity import RecoveryCode, RememberedDevice, TwoFactor
 from .messages import Conversation, ConversationMember, MemberBlock, Message, MessageReport
 from .moderation import (
     Assignment,
@@ -79,7 +79,7 @@ __all__ = [
     "PlaybookConfirmation", "PlaybookEvidence", "PlaybookRevision", "Product", "ProductVersion", "Reply",
     "Revision", "Role", "RunStatus", "Space", "SpaceModerator", "SuggestionEvent", "Tag", "Thread",
     "ThreadEmbedding", "ThreadKind", "ThreadStatus", "User", "Visibility", "Vote", "Watch", "WatchTarget",
-    "RecoveryCode", "RememberedDevice", "TwoFactor", "WEBHOOK_EVENTS", "DeliveryStatus", "Webhook", "WebhookDelivery",
+    "RecoveryCode", "RememberedDevice", "SsoIdentity", "SsoProvider", "TwoFactor", "WEBHOOK_EVENTS", "DeliveryStatus", "Webhook", "WebhookDelivery",
     "Bookmark", "MailMessage", "MailStatus", "ThreadRead",
     "Conversation", "ConversationMember", "Idea", "IdeaStatus", "IdeaVote", "MemberBlock", "Message",
     "MessageReport", "SpaceKind",

@@ -18,6 +18,7 @@ from . import (
     password,
     patterns,
     playbooks,
+    sso,
     suggest,
     two_factor,
     webhooks,
@@ -25,7 +26,7 @@ from . import (
 )
 
 BLUEPRINTS = (
-    auth.bp, two_factor.bp, password.bp, board.bp, orgs.bp, admin.bp, patterns.bp,
+    auth.bp, two_factor.bp, sso.bp, password.bp, board.bp, orgs.bp, admin.bp, patterns.bp,
     playbooks.bp, suggest.bp,            # playbooks and the ask page's suggestions
     moderation.bp, workflow.bp,          # moderation, internal links and escalations
     notifications.bp,                    # inbox, watches, email settings, presence hooks

@@ -1,6 +1,8 @@
 """Signing in and out, registration by invitation, profiles and the account page."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import (
     Blueprint,
     abort,
@@ -18,6 +20,7 @@ from ..forms.auth import PASSWORD_HINT, ChangePasswordForm, LoginForm, ProfileFo
 from ..permissions import public_read_enabled
 from ..ratelimits import limit_login, limit_login_account, limit_register
 from ..security import safe_next_url
+from ..services.identity import oidc
 from ..services.orgs import accounts
 from ..services.orgs import organisations as org_service
 from ..services.paging import page_of
@@ -63,7 +66,15 @@ def login():
     if current_user.is_authenticated:
         return redirect(target)
     status = 200
+    sso = oidc.provider_for_email(request.args.get("email", "")) if request.method == "GET" else None
+    if sso is not None:
+        form.email.data = request.args.get("email", "")
     if form.validate_on_submit():
+        sso = oidc.password_refused_by(form.email.data)
+        if sso is not None:
+            # The organisation signs in with its identity provider only: the password is not even checked.
+            form.password.errors = [f"{sso.organisation.name} signs in with {sso.label}: use the button below."]
+            return render_template("auth/login.html", form=form, sso=sso), 403
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             return signin.begin(user, target)
@@ -71,17 +82,23 @@ def login():
         status = 401
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, sso=sso), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Sign out and revoke every session cookie issued so far (POST with CSRF only)."""
+    end_session, id_token = session.get("sso_end_session"), session.get("sso_id_token")
     if current_user.is_authenticated:
         accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("You are signed out.", "success")
+    if end_session and id_token:
+        # Signed in through the organisation's identity provider: sign out there too, then come back here.
+        separator = "&" if "?" in end_session else "?"
+        return redirect(end_session + separator + urlencode({
+            "id_token_hint": id_token, "post_logout_redirect_uri": url_for("auth.login", _external=True)}))
     return redirect(url_for("auth.login"))
 
 
