@@ -7,6 +7,12 @@ queries, template rendering and the response body — no network, no WSGI server
 
     .venv/bin/python bench/forum_pages.py [--db sqlite,postgres] [-n 200] [--roles customer,employee]
                                           [--pages home,space,thread] [--rebuild] [--explain] [--profile]
+                                          [--unread]
+
+``--unread`` gives each measured user a read marker, half-way through its replies, on every thread of the
+home and space pages and on the measured thread (the rest of the forum unread), so every list counts "N new"
+and the thread page finds its first unread reply; the thread page's first view moves the marker (one write),
+later views find it read to its last reply, as a member reloading a thread would.
 """
 from __future__ import annotations
 
@@ -110,6 +116,34 @@ def _signed_in_client(app, email: str):
     return client
 
 
+def give_read_markers(app, emails: list[str], url_targets: dict) -> int:
+    """``--unread``: markers half-way through the replies of the threads the measured pages list; how many."""
+    from sqlalchemy import delete, select
+
+    from forum.extensions import db
+    from forum.models import Reply, ThreadRead, User, utcnow
+    from forum.services.board import pages
+
+    made = 0
+    with app.app_context():
+        for email in emails:
+            user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+            db.session.execute(delete(ThreadRead).where(ThreadRead.user_id == user.id))
+            listed = pages.list_threads(user, 1, app.config["PAGE_SIZE"]).items
+            space = pages.space_by_slug(user, url_targets["space_slug"])
+            if space is not None:
+                listed += pages.list_threads(user, 1, app.config["PAGE_SIZE"], space_id=space.id).items
+            ids = {t.id for t in listed} | {url_targets["thread_id"]}
+            for thread_id in ids:
+                reply_ids = list(db.session.execute(select(Reply.id).where(Reply.thread_id == thread_id)
+                                                    .order_by(Reply.id)).scalars())
+                db.session.add(ThreadRead(user_id=user.id, thread_id=thread_id, read_at=utcnow(),
+                                          last_read_reply_id=reply_ids[len(reply_ids) // 2] if reply_ids else 0))
+                made += 1
+        db.session.commit()
+    return made
+
+
 def _app_for(backend: str):
     from forum import create_app
     from forum.extensions import db
@@ -201,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--explain", action="store_true", help="print the slowest statements and their plans")
     parser.add_argument("--top", type=int, default=4, help="statements per page shown by --explain")
     parser.add_argument("--profile", action="store_true", help="cProfile the first cell")
+    parser.add_argument("--unread", action="store_true",
+                        help="measured users have read markers half-way through the listed threads")
     parser.add_argument("--statements", action="store_true",
                         help="also time every SQL statement and print the slowest per page")
     args = parser.parse_args(argv)
@@ -214,6 +250,9 @@ def main(argv: list[str] | None = None) -> None:
         markers[backend] = marker = ensure(backend, Scale(threads=args.threads, replies=args.replies), args.rebuild)
         app, log = _app_for(backend)
         targets = marker["targets"]
+        if args.unread:
+            made = give_read_markers(app, [targets["users"][role] for role in roles], targets)
+            print(f"{backend}: {made} read markers for {len(roles)} users")
         for role in roles:
             for page in pages:
                 cells.append(Cell(backend, app, log, role, targets["users"][role], page, PAGES[page](targets)))
@@ -246,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpus": os.cpu_count(), "load_before": [round(v, 2) for v in load_before],
         "load_after": [round(v, 2) for v in load_after], "seconds": round(time.perf_counter() - started, 1),
-        "n": args.n, "warmup": args.warmup, "counts": {b: m["counts"] for b, m in markers.items()},
+        "n": args.n, "warmup": args.warmup, "unread": args.unread, "counts": {b: m["counts"] for b, m in markers.items()},
         "results": summaries,
     }
     OUT.mkdir(parents=True, exist_ok=True)

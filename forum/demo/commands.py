@@ -7,6 +7,7 @@ import click
 
 from .generate import generate
 from .people import DEMO_LOGINS, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from .reading import seed_reading_states
 from .seed import demo_counts, seed_demo
 
 
@@ -31,6 +32,8 @@ def seed_demo_command() -> None:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    for kind, n in seed_reading_states().items():
+        result.count(kind, n)
     counts = demo_counts()
     if result.nothing_added:
         click.echo("Demo content already present: nothing added.")

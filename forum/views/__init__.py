@@ -18,6 +18,7 @@ from . import (
     password,
     patterns,
     playbooks,
+    reading,
     sso,
     suggest,
     two_factor,
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     playbooks.bp, suggest.bp,            # playbooks and the ask page's suggestions
     moderation.bp, workflow.bp,          # moderation, internal links and escalations
     notifications.bp,                    # inbox, watches, email settings, presence hooks
+    reading.bp,                          # new since the last visit, unread counts, bookmarks
     attachments.bp,                      # files on posts, served under the post's visibility
     messages.bp,                         # direct messages, blocks, reported messages
     metrics.bp,                          # measured results for employees

@@ -19,11 +19,11 @@ from ..markdown import render_markdown
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting, limit_search, user_or_ip
 from ..services.attachments import files as attachment_files
-from ..services.board import deflection, history, pages, workflow
+from ..services.board import deflection, history, pages, reading, workflow
 from ..services.board import threads as service
 from ..services.board.fulltext import clean_text
 from ..services.board.search import parse_filters, search_choices, search_threads
-from ..services.community import mentions
+from ..services.community import bookmarks, mentions
 from ..services.moderation import actions as moderation
 from ..services.orgs import catalog
 from ..services.orgs import organisations as org_service
@@ -145,6 +145,9 @@ def search():
 
 def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: int = 200):
     replies = pages.reply_page(current_user, thread, _page_arg(), current_app.config["REPLIES_PAGE_SIZE"])
+    # Where the member stood before this page (what it shows as new), then the marker moves past what it shows.
+    read_state = reading.thread_state(current_user, thread)
+    reading.mark_read(current_user, thread, read_state, replies.items)
     confirmations = pages.confirmations_of(current_user, thread)
     confirm_form = ConfirmForm()
     confirm_form.deployment.choices = [(d.id, d.name) for d in confirmations["choices"]]
@@ -155,6 +158,7 @@ def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: 
         confirm_form=confirm_form, action_form=ActionForm(),
         others_hit=others_hit_this(current_user, thread),
         workflow=workflow.for_thread(current_user, thread),
+        read_state=read_state, bookmarked=bookmarks.marked(current_user, thread.id, [r.id for r in replies.items]),
         attachments=attachment_files.for_thread_page(current_user, thread, replies.items),
         # Looked up once here rather than once per reply form: the proxy and the token are the same for the page.
         viewer=current_user._get_current_object(), page_csrf=generate_csrf()), status

@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ...extensions import db
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 ONLINE_SECONDS = 300   # "online now": seen in the last five minutes
 TOUCH_SECONDS = 60     # write last_seen_at at most this often per user
 VIEWER_SECONDS = 180   # "N people viewing": opened the thread in the last three minutes
+VISIT_GAP_SECONDS = 1800  # back after half an hour away: a new visit ("new since your last visit" moves on)
 
 _lock = threading.Lock()
 _viewers: dict[int, dict[int, float]] = {}          # thread id -> {user id: unix time}
@@ -66,10 +67,19 @@ def touch(user: User, now: datetime | None = None) -> bool:
     # Conditional, so two workers racing within the minute write once between them.
     result = db.session.execute(update(User).where(
         User.id == user.id, or_(User.last_seen_at.is_(None), User.last_seen_at <= stale_before))
-        .values(last_seen_at=now).execution_options(synchronize_session=False))
+        .values(last_seen_at=now, previous_visit_at=previous_visit(now)).execution_options(synchronize_session=False))
     db.session.commit()
+    if result.rowcount and user.last_seen_at is not None and user.last_seen_at <= now - timedelta(seconds=VISIT_GAP_SECONDS):
+        set_committed_value(user, "previous_visit_at", user.last_seen_at)
     set_committed_value(user, "last_seen_at", now)
     return bool(result.rowcount)
+
+
+def previous_visit(now: datetime):
+    """SQL for ``previous_visit_at`` when a member is seen at ``now``: the last time they were seen if that was a
+    visit ago (half an hour), else unchanged."""
+    return case((User.last_seen_at <= now - timedelta(seconds=VISIT_GAP_SECONDS), User.last_seen_at),
+                else_=User.previous_visit_at)
 
 
 def _mark_staff(user_id: int, now: datetime) -> None:

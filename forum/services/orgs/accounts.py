@@ -24,6 +24,9 @@ from ...passwords import (
     verify_password,
 )
 from ...permissions import visible_threads
+from .. import background
+from ..community.presence import VISIT_GAP_SECONDS
+from ..mail import outbox
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,39}$")
 
@@ -85,7 +88,14 @@ def create_invitation(organisation: Organisation, created_by: User | None, email
         email=normalise_email(email), grants_org_admin=bool(grants_org_admin),
         created_at=utcnow(), expires_at=utcnow() + timedelta(days=days))
     db.session.add(invitation)
+    job = None
+    if invitation.email:  # an invitation for one address is also mailed there (through the outbox)
+        job = outbox.queue(kind="invitation", recipient=invitation.email,
+                           subject=f"[Groundwork] You are invited to join {organisation.name}", template="invitation",
+                           secret=token, context={"organisation": organisation, "inviter": created_by,
+                                                  "token": outbox.SECRET_MARK, "days": days})
     db.session.commit()
+    background.dispatch(job)
     return invitation, token
 
 
@@ -191,7 +201,10 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_seen_at = utcnow()
+    now = utcnow()
+    if user.last_seen_at is not None and user.last_seen_at <= now - timedelta(seconds=VISIT_GAP_SECONDS):
+        user.previous_visit_at = user.last_seen_at  # signing in after a while away starts a new visit
+    user.last_seen_at = now
     db.session.commit()
     return user
 
