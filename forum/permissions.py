@@ -24,6 +24,7 @@ from .models import (
     Reply,
     Role,
     Space,
+    SpaceKind,
     SpaceModerator,
     Thread,
     ThreadKind,
@@ -385,6 +386,32 @@ def can_change_customer_messages(user: User | None, organisation: Organisation) 
 def can_review_message_reports(user: User | None) -> bool:
     """Reported messages (and only those, never the rest of their conversation) go to global moderators."""
     return is_moderator(user)
+
+
+# --- product ideas -------------------------------------------------------------------------------
+
+def is_idea_space(space: Space) -> bool:
+    return space.kind is SpaceKind.IDEAS
+
+
+def is_idea(thread: Thread) -> bool:
+    """A thread in an ideas space is an idea."""
+    return is_idea_space(thread.space)
+
+
+def can_vote_idea(user: User | None, thread: Thread) -> bool:
+    """One vote per member on an idea they can see (its author too: they want it)."""
+    return _signed_in(user) and is_idea(thread) and can_view(user, thread) and thread.merged_into_id is None
+
+
+def can_set_idea_status(user: User | None, thread: Thread) -> bool:
+    """Statuses (under review, planned, shipped, declined) and their public note come from vendor staff."""
+    return is_employee(user) and is_idea(thread) and can_view(user, thread)
+
+
+def can_link_pattern_idea(user: User | None, thread: Thread | None = None) -> bool:
+    """Leads record that a pattern's fix is not possible yet, pointing at the idea that would make it so."""
+    return can_curate_patterns(user) and (thread is None or (is_idea(thread) and can_view(user, thread)))
 
 
 # --- organisations and deployments ---------------------------------------------------------------

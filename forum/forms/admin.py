@@ -63,6 +63,7 @@ class SpaceForm(FlaskForm):
                                      default=Visibility.PUBLIC.value)
     position = _position("Spaces are listed by this number, smallest first. Empty puts a new space last.")
     staff_posts_only = BooleanField("Announcements: only vendor employees start threads here (everyone may reply)")
+    ideas = BooleanField("Product ideas: every thread is an idea members vote for; staff set its status")
 
 
 class UserFlagsForm(FlaskForm):

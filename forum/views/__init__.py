@@ -10,6 +10,7 @@ from . import (
     attachments,
     auth,
     board,
+    ideas,
     messages,
     metrics,
     moderation,
@@ -34,6 +35,7 @@ BLUEPRINTS = (
     reading.bp,                          # new since the last visit, unread counts, bookmarks
     attachments.bp,                      # files on posts, served under the post's visibility
     messages.bp,                         # direct messages, blocks, reported messages
+    ideas.bp,                            # product ideas: votes, statuses, patterns waiting on them
     metrics.bp,                          # measured results for employees
     webhooks.bp,                         # signed event deliveries to admins' and org admins' receivers
     api_bp, api_account.bp,              # JSON API and the token page

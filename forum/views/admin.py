@@ -214,7 +214,7 @@ def new_space():
         try:
             space = catalog.create_space(form.name.data, form.slug.data or "", form.description.data or "",
                                          form.default_visibility.data, form.position.data,
-                                         staff_posts_only=form.staff_posts_only.data)
+                                         staff_posts_only=form.staff_posts_only.data, ideas=form.ideas.data)
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
@@ -229,11 +229,12 @@ def edit_space(space_id: int):
     form = SpaceForm(obj=space)
     if request.method == "GET":
         form.default_visibility.data = space.default_visibility.value
+        form.ideas.data = catalog.is_ideas_space(space)
     if form.validate_on_submit():
         try:
             catalog.update_space(space, form.name.data, form.slug.data or "", form.description.data or "",
                                  form.default_visibility.data, form.position.data,
-                                 staff_posts_only=form.staff_posts_only.data)
+                                 staff_posts_only=form.staff_posts_only.data, ideas=form.ideas.data)
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:

@@ -121,6 +121,8 @@ def space(slug: str):
     space_row = pages.space_by_slug(current_user, slug)
     if space_row is None:
         abort(404)
+    if permissions.is_idea_space(space_row):
+        return redirect(url_for("ideas.index", slug=slug))  # its threads are ideas, listed by votes
     status = request.args.get("status") or None
     status = status if status in pages.STATUS_FILTERS else None
     tag = _tag_arg()

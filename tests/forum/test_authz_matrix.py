@@ -609,3 +609,73 @@ def test_direct_messages(app, client, make, login, role):
     mismatches = [f"{role} {action}: expected {MESSAGE_POLICY[(role, action)]}, got {got[action]}"
                   for action in MESSAGE_TABLE if got[action] != MESSAGE_POLICY[(role, action)]]
     assert not mismatches, "\n".join(mismatches)
+
+
+# --- product ideas, from the same specification ----------------------------------------------------
+#
+# "Ideas: a space kind for product ideas: one vote per member, statuses ... set by staff with a public note ...
+# linked from a pattern when the pattern's fix is 'not possible yet'" (patterns are curated by leads).
+# Y: done (the row is there)   R: refused (403 or 404), nothing stored   L: sent to log in
+#
+#                                    anon A   adA  B   p_in p_out emp mod adm
+IDEA_TABLE = {
+    "vote_public_idea":             "L   Y   Y   Y   Y   Y   Y   Y   Y",
+    "vote_private_idea_of_a":       "L   Y   Y   R   Y   R   Y   Y   Y",
+    "set_idea_status":              "L   R   R   R   R   R   Y   Y   Y",
+    "link_pattern_to_idea":         "L   R   R   R   R   R   R   R   Y",
+}
+IDEA_POLICY = {(role, action): cell for action, row in IDEA_TABLE.items()
+               for role, cell in zip(ORG_ROLES, row.split(), strict=True)}
+
+
+@pytest.mark.parametrize("role", ORG_ROLES)
+def test_product_ideas(app, client, make, login, role):
+    from forum.models import Idea, IdeaVote, Pattern, SpaceKind
+
+    world = World(make, role)
+    ideas_space = make.space("Ideas")
+    ideas_space.kind = SpaceKind.IDEAS
+    pattern = Pattern(name="Matrix pattern")
+    db.session.add(pattern)
+    db.session.commit()
+    public = make.thread(world.other_a, Visibility.PUBLIC, space=ideas_space, title="Public idea")
+    private = make.thread(world.other_a, Visibility.ORG_PRIVATE, space=ideas_space, title="Private idea of A")
+    if world.user is not None:
+        login(world.user)
+    token = csrf_token_from(client.get("/login" if world.user is None else "/").get_data(as_text=True))
+
+    def outcome(response, done: bool, before: dict[str, int]) -> str:
+        if done:
+            return "Y"
+        if _is_login_redirect(response):
+            code = "L"
+        elif response.status_code in (403, 404):
+            code = "R"
+        else:
+            return f"HTTP {response.status_code} without a change"
+        return code if _row_counts() == before else f"{code} but the database changed"
+
+    def votes(thread) -> int:
+        return db.session.execute(select(func.count()).select_from(IdeaVote).where(IdeaVote.thread_id == thread.id)
+                                  ).scalar_one()
+
+    got = {}
+    for action, thread in (("vote_public_idea", public), ("vote_private_idea_of_a", private)):
+        before = _row_counts()
+        response = client.post(f"/t/{thread.id}/idea/vote", data={"csrf_token": token})
+        got[action] = outcome(response, votes(thread) == 1, before)
+    before = _row_counts()
+    response = client.post(f"/t/{private.id}/idea/status", data={"status": "planned", "note": "Matrix note",
+                                                                  "csrf_token": token})
+    db.session.expire_all()
+    idea = db.session.get(Idea, private.id)
+    got["set_idea_status"] = outcome(response, idea is not None and idea.status.value == "planned", before)
+    before = _row_counts()
+    response = client.post(f"/patterns/{pattern.id}/idea", data={"idea": str(public.id), "csrf_token": token})
+    db.session.expire_all()
+    got["link_pattern_to_idea"] = outcome(response, db.session.get(Pattern, pattern.id).idea_thread_id == public.id,
+                                          before)
+
+    mismatches = [f"{role} {action}: expected {IDEA_POLICY[(role, action)]}, got {got[action]}"
+                  for action in IDEA_TABLE if got[action] != IDEA_POLICY[(role, action)]]
+    assert not mismatches, "\n".join(mismatches)

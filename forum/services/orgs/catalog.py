@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Product, ProductVersion, Space, Visibility
+from ...models import Product, ProductVersion, Space, SpaceKind, Visibility
 from ..moderation import audit
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -195,9 +195,14 @@ def list_spaces() -> list[Space]:
     return list(db.session.execute(db.select(Space).order_by(Space.position, Space.name)).scalars())
 
 
+def is_ideas_space(space: Space) -> bool:
+    """Is this a space for product ideas (votes and statuses)?"""
+    return space.kind is SpaceKind.IDEAS
+
+
 def create_space(name: str, slug: str = "", description: str = "",
                  default_visibility: Visibility = Visibility.PUBLIC, position: int | None = None,
-                 staff_posts_only: bool = False) -> Space:
+                 staff_posts_only: bool = False, ideas: bool = False) -> Space:
     """Open a new space; without a position it goes last."""
     name = name.strip()
     if name_taken(Space, name):
@@ -207,7 +212,7 @@ def create_space(name: str, slug: str = "", description: str = "",
         position = (last if last is not None else -1) + 1
     space = Space(name=name, slug=checked_slug(Space, slug, name, 80, None), description=description.strip(),
                   default_visibility=Visibility(default_visibility), position=position,
-                  staff_posts_only=bool(staff_posts_only))
+                  staff_posts_only=bool(staff_posts_only), kind=SpaceKind.IDEAS if ideas else SpaceKind.DISCUSSION)
     db.session.add(space)
     commit_or_fail("That space slug was just taken; choose another.", "slug")
     audit.record("space.create", space, commit=True)
@@ -215,7 +220,8 @@ def create_space(name: str, slug: str = "", description: str = "",
 
 
 def update_space(space: Space, name: str, slug: str, description: str,
-                 default_visibility: Visibility, position: int | None, staff_posts_only: bool | None = None) -> Space:
+                 default_visibility: Visibility, position: int | None, staff_posts_only: bool | None = None,
+                 ideas: bool | None = None) -> Space:
     """Edit a space; an empty slug keeps the current one (links to it keep working)."""
     name = name.strip()
     if name_taken(Space, name, space.id):
@@ -228,6 +234,8 @@ def update_space(space: Space, name: str, slug: str, description: str,
         space.position = position
     if staff_posts_only is not None:
         space.staff_posts_only = bool(staff_posts_only)
+    if ideas is not None:
+        space.kind = SpaceKind.IDEAS if ideas else SpaceKind.DISCUSSION
     audit.record("space.update", space)
     commit_or_fail("That space slug was just taken; choose another.", "slug")
     return space

@@ -1,0 +1,1 @@
+"""Product ideas: threads in an ideas space, voted for by members and given a status by staff (``ideas``)."""
