@@ -9,6 +9,7 @@ from . import (
     admin,
     attachments,
     auth,
+    avatars,
     board,
     ideas,
     messages,
@@ -36,6 +37,7 @@ BLUEPRINTS = (
     attachments.bp,                      # files on posts, served under the post's visibility
     messages.bp,                         # direct messages, blocks, reported messages
     ideas.bp,                            # product ideas: votes, statuses, patterns waiting on them
+    avatars.bp,                          # members' pictures (or initials)
     metrics.bp,                          # measured results for employees
     webhooks.bp,                         # signed event deliveries to admins' and org admins' receivers
     api_bp, api_account.bp,              # JSON API and the token page

@@ -40,7 +40,7 @@ def _visible_or_404(attachment_id: int) -> Attachment:
     return row
 
 
-def _locked_down(response: Response) -> Response:
+def locked_down(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = FILE_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
@@ -60,7 +60,7 @@ def download(attachment_id: int, name: str):
     mimetype = row.content_type if row.is_image else "text/plain; charset=utf-8"
     response = send_file(path, mimetype=mimetype, as_attachment=not inline, download_name=row.filename,
                          conditional=True, etag=row.sha256)
-    return _locked_down(response)
+    return locked_down(response)
 
 
 @bp.get("/thumbs/<int:attachment_id>.png")
@@ -72,7 +72,7 @@ def thumbnail(attachment_id: int):
     path = store.thumb_path(row.sha256)
     if not path.exists():
         abort(404)
-    return _locked_down(send_file(path, mimetype="image/png", conditional=True, etag="t" + row.sha256))
+    return locked_down(send_file(path, mimetype="image/png", conditional=True, etag="t" + row.sha256))
 
 
 @bp.post("/attachments/<int:attachment_id>/remove")

@@ -66,7 +66,7 @@ def _world(make) -> tuple[object, dict[str, object]]:
         "playbook_id": playbook.id, "flag_id": flag.id, "space_moderator_id": space_moderator.id,
         "notification_id": 1, "token_id": 1,  # API: refused before the row is looked up
         "attachment_id": 1, "name": "file.log",  # refused (or sent to log in) before the file is looked up
-        "conversation_id": 1, "report_id": 1, "username": asker.username,
+        "conversation_id": 1, "report_id": 1, "username": asker.username, "sha": "0" * 64,
         "device_id": 1, "webhook_id": 1, "provider_id": 1,
         "message_id": 1, "bookmark_id": 1,  # admins only / the owner only: looked up after the guard
     }
