@@ -196,6 +196,9 @@ class Confirmation(db.Model):
     reply_id: Mapped[int] = mapped_column(ForeignKey("reply.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"), index=True)
+    # The version the deployment ran when it confirmed (deployments are upgraded later; the answer was not).
+    product_version_id: Mapped[int | None] = mapped_column(ForeignKey("product_version.id", ondelete="SET NULL"),
+                                                           index=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

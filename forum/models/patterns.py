@@ -216,6 +216,9 @@ class PlaybookConfirmation(db.Model):
     playbook_id: Mapped[int] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"))
+    # The version the deployment ran when it confirmed.
+    product_version_id: Mapped[int | None] = mapped_column(ForeignKey("product_version.id", ondelete="SET NULL"),
+                                                           index=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -15,9 +15,11 @@ from ..clock import utcnow
 from ..forms.playbooks import PlaybookConfirmForm, PlaybookForm
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
+from ..services.board import versions
 from ..services.board.deflection import deflection_stats
 from ..services.board.pages import clamp_page
 from ..services.board.threads import ValidationFailed
+from ..services.orgs import catalog
 from ..services.orgs import organisations as org_service
 from ..services.patterns import playbooks as service
 
@@ -32,6 +34,12 @@ def _readers_only():
     if not current_user.is_authenticated and not current_app.config.get("PUBLIC_READ"):
         return current_app.login_manager.unauthorized()
     return None
+
+
+@bp.app_context_processor
+def _version_notes() -> dict:
+    # Thread and playbook pages say which versions an answer was confirmed on, and which of the reader's not.
+    return {"version_notes": lambda subject: versions.notes_for(current_user, subject)}
 
 
 def _playbook_or_404(playbook_id: int) -> Playbook:
@@ -53,7 +61,19 @@ def index():
     stats = None
     if permissions.is_lead(current_user):
         stats = {"all time": deflection_stats(), "last 30 days": deflection_stats(since=utcnow() - timedelta(days=30))}
-    return render_template("playbooks/index.html", playbooks=page, stats=stats)
+    review = versions.newest_version() if permissions.can_edit_playbook(current_user) else None
+    return render_template("playbooks/index.html", playbooks=page, stats=stats, review_version=review)
+
+
+@bp.route("/review/<int:version_id>")
+def review(version_id: int):
+    """For leads: the most-used playbooks about a version's product not yet confirmed on that version."""
+    if not permissions.can_edit_playbook(current_user):
+        abort(403)
+    version = catalog.version(version_id)
+    if version is None:
+        abort(404)
+    return render_template("playbooks/review.html", version=version, rows=versions.review_list(version))
 
 
 @bp.route("/<int:playbook_id>")

@@ -322,7 +322,7 @@ def confirm(user: User, thread: Thread, deployment: Deployment, note: str = "") 
     if already:
         raise ValidationFailed("This deployment has already confirmed the answer.", "deployment")
     confirmation = Confirmation(reply_id=reply_id, user_id=user.id, deployment_id=deployment.id,
-                                note=note[:500])
+                                product_version_id=deployment.product_version_id, note=note[:500])
     db.session.add(confirmation)
     try:
         db.session.commit()

@@ -271,6 +271,7 @@ def confirm_playbook(user: User, playbook: Playbook, deployment: Deployment | No
     if deployment is None or deployment.organisation_id != user.organisation_id:
         raise ValidationFailed("Pick one of your organisation's deployments.", "deployment")
     db.session.add(PlaybookConfirmation(playbook_id=playbook.id, user_id=user.id, deployment_id=deployment.id,
+                                        product_version_id=deployment.product_version_id,
                                         note=(note or "").strip()[:500]))
     try:
         db.session.commit()
