@@ -144,6 +144,22 @@ def give_read_markers(app, emails: list[str], url_targets: dict) -> int:
     return made
 
 
+def targets_users(marker: dict, roles: list[str]) -> list[str]:
+    return [marker["targets"]["users"][role] for role in roles]
+
+
+def clear_read_markers(app, emails: list[str]) -> None:
+    from sqlalchemy import delete, select
+
+    from forum.extensions import db
+    from forum.models import ThreadRead, User
+
+    with app.app_context():
+        ids = select(User.id).where(User.email.in_(emails)).scalar_subquery()
+        db.session.execute(delete(ThreadRead).where(ThreadRead.user_id.in_(ids)))
+        db.session.commit()
+
+
 def _app_for(backend: str):
     from forum import create_app
     from forum.extensions import db
@@ -280,6 +296,9 @@ def main(argv: list[str] | None = None) -> None:
         for cell in cells:
             cell.get(record=True)
     load_after = os.getloadavg()
+    if args.unread:  # the shared data set goes back to no markers, as other measurements expect
+        for cell in cells:
+            clear_read_markers(cell.app, targets_users(markers[cell.backend], roles))
     summaries = [cell.summary() for cell in cells]
     result = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
