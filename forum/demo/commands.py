@@ -5,6 +5,7 @@ import time
 
 import click
 
+from .community import seed_community
 from .generate import generate
 from .people import DEMO_LOGINS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from .reading import seed_reading_states
@@ -33,6 +34,8 @@ def seed_demo_command() -> None:
         if bar is not None:
             bar.__exit__(None, None, None)
     for kind, n in seed_reading_states().items():
+        result.count(kind, n)
+    for kind, n in seed_community().items():
         result.count(kind, n)
     counts = demo_counts()
     if result.nothing_added:

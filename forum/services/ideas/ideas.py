@@ -96,7 +96,8 @@ def panel(user: User | None, thread: Thread) -> IdeaPanel | None:
                      permissions.can_set_idea_status(user, thread), patterns)
 
 
-def _recount(idea: Idea) -> None:
+def recount(idea: Idea) -> None:
+    """Count an idea's votes again: all of them, and the distinct customer organisations they come from."""
     idea.votes = db.session.execute(select(func.count(IdeaVote.id)).where(IdeaVote.thread_id == idea.thread_id)
                                     ).scalar_one()
     idea.customer_org_votes = db.session.execute(
@@ -123,7 +124,7 @@ def toggle_vote(user: User, thread: Thread) -> bool:
             pass
         voted = True
     db.session.flush()
-    _recount(idea)
+    recount(idea)
     db.session.commit()
     return voted
 
