@@ -743,3 +743,67 @@ def test_webhooks_and_sso_settings(app, client, make, login, role):
     mismatches = [f"{role} {action}: expected {WEBHOOK_POLICY[(role, action)]}, got {got[action]}"
                   for action in WEBHOOK_TABLE if got[action] != WEBHOOK_POLICY[(role, action)]]
     assert not mismatches, "\n".join(mismatches)
+
+
+# --- webhooks and single sign-on settings, from the same specification (issue 14) ------------------------------
+#
+# "Admins (and org admins, for their own organisation's threads) subscribe a URL to events"; an organisation's
+# identity provider is set by the vendor's admins. Cells:
+#   webhook_create     POST /webhooks/ subscribing a receiver to thread.created
+#   webhook_of_a       GET /webhooks/<id> of the webhook A's org admin made (its log, its URL)
+#   webhook_of_vendor  GET /webhooks/<id> of a vendor admin's webhook
+#   sso_configure      POST /admin/organisations/<A>/sso
+# Y: done / shown   R: refused with 403 or 404, nothing stored   L: sent to log in
+#
+#                                    anon A   adA  B   p_in p_out emp mod adm
+WEBHOOK_TABLE = {
+    "webhook_create":               "L   R   Y   R   R   R   R   R   Y",
+    "webhook_of_a":                 "L   R   Y   R   R   R   R   R   Y",
+    "webhook_of_vendor":            "L   R   R   R   R   R   R   R   Y",
+    "sso_configure":                "L   R   R   R   R   R   R   R   Y",
+}
+WEBHOOK_POLICY = {(role, action): cell for action, row in WEBHOOK_TABLE.items()
+                  for role, cell in zip(ORG_ROLES, row.split(), strict=True)}
+
+
+@pytest.mark.parametrize("role", ORG_ROLES)
+def test_webhooks_and_sso_settings(app, client, make, login, role):
+    from forum.models import SsoProvider, Webhook
+    from forum.services.webhooks import subscriptions
+
+    app.config.update(WEBHOOK_ALLOW_PRIVATE=True, SSO_ALLOW_HTTP=True)
+    world = World(make, role)
+    org_a = world.users["cust_a"].organisation
+    hook_of_a, _ = subscriptions.create_webhook(world.users["admin_a"], "http://127.0.0.1:9/a", ["thread.created"])
+    hook_of_vendor, _ = subscriptions.create_webhook(world.users["admin"], "http://127.0.0.1:9/v", ["thread.created"])
+    if world.user is not None:
+        login(world.user)
+    token = csrf_token_from(client.get("/login" if world.user is None else "/").get_data(as_text=True))
+
+    def outcome(response, done: bool, before: dict[str, int] | None = None) -> str:
+        if _is_login_redirect(response):
+            return "L"
+        if response.status_code in (403, 404):
+            return "R" if before is None or _row_counts() == before else "R but the database changed"
+        return "Y" if done else f"HTTP {response.status_code} without a change"
+
+    got, before = {}, _row_counts()
+    response = client.post("/webhooks/", data={"url": "http://127.0.0.1:9/matrix", "events": ["thread.created"],
+                                               "csrf_token": token})
+    got["webhook_create"] = outcome(response, db.session.execute(select(func.count()).select_from(Webhook).where(
+        Webhook.url == "http://127.0.0.1:9/matrix")).scalar_one() == 1, before)
+    response = client.get(f"/webhooks/{hook_of_a.id}")
+    got["webhook_of_a"] = outcome(response, response.status_code == 200 and "127.0.0.1:9/a" in response.get_data(
+        as_text=True))
+    response = client.get(f"/webhooks/{hook_of_vendor.id}")
+    got["webhook_of_vendor"] = outcome(response, response.status_code == 200)
+    before = _row_counts()
+    response = client.post(f"/admin/organisations/{org_a.id}/sso", data={
+        "csrf_token": token, "issuer": "http://127.0.0.1:9", "client_id": "gw", "client_secret": "s",
+        "email_domains": "alpha.example", "enabled": "y"})
+    got["sso_configure"] = outcome(response, db.session.execute(select(SsoProvider).where(
+        SsoProvider.organisation_id == org_a.id)).first() is not None, before)
+
+    mismatches = [f"{role} {action}: expected {WEBHOOK_POLICY[(role, action)]}, got {got[action]}"
+                  for action in WEBHOOK_TABLE if got[action] != WEBHOOK_POLICY[(role, action)]]
+    assert not mismatches, "\n".join(mismatches)
