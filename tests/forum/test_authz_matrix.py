@@ -745,65 +745,117 @@ def test_webhooks_and_sso_settings(app, client, make, login, role):
     assert not mismatches, "\n".join(mismatches)
 
 
-# --- webhooks and single sign-on settings, from the same specification (issue 14) ------------------------------
+# --- bookmarks, unread lists and the mail outbox, from the same specification ----------------------------------
 #
-# "Admins (and org admins, for their own organisation's threads) subscribe a URL to events"; an organisation's
-# identity provider is set by the vendor's admins. Cells:
-#   webhook_create     POST /webhooks/ subscribing a receiver to thread.created
-#   webhook_of_a       GET /webhooks/<id> of the webhook A's org admin made (its log, its URL)
-#   webhook_of_vendor  GET /webhooks/<id> of a vendor admin's webhook
-#   sso_configure      POST /admin/organisations/<A>/sso
-# Y: done / shown   R: refused with 403 or 404, nothing stored   L: sent to log in
+# "Bookmarks of threads and replies; a bookmark of a thread you can no longer see shows nothing of it; admins see
+# the mail outbox." Cells:
+#   bookmark_*        POST /bookmarks on A's public / org-private / internal thread, or a staff note on a public one
+#   kept_*_shown      a bookmark the role holds (made while it could see it) on A's org-private thread, or on a
+#                     staff note, is listed on /bookmarks with its title or text
+#   new_lists_private /new (threads with activity since the last visit) lists A's org-private thread
+#   others_bookmark   changing or removing another member's bookmark
+#   outbox            GET /admin/mail, a message's preview and its HTML
+# Y: done / shown   N: not shown   R: refused with 403 or 404, nothing stored   L: sent to log in
 #
 #                                    anon A   adA  B   p_in p_out emp mod adm
-WEBHOOK_TABLE = {
-    "webhook_create":               "L   R   Y   R   R   R   R   R   Y",
-    "webhook_of_a":                 "L   R   Y   R   R   R   R   R   Y",
-    "webhook_of_vendor":            "L   R   R   R   R   R   R   R   Y",
-    "sso_configure":                "L   R   R   R   R   R   R   R   Y",
+READING_TABLE = {
+    "bookmark_public":              "L   Y   Y   Y   Y   Y   Y   Y   Y",
+    "bookmark_org_private":         "L   Y   Y   R   Y   R   Y   Y   Y",
+    "bookmark_internal":            "L   R   R   R   R   R   Y   Y   Y",
+    "bookmark_staff_note":          "L   R   R   R   R   R   Y   Y   Y",
+    "kept_private_shown":           "L   Y   Y   N   Y   N   Y   Y   Y",
+    "kept_staff_note_shown":        "L   N   N   N   N   N   Y   Y   Y",
+    "new_lists_private":            "L   Y   Y   N   Y   N   Y   Y   Y",
+    "others_bookmark":              "L   R   R   R   R   R   R   R   R",
+    "outbox":                       "L   R   R   R   R   R   R   R   Y",
 }
-WEBHOOK_POLICY = {(role, action): cell for action, row in WEBHOOK_TABLE.items()
+READING_POLICY = {(role, action): cell for action, row in READING_TABLE.items()
                   for role, cell in zip(ORG_ROLES, row.split(), strict=True)}
 
 
 @pytest.mark.parametrize("role", ORG_ROLES)
-def test_webhooks_and_sso_settings(app, client, make, login, role):
-    from forum.models import SsoProvider, Webhook
-    from forum.services.webhooks import subscriptions
+def test_bookmarks_unread_lists_and_the_outbox(app, client, make, login, role):
+    from datetime import timedelta
 
-    app.config.update(WEBHOOK_ALLOW_PRIVATE=True, SSO_ALLOW_HTTP=True)
+    from forum.models import Bookmark, MailMessage, User, utcnow
+    from forum.services.mail import outbox
+
+    app.config["MAIL_SERVER"] = ""
     world = World(make, role)
-    org_a = world.users["cust_a"].organisation
-    hook_of_a, _ = subscriptions.create_webhook(world.users["admin_a"], "http://127.0.0.1:9/a", ["thread.created"])
-    hook_of_vendor, _ = subscriptions.create_webhook(world.users["admin"], "http://127.0.0.1:9/v", ["thread.created"])
+    owner = world.users["cust_a"]
+    others_bookmark = Bookmark(user_id=world.other_a.id, thread_id=world.threads["public"].id, note="not yours")
+    db.session.add(others_bookmark)
+    outbox.queue(kind="notification", recipient=owner.email, subject="Matrix mail", body_text="matrix body",
+                 user=owner)
+    message_id = db.session.execute(select(MailMessage.id)).scalar_one()
+    note = world.targets["staff_note"]["vote"]
+    if world.user is not None:
+        for thread_id, reply_id in ((world.threads["org_private"].id, None), (note.thread_id, note.id)):
+            db.session.add(Bookmark(user_id=world.user.id, thread_id=thread_id, reply_id=reply_id))
+        row = db.session.get(User, world.user.id)
+        row.previous_visit_at = utcnow() - timedelta(days=1)
+        world.threads["org_private"].last_activity_at = utcnow()
+    db.session.commit()
     if world.user is not None:
         login(world.user)
     token = csrf_token_from(client.get("/login" if world.user is None else "/").get_data(as_text=True))
 
-    def outcome(response, done: bool, before: dict[str, int] | None = None) -> str:
+    def refused(response, before: dict[str, int]) -> str:
         if _is_login_redirect(response):
-            return "L"
-        if response.status_code in (403, 404):
-            return "R" if before is None or _row_counts() == before else "R but the database changed"
-        return "Y" if done else f"HTTP {response.status_code} without a change"
+            code = "L"
+        elif response.status_code in (403, 404):
+            code = "R"
+        else:
+            return f"HTTP {response.status_code}"
+        return code if _row_counts() == before else f"{code} but the database changed"
 
-    got, before = {}, _row_counts()
-    response = client.post("/webhooks/", data={"url": "http://127.0.0.1:9/matrix", "events": ["thread.created"],
-                                               "csrf_token": token})
-    got["webhook_create"] = outcome(response, db.session.execute(select(func.count()).select_from(Webhook).where(
-        Webhook.url == "http://127.0.0.1:9/matrix")).scalar_one() == 1, before)
-    response = client.get(f"/webhooks/{hook_of_a.id}")
-    got["webhook_of_a"] = outcome(response, response.status_code == 200 and "127.0.0.1:9/a" in response.get_data(
-        as_text=True))
-    response = client.get(f"/webhooks/{hook_of_vendor.id}")
-    got["webhook_of_vendor"] = outcome(response, response.status_code == 200)
+    def bookmarks_of(thread_id: int, reply_id: int | None) -> int:
+        if world.user is None:
+            return 0
+        return db.session.execute(select(func.count(Bookmark.id)).where(
+            Bookmark.user_id == world.user.id, Bookmark.thread_id == thread_id,
+            Bookmark.reply_id.is_(None) if reply_id is None else Bookmark.reply_id == reply_id)).scalar_one()
+
+    got = {}
+    for action, visibility in (("bookmark_public", "public"), ("bookmark_org_private", "org_private"),
+                               ("bookmark_internal", "internal"), ("bookmark_staff_note", "staff_note")):
+        thread = world.threads[visibility]
+        reply = world.targets[visibility]["accept"]
+        before, count = _row_counts(), bookmarks_of(thread.id, reply.id)
+        response = client.post("/bookmarks", data={"thread_id": str(thread.id), "reply_id": str(reply.id),
+                                                   "csrf_token": token})
+        got[action] = "Y" if bookmarks_of(thread.id, reply.id) == count + 1 else refused(response, before)
+
+    page = client.get("/bookmarks")
+    if _is_login_redirect(page):
+        got["kept_private_shown"] = got["kept_staff_note_shown"] = "L"
+    else:
+        html = page.get_data(as_text=True)
+        got["kept_private_shown"] = "Y" if "Matrix org_private thread" in html else "N"
+        got["kept_staff_note_shown"] = "Y" if "vote target" in html else "N"
+        if NOTE_WORD in html and got["kept_staff_note_shown"] == "N":
+            got["kept_staff_note_shown"] = "staff note text on the page"
+
+    page = client.get("/new")
+    got["new_lists_private"] = "L" if _is_login_redirect(page) else (
+        "Y" if _listed(page.get_data(as_text=True), world.threads["org_private"].id) else "N")
+
     before = _row_counts()
-    response = client.post(f"/admin/organisations/{org_a.id}/sso", data={
-        "csrf_token": token, "issuer": "http://127.0.0.1:9", "client_id": "gw", "client_secret": "s",
-        "email_domains": "alpha.example", "enabled": "y"})
-    got["sso_configure"] = outcome(response, db.session.execute(select(SsoProvider).where(
-        SsoProvider.organisation_id == org_a.id)).first() is not None, before)
+    codes = {refused(client.post(f"/bookmarks/{others_bookmark.id}", data={"note": "mine", "csrf_token": token}),
+                     before),
+             refused(client.post(f"/bookmarks/{others_bookmark.id}/delete", data={"csrf_token": token}), before)}
+    db.session.expire_all()
+    changed = db.session.get(Bookmark, others_bookmark.id)
+    got["others_bookmark"] = codes.pop() if len(codes) == 1 and changed is not None and changed.note == "not yours" \
+        else f"changed or mixed: {codes}"
 
-    mismatches = [f"{role} {action}: expected {WEBHOOK_POLICY[(role, action)]}, got {got[action]}"
-                  for action in WEBHOOK_TABLE if got[action] != WEBHOOK_POLICY[(role, action)]]
+    pages = [client.get(url) for url in ("/admin/mail", f"/admin/mail/{message_id}", f"/admin/mail/{message_id}/html")]
+    if all(p.status_code == 200 for p in pages):
+        got["outbox"] = "Y" if "Matrix mail" in pages[0].get_data(as_text=True) else "listed nothing"
+    else:
+        got["outbox"] = "/".join(sorted({refused(p, _row_counts()) for p in pages}))
+
+    mismatches = [f"{role} {action}: expected {READING_POLICY[(role, action)]}, got {got[action]}"
+                  for action in READING_TABLE if got[action] != READING_POLICY[(role, action)]]
     assert not mismatches, "\n".join(mismatches)
+
