@@ -458,6 +458,14 @@ def can_reset_second_factor(actor: User | None, member: User) -> bool:
     return is_admin(actor) and actor.id != member.id
 
 
+# --- routing questions to people who solved them -------------------------------------------------
+
+def may_be_routed(member: User | None, thread: Thread) -> bool:
+    """A question goes only to an active member, not its asker, who may see it (never across visibility)."""
+    return (member is not None and member.active and not member.is_placeholder and member.id != thread.author_id
+            and can_view(member, thread))
+
+
 # --- webhooks ------------------------------------------------------------------------------------
 
 THREAD_EVENTS = ("thread.created", "thread.answered", "thread.resolved")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -35,6 +35,7 @@ class NotificationKind(str, enum.Enum):
     REMINDER = "reminder"         # a bookmark's reminder date came
     MESSAGE = "message"           # a direct message (one unread item per conversation)
     IDEA_STATUS = "idea_status"   # staff changed the status of an idea the recipient voted for
+    ROUTED = "routed"             # a new question like ones the recipient solved (opt-in, a few a day)
 
 
 class EmailMode(str, enum.Enum):
@@ -101,4 +102,7 @@ class NotificationSetting(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     email_mode: Mapped[EmailMode] = mapped_column(_enum(EmailMode, "email_mode"), default=EmailMode.IMMEDIATE)
+    # Questions like ones this member solved are routed to them only if they opt in, at most this many a day.
+    routing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    routing_daily_limit: Mapped[int] = mapped_column(Integer, default=3)
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime)

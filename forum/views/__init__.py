@@ -21,6 +21,7 @@ from . import (
     patterns,
     playbooks,
     reading,
+    routing,
     sso,
     suggest,
     two_factor,
@@ -40,6 +41,7 @@ BLUEPRINTS = (
     avatars.bp,                          # members' pictures (or initials)
     metrics.bp,                          # measured results for employees
     webhooks.bp,                         # signed event deliveries to admins' and org admins' receivers
+    routing.bp,                          # opting in to questions like ones the member solved
     api_bp, api_account.bp,              # JSON API and the token page
 )
 

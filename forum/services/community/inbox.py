@@ -53,6 +53,7 @@ _SENTENCES = {
     NotificationKind.REMINDER: "Reminder: you bookmarked",
     NotificationKind.MESSAGE: "{actor} sent you a message:",
     NotificationKind.IDEA_STATUS: "{actor} changed the status of the idea",
+    NotificationKind.ROUTED: "A question like ones you solved:",
 }
 
 

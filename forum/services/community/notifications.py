@@ -298,6 +298,13 @@ def message_sent(conversation, author: User, members: Iterable[User]) -> list[No
     return _finish(made)
 
 
+def question_routed(thread: Thread, solvers: Iterable[User]) -> list[Notification]:
+    """A new question like ones these members solved (``routing`` chose them; each must still see it)."""
+    made = _fan_out(NotificationKind.ROUTED, ((u, None) for u in solvers), actor=None,
+                    may_see=lambda user: permissions.may_be_routed(user, thread), thread_id=thread.id)
+    return _finish(made)
+
+
 def idea_status_changed(thread: Thread, voters: Iterable[User], actor: User) -> list[Notification]:
     """Everyone who voted for an idea hears that staff changed its status (if they may still see it)."""
 

@@ -24,7 +24,7 @@ from ...models import (
     ThreadKind,
     utcnow,
 )
-from ..community import notifications
+from ..community import notifications, routing
 from ..vectors.embeddings import (
     embedder_key,
     ensure_embeddings,
@@ -316,6 +316,7 @@ def assign_thread(thread_id: int, *, embedder=None) -> PatternMember | None:
                            similarity=best_sim, run_id=run.id)
     db.session.add(member)
     db.session.commit()
+    routing.after_assignment(member)  # members who solved this pattern and opted in hear of it
     return member
 
 

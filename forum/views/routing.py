@@ -1,0 +1,27 @@
+"""A member's choice to receive new questions like ones they solved (routing), on their account."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..forms.routing import RoutingForm
+from ..services.community import routing
+
+bp = Blueprint("routing", __name__)
+
+
+@bp.route("/account/routing", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Opt in or out, and how many routed questions a day at most."""
+    me = current_user._get_current_object()
+    opted_in, limit = routing.preference(me)
+    form = RoutingForm(data={"opt_in": opted_in, "daily_limit": limit} if request.method == "GET" else None)
+    status = 200
+    if form.validate_on_submit():
+        routing.set_preference(me, form.opt_in.data, form.daily_limit.data)
+        flash("Saved." if form.opt_in.data else "Saved: no questions will be routed to you.", "success")
+        return redirect(url_for("routing.settings"))
+    if request.method == "POST":
+        status = 400
+    return render_template("auth/routing.html", form=form), status
