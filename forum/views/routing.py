@@ -4,10 +4,22 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import permissions
 from ..forms.routing import RoutingForm
 from ..services.community import routing
 
 bp = Blueprint("routing", __name__)
+
+
+@bp.app_context_processor
+def _solvers() -> dict:
+    # An open question's page suggests to staff who solved its pattern before (whom routing would ask).
+    def routing_solvers(thread):
+        if not permissions.is_employee(current_user) or thread.accepted_reply_id is not None:
+            return []
+        return routing.solvers_for(thread, limit=5)
+
+    return {"routing_solvers": routing_solvers}
 
 
 @bp.route("/account/routing", methods=["GET", "POST"])

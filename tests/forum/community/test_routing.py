@@ -111,3 +111,14 @@ def test_members_opt_in_on_their_account(app, client, make, login):
                                                          "daily_limit": bad})
         assert response.status_code == 400
     assert routing.preference(member) == (True, 2)
+
+
+def test_staff_see_who_solved_it_before_on_the_question(app, client, make, login):
+    _, solvers, asker, question = _world(make)
+    login(make.employee())
+    page = client.get(f"/t/{question.id}").get_data(as_text=True)
+    assert "Solved this pattern before" in page
+    assert solvers["partner_in"].display_name in page and solvers["customer_b"].display_name not in page
+    asker_client = app.test_client()
+    login(asker, asker_client)
+    assert "Solved this pattern before" not in asker_client.get(f"/t/{question.id}").get_data(as_text=True)
