@@ -66,7 +66,8 @@ print(json.dumps({{"code_threads": code}}))
 """
 
 # Everything but pages: files, JSON, the API, signing out, one-click unsubscribes, exports.
-SKIPPED = ("/static/", "/api/", "/logout", "/unsubscribe", "/export")
+# Attached files are downloads or bare images, not pages (tests/forum/attachments has their browser test).
+SKIPPED = ("/static/", "/api/", "/logout", "/unsubscribe", "/export", "/files/")
 SKIPPED_ENDINGS = (".json", ".csv", ".txt", ".xml", ".svg", ".png")
 
 MEASURE = """() => {
