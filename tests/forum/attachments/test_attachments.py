@@ -3,6 +3,7 @@ keep a browser from running them; a log's error signatures found by search and r
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,54 @@ def test_a_log_on_a_staff_note_is_never_found_by_customers(app, client, make, lo
     assert client.get(f"/files/{row.id}/internal.log").status_code == 404
     assert "internal.log" not in client.get(f"/t/{public.id}").get_data(as_text=True)
     assert staff_client.get(f"/files/{row.id}/internal.log").status_code == 200
+
+
+def test_file_names_carrying_payloads_come_back_inert(app, client, login, world):
+    from tests.forum.test_xss import active_content
+    from tests.forum.xss_payloads import PAYLOADS
+
+    login(world.ann)
+    # (A double quote would end the name in the multipart header itself: browsers send it as %22.)
+    chosen = [p for p in PAYLOADS if '"' not in p][:5]
+    names = [(f"{payload[:60]}.log", f"line {i}\n".encode()) for i, payload in enumerate(chosen)]
+    response = _reply_with(client, world.private.id, names)
+    assert response.status_code in (302, 303), re.findall(r"class=\"error\"[^>]*>([^<]*)", response.get_data(as_text=True))
+    rows = db.session.execute(select(Attachment).order_by(Attachment.id)).scalars().all()
+    assert len(rows) == 5 and not any(set(r.filename) & set("<>\"'`/\\") for r in rows)
+    page = client.get(f"/t/{world.private.id}").get_data(as_text=True)
+    assert active_content(page) == []
+    for row in rows:
+        got = client.get(f"/files/{row.id}/{row.filename}")
+        assert got.status_code == 200 and "<" not in got.headers["Content-Disposition"]
+
+
+CANARY = "canarylogline7731"
+
+
+def test_a_log_on_a_private_thread_never_reaches_outsiders(app, client, make, login, world):
+    login(world.ann)
+    log = f"ERROR ZZX-40404 {CANARY} while importing\n".encode()
+    _reply_with(client, world.private.id, [("private.log", log), ("shot.png", png())])
+    ask = client.post("/ask", content_type="multipart/form-data", data={
+        "title": "Private question with a log", "body": "See the log.", "space": str(world.space.id),
+        "kind": "question", "visibility": "org_private", "deployment": "0", "csrf_token": _token(client, "/ask"),
+        "files": [(io.BytesIO(log), "question.log")]})
+    question_id = int(ask.headers["Location"].rsplit("/", 1)[1])
+    rows = db.session.execute(select(Attachment)).scalars().all()
+    urls = ["/", f"/s/{world.space.slug}", "/search?q=ZZX-40404", f"/t/{world.private.id}", f"/t/{question_id}",
+            f"/u/{world.ann.username}", "/inbox"]
+    urls += [f"/files/{r.id}/{r.filename}" for r in rows] + [f"/files/{r.id}/{r.filename}?view=text" for r in rows]
+    urls += [f"/thumbs/{r.id}.png" for r in rows]
+    outsiders = [world.bea, make.user(make.partner_org("Unengaged"))]
+    app.config["PUBLIC_READ"] = True
+    for outsider in [*outsiders, None]:
+        c = app.test_client()
+        if outsider is not None:
+            login(outsider, c)
+        for url in urls:
+            response = c.get(url)
+            assert CANARY not in response.get_data(as_text=True), (outsider, url)
+            if url.startswith(("/files/", "/thumbs/")):
+                assert response.status_code == 404, (outsider, url, response.status_code)
+    # The control: a reader of the thread does get the canary.
+    assert CANARY.encode() in client.get(f"/files/{rows[0].id}/private.log").data
