@@ -9,7 +9,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import ThreadRead, User, Visibility, utcnow
-from forum.services.community import presence
+from forum.services.community import bookmarks, presence
 from tests.forum.board.test_pages import Browser
 from tests.forum.board.test_queries import counting_queries
 
@@ -128,8 +128,8 @@ def test_coming_back_after_a_pause_starts_a_new_visit(app, make):
 
 
 def test_queries_per_page_stay_the_same_with_unread_tracking(app, web, make):
-    """Home, a space, the new-since page and a thread page, each with many opened threads and new replies:
-    as many statements with 4 threads of 3 replies as with 24 threads of 12."""
+    """Home, a space, the new-since page, a thread page and the bookmarks, each with many opened threads, new
+    replies and bookmarks: as many statements with 4 threads of 3 replies as with 24 threads of 12."""
     app.config["PAGE_SIZE"] = 30
     reader, writer = make.user(), make.user()
     space = make.space("Counted")
@@ -140,6 +140,9 @@ def test_queries_per_page_stay_the_same_with_unread_tracking(app, web, make):
         for _ in range(n_threads):
             thread = make.thread(writer, space=space)
             threads.append(thread)
+            kept = make.reply(thread, writer, "kept")
+            bookmarks.add(reader, thread)
+            bookmarks.add(reader, thread, kept, note="a note")
         for thread in threads:
             for i in range(n_replies):
                 make.reply(thread, writer, f"r{i}")
