@@ -169,7 +169,7 @@ def _upgrade(url: str) -> None:
 
     app = create_app(bench_config(url))
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")  # "heads": parallel revisions before their merge, as the tests do
         db.engine.dispose()
 
 
