@@ -88,10 +88,11 @@ def mark_read(user: User | None, thread: Thread, state: ReadState, shown: list[R
         set_={"last_read_reply_id": statement.excluded.last_read_reply_id, "read_at": statement.excluded.read_at},
         where=ThreadRead.last_read_reply_id < statement.excluded.last_read_reply_id)
     try:
-        db.session.execute(statement)
-        db.session.commit()
+        # Its own short transaction: committing the page's session would expire every row the page has loaded
+        # and reload each one as the template reads it.
+        with db.engine.begin() as connection:
+            connection.execute(statement)
     except OperationalError:
-        db.session.rollback()
         log.warning("read marker of user %s in thread %s not saved", user.id, thread.id, exc_info=True)
         return False
     return True

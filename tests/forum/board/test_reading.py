@@ -161,3 +161,22 @@ def test_queries_per_page_stay_the_same_with_unread_tracking(app, web, make):
     grow(20, 9)
     large = {url: queries(url) for url in urls[:3] + [f"/t/{threads[0].id}", "/bookmarks"]}
     assert large == small
+
+
+def test_moving_the_marker_costs_one_statement(app, web, make):
+    """The view that moves the marker runs one statement more than a view that does not (its write), not a
+    reload of every row the page already loaded."""
+    reader, writer = make.user(), make.user()
+    thread = make.thread(writer)
+    browser = web(reader)
+    browser.html(f"/t/{thread.id}")
+    browser.html(f"/t/{thread.id}")  # warm: the read marker exists, presence written
+    for i in range(12):
+        make.reply(thread, writer, f"new reply {i}")
+    with counting_queries() as moving:
+        assert browser.get(f"/t/{thread.id}").status_code == 200
+    with counting_queries() as still:
+        assert browser.get(f"/t/{thread.id}").status_code == 200
+    writes = [s for s in moving if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert len(writes) == 1 and "thread_read" in writes[0]
+    assert len(moving) <= len(still) + 1, (len(moving), len(still))
