@@ -35,6 +35,7 @@ def new_since_visit():
 
 
 @bp.get("/t/<int:thread_id>/unread")
+@login_required
 def first_unread(thread_id: int):
     """To the member's first unread reply in the thread (its page and anchor), or the thread's top."""
     thread = or_404(pages.visible_thread(current_user, thread_id))
