@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 from mining.consolidation import NeighbourGraph, dissolve_groups, merge_groups
 from mining.granularity import SAME_PROBLEM_SIMILARITY, cohesion, refine_to_threshold
 from mining.kmeans import centre_sums, kmeans, normalize_rows, spherical_kmeans
-from mining.seeding import seeded_starts, uncovered_group_count, within_group_metric
+from mining.seeding import join_filed_problems, seeded_starts, uncovered_group_count, within_group_metric
 
 # a group whose members are less alike than this share of the same-problem similarity is a catch-all
 CATCHALL_SHARE = 0.6
@@ -314,6 +314,7 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
             start, _ = spherical_kmeans(z, normalize_rows(centre_sums(z, start, len(ids))), fixed=fixed, max_iter=10)
         labels = refine_to_threshold(raw, z, start, self.same_problem_similarity, self._min_size(len(z)), rng,
                                      protected=n_seeded)
+        labels = join_filed_problems(raw, labels, n_seeded, self.same_problem_similarity)
         ids, labels = np.unique(labels, return_inverse=True)
         return labels, normalize_rows(centre_sums(z, labels, len(ids)))
 
