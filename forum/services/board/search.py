@@ -35,6 +35,7 @@ MAX_RANKED = 2000  # matches ranked per query (the newest); more are counted as 
 FUSION_DEPTH = 100  # full-text results that take part in the fusion; later ones follow in full-text order
 SEMANTIC_DEPTH = 30  # nearest visible threads that take part
 SEMANTIC_POOL = 300  # nearest rows checked in SQL for visibility and filters
+MAX_SEMANTIC_POOL = 4_800  # the pool grows fourfold up to this while too few of them are visible and match
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the very first ranks
 SNIPPET_CHARS = 220
 FILTER_CHARS = 120
@@ -177,12 +178,18 @@ def _semantic_ranking(where: list[ColumnElement], text: str) -> list[int]:
     if query is None:
         return []
     min_score = float(current_app.config.get("SEARCH_MIN_SCORE", current_app.config.get("SUGGEST_MIN_SCORE", 0.3)))
-    found, scores = vector_index.nearest(vectors, query, SEMANTIC_POOL)
-    ids = [int(tid) for tid in found[scores >= min_score]]
-    if not ids:
-        return []
-    allowed = set(db.session.execute(select(Thread.id).where(Thread.id.in_(ids), *where)).scalars())
-    return [tid for tid in ids if tid in allowed][:SEMANTIC_DEPTH]
+    pool = SEMANTIC_POOL
+    while True:
+        found, scores = vector_index.nearest(vectors, query, pool)
+        ids = [int(tid) for tid in found[scores >= min_score]]
+        if not ids:
+            return []
+        allowed = set(db.session.execute(select(Thread.id).where(Thread.id.in_(ids), *where)).scalars())
+        ranked = [tid for tid in ids if tid in allowed]
+        # A reader who sees little (or narrow filters): a larger pool, until enough are left or none are nearer.
+        if len(ranked) >= SEMANTIC_DEPTH or len(ids) < pool or pool >= MAX_SEMANTIC_POOL:
+            return ranked[:SEMANTIC_DEPTH]
+        pool *= 4
 
 
 def _fuse(*rankings: list[int]) -> list[int]:

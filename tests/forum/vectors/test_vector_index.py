@@ -165,3 +165,15 @@ def test_a_rebuild_already_under_way_elsewhere_is_not_started_twice(app, forum_w
 def test_the_rebuild_is_a_background_job_by_name(app):
     assert store.REBUILD_INDEX in background._handlers
 
+
+
+def test_semantic_search_grows_its_pool_for_a_customer_who_sees_little(app, forum_with_vectors, monkeypatch):
+    from forum import permissions
+    from forum.services.board import search
+
+    world = forum_with_vectors
+    store.rebuild(MODEL)
+    monkeypatch.setattr(search, "SEMANTIC_POOL", 4)  # the 4 nearest to a topic-0 query are all internal
+    ranked = search._semantic_ranking([permissions.visible_threads(world["customer"])], "t0 search words")
+    assert set(ranked[:2]) == {world["threads"][54].id, world["threads"][114].id}
+    assert ranked == _exact_visible(world, world["queries"]["t0"], False, k=len(ranked))
