@@ -87,14 +87,19 @@ def mark_read(user: User | None, thread: Thread, state: ReadState, shown: list[R
         index_elements=[ThreadRead.user_id, ThreadRead.thread_id],
         set_={"last_read_reply_id": statement.excluded.last_read_reply_id, "read_at": statement.excluded.read_at},
         where=ThreadRead.last_read_reply_id < statement.excluded.last_read_reply_id)
+    # Committed without expiring what the page has loaded (it would reload each reply as the template reads it),
+    # in the page's own session, so it never waits for a lock that session holds.
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
     try:
-        # Its own short transaction: committing the page's session would expire every row the page has loaded
-        # and reload each one as the template reads it.
-        with db.engine.begin() as connection:
-            connection.execute(statement)
+        session.execute(statement)
+        session.commit()
     except OperationalError:
+        session.rollback()
         log.warning("read marker of user %s in thread %s not saved", user.id, thread.id, exc_info=True)
         return False
+    finally:
+        session.expire_on_commit = expire
     return True
 
 
