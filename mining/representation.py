@@ -149,6 +149,27 @@ def _typical_position(phrase: str, titles: list[str]) -> float:
     return float(np.median(spots)) if spots else 1.0
 
 
+def _shared_span(titles: list[str], first: str, second: str, max_gap: int = 4) -> str | None:
+    """The words from ``first`` to ``second`` as at least two titles say them, gap of ``max_gap`` words at most.
+
+    "Deadlock victim" and "posting" become "Deadlock victim errors when posting" when titles say it
+    so; the most common wording wins, then the shorter. ``None`` when no wording recurs.
+    """
+    a, b = first.lower(), second.lower()
+    wordings: Counter = Counter()
+    for title in titles:
+        low = title.lower()
+        start = low.find(a)
+        end = low.find(b, start + len(a)) if start >= 0 else -1
+        if end < 0:
+            continue
+        span = title[start:end + len(b)]
+        if len(WORD.findall(title[start + len(a):end])) <= max_gap and span.count("(") == span.count(")"):
+            wordings[span] += 1
+    recurring = [(count, -len(span), span) for span, count in wordings.items() if count >= 2]
+    return max(recurring)[2] if recurring else None
+
+
 def pattern_name(titles: list[str], signatures: list[str] | None = None, keywords: list[str] | None = None,
                  max_chars: int = 80, max_words: int = 6) -> str:
     """A short name a person would write: what the member titles share, never cut mid-word.
@@ -171,7 +192,7 @@ def pattern_name(titles: list[str], signatures: list[str] | None = None, keyword
     if len(parts) == 2:
         # in the order the titles say them: "set" + "alarm" reads "Set alarm"
         parts.sort(key=lambda part: _typical_position(part, titles))
-        joined = " ".join(parts)
+        joined = _shared_span(titles, *parts) or " ".join(parts)
         parts = [joined] if len(joined) <= max_chars else parts[:1]
     if not parts and keywords:
         parts = [k for k in keywords[:2] if not is_filler(k)]

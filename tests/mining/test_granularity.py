@@ -99,3 +99,18 @@ def test_names_are_short_phrases_the_titles_share():
     name = pattern_name(long)
     assert 0 < len(name) <= 80 and set(name.lower().split()) <= {"x" * 30, "y" * 30, "z" * 30}  # whole words only
     assert pattern_name(["didn't work", "it didn't work at all"]).lower() not in {"didn", "t", "didn t"}
+
+
+def test_a_name_keeps_the_words_titles_say_between_its_shared_phrases():
+    from mining.representation import pattern_name
+
+    # "Deadlock victim" and "posting" alone read as keyword soup ("Deadlock victim posting")
+    titles = ["Deadlock victim errors when posting invoices", "Deadlock victim errors when posting journals",
+              "Deadlock victim on posting at month end", "Posting fails: transaction was chosen as deadlock victim",
+              "Deadlock victim errors when posting in parallel"]
+    assert pattern_name(titles) == "Deadlock victim errors when posting"
+    # a wording only one title uses is not what the titles share; an unclosed bracket never ends a name
+    once = ["Release readiness review (Q1 2026)", "KB articles due for review (Q1 2026)", "Release notes for 2026",
+            "Release 2026 webinar", "Partner sessions in 2026"]
+    name = pattern_name(once)
+    assert name.count("(") == name.count(")"), name
