@@ -88,8 +88,9 @@ def faiss_hnsw_builder(kind: str, m: int, ef: int):
 
         faiss.omp_set_num_threads(2)
         d = vectors.shape[1]
-        index = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, m) if kind == "sq8" else faiss.IndexHNSWFlat(d, m)
-        index.metric_type = faiss.METRIC_INNER_PRODUCT
+        # The metric is a constructor argument: set afterwards, HNSW kept building by L2 (recall 0 in a first run).
+        index = (faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, m, faiss.METRIC_INNER_PRODUCT) if kind == "sq8"
+                 else faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT))
         index.hnsw.efConstruction = 128
         if kind == "sq8":
             index.train(np.ascontiguousarray(vectors[:100_000]))
@@ -145,8 +146,8 @@ def voyager_builder(storage: str, m: int, ef: int):
         index = Index(Space.Cosine, num_dimensions=vectors.shape[1], M=m, ef_construction=128,
                       storage_data_type=getattr(StorageDataType, storage))
         for start in range(0, vectors.shape[0], 100_000):
-            block = np.ascontiguousarray(vectors[start:start + 100_000])
-            index.add_items(block, ids=list(range(start, start + block.shape[0])), num_threads=2)
+            block = np.array(vectors[start:start + 100_000], dtype=np.float32)  # writable: a memory map is not
+            index.add_items(block, list(range(start, start + block.shape[0])), 2)
         state = {"ef": ef}
 
         def search(query: np.ndarray, k: int) -> np.ndarray:

@@ -9,8 +9,8 @@ the index file with the rebuild job (timed); then, in-process, per role (a custo
 - ``search``: the semantic half of the search page (``search._semantic_ranking``, visibility in SQL);
 
 each timed and checked against exact search over the threads the role may see (recall@10, float32 cosine in
-numpy over every stored vector). Then a fresh process opens the index as a web worker does, loads the MiniLM
-model, embeds a draft and answers lookups, and its RSS is printed.
+numpy over every stored vector). A web worker's memory with the index open is measured by
+``bench/vector_index_scale.py``.
 
     .venv/bin/python bench/vector_lookup.py --threads 1000000 --db sqlite
     .venv/bin/python bench/vector_lookup.py --threads 200000 --db sqlite,postgres --rounds 200
@@ -18,9 +18,7 @@ model, embeds a draft and answers lookups, and its RSS is printed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -214,61 +212,16 @@ def measure(db: str, threads: int, rounds: int) -> None:
                       f" {np.mean(recall[name]):.3f} |", flush=True)
 
 
-WORKER = """
-import json, sys, time, numpy as np
-sys.path.insert(0, {root!r}); sys.path.insert(0, {bench!r})
-import vector_lookup as bench
-from vector_data import queries
-def rss():
-    fields = dict(line.split(':', 1) for line in open('/proc/self/status'))
-    return {{k: int(fields[k].split()[0]) // 1024 for k in ('VmRSS', 'RssAnon', 'RssFile', 'VmHWM')}}
-app = bench._app(bench._url({db!r}, {threads}))
-from forum.extensions import db as sqla
-from forum.models import User
-from forum.services.vectors import index as vector_index, similar
-from mining.embedders import SentenceTransformerEmbedder
-model = SentenceTransformerEmbedder(num_threads=1)
-with app.test_request_context():
-    before = rss()
-    matrix = vector_index.current_matrix(bench.MODEL)
-    opened = rss()
-    vector = model.embed(["Connection pool exhausted after the upgrade to 4.2"])[0]
-    with_model = rss()
-    user = sqla.session.get(User, 19)
-    for q in queries(200):
-        similar._semantic(user, matrix, q, 10, 0.0, set())
-        sqla.session.rollback()
-    print(json.dumps({{"app": before, "index opened": opened, "model loaded": with_model, "after 200 lookups": rss()}}))
-"""
-
-
-def worker_memory(db: str, threads: int) -> None:
-    """RSS of a fresh process that opens the index, loads MiniLM and answers 200 lookups, as a web worker."""
-    code = WORKER.format(root=str(ROOT), bench=str(ROOT / "bench"), db=db, threads=threads)
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
-    if done.returncode:
-        print(done.stderr[-2000:])
-        return
-    stages = json.loads(done.stdout.strip().splitlines()[-1])
-    print("\nworker memory (MB): " + "; ".join(
-        f"{stage}: RSS {m['VmRSS']} (anonymous {m['RssAnon']}, file {m['RssFile']}), peak {m['VmHWM']}"
-        for stage, m in stages.items()))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1_000_000)
     parser.add_argument("--db", default="sqlite")
     parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--no-memory", action="store_true")
     args = parser.parse_args()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.2f}")
     for db in args.db.split(","):
         build(db, args.threads)
         measure(db, args.threads, args.rounds)
-        if not args.no_memory:
-            worker_memory(db, args.threads)
     print(f"load {os.getloadavg()[0]:.2f}")
 
 
