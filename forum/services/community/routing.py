@@ -52,12 +52,16 @@ def solvers_for(thread: Thread, limit: int = 10) -> list[Solver]:
     """Members who solved threads of ``thread``'s patterns and may see it, the most alike environments first."""
     pattern_ids = select(PatternMember.pattern_id).where(PatternMember.thread_id == thread.id).scalar_subquery()
     rows = db.session.execute(
-        select(Reply.author_id, Thread.deployment_snapshot)
+        select(Reply.author_id, Thread.id, Thread.deployment_snapshot)
         .join(Thread, Thread.accepted_reply_id == Reply.id)
         .join(PatternMember, PatternMember.thread_id == Thread.id)
-        .where(PatternMember.pattern_id.in_(pattern_ids), Thread.id != thread.id).distinct()).all()
+        .where(PatternMember.pattern_id.in_(pattern_ids), Thread.id != thread.id)).all()
     best: dict[int, list[int]] = {}
-    for author_id, snapshot in rows:
+    counted: set[int] = set()
+    for author_id, solved_id, snapshot in rows:
+        if solved_id in counted:  # a thread in two of the question's patterns counts once
+            continue
+        counted.add(solved_id)
         score = best.setdefault(author_id, [0, 0])
         score[0] = max(score[0], _likeness(thread.deployment_snapshot, snapshot))
         score[1] += 1
