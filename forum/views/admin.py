@@ -16,6 +16,7 @@ from ..forms.admin import (
     UserFlagsForm,
     VersionForm,
 )
+from ..services import background
 from ..services.mail import outbox as mail_outbox
 from ..services.orgs import catalog
 from ..services.orgs import organisations as org_service
@@ -300,6 +301,17 @@ def mail():
 def mail_message(message_id: int):
     """One message as its recipient gets it (a one-time link withheld)."""
     return render_template("admin/mail_message.html", preview=or_404(mail_outbox.preview(message_id)))
+
+
+@bp.post("/mail/<int:message_id>/retry")
+def retry_mail(message_id: int):
+    """Send a failed or cancelled message again (after the mail server or the address was fixed)."""
+    job = mail_outbox.retry(message_id)
+    if job is None:
+        abort(404)
+    background.dispatch(job)
+    flash("The message is queued again.", "success")
+    return redirect(url_for("admin.mail_message", message_id=message_id))
 
 
 @bp.get("/mail/<int:message_id>/html")

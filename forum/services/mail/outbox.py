@@ -93,3 +93,17 @@ def preview(message_id: int) -> Preview | None:
     if row is None:
         return None
     return Preview(row, row.body_text.replace(SECRET_MARK, REDACTED), row.body_html.replace(SECRET_MARK, REDACTED))
+
+
+def retry(message_id: int) -> background.Job | None:
+    """Queue a failed or cancelled message again, due now with a fresh count of attempts (an admin fixed what
+    stood in its way); the job to dispatch, or None when there is no such message or it is not failed/cancelled.
+    Held messages stay held while no mail server is configured."""
+    row = db.session.get(MailMessage, message_id) if 0 < message_id < 2**31 else None
+    if row is None or row.status not in (MailStatus.FAILED, MailStatus.CANCELLED):
+        return None
+    row.status, row.attempts, row.due_at = MailStatus.QUEUED, 0, utcnow()
+    row.last_error = f"sent again by an admin after: {row.last_error}"[:1000]
+    job = background.enqueue(DELIVER_MAIL, row.id)  # with a broker, its outbox row joins this commit
+    db.session.commit()
+    return job

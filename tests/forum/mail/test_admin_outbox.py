@@ -4,6 +4,7 @@ from __future__ import annotations
 from forum.extensions import db
 from forum.models import MailMessage, MailStatus
 from forum.services.mail import delivery, outbox
+from tests.factories import csrf_token_from
 
 
 def _queue(user, subject: str, secret: str = "") -> int:
@@ -68,3 +69,28 @@ def test_the_send_mail_command_runs_one_sweep(app, make, smtp):
     assert result.exit_code == 0, result.output
     assert "sent: 1" in result.output
     assert [m.subject for m in smtp.wait_for(1)] == ["Sent by the command"]
+
+
+def test_an_admin_sends_a_failed_message_again(app, client, make, login, smtp):
+    app.config.update(MAIL_MAX_ATTEMPTS=1)
+    smtp.stop()
+    message_id = _queue(make.user(), "Second chance")
+    assert delivery.deliver(message_id) is MailStatus.FAILED
+    smtp.start()
+    admin = make.employee(is_admin=True)
+    signed_in = app.test_client()
+    login(admin, signed_in)
+    page = signed_in.get(f"/admin/mail/{message_id}").get_data(as_text=True)
+    assert "Send again" in page
+    token = csrf_token_from(page)
+    response = signed_in.post(f"/admin/mail/{message_id}/retry", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert [m.subject for m in smtp.wait_for(1)] == ["Second chance"]
+    db.session.expire_all()
+    row = db.session.get(MailMessage, message_id)
+    assert row.status is MailStatus.SENT and row.attempts == 1
+    assert signed_in.post(f"/admin/mail/{message_id}/retry", data={"csrf_token": token}).status_code == 404  # sent
+    moderator = app.test_client()
+    login(make.employee(is_moderator=True), moderator)
+    own_token = csrf_token_from(moderator.get("/").get_data(as_text=True))
+    assert moderator.post(f"/admin/mail/{message_id}/retry", data={"csrf_token": own_token}).status_code == 403
