@@ -111,16 +111,21 @@ def forget_opened() -> None:
 
 
 def ask_for_rebuild(database: str, model: str) -> None:
-    """Queue a rebuild of this index by task name, at most once per ``REQUEUE_SECONDS`` from this process."""
+    """Queue a rebuild of this index by task name, at most once per ``REQUEUE_SECONDS`` from this process.
+
+    Sent without an outbox row: a rebuild that does not arrive (the broker was down) is asked for again by a
+    later lookup, and the lookup's own session is left alone.
+    """
     path = path_for(database, model)
     now = time.monotonic()
     with _lock:
         if now - _asked.get(path, -REQUEUE_SECONDS) < REQUEUE_SECONDS:
             return
         _asked[path] = now
-    job = background.enqueue(REBUILD_INDEX, model)
-    db.session.commit()  # the outbox row, when there is a broker; nothing else is pending on a lookup's session
-    background.dispatch(job)
+    if background.has_broker():
+        background.send(REBUILD_INDEX, model)
+    else:
+        background.dispatch(background.enqueue(REBUILD_INDEX, model))
 
 
 def needs_rebuild(opened_index: OpenIndex | None, tail_rows: int, total_rows: int) -> bool:
@@ -143,24 +148,27 @@ def rebuild(model: str) -> int | None:
             return None
         started = time.perf_counter()
         index, watermark, count = VectorIndex(), 0, 0
-        last_id = 0
-        while True:
-            rows = db.session.execute(
-                select(ThreadEmbedding.id, ThreadEmbedding.thread_id, ThreadEmbedding.dimensions, ThreadEmbedding.vector)
-                .where(ThreadEmbedding.model_name == model, ThreadEmbedding.id > last_id)
-                .order_by(ThreadEmbedding.id).limit(READ_CHUNK)).all()
-            if not rows:
-                break
-            last_id = rows[-1].id
-            width = rows[0].dimensions if index.dimensions == 0 else index.dimensions
-            kept = [r for r in rows if r.dimensions == width and len(r.vector) == width * 4]
-            if kept:
-                keys = np.fromiter((r.thread_id for r in kept), dtype=np.int64, count=len(kept))
-                vectors = np.frombuffer(b"".join(r.vector for r in kept), dtype="<f4").reshape(-1, width)
-                index.add(keys, vectors)
-                count += len(kept)
-            watermark = last_id
-        db.session.rollback()
+        # Its own connection: run inline (no pool, as in tests) it must not touch the caller's session.
+        with db.engine.connect() as conn:
+            top = conn.execute(select(func.max(ThreadEmbedding.id)).where(ThreadEmbedding.model_name == model)).scalar()
+            if top is not None and path.exists() and _meta_watermark(path) == top:
+                return top  # another worker built it up to the newest row already
+            while True:
+                rows = conn.execute(
+                    select(ThreadEmbedding.id, ThreadEmbedding.thread_id, ThreadEmbedding.dimensions,
+                           ThreadEmbedding.vector)
+                    .where(ThreadEmbedding.model_name == model, ThreadEmbedding.id > watermark)
+                    .order_by(ThreadEmbedding.id).limit(READ_CHUNK)).all()
+                if not rows:
+                    break
+                width = rows[0].dimensions if index.dimensions == 0 else index.dimensions
+                kept = [r for r in rows if r.dimensions == width and len(r.vector) == width * 4]
+                if kept:
+                    keys = np.fromiter((r.thread_id for r in kept), dtype=np.int64, count=len(kept))
+                    vectors = np.frombuffer(b"".join(r.vector for r in kept), dtype="<f4").reshape(-1, width)
+                    index.add(keys, vectors)
+                    count += len(kept)
+                watermark = rows[-1].id
         if not count:
             return watermark
         index.save(path)
@@ -177,11 +185,11 @@ def rebuild(model: str) -> int | None:
         return watermark
 
 
-def stored_rows(model: str) -> tuple[int, int]:
-    """How many vectors of ``model`` are stored, and the highest row id (one indexed aggregate)."""
-    count, top = db.session.execute(select(func.count(ThreadEmbedding.id), func.max(ThreadEmbedding.id))
-                                    .where(ThreadEmbedding.model_name == model)).one()
-    return int(count or 0), int(top or 0)
+def _meta_watermark(path: Path) -> int | None:
+    try:
+        return int(json.loads(_meta_path(path).read_text())["watermark"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 background.register(REBUILD_INDEX, rebuild)

@@ -177,3 +177,16 @@ def test_semantic_search_grows_its_pool_for_a_customer_who_sees_little(app, foru
     ranked = search._semantic_ranking([permissions.visible_threads(world["customer"])], "t0 search words")
     assert set(ranked[:2]) == {world["threads"][54].id, world["threads"][114].id}
     assert ranked == _exact_visible(world, world["queries"]["t0"], False, k=len(ranked))
+
+
+def test_a_rebuild_of_an_up_to_date_file_does_nothing_and_leaves_the_callers_session_alone(app, forum_with_vectors):
+    world = forum_with_vectors
+    path = store.path_for(vector_index.database_key(), MODEL)
+    assert store.rebuild(MODEL) is not None
+    stamp = path.stat().st_mtime_ns, path.stat().st_ino
+    pending = world["make"].space("Pending")
+    pending.name = "Renamed, not committed"
+    assert store.rebuild(MODEL) is not None
+    assert (path.stat().st_mtime_ns, path.stat().st_ino) == stamp
+    assert pending in db.session.dirty  # the job read through its own connection
+    db.session.rollback()
