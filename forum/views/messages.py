@@ -34,7 +34,11 @@ def _unread_conversations() -> dict:
         # Asked by the page header: once per page, and only for a signed-in member.
         return conversations.unread_count(current_user) if current_user.is_authenticated else 0
 
-    return {"unread_conversations": unread_conversations}
+    def reported_messages_waiting() -> int:
+        # Asked by the review queue's page only.
+        return reports.open_count(current_user) if current_user.is_authenticated else 0
+
+    return {"unread_conversations": unread_conversations, "reported_messages_waiting": reported_messages_waiting}
 
 
 def _form_error(form, exc: ValidationFailed) -> None:

@@ -2,7 +2,7 @@
 the rest of its conversation) in the review queue and resolve (the message is hidden) or dismiss it."""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from ... import permissions
@@ -55,6 +55,14 @@ def reports_query(user: User, status: FlagStatus) -> Select:
     return (select(MessageReport).where(MessageReport.status == status)
             .options(selectinload(MessageReport.message).selectinload(Message.author),
                      selectinload(MessageReport.reporter)).order_by(order, MessageReport.id))
+
+
+def open_count(user: User) -> int:
+    """How many reports wait for review (0 for those who do not review them)."""
+    if not permissions.can_review_message_reports(user):
+        return 0
+    return db.session.execute(select(func.count(MessageReport.id)).where(
+        MessageReport.status == FlagStatus.OPEN)).scalar_one()
 
 
 def report_row(report_id: int) -> MessageReport | None:

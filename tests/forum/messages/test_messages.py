@@ -210,6 +210,7 @@ def test_a_reported_message_reaches_moderators_alone_and_can_be_removed(app, cli
     assert eve.get("/moderation/messages").status_code == 403
     moe = app.test_client()
     login(people.mod, moe)
+    assert "Reported direct messages</a>: 1 waiting for review" in moe.get("/moderation/queue").get_data(as_text=True)
     queue = moe.get("/moderation/messages").get_data(as_text=True)
     assert CANARY in queue and "selling keys" in queue and "A second, private line" not in queue
     assert moe.get(f"/messages/{conversation_id}").status_code == 404
