@@ -130,6 +130,8 @@ def create_thread(author: User, *, space: Space, title: str, body: str, kind: Th
                   deployment: Deployment | None = None) -> Thread:
     """Start a thread; a chosen deployment is frozen into the thread as a snapshot."""
     kind, visibility = ThreadKind(kind), Visibility(visibility)  # a form's values or the enums themselves
+    if permissions.is_idea_space(space) and kind is ThreadKind.QUESTION:
+        kind = ThreadKind.DISCUSSION  # an idea is not a question waiting for an answer (nor "unanswered")
     if not permissions.can_post_in_space(author, space):
         raise ValidationFailed("You cannot post in this space.", "space")
     if kind not in permissions.kinds_user_may_choose(author):

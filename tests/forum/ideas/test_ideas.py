@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Idea, IdeaVote, Notification, NotificationKind, Pattern, SpaceKind, Visibility
+from forum.models import Idea, IdeaVote, Notification, NotificationKind, Pattern, SpaceKind, Thread, Visibility
 from tests.factories import csrf_token_from
 
 
@@ -143,3 +143,15 @@ def test_admins_make_a_space_an_ideas_space(app, client, make, login, w):
                                                       "csrf_token": _token(client, "/admin/spaces/new")})
     assert response.status_code in (302, 303)
     assert db.session.execute(select(Space).where(Space.slug == "wishes")).scalar_one().kind is SpaceKind.IDEAS
+
+
+def test_an_idea_suggested_through_the_ask_page_is_not_an_unanswered_question(app, client, login, w):
+    login(w.customers[0])
+    response = client.post("/ask", data={"title": "Bulk edit of deployments", "body": "Forty sites by hand.",
+                                         "space": str(w.space.id), "kind": "question", "visibility": "public",
+                                         "deployment": "0", "csrf_token": _token(client, "/ask")})
+    assert response.status_code in (302, 303)
+    idea = db.session.execute(select(Thread).where(Thread.title == "Bulk edit of deployments")).scalar_one()
+    assert idea.kind.value == "discussion"
+    assert "Bulk edit of deployments" not in client.get("/?show=unanswered").get_data(as_text=True)
+    assert "Bulk edit of deployments" in client.get(f"/ideas/{w.space.slug}").get_data(as_text=True)
