@@ -8,7 +8,16 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Idea, IdeaVote, Notification, NotificationKind, Pattern, SpaceKind, Thread, Visibility
+from forum.models import (
+    Idea,
+    IdeaVote,
+    Notification,
+    NotificationKind,
+    Pattern,
+    SpaceKind,
+    Thread,
+    Visibility,
+)
 from tests.factories import csrf_token_from
 
 
