@@ -97,8 +97,12 @@ def logout():
     if end_session and id_token:
         # Signed in through the organisation's identity provider: sign out there too, then come back here.
         separator = "&" if "?" in end_session else "?"
-        return redirect(end_session + separator + urlencode({
-            "id_token_hint": id_token, "post_logout_redirect_uri": url_for("auth.login", _external=True)}))
+        url = end_session + separator + urlencode({
+            "id_token_hint": id_token, "post_logout_redirect_uri": url_for("auth.login", _external=True)})
+        # A page, not a redirect: the sign-out form's redirect to another origin would break the form-action policy.
+        return render_template("auth/onward.html", url=url, heading="Signing you out",
+                               message="You are signed out here; now signing you out at your identity provider…",
+                               link="Continue")
     return redirect(url_for("auth.login"))
 
 

@@ -34,7 +34,12 @@ def route():
     if form.validate_on_submit():
         row = oidc.provider_for_email(form.email.data)
         if row is not None:
-            return redirect(url_for("sso.begin", provider_id=row.id, next=form.next.data or None))
+            # A page, not a redirect: browsers apply the login form's form-action policy to its redirects, and
+            # the provider is another origin.
+            url = url_for("sso.begin", provider_id=row.id, next=form.next.data or None)
+            return render_template("auth/onward.html", url=url, heading=f"Continue with {row.label}",
+                                   message=f"Taking you to {row.organisation.name}'s sign-in page…",
+                                   link=f"Continue with {row.label}")
         message = "No single sign-on is set up for that email address; sign in with your password."
     else:
         message = "Enter your work email address to sign in with single sign-on."
