@@ -1,6 +1,6 @@
 """Demo community content: a product-ideas space with ideas, votes and statuses, a conversation between the
-demo customer and the demo employee, and a log and a screenshot attached to one of the demo customer's
-questions (or its organisation's newest). Idempotent, part by part: each is added once."""
+demo customer and the demo employee, a picture for the demo employee, and a log and a screenshot attached to one
+of the demo customer's questions (or its organisation's newest). Idempotent, part by part: each is added once."""
 from __future__ import annotations
 
 import io
@@ -28,6 +28,7 @@ from ..models import (
     Visibility,
     utcnow,
 )
+from ..services.attachments import avatars
 from ..services.attachments import files as attachment_files
 from ..services.attachments.checks import check_file
 from ..services.ideas.ideas import recount
@@ -90,11 +91,12 @@ def seed_community() -> dict[str, int]:
     employee = db.session.execute(select(User).where(User.email == "employee@demo.test")).scalar_one_or_none()
     if customer is None or employee is None:
         return {}
-    added = {"ideas": 0, "idea votes": 0, "messages": 0, "attachments": 0}
+    added = {"ideas": 0, "idea votes": 0, "messages": 0, "attachments": 0, "avatars": 0}
     now = db.session.execute(select(func.max(Thread.last_activity_at))).scalar_one() or utcnow()
     _ideas(employee, customer, now, added)
     _conversation(customer, employee, now, added)
     _attachments(customer, added)
+    _avatar(employee, added)
     return {kind: n for kind, n in added.items() if n}
 
 
@@ -176,3 +178,17 @@ def _attachments(customer: User, added: dict[str, int]) -> None:
         files = [check_file("nightly-import.log", LOG.encode(), 1_000_000),
                  check_file("batch-jobs.png", _screenshot(), 5_000_000)]
         added["attachments"] += len(attachment_files.attach(thread.author, files, thread))
+
+
+def _avatar(employee: User, added: dict[str, int]) -> None:
+    """The demo employee has a picture (everyone else shows initials): both kinds are on the thread pages."""
+    if employee.avatar_sha256:
+        return
+    image = Image.new("RGB", (256, 256), (31, 58, 95))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((78, 40, 178, 140), fill=(240, 200, 170))
+    draw.ellipse((38, 150, 218, 330), fill=(90, 140, 200))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    avatars.set_avatar(employee, out.getvalue())
+    added["avatars"] += 1

@@ -17,7 +17,8 @@ def test_demo_community_content(app, client, make, login):
     make.user(make.partner_org("Quayside"))
     question = make.thread(customer, title="Nightly import fails", external_id="demo-t1")
     added = seed_community()
-    assert added == {"ideas": len(IDEAS), "idea votes": added["idea votes"], "messages": 3, "attachments": 2}
+    assert added == {"ideas": len(IDEAS), "idea votes": added["idea votes"], "messages": 3, "attachments": 2,
+                     "avatars": 1}
     assert seed_community() == {}  # idempotent
 
     login(customer)
@@ -41,6 +42,8 @@ def test_demo_community_content(app, client, make, login):
     assert f'href="/t/{question.id}"' in found
     page = client.get(f"/t/{question.id}").get_data(as_text=True)
     assert "nightly-import.log" in page and "batch-jobs.png" in page
+    db.session.refresh(employee)
+    assert client.get(f"/avatars/{employee.username}/{employee.avatar_sha256}.png").status_code == 200
     assert "Import log before the upgrade window" in client.get("/messages").get_data(as_text=True)
     staff = app.test_client()
     login(employee, staff)
