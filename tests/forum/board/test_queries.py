@@ -62,7 +62,7 @@ def _add_threads(make, world, n: int) -> None:
         visibility = Visibility.ORG_PRIVATE if i % 3 == 0 else Visibility.PUBLIC
         thread = make.thread(author, visibility, space=world["space"] if i % 2 else make.space(), title=f"T{i}",
                              status=ThreadStatus.OPEN if i % 4 else ThreadStatus.ANSWERED)
-        thread.tags = [tag, Tag(name=f"tag-{i}-{id(thread)}"[:40])]
+        thread.tags = [tag, Tag(name=f"tag-{thread.id}")]  # ids never repeat; id(thread) did
         db.session.commit()
 
 
