@@ -81,8 +81,12 @@ def guard() -> Response | None:
     if not current_user.is_authenticated or session.get(FACTOR) == "passed":
         return None
     user = current_user._get_current_object()
-    # "none" at sign-in stays enough for members whose factor is optional; staff always need one.
-    if must_use_second_factor(user) or (FACTOR not in session and two_factor.is_enrolled(user)):
+    # "none" at sign-in stays enough for members whose factor is optional; staff always need one. A session from
+    # before second factors existed is looked at once, then marked.
+    if FACTOR not in session and not must_use_second_factor(user) and not two_factor.is_enrolled(user):
+        session[FACTOR] = "none"
+        return None
+    if must_use_second_factor(user) or FACTOR not in session:
         target = request.full_path if request.method == "GET" else url_for("board.home")
         logout_user()
         session.clear()

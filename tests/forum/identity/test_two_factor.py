@@ -240,3 +240,28 @@ def test_admin_resets_a_members_second_factor_audited(app, client, make, login, 
     assert not _signed_in(member_client)
     _password(member_client, member)
     assert member_client.get("/login/two-factor").headers["Location"].endswith("/login/two-factor/setup")
+
+
+def test_a_session_from_before_second_factors_is_looked_at_once(app, client, make):
+    """A signed-in session that predates second factors: an enrolled member goes through the challenge, one
+    without a factor is marked and left alone."""
+    customer, enrolled = make.user(), make.user()
+    db.session.add(TwoFactor(user_id=enrolled.id, secret_encrypted=b"not-needed-here", last_step=0))
+    db.session.commit()
+    for user, kept in ((customer, True), (enrolled, False)):
+        c = app.test_client()
+        if kept:
+            _password(c, user)
+        else:  # an enrolled member's password now leads to the challenge: build the old session by hand
+            with c.session_transaction() as session:
+                session["_user_id"] = user.get_id()
+                session["_fresh"] = True
+        with c.session_transaction() as session:
+            session.pop("second_factor", None)
+        response = c.get("/account")
+        assert (response.status_code == 200) is kept, user
+        if not kept:
+            assert response.headers["Location"].endswith("/login/two-factor")
+        else:
+            with c.session_transaction() as session:
+                assert session["second_factor"] == "none"
