@@ -12,6 +12,7 @@ from ... import permissions
 from ...extensions import db
 from ...models import MembershipSource, Pattern, PatternMember, PatternStatus, Playbook, Thread, User, utcnow
 from ...permissions import PermissionDenied
+from ..community import routing
 from ..moderation import audit
 
 NAME_MAX = 200
@@ -133,6 +134,7 @@ def file_thread(user: User | None, pattern: Pattern, thread: Thread) -> PatternM
     member.source, member.filed_by_id, member.created_at = MembershipSource.FILED, user.id, utcnow()
     _record_membership("pattern.file_thread", user, pattern, thread, before)
     _commit(pattern)
+    routing.after_assignment(member)  # members who solved this pattern and opted in hear of the question
     return member
 
 

@@ -122,3 +122,15 @@ def test_staff_see_who_solved_it_before_on_the_question(app, client, make, login
     asker_client = app.test_client()
     login(asker, asker_client)
     assert "Solved this pattern before" not in asker_client.get(f"/t/{question.id}").get_data(as_text=True)
+
+
+def test_a_question_a_lead_files_into_the_pattern_is_routed(app, make):
+    from forum.services.patterns import curation
+
+    pattern, solvers, asker, question = _world(make)
+    routing.set_preference(solvers["staff"], True, 3)
+    db.session.execute(db.delete(PatternMember).where(PatternMember.thread_id == question.id))
+    db.session.commit()
+    curation.file_thread(make.employee(is_lead=True), pattern, question)
+    routed = db.session.execute(select(Notification).where(Notification.kind == NotificationKind.ROUTED)).scalars()
+    assert [n.user_id for n in routed] == [solvers["staff"].id]
