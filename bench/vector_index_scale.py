@@ -72,6 +72,9 @@ def measure(size: int, rounds: int) -> None:
         return ids, np.asarray(vectors[ids - 1], dtype=np.float32)
 
     vector_index.stored_unit_vectors = stored
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")  # as in vector_lookup.py: no spinning BLAS thread between lookups
     drafts = queries(rounds)
     print("| lookup | role | wall p50 | wall p95 | CPU p50 | recall@10 vs exact | pool grew |\n|---|---|---|---|---|---|---|")
     for role in ("customer", "employee"):
