@@ -11,7 +11,7 @@ from celery import shared_task
 
 from .services import background
 from .services.mail import delivery, outbox
-from .services.patterns import leases, pages, runs, snapshots
+from .services.patterns import chunks, leases, pages, runs, snapshots
 from .services.patterns.summaries import PatternFilters
 from .services.vectors import store as vector_store
 from .services.webhooks import delivery as webhook_delivery
@@ -21,6 +21,12 @@ from .services.webhooks import events as webhook_events
 @shared_task(name=background.MINE)
 def mine_task(run_id: int) -> None:
     leases.carry_out(run_id)
+
+
+@shared_task(name=chunks.EMBED_CHUNK)
+def embed_chunk_task(chunk_id: int) -> None:
+    """Embed one chunk of a run (nothing if the run or another worker holds it)."""
+    chunks.take(chunk_id)
 
 
 @shared_task(name=background.ASSIGN_THREAD)

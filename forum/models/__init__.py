@@ -21,6 +21,7 @@ from .board import (
     Vote,
     thread_tag,
 )
+from .chunks import EmbeddingChunk
 from .ideas import Idea, IdeaStatus, IdeaVote
 from .identity import RecoveryCode, RememberedDevice, SsoIdentity, SsoProvider, TwoFactor
 from .mail import MailMessage, MailStatus
@@ -71,7 +72,7 @@ from .webhooks import EVENTS as WEBHOOK_EVENTS
 from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
-    "SCOPES", "ApiToken", "Assignment", "Attachment", "AttachmentKind", "AuditEntry", "Confirmation", "Deployment", "EmailMode", "Engagement",
+    "SCOPES", "ApiToken", "Assignment", "Attachment", "AttachmentKind", "AuditEntry", "Confirmation", "Deployment", "EmailMode", "EmbeddingChunk", "Engagement",
     "Environment", "Flag", "FlagReason", "FlagStatus", "Hosting", "IdempotentRequest", "InternalLink", "Invitation",
     "MembershipSource",
     "MiningRun", "ModerationSettings", "Notification", "NotificationKind", "NotificationSetting", "OrgKind",

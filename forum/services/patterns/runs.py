@@ -29,11 +29,13 @@ from ..vectors.embeddings import (
     embedder_key,
     ensure_embeddings,
     get_embedder,
+    missing_items,
     texts_for,
     thread_documents,
     vector_of,
 )
 from ..webhooks import events as webhook_events
+from . import chunks
 from .snapshots import refresh_default
 from .summaries import summarise
 
@@ -97,9 +99,13 @@ def _mine(run: MiningRun, embedder, report) -> None:
     items = texts_for(documents)
     if hasattr(embedder, "fit") and getattr(embedder, "_vectorizer", True) is None:
         embedder.fit([item.text for item in items])  # the TF-IDF fallback learns its vocabulary once
-    report("embedding", 0, len(items))
-    vectors, embedded = ensure_embeddings(items, embedder, progress=lambda d, t: report("embedding", d, t))
-    run.embedded = embedded
+    # The texts still to embed go out in chunks (to workers with a broker, and to this process); then all are read.
+    missing = missing_items(items, embedder_key(embedder))
+    report("embedding", 0, len(missing))
+    chunks.embed_run(run.id, [item.thread_id for item in missing], embedder,
+                     progress=lambda d, t: report("embedding", d, t))
+    vectors, _ = ensure_embeddings(items, embedder)
+    run.embedded = len(missing)
     if len(documents) < 10:
         run.patterns_found, run.noise_fraction = 0, 1.0
         _finish(run, RunStatus.FINISHED)

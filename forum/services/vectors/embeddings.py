@@ -124,6 +124,13 @@ def _stored_rows(thread_ids: Sequence[int], model: str) -> dict[int, _Stored]:
     return stored
 
 
+def missing_items(items: Sequence[ThreadText], model: str) -> list[ThreadText]:
+    """The items with no vector stored for ``model`` and their current text (new or edited threads)."""
+    stored = _stored_rows([item.thread_id for item in items], model)
+    return [item for item in items
+            if item.thread_id not in stored or stored[item.thread_id].content_hash != item.content_hash]
+
+
 def ensure_embeddings(items: Sequence[ThreadText], embedder, *, batch_size: int = 64,
                       progress: ProgressCallback | None = None) -> tuple[np.ndarray, int]:
     """Vectors for ``items`` in order, embedding only texts not stored yet for this model.

@@ -1,0 +1,83 @@
+"""A run's embedding in chunks: split once, each claimed by one holder, a silent holder's chunk taken again."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from forum.extensions import db
+from forum.models import EmbeddingChunk, MiningRun, RunStatus, ThreadEmbedding, utcnow
+from forum.services.patterns import chunks, leases
+from tests.forum.patterns.test_mining_runs import CountingEmbedder, forum_threads  # noqa: F401  (fixture)
+
+
+def _queued_run() -> int:
+    return leases.create_run(None, "test").id
+
+
+def test_split_covers_every_thread_once_and_is_kept_on_resume(forum_threads):  # noqa: F811
+    run_id = _queued_run()
+    ids = sorted(t for topic in forum_threads.values() for t in topic)
+    assert chunks.split(run_id, ids, 7) == 5
+    assert chunks.split(run_id, ids, 3) == 5  # a resumed run keeps its chunks
+    rows = db.session.execute(db.select(EmbeddingChunk).where(EmbeddingChunk.run_id == run_id)
+                              .order_by(EmbeddingChunk.id)).scalars().all()
+    assert [t for row in rows for t in row.thread_ids] == ids
+    assert [row.size for row in rows] == [7, 7, 7, 7, 2] and {row.state for row in rows} == {"queued"}
+    assert chunks.counts(run_id) == (0, 30)
+
+
+def test_two_claimers_racing_for_a_chunk_exactly_one_wins(app, forum_threads):  # noqa: F811
+    run_id = _queued_run()
+    chunks.split(run_id, forum_threads["ora"], 100)
+    barrier, won = threading.Barrier(2), []
+
+    def claimer(name: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            won.append((name, chunks.claim_next(run_id, name)))
+            db.session.remove()
+
+    racers = [threading.Thread(target=claimer, args=(name,)) for name in ("a", "b")]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    winners = [name for name, chunk_id in won if chunk_id is not None]
+    assert len(won) == 2 and len(winners) == 1
+    chunk = db.session.execute(db.select(EmbeddingChunk).where(EmbeddingChunk.run_id == run_id)).scalar_one()
+    assert chunk.claimed_by == winners[0] and chunk.state == "claimed" and chunk.attempts == 1
+
+
+def test_a_silent_holders_chunk_is_taken_again_and_a_live_one_is_not(forum_threads):  # noqa: F811
+    run_id = _queued_run()
+    chunks.split(run_id, forum_threads["saml"], 100)
+    chunk_id = chunks.claim_next(run_id, "crashed-worker", stale_after=60)
+    assert chunks.claim_next(run_id, "other", stale_after=60) is None  # its holder beat a moment ago
+    db.session.execute(db.update(EmbeddingChunk).where(EmbeddingChunk.id == chunk_id)
+                       .values(heartbeat_at=utcnow() - timedelta(seconds=61)))
+    db.session.commit()
+    assert chunks.claim_next(run_id, "other", stale_after=60) == chunk_id
+    embedder = CountingEmbedder()
+    assert chunks.embed_chunk(chunk_id, "other", embedder) == 10
+    # The crashed holder coming back cannot mark it, and doing the chunk again embeds nothing twice.
+    assert chunks.embed_chunk(chunk_id, "crashed-worker", embedder) == 0
+    chunk = db.session.get(EmbeddingChunk, chunk_id)
+    assert chunk.state == "done" and chunk.claimed_by == "other" and chunk.attempts == 2
+    assert embedder.embedded == 10
+
+
+def test_a_run_without_a_broker_embeds_every_chunk_in_process_once(app, forum_threads):  # noqa: F811
+    app.config["MINING_EMBED_CHUNK"] = 4
+    seen: list[tuple[str, int, int]] = []
+    embedder = CountingEmbedder()
+    run = leases.carry_out(_queued_run(), embedder=embedder, stage=lambda *s: seen.append(s))
+    assert run.status is RunStatus.FINISHED and run.embedded == 33 and embedder.embedded == 33
+    states = db.session.execute(db.select(EmbeddingChunk.state, EmbeddingChunk.size)
+                                .where(EmbeddingChunk.run_id == run.id)).all()
+    assert len(states) == 9 and {s for s, _ in states} == {"done"} and sum(n for _, n in states) == 33
+    embedding = [(done, total) for name, done, total in seen if name == "embedding"]
+    assert embedding[0] == (0, 33) and embedding[-1] == (33, 33) and len(embedding) >= 9
+    assert db.session.execute(db.select(db.func.count()).select_from(ThreadEmbedding)).scalar_one() == 33
+    again = leases.carry_out(_queued_run(), embedder=embedder)
+    assert again.embedded == 0 and embedder.embedded == 33
+    assert db.session.get(MiningRun, again.id).status is RunStatus.FINISHED
