@@ -31,6 +31,9 @@ class Config:
     MINING_RUN_HEARTBEAT_SECONDS = 15
     MINING_RUN_LEASE_SECONDS = 120
     MINING_RUN_QUEUE_SECONDS = 900
+    MINING_EMBED_CHUNK = 256  # threads per embedding chunk a worker claims
+    MINING_CHUNK_STALE_SECONDS = 60  # a claimed chunk whose heartbeat is older is taken again
+    MINING_EMBED_THREADS = None  # torch threads per process embedding (None: every core)
     PUBLIC_READ = False
     PATTERN_MIN_ORGS = 3
     # The patterns page's clock: "" = real time, "latest" = the newest thread (demo data frozen in time),

@@ -38,7 +38,9 @@ def get_embedder():
     kind = current_app.config.get("MINING_EMBEDDER", "minilm")
     if kind not in _embedder_cache:
         if kind == "minilm":
-            _embedder_cache[kind] = SentenceTransformerEmbedder()
+            # Several workers on one machine each take cores / workers threads (None: every core).
+            threads = current_app.config.get("MINING_EMBED_THREADS")
+            _embedder_cache[kind] = SentenceTransformerEmbedder(num_threads=int(threads) if threads else None)
         elif kind == "tfidf":
             _embedder_cache[kind] = TfidfEmbedder()
         else:

@@ -81,3 +81,14 @@ def test_a_run_without_a_broker_embeds_every_chunk_in_process_once(app, forum_th
     again = leases.carry_out(_queued_run(), embedder=embedder)
     assert again.embedded == 0 and embedder.embedded == 33
     assert db.session.get(MiningRun, again.id).status is RunStatus.FINISHED
+
+
+def test_each_process_embeds_on_the_threads_it_is_given(app, monkeypatch):
+    from forum.services.vectors import embeddings
+
+    monkeypatch.setattr(embeddings, "_embedder_cache", {})
+    app.config.update(MINING_EMBEDDER="minilm", MINING_EMBED_THREADS=1)
+    assert embeddings.get_embedder().num_threads == 1
+    monkeypatch.setattr(embeddings, "_embedder_cache", {})
+    app.config["MINING_EMBED_THREADS"] = None
+    assert embeddings.get_embedder().num_threads is None
