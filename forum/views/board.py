@@ -166,7 +166,9 @@ def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: 
         controls=permissions.reply_controls(current_user, thread,
                                             [*replies.items, *filter(None, [thread.accepted_reply])]),
         # Looked up once here rather than once per reply form: the proxy and the token are the same for the page.
-        viewer=current_user._get_current_object(), page_csrf=generate_csrf()), status
+        viewer=current_user._get_current_object(), page_csrf=generate_csrf(),
+        # The same for every reply's bookmark button: one URL build per page, not one per reply.
+        bookmark_add_url=url_for("reading.add_bookmark")), status
 
 
 @bp.route("/t/<int:thread_id>")
