@@ -1,0 +1,220 @@
+"""Embedding in chunks: overhead against raw SentenceTransformer.encode, and 1 vs 2 README-started workers.
+
+Usage: .venv/bin/python bench/embed_chunks.py [--threads 2000] [--chunk 128]
+
+Builds a scratch PostgreSQL database (BENCH_PG_ADMIN_URL's server, database groundwork_bench_chunks) holding
+``--threads`` threads made of StackOverflow20 titles (a title and four more as its body, about 60 tokens).
+1. Raw ``SentenceTransformer.encode`` on the run's exact texts, against the chunked path in this process
+   (split, claim, read the documents, embed, store, mark done), alternating, the same torch threads.
+2. Worker processes started exactly as the README says, each with one torch thread (MINING_EMBED_THREADS=1),
+   one then two, on the same texts; the bench process only sends the chunks and watches. Each worker loads
+   the model on a warm-up chunk first, so the figure is steady throughput.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+DATA = ROOT.parent / "shared" / "data" / "stackoverflow20" / "titles.jsonl"
+BROKER = os.environ.get("BENCH_CELERY_BROKER", "redis://127.0.0.1:6379/14")
+WORKER = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "forum.celery_worker", "worker", "--concurrency", "1"]
+
+
+def titles(n: int) -> list[str]:
+    if DATA.exists():
+        pool = [json.loads(line)["text"] for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        from tests.synthetic import make_support_questions
+
+        pool = make_support_questions(n_intents=30, per_intent=400)[0]
+    return [pool[i % len(pool)] for i in range(n * 5)]
+
+
+def build(url: str, n: int) -> None:
+    import forum_data
+
+    from forum import create_app
+    from forum.extensions import db
+    from tests.factories import Factory
+
+    forum_data._fresh_database("postgres", url)
+    app = create_app(forum_data.bench_config(url))
+    pool = titles(n)
+    with app.app_context():
+        make = Factory()
+        author = make.user(make.customer_org("bench customer"))
+        space = make.space("Installations")
+        from forum.markdown import render_markdown
+        from forum.models import Thread, ThreadKind, ThreadStatus, Visibility
+
+        for i in range(n):
+            body = " ".join(pool[n + 4 * i:n + 4 * i + 4])
+            db.session.add(Thread(space_id=space.id, author_id=author.id, organisation_id=author.organisation_id,
+                                  title=pool[i][:200], body_md=body, body_html=render_markdown(body),
+                                  kind=ThreadKind.QUESTION, visibility=Visibility.PUBLIC, status=ThreadStatus.OPEN))
+        db.session.commit()
+        db.engine.dispose()
+
+
+def clear_embeddings(app) -> None:
+    from forum.extensions import db
+    from forum.models import EmbeddingChunk, ThreadEmbedding
+
+    with app.app_context():
+        db.session.execute(db.delete(ThreadEmbedding))
+        db.session.execute(db.delete(EmbeddingChunk))
+        db.session.commit()
+
+
+def new_run(app) -> int:
+    from forum.extensions import db
+    from forum.models import MiningRun, RunStatus
+    from forum.services.patterns import leases
+
+    with app.app_context():
+        db.session.execute(db.update(MiningRun).where(MiningRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]))
+                           .values(status=RunStatus.INTERRUPTED))
+        db.session.commit()
+        return leases.create_run(None, "bench").id
+
+
+def overhead(app, chunk: int, rounds: int) -> dict:
+    from forum.services.patterns import chunks
+    from forum.services.vectors.embeddings import get_embedder, texts_for, thread_documents
+
+    with app.app_context():
+        embedder = get_embedder()
+        model = embedder.load()
+        items = texts_for(thread_documents())
+        ids = [item.thread_id for item in items]
+        texts = [item.text for item in items]
+        model.encode(texts[:64], batch_size=embedder.batch_size)  # warm
+    raw, chunked = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+        raw.append(time.perf_counter() - started)
+        clear_embeddings(app)
+        run_id = new_run(app)
+        with app.app_context():
+            app.config["MINING_EMBED_CHUNK"] = chunk
+            started = time.perf_counter()
+            made = chunks.embed_run(run_id, ids, embedder)
+            chunked.append(time.perf_counter() - started)
+        assert made == len(ids), made
+    best_raw, best_chunked = min(raw), min(chunked)
+    return {"texts": len(ids), "raw_s": [round(x, 2) for x in raw], "chunked_s": [round(x, 2) for x in chunked],
+            "overhead_pct": round(100 * (best_chunked - best_raw) / best_raw, 1),
+            "overhead_pct_per_round": [round(100 * (c - r) / r, 1) for r, c in zip(raw, chunked, strict=True)]}
+
+
+def start_workers(url: str, count: int, queue: str, log_dir: Path) -> list[subprocess.Popen]:
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-only-" + "x" * 32, FORUM_CELERY_BROKER_URL=BROKER,
+               FORUM_CELERY_QUEUE=queue, FORUM_MINING_EMBEDDER="minilm", FORUM_MINING_EMBED_THREADS="1",
+               HF_HUB_OFFLINE="1")
+    env.pop("PYTHONPATH", None)
+    procs = []
+    for i in range(count):
+        out = (log_dir / f"worker{i}.log").open("w")
+        procs.append(subprocess.Popen([*WORKER, "-n", f"bench{i}@%h"], cwd=log_dir, env=env, stdout=out,
+                                      stderr=subprocess.STDOUT))
+    return procs
+
+
+def run_workers(url: str, count: int, chunk: int, log_dir: Path) -> dict:
+    import forum_data
+
+    from forum import create_app
+    from forum.extensions import db
+    from forum.models import EmbeddingChunk, Thread
+    from forum.services import background
+    from forum.services.patterns import chunks
+
+    queue = f"bench-chunks-{os.getpid()}-{count}"
+    app = create_app({**forum_data.bench_config(url), "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": queue})
+    procs = start_workers(url, count, queue, log_dir)
+    try:
+        with app.app_context():
+            ids = list(db.session.execute(db.select(Thread.id).order_by(Thread.id)).scalars())
+
+        def send_all(run_id: int, thread_ids: list[int], size: int) -> None:
+            with app.app_context():
+                chunks.split(run_id, thread_ids, size)
+                for chunk_id in db.session.execute(db.select(EmbeddingChunk.id).where(
+                        EmbeddingChunk.run_id == run_id)).scalars().all():
+                    background.send(chunks.EMBED_CHUNK, chunk_id)
+
+        def wait(run_id: int) -> None:
+            with app.app_context():
+                while True:
+                    done, total = chunks.counts(run_id)
+                    if total and done >= total:
+                        return
+                    if any(p.poll() is not None for p in procs):
+                        raise SystemExit("a worker exited; see " + str(log_dir))
+                    time.sleep(0.2)
+
+        clear_embeddings(app)
+        warm = new_run(app)  # every worker loads its model on a small chunk of its own
+        send_all(warm, ids[:count * 4], 4)
+        wait(warm)
+        clear_embeddings(app)
+        run_id = new_run(app)
+        started = time.perf_counter()
+        send_all(run_id, ids, chunk)
+        wait(run_id)
+        seconds = time.perf_counter() - started
+        with app.app_context():
+            holders = {h for (h,) in db.session.execute(db.select(EmbeddingChunk.claimed_by).where(
+                EmbeddingChunk.run_id == run_id)).all()}
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return {"workers": count, "texts": len(ids), "seconds": round(seconds, 2),
+            "texts_per_s": round(len(ids) / seconds, 1), "processes_that_held_chunks": len(holders)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2000)
+    parser.add_argument("--chunk", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    import forum_data
+
+    from forum import create_app
+
+    url = forum_data.PG_ADMIN_URL.rsplit("/", 1)[0] + "/groundwork_bench_chunks"
+    build(url, args.threads)
+    print(f"load before: {os.getloadavg()}", flush=True)
+    app = create_app(forum_data.bench_config(url))
+    result = {"overhead": overhead(app, args.chunk, args.rounds)}
+    print(json.dumps(result["overhead"]), flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        one = run_workers(url, 1, args.chunk, Path(tmp))
+        print(json.dumps(one), flush=True)
+        two = run_workers(url, 2, args.chunk, Path(tmp))
+        print(json.dumps(two), flush=True)
+    result.update(one_worker=one, two_workers=two, ratio=round(two["texts_per_s"] / one["texts_per_s"], 2),
+                  load_after=os.getloadavg())
+    print(json.dumps({"ratio_2_vs_1": result["ratio"], "load_after": result["load_after"]}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
