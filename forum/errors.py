@@ -114,6 +114,8 @@ def database_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` means the database cannot be reached or is busy now (503), not a mistake (500)."""
     if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):  # pool exhausted; connection lost
         return True
+    if isinstance(exc, sa_exc.PendingRollbackError) and "invalid transaction" in str(exc):
+        return True  # the connection was lost earlier in this request and something went on regardless
     if not isinstance(exc, sa_exc.DBAPIError):
         return False
     if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):

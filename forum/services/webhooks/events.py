@@ -12,6 +12,7 @@ import uuid
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ...extensions import db
 from ...models import Pattern, Playbook, Reply, Thread, Webhook, WebhookDelivery, utcnow
@@ -73,6 +74,8 @@ def stage(event: str, subject, reply: Reply | None = None) -> list[background.Jo
                  if event in (h.events or [])]
         rows = [_delivery(hook, event, subject_type(subject), subject.id, payload_data(event, subject, reply))
                 for hook in hooks if webhook_may_carry(hook, subject)]
+    except SQLAlchemyError:
+        raise  # the database failing fails the caller's change too; swallowed, its commit would fail obscurely
     except Exception:  # noqa: BLE001 - the change must not fail because an event could not be described
         log.exception("webhook event %s could not be prepared", event)
         return []

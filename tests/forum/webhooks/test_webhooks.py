@@ -237,3 +237,29 @@ def test_a_test_event_reaches_the_receiver(app, client, make, login, receiver):
     client.post(f"/webhooks/{hook.id}/ping", data={"csrf_token": csrf_token_from(page)})
     received = receiver.wait_for(1)
     assert received[0]["event"] == "ping" and received[0]["signed"]
+
+
+def test_a_database_lost_while_staging_an_event_is_an_outage_not_a_silent_skip(app, make):
+    # The drills once got a 500 while the database was down: staging swallowed the lost connection, and the
+    # caller's commit then failed with an error no handler reads as an outage (503).
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a server connection to lose is PostgreSQL's")
+    from sqlalchemy import create_engine, text
+
+    from forum.errors import database_unavailable
+    from forum.services.webhooks import events
+
+    space = make.space()
+    thread = make.thread(make.user(), space=space)
+    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    killer = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+    try:
+        with killer.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        killer.dispose()
+    with pytest.raises(Exception) as caught:
+        events.stage("thread.created", thread)
+        db.session.commit()
+    db.session.rollback()
+    assert database_unavailable(caught.value), repr(caught.value)
