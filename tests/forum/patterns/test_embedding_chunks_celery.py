@@ -3,21 +3,16 @@ worker's chunk taken again."""
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from datetime import timedelta
 
 import pytest
-import redis
 
-from forum import create_app
 from forum.extensions import db
 from forum.models import EmbeddingChunk, Thread, ThreadEmbedding, utcnow
 from forum.services import background
 from forum.services.patterns import chunks, leases
 from mining.embedders import SentenceTransformerEmbedder
-from tests.conftest import base_config
-from tests.forum.patterns.test_mining_celery import BROKER, README_WORKER, _wait_for
+from tests.forum.patterns.test_mining_celery import _wait_for, readme_worker
 from tests.forum.patterns.test_mining_runs import forum_threads  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -25,27 +20,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture()
 def minilm_worker(app, tmp_path):
-    try:
-        redis.Redis.from_url(BROKER).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis is not reachable at {BROKER}: {exc}")
-    queue = f"groundwork-test-chunks-{os.getpid()}-{time.monotonic_ns()}"
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="worker-test-secret",
-               FORUM_CELERY_BROKER_URL=BROKER, FORUM_CELERY_QUEUE=queue, FORUM_MINING_EMBEDDER="minilm",
-               HF_HUB_OFFLINE="1")
-    env.pop("PYTHONPATH", None)
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(README_WORKER, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-    proc.log = log
-    celery_app = create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"]),
-                             "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": queue})
-    yield celery_app, proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with readme_worker(app, tmp_path, "minilm") as started:
+        yield started
 
 
 def test_a_readme_worker_embeds_every_chunk_once_and_retakes_a_crashed_ones(app, forum_threads, minilm_worker):  # noqa: F811

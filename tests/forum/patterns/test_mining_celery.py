@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,9 @@ def _wait_for(predicate, seconds: float = 120.0, log: Path | None = None):
     raise AssertionError("timed out waiting for the worker" + (f"; its log:\n{log.read_text()}" if log else ""))
 
 
-@pytest.fixture()
-def worker(app, tmp_path):
+@contextmanager
+def readme_worker(app, tmp_path: Path, embedder: str, **config):
+    """The README's worker command on a queue of its own; yields (an app that sends to it, the process)."""
     try:
         redis.Redis.from_url(BROKER).ping()
     except redis.RedisError as exc:
@@ -47,7 +49,7 @@ def worker(app, tmp_path):
     queue = f"groundwork-test-{os.getpid()}-{time.monotonic_ns()}"
     # The queue is chosen by the environment (FORUM_CELERY_QUEUE), so the command stays the README's own.
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="worker-test-secret",
-               FORUM_CELERY_BROKER_URL=BROKER, FORUM_CELERY_QUEUE=queue, FORUM_MINING_EMBEDDER="tfidf",
+               FORUM_CELERY_BROKER_URL=BROKER, FORUM_CELERY_QUEUE=queue, FORUM_MINING_EMBEDDER=embedder,
                HF_HUB_OFFLINE="1")
     env.pop("PYTHONPATH", None)  # the project is found because it is installed, not because of this test run
     log = tmp_path / "worker.log"
@@ -55,15 +57,22 @@ def worker(app, tmp_path):
         # From another directory: the worker finds the project because it is installed, as from the root.
         proc = subprocess.Popen(README_WORKER, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
     proc.log = log
-    celery_app = create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"]),
-                             "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": queue, "MINING_EMBEDDER": "tfidf",
-                             "MINING_ASSIGN_NEW_THREADS": True})
-    yield celery_app, proc
-    proc.terminate()
+    sender = create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"]),
+                         "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": queue, **config})
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield sender, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture()
+def worker(app, tmp_path):
+    with readme_worker(app, tmp_path, "tfidf", MINING_EMBEDDER="tfidf", MINING_ASSIGN_NEW_THREADS=True) as started:
+        yield started
 
 
 def test_worker_runs_mining_and_assigns_new_threads(app, make, forum_threads, worker):  # noqa: F811
