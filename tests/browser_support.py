@@ -76,7 +76,8 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: floa
 def served_forum(tmp_path: Path, seed_code: str, extra_env: dict[str, str] | None = None
                  ) -> Iterator[tuple[str, object]]:
     env = {**forum_env(tmp_path / "forum.sqlite"), **(extra_env or {})}
-    _run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env, "flask db upgrade")
+    # the README's command with the venv's flask script (``-m flask`` would put the working directory on sys.path)
+    _run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "db", "upgrade"], env, "flask db upgrade")
     script = "from forum import create_app\napp = create_app()\nwith app.app_context():\n" + textwrap.indent(
         textwrap.dedent(seed_code), "    ")
     out = _run([sys.executable, "-c", script], env, "seeding")
