@@ -40,8 +40,11 @@ def _wait_for(predicate, seconds: float = 120.0, log: Path | None = None):
 
 
 @contextmanager
-def readme_worker(app, tmp_path: Path, embedder: str, **config):
-    """The README's worker command on a queue of its own; yields (an app that sends to it, the process)."""
+def readme_worker(app, tmp_path: Path, embedder: str, worker_env: dict[str, str] | None = None, **config):
+    """The README's worker command on a queue of its own; yields (an app that sends to it, the process).
+
+    ``worker_env`` adds settings to the worker's environment (``FORUM_*``), as a deployment would set them.
+    """
     try:
         redis.Redis.from_url(BROKER).ping()
     except redis.RedisError as exc:
@@ -51,6 +54,7 @@ def readme_worker(app, tmp_path: Path, embedder: str, **config):
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="worker-test-secret",
                FORUM_CELERY_BROKER_URL=BROKER, FORUM_CELERY_QUEUE=queue, FORUM_MINING_EMBEDDER=embedder,
                HF_HUB_OFFLINE="1")
+    env.update(worker_env or {})
     env.pop("PYTHONPATH", None)  # the project is found because it is installed, not because of this test run
     log = tmp_path / "worker.log"
     with log.open("w") as out:

@@ -1,0 +1,102 @@
+"""Webhook events delivered by a real Celery worker started as the README says, on the local Redis, to a real
+receiver that verifies every signature: each event arrives once, and none is lost while the receiver is down."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from forum.extensions import db
+from forum.models import DeliveryStatus, OutboxJob, Space, User, WebhookDelivery
+from forum.services.board import threads
+from forum.services.webhooks import subscriptions, sweeper
+from tests.forum.patterns.test_mining_celery import readme_worker
+from tests.forum.webhooks.receiver import Receiver
+
+pytestmark = pytest.mark.slow
+
+# Short retries so an outage of a few seconds is several failed attempts; the same settings for the worker
+# (which records a failed attempt and its backoff) and for the sending process (whose sweep hands due retries over).
+RETRIES = {"WEBHOOK_ALLOW_PRIVATE": True, "WEBHOOK_RETRY_SECONDS": 0.2, "WEBHOOK_RETRY_MAX_SECONDS": 1,
+           "WEBHOOK_MAX_ATTEMPTS": 1000, "WEBHOOK_DISABLE_AFTER": 100000, "WEBHOOK_TIMEOUT_SECONDS": 2}
+
+
+def _until(predicate, seconds: float, what: str, log=None):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}" + (f"; the worker's log:\n{log.read_text()}" if log else ""))
+
+
+def _deliveries() -> list[WebhookDelivery]:
+    return db.session.execute(select(WebhookDelivery).order_by(WebhookDelivery.id)).scalars().all()
+
+
+def test_a_readme_worker_delivers_each_event_once_signed_and_loses_none_while_the_receiver_is_down(
+        app, make, tmp_path):
+    receiver = Receiver().start()
+    admin, asker = make.employee(is_admin=True), make.user()
+    space = make.space()
+    app.config.update(RETRIES)
+    hook, receiver.secret = subscriptions.create_webhook(admin, receiver.url, ["thread.created"])
+    worker_env = {f"FORUM_{name}": str(value).lower() if isinstance(value, bool) else str(value)
+                  for name, value in RETRIES.items()}
+    # The worker reads the webhook's secret with the forum's key, as every process of one deployment does.
+    worker_env["SECRET_KEY"] = app.config["SECRET_KEY"]
+    sender_config = dict(RETRIES, EXTERNAL_URL="https://forum.example", WEBHOOK_SWEEP_SECONDS=0.2)
+    try:
+        with readme_worker(app, tmp_path, "tfidf", worker_env=worker_env, **sender_config) as (sender, proc):
+            def ask(titles: list[str]) -> list[int]:
+                with sender.app_context():
+                    author, where = db.session.get(User, asker.id), db.session.get(Space, space.id)
+                    return [threads.create_thread(author, space=where, title=title, body="Body", kind="question",
+                                                  visibility="public").id for title in titles]
+
+            # Held still, the worker cannot deliver: each event is stored and handed to the broker, not sent.
+            os.kill(proc.pid, signal.SIGSTOP)
+            try:
+                first = ask([f"Question {i}" for i in range(10)])
+                rows = _deliveries()
+                assert len(rows) == 10 and all(r.status is DeliveryStatus.PENDING and r.attempts == 0 for r in rows)
+                assert db.session.execute(select(func.count()).select_from(OutboxJob)).scalar_one() == 0, \
+                    "the jobs were not handed to the broker"
+                assert receiver.received == []
+            finally:
+                os.kill(proc.pid, signal.SIGCONT)
+            _until(lambda: len(receiver.received) >= 10, 120, "the first events", proc.log)
+            _until(lambda: all(r.status is DeliveryStatus.DELIVERED for r in _deliveries()), 30, "the log")
+
+            # The receiver goes down: the worker's attempts fail, the sweep hands the due retries to the worker
+            # again, and every event arrives once when the receiver is back.
+            receiver.stop()
+            sweeper.start(sender)
+            try:
+                second = ask([f"Asked while down {i}" for i in range(10)])
+                _until(lambda: all(r.attempts >= 2 for r in _deliveries() if r.subject_id in second), 120,
+                       "failed attempts while the receiver is down", proc.log)
+                assert all(r.status is DeliveryStatus.PENDING for r in _deliveries() if r.subject_id in second)
+                receiver.start()
+                _until(lambda: len(receiver.received) >= 20, 120, "the events held back", proc.log)
+                _until(lambda: all(r.status is DeliveryStatus.DELIVERED for r in _deliveries()), 30, "the log")
+                time.sleep(1)  # a duplicate would come right behind
+            finally:
+                sweeper.stop(sender)
+            assert proc.poll() is None, proc.log.read_text()
+    finally:
+        receiver.stop()
+    received = list(receiver.received)
+    ids = sorted(r["payload"]["data"]["thread"]["id"] for r in received)
+    assert ids == sorted(first + second), "an event was lost or sent twice"
+    assert len({r["delivery"] for r in received}) == 20
+    assert all(r["signed"] and r["event"] == "thread.created" for r in received)
+    assert all(r["payload"]["data"]["thread"]["url"].startswith("https://forum.example/t/") for r in received)
+    rows = _deliveries()
+    assert all(r.last_status_code == 200 and r.response_ms is not None for r in rows)
+    assert max(r.attempts for r in rows if r.subject_id in second) >= 2
