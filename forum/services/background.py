@@ -383,6 +383,7 @@ class Periodic:
 
     def _run(self, app: Flask, stop: threading.Event) -> None:
         interval = self.interval(app)
+        _periodic_stop.event = stop
         while not stop.wait(interval):
             try:
                 with app.app_context():
@@ -424,6 +425,14 @@ class Periodic:
 
 
 _periodics: list[Periodic] = []
+_periodic_stop = threading.local()
+
+
+def stopping() -> bool:
+    """Whether this thread is a periodic job's and was asked to stop: a long round ends early on it (a round
+    that ran on after ``stop`` returned would work on whatever the database holds by then)."""
+    event = getattr(_periodic_stop, "event", None)
+    return event is not None and event.is_set()
 
 
 def _reset_after_fork() -> None:

@@ -133,8 +133,13 @@ def due_ids(limit: int = 100) -> list[int]:
 
 
 def deliver_due(limit: int = 100) -> int:
-    """Attempt every due message in this thread; how many were sent."""
-    return sum(1 for message_id in due_ids(limit) if deliver(message_id) is MailStatus.SENT)
+    """Attempt every due message in this thread (until its sweeper is stopped); how many were sent."""
+    sent = 0
+    for message_id in due_ids(limit):
+        if background.stopping():
+            break
+        sent += deliver(message_id) is MailStatus.SENT
+    return sent
 
 
 background.register(DELIVER_MAIL, deliver)

@@ -10,6 +10,7 @@ deliveries stay, and go out when an admin switches it on again). ``deliver_due``
 """
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -82,7 +83,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
             code, error = response.status, ""
     except urllib.error.HTTPError as exc:
         code, error = exc.code, f"HTTP {exc.code} {exc.reason}"
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as exc:
+        # HTTPException: an answer that is not HTTP (BadStatusLine, a cut-off body) is the receiver's failure too
         reason = getattr(exc, "reason", exc)
         code, error = None, f"{type(reason).__name__}: {reason}"
     return code, error[:300], int((time.monotonic() - started) * 1000)
@@ -92,6 +94,25 @@ def deliver(delivery_id: int) -> DeliveryStatus | None:
     """One attempt of a pending delivery that is due; its status afterwards (None: not ours to send now)."""
     if not _claim(delivery_id):
         return None
+    try:
+        return _attempt(delivery_id)
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the claim must not outlive the attempt
+        db.session.rollback()
+        _give_back(delivery_id, f"{type(exc).__name__}: {exc}")
+        current_app.logger.exception("webhook delivery %s: the attempt broke", delivery_id)
+        return DeliveryStatus.PENDING
+
+
+def _give_back(delivery_id: int, error: str) -> None:
+    """A broken attempt counts as a failed one: due again after its backoff, not after the claim's hold."""
+    table = WebhookDelivery.__table__
+    with db.engine.begin() as conn:
+        attempts = conn.execute(select(table.c.attempts).where(table.c.id == delivery_id)).scalar_one()
+        conn.execute(update(table).where(table.c.id == delivery_id, table.c.status == DeliveryStatus.PENDING.value)
+                     .values(next_attempt_at=utcnow() + backoff(attempts), last_error=error[:300]))
+
+
+def _attempt(delivery_id: int) -> DeliveryStatus:
     row = db.session.get(WebhookDelivery, delivery_id)
     db.session.refresh(row)
     hook = row.webhook

@@ -18,6 +18,8 @@ def sweep_once() -> int:
     ids = due_ids()
     db.session.rollback()
     for delivery_id in ids:
+        if background.stopping():
+            break
         if background.has_broker():
             if not background.send(DELIVER_WEBHOOK, delivery_id):
                 break  # the broker is away: the next sweep tries again

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import AuditEntry, DeliveryStatus, Webhook, WebhookDelivery
+from forum.models import AuditEntry, DeliveryStatus, Webhook, WebhookDelivery, utcnow
 from forum.services.board import threads
 from forum.services.webhooks import delivery, sweeper
 from tests.factories import csrf_token_from
@@ -263,3 +264,98 @@ def test_a_database_lost_while_staging_an_event_is_an_outage_not_a_silent_skip(a
         db.session.commit()
     db.session.rollback()
     assert database_unavailable(caught.value), repr(caught.value)
+
+
+def test_a_receiver_that_answers_garbage_is_a_failed_attempt_retried_on_time(app, client, make, login, receiver):
+    # An answer that is not HTTP raised out of the attempt: the delivery stayed claimed past the attempt's time
+    # limit (32 s) instead of waiting its backoff, and the sweep round that met it stopped there.
+    import socket
+    import threading
+
+    app.config.update(WEBHOOK_RETRY_SECONDS=1, WEBHOOK_RETRY_MAX_SECONDS=1)
+    login(make.employee(is_admin=True))
+    _webhook(client, receiver, ["thread.created"])
+    receiver.stop()
+    listener = socket.create_server(("127.0.0.1", receiver.port))
+
+    def answer_garbage() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"this is not http\r\n\r\n")
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    try:
+        app.config["MINING_IN_BACKGROUND"] = True  # the attempt below is the test's own, not one made at commit
+        app.config["BACKGROUND_THREADS"] = 0
+        threads.create_thread(make.user(), space=make.space(), title="Q", body="Body", kind="question",
+                              visibility="public")
+        row = db.session.execute(select(WebhookDelivery)).scalar_one()
+        assert delivery.deliver(row.id) is DeliveryStatus.PENDING
+    finally:
+        listener.close()
+    db.session.expire_all()
+    assert row.attempts == 1 and "BadStatusLine" in row.last_error
+    assert row.next_attempt_at <= utcnow() + timedelta(seconds=1.5), "held past its backoff"
+
+
+def test_an_attempt_that_breaks_gives_its_claim_back_and_the_sweep_goes_on(app, client, make, login, receiver,
+                                                                           monkeypatch):
+    # Whatever breaks inside one attempt (here: the POST itself, made to raise) must neither hold that delivery
+    # past its backoff nor stop the sweep round before the deliveries after it.
+    app.config.update(WEBHOOK_RETRY_SECONDS=1, WEBHOOK_RETRY_MAX_SECONDS=1, MINING_IN_BACKGROUND=True,
+                      BACKGROUND_THREADS=0)
+    login(make.employee(is_admin=True))
+    _webhook(client, receiver, ["thread.created"])
+    space, asker = make.space(), make.user()
+    for title in ("First", "Second"):
+        threads.create_thread(asker, space=space, title=title, body="Body", kind="question", visibility="public")
+    real_post, calls = delivery._post, []
+
+    def breaks_once(url, body, headers):
+        calls.append(url)
+        if len(calls) == 1:
+            raise RuntimeError("broken attempt")
+        return real_post(url, body, headers)
+
+    monkeypatch.setattr(delivery, "_post", breaks_once)
+    assert sweeper.sweep_once() == 2
+    db.session.expire_all()
+    first, second = db.session.execute(select(WebhookDelivery).order_by(WebhookDelivery.id)).scalars().all()
+    assert second.status is DeliveryStatus.DELIVERED, "the sweep stopped at the broken attempt"
+    assert first.status is DeliveryStatus.PENDING and "RuntimeError" in first.last_error
+    assert first.next_attempt_at <= utcnow() + timedelta(seconds=1.5), "held past its backoff"
+    time.sleep(1.2)
+    assert delivery.deliver_due() == 1
+    assert sorted(r["payload"]["data"]["thread"]["title"] for r in receiver.received) == ["First", "Second"]
+
+
+def test_a_stopped_sweeper_sends_nothing_more(app, client, make, login, receiver, monkeypatch):
+    # stop() waited 10 s for the round under way and then let it run on: its remaining ids were sent after the
+    # sweeper was "stopped" (in the suite, into the next test's rows, whose ids start at 1 again).
+    app.config.update(MINING_IN_BACKGROUND=True, BACKGROUND_THREADS=0)
+    login(make.employee(is_admin=True))
+    _webhook(client, receiver, ["thread.created"])
+    app.config["WEBHOOK_SWEEP_SECONDS"] = 0.05
+    space, asker = make.space(), make.user()
+    for i in range(60):
+        threads.create_thread(asker, space=space, title=f"Q{i}", body="Body", kind="question", visibility="public")
+    real_post = delivery._post
+
+    def slow_post(url, body, headers):
+        time.sleep(0.25)
+        return real_post(url, body, headers)
+
+    monkeypatch.setattr(delivery, "_post", slow_post)
+    sweeper.start(app)
+    try:
+        receiver.wait_for(2)
+    finally:
+        sweeper.stop(app)
+    after_stop = len(receiver.received)
+    time.sleep(1)
+    assert len(receiver.received) == after_stop < 60
