@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import event
 
 # models is imported for its side effect too: importing the package registers every table on the metadata
-from . import auth, errors, inputs, models, security, templating  # noqa: F401
+from . import auth, errors, i18n, inputs, models, security, templating  # noqa: F401
 from .celery_app import init_celery
 from .cli import register_cli
 from .config import DEV_SECRET_KEY, Config, apply_environment
@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_login(app)
     security.init_security(app)
     inputs.init_inputs(app)
+    i18n.init_i18n(app)
     templating.init_templating(app)
     register_blueprints(app)
     community_mail.render_bodies = notification_bodies

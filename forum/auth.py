@@ -3,10 +3,12 @@ services and permissions learn from the request (who acts, where answers are rem
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from . import permissions
 from .extensions import login_manager
+from .languages import N_
 from .models import User
 from .services.moderation import audit
 from .services.orgs.accounts import session_user
@@ -14,7 +16,8 @@ from .services.orgs.accounts import session_user
 
 def init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message = N_("Please sign in to see this page.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     # Rebinding a session to another browser fingerprint is not worth the false logouts; revocation
     # is done by the per-user session version instead.

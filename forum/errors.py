@@ -5,6 +5,7 @@ import math
 import time
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
@@ -12,16 +13,16 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db, limiter
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please sign in to do that.",
-    403: "You do not have permission to do that.",
-    404: "There is nothing here, or you may not see it.",
-    405: "That method is not allowed here.",
-    410: "This is no longer available.",
-    413: "What you sent is too large.",
-    429: "Too many requests. Please wait a moment and try again.",
-    500: "Something went wrong on our side. It has been logged.",
-    503: "The service is briefly unavailable. Please try again in a few seconds.",
+    400: _l("The request could not be understood."),
+    401: _l("Please sign in to do that."),
+    403: _l("You do not have permission to do that."),
+    404: _l("There is nothing here, or you may not see it."),
+    405: _l("That method is not allowed here."),
+    410: _l("This is no longer available."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. It has been logged."),
+    503: _l("The service is briefly unavailable. Please try again in a few seconds."),
 }
 #: How long a client should wait before trying again while the database is unreachable.
 DATABASE_RETRY_AFTER = 5
@@ -42,7 +43,7 @@ def wants_json() -> bool:
 
 def error_response(code: int, description: str | None = None) -> Response:
     """The error page (or JSON body) for ``code`` as a response with that status."""
-    message = MESSAGES.get(code, "Error." if code < 500 else MESSAGES[500])
+    message = str(MESSAGES.get(code, _l("Error.") if code < 500 else MESSAGES[500]))
     if code in _DESCRIBED and isinstance(description, str) and 0 < len(description) < 300:
         message = description
     if wants_json():

@@ -1,33 +1,63 @@
 """Jinja filters and the values every template may use."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask, g, url_for
+from flask_babel import format_date, format_decimal, gettext, ngettext
 from markupsafe import Markup
 
 from . import permissions
 from .markdown import link_mentions
 from .models import utcnow
 
+# Each unit's size in seconds with its phrases for an age ("3 days") and a time ago ("3 days ago"); German
+# needs a different case after "vor", so the two are separate messages rather than one wrapped in the other.
+_UNITS = (
+    (31536000, lambda n: ngettext("%(num)d year", "%(num)d years", n),
+     lambda n: ngettext("%(num)d year ago", "%(num)d years ago", n)),
+    (2592000, lambda n: ngettext("%(num)d month", "%(num)d months", n),
+     lambda n: ngettext("%(num)d month ago", "%(num)d months ago", n)),
+    (86400, lambda n: ngettext("%(num)d day", "%(num)d days", n),
+     lambda n: ngettext("%(num)d day ago", "%(num)d days ago", n)),
+    (3600, lambda n: ngettext("%(num)d hour", "%(num)d hours", n),
+     lambda n: ngettext("%(num)d hour ago", "%(num)d hours ago", n)),
+    (60, lambda n: ngettext("%(num)d minute", "%(num)d minutes", n),
+     lambda n: ngettext("%(num)d minute ago", "%(num)d minutes ago", n)),
+)
+
+
+def _in_units(value: datetime, ago: bool) -> str | None:
+    seconds = int((utcnow() - value).total_seconds())
+    for size, as_age, as_ago in _UNITS:
+        if seconds >= size:
+            n = seconds // size
+            return as_ago(n) if ago else as_age(n)
+    return None
+
 
 def age(value: datetime | None) -> str:
     """How long ago, in its largest whole unit ("3 days", "5 hours"), for columns headed "Waiting" or "Age"."""
     if value is None:
         return ""
-    seconds = int((utcnow() - value).total_seconds())
-    for size, unit in ((31536000, "year"), (2592000, "month"), (86400, "day"), (3600, "hour"), (60, "minute")):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return "under a minute"
+    return _in_units(value, ago=False) or gettext("under a minute")
 
 
 def timeago(value: datetime | None) -> str:
+    """How long ago in the reader's language ("3 days ago", "vor 3 Tagen")."""
     if value is None:
         return ""
-    text = age(value)
-    return "just now" if text == "under a minute" else f"{text} ago"
+    return _in_units(value, ago=True) or gettext("just now")
+
+
+def local_date(value: date | datetime | None, form: str = "medium") -> str:
+    """A date as the reader's locale writes it ("Dec 6, 2026", "06.12.2026")."""
+    return format_date(value, form) if value else ""
+
+
+def local_number(value: float | int | None) -> str:
+    """A number with the reader's locale's grouping and decimal mark ("12,345.5", "12.345,5")."""
+    return format_decimal(value) if value is not None else ""
 
 
 class IdUrl:
@@ -67,6 +97,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["timeago"] = timeago
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["link_mentions"] = link_mentions
+    app.jinja_env.filters["date"] = local_date
+    app.jinja_env.filters["number"] = local_number
     app.jinja_env.filters["isodate"] = lambda v: v.strftime("%Y-%m-%d") if v else ""
     app.jinja_env.filters["isotime"] = lambda v: v.strftime("%Y-%m-%dT%H:%M:%SZ") if v else ""
     # Stored HTML was sanitised when it was rendered (forum.markdown); mark it safe in one place.

@@ -1,6 +1,7 @@
 """Forms of the password reset: asking for a link, and choosing the new password through it."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -9,16 +10,16 @@ from ..passwords import MAX_LENGTH, MIN_LENGTH
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)],
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
                        render_kw={"autocomplete": "email"})
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired("Choose a new password."),
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a new password.")),
                                                          Length(max=MAX_LENGTH)],
                              render_kw={"autocomplete": "new-password", "minlength": MIN_LENGTH,
                                         "aria-describedby": "password-hint"})
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired("Repeat the new password."),
-                                        EqualTo("password", "The two passwords differ.")],
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(_l("Repeat the new password.")),
+                                        EqualTo("password", _l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password"})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -24,19 +25,19 @@ class PatternFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    product = SelectField("Product", default="", validate_choice=False)
-    version = SelectField("Version", default="", validate_choice=False)
-    hosting = SelectField("Hosting", default="", validate_choice=False)
-    database = SelectField("Database", default="", validate_choice=False)
-    space = SelectField("Space", default="", validate_choice=False)
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
-    sort = SelectField("Sort by", choices=list(SORTS.items()), default="reach", validate_choice=False)
+    product = SelectField(_l("Product"), default="", validate_choice=False)
+    version = SelectField(_l("Version"), default="", validate_choice=False)
+    hosting = SelectField(_l("Hosting"), default="", validate_choice=False)
+    database = SelectField(_l("Database"), default="", validate_choice=False)
+    space = SelectField(_l("Space"), default="", validate_choice=False)
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), choices=list(SORTS.items()), default="reach", validate_choice=False)
 
     def set_choices(self, products: list[str], versions: list[tuple[str, str]], databases: list[str],
                     spaces: list[tuple[int, str]]) -> None:
         """Fill the selects; every one starts with 'any'."""
-        anything = [("", "Any")]
+        anything = [("", _l("Any"))]
         self.product.choices = anything + [(p, p) for p in products]
         self.version.choices = anything + [(f"{p}{VERSION_SEPARATOR}{v}", f"{p} {v}") for p, v in versions]
         self.hosting.choices = anything + [(h.value, h.value.replace("_", " ")) for h in Hosting]
@@ -54,12 +55,12 @@ class ActionForm(FlaskForm):
 
 
 class RenameForm(FlaskForm):
-    name = StringField("Name", filters=[_clean], validators=[DataRequired("Give the pattern a name."),
+    name = StringField(_l("Name"), filters=[_clean], validators=[DataRequired(_l("Give the pattern a name.")),
                                                              Length(max=200)])
 
 
 class DescriptionForm(FlaskForm):
-    description = TextAreaField("Description", filters=[_clean], validators=[Length(max=5000)])
+    description = TextAreaField(_l("Description"), filters=[_clean], validators=[Length(max=5000)])
 
 
 def _pattern_id(value) -> int | None:
@@ -67,12 +68,12 @@ def _pattern_id(value) -> int | None:
 
 
 class MergeForm(FlaskForm):
-    target = SelectField("Merge into", coerce=_pattern_id, validators=[DataRequired("Choose a pattern.")])
+    target = SelectField(_l("Merge into"), coerce=_pattern_id, validators=[DataRequired(_l("Choose a pattern."))])
 
     def set_targets(self, choices: list[tuple[int, str]]) -> None:
         """The patterns this one may merge into, after an empty placeholder that is selected until a lead
         chooses: a merge (which closes this pattern) is never one click on whatever came first."""
-        self.target.choices = [("", "Choose a pattern…")] + list(choices) if choices else []
+        self.target.choices = [("", _l("Choose a pattern…"))] + list(choices) if choices else []
 
 
 _THREAD_REF = re.compile(r"^(?:.*/t/)?#?(\d{1,9})/?$")
@@ -81,15 +82,15 @@ _THREAD_REF = re.compile(r"^(?:.*/t/)?#?(\d{1,9})/?$")
 def _thread_reference(form: FlaskForm, field) -> None:
     match = _THREAD_REF.match(field.data or "")
     if not match:
-        raise ValidationError("Give a thread number or a thread link such as /t/123.")
+        raise ValidationError(_l("Give a thread number or a thread link such as /t/123."))
     field.thread_id = int(match.group(1))
 
 
 class FileThreadForm(FlaskForm):
     """File a thread into this pattern, by number or link."""
 
-    thread = StringField("Thread number or link", filters=[_clean],
-                         validators=[DataRequired("Give a thread number or link."), Length(max=300),
+    thread = StringField(_l("Thread number or link"), filters=[_clean],
+                         validators=[DataRequired(_l("Give a thread number or link.")), Length(max=300),
                                      _thread_reference])
 
 

@@ -106,6 +106,8 @@ class User(UserMixin, db.Model):
     # Where the visit before the current one ended ("new since your last visit"); moved on when a member comes
     # back after a pause (``presence.touch``).
     previous_visit_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The language the member chose ("en", "de"); None follows the browser's Accept-Language (forum.i18n).
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     organisation: Mapped[Organisation] = relationship(back_populates="members", lazy="joined")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields import SelectChoice
 
@@ -71,7 +72,7 @@ def new_product():
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash(f"Product “{product.name}” added. Now add its versions.", "success")
+            flash(_('Product “%(name)s” added. Now add its versions.', name=product.name), "success")
             return redirect(url_for("admin.edit_product", product_id=product.id))
     return render_template("admin/form.html", form=form, title="New product", back=url_for("admin.products"))
 
@@ -86,7 +87,7 @@ def edit_product(product_id: int):
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash("Product saved.", "success")
+            flash(_("Product saved."), "success")
             return redirect(url_for("admin.edit_product", product_id=product.id))
     return render_template("admin/product.html", form=form, product=product)
 
@@ -101,7 +102,7 @@ def new_version(product_id: int):
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash(f"{product.name} {form.name.data.strip()} added.", "success")
+            flash(_('%(name)s %(value)s added.', name=product.name, value=form.name.data.strip()), "success")
             return redirect(url_for("admin.edit_product", product_id=product.id))
     return render_template("admin/form.html", form=form, title=f"New version of {product.name}",
                            back=url_for("admin.edit_product", product_id=product.id))
@@ -117,7 +118,7 @@ def edit_version(version_id: int):
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash("Version saved.", "success")
+            flash(_("Version saved."), "success")
             return redirect(url_for("admin.edit_product", product_id=version.product_id))
     return render_template("admin/form.html", form=form, title=f"Edit {version.label}",
                            back=url_for("admin.edit_product", product_id=version.product_id))
@@ -145,7 +146,7 @@ def new_organisation():
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash(f"Organisation “{organisation.name}” created.", "success")
+            flash(_('Organisation “%(name)s” created.', name=organisation.name), "success")
             return redirect(url_for("admin.edit_organisation", organisation_id=organisation.id))
     return render_template("admin/form.html", form=form, title="New organisation",
                            back=url_for("admin.organisations"))
@@ -161,7 +162,7 @@ def edit_organisation(organisation_id: int):
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash("Organisation saved.", "success")
+            flash(_("Organisation saved."), "success")
             return redirect(url_for("admin.edit_organisation", organisation_id=organisation.id))
     partners, customers = org_service.engaged_organisations(organisation)
     return render_template("admin/organisation.html", form=form, organisation=organisation,
@@ -186,7 +187,7 @@ def engagements():
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash(f"{engagement.partner.name} is now engaged with {engagement.customer.name}.", "success")
+            flash(_('%(name)s is now engaged with %(name2)s.', name=engagement.partner.name, name2=engagement.customer.name), "success")
             return redirect(url_for("admin.engagements"))
     page = page_of(org_service.engagements_query(), page_number(), _page_size())
     return render_template("admin/engagements.html", form=form, page=page)
@@ -219,7 +220,7 @@ def new_space():
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash(f"Space “{space.name}” created.", "success")
+            flash(_('Space “%(name)s” created.', name=space.name), "success")
             return redirect(url_for("admin.spaces"))
     return render_template("admin/form.html", form=form, title="New space", back=url_for("admin.spaces"))
 
@@ -239,7 +240,7 @@ def edit_space(space_id: int):
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash("Space saved.", "success")
+            flash(_("Space saved."), "success")
             return redirect(url_for("admin.spaces"))
     return render_template("admin/form.html", form=form, title=f"Edit space “{space.name}”",
                            back=url_for("admin.spaces"))
@@ -266,7 +267,7 @@ def edit_user(user_id: int):
         except ValidationFailed as exc:
             _apply_error(form, exc)
         else:
-            flash(f"Flags of {user.display_name} saved.", "success")
+            flash(_('Flags of %(display_name)s saved.', display_name=user.display_name), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/user.html", form=form, user=user)
 
@@ -281,7 +282,8 @@ def set_user_active(user_id: int):
     except ValidationFailed as exc:
         flash(exc.message, "error")
     else:
-        flash(f"{user.display_name} {'reactivated' if active else 'deactivated and signed out'}.", "success")
+        flash(_("%(name)s reactivated.", name=user.display_name) if active
+              else _("%(name)s deactivated and signed out.", name=user.display_name), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -310,7 +312,7 @@ def retry_mail(message_id: int):
     if job is None:
         abort(404)
     background.dispatch(job)
-    flash("The message is queued again.", "success")
+    flash(_("The message is queued again."), "success")
     return redirect(url_for("admin.mail_message", message_id=message_id))
 
 

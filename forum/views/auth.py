@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..forms.auth import PASSWORD_HINT, ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
@@ -93,7 +94,7 @@ def logout():
         accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
-    flash("You are signed out.", "success")
+    flash(_("You are signed out."), "success")
     if end_session and id_token:
         # Signed in through the organisation's identity provider: sign out there too, then come back here.
         separator = "&" if "?" in end_session else "?"
@@ -132,7 +133,7 @@ def register(token: str):
             status = 400
         else:
             _start_session(user)
-            flash(f"Welcome to Groundwork, {user.display_name}.", "success")
+            flash(_('Welcome to Groundwork, %(display_name)s.', display_name=user.display_name), "success")
             return redirect(url_for("board.home"))
     elif request.method == "POST":
         status = 400
@@ -168,15 +169,17 @@ def account():
     """Edit one's display name and bio."""
     me = current_user._get_current_object()
     form = ProfileForm(obj=me)
+    if form.locale.data is None:
+        form.locale.data = ""  # no stored language: the "as my browser asks" choice
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.update_profile(me, form.display_name.data, form.bio.data)
+            accounts.update_profile(me, form.display_name.data, form.bio.data, form.locale.data or None)
         except accounts.FieldErrors as exc:
             _apply_field_errors(form, exc.errors)
             status = 400
         else:
-            flash("Your profile is saved.", "success")
+            flash(_("Your profile is saved."), "success")
             return redirect(url_for("auth.account"))
     elif request.method == "POST":
         status = 400
@@ -198,7 +201,7 @@ def change_password():
             status = 400
         else:
             _start_session(me)
-            flash("Your password is changed. Other devices have been signed out.", "success")
+            flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(url_for("auth.account"))
     elif request.method == "POST":
         status = 400

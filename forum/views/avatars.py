@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import login_manager
@@ -50,7 +51,7 @@ def account():
             abort(400)
         if request.form.get("remove"):
             avatars.remove_avatar(me)
-            flash("Your avatar is your initials again.", "success")
+            flash(_("Your avatar is your initials again."), "success")
             return redirect(url_for("avatars.account"))
         upload = request.files.get("avatar")
         try:
@@ -58,6 +59,6 @@ def account():
         except ValidationFailed as exc:
             error, status = exc.message, 400
         else:
-            flash("Your avatar is saved.", "success")
+            flash(_("Your avatar is saved."), "success")
             return redirect(url_for("avatars.account"))
     return render_template("auth/avatar.html", form=form, error=error), status

@@ -3,11 +3,13 @@ waits on an idea. The idea itself is a thread: reading, replying and moderating 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
 from ..extensions import login_manager
 from ..forms.board import ActionForm
+from ..labels import label
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting
 from ..services.board import pages
@@ -23,7 +25,12 @@ bp = Blueprint("ideas", __name__)
 def _helpers() -> dict:
     return {"idea_panel": lambda thread: ideas.panel(current_user, thread),
             "pattern_idea": lambda pattern: ideas.pattern_idea(current_user, pattern),
-            "idea_status_labels": ideas.STATUS_LABELS}
+            "idea_status_labels": _status_labels()}
+
+
+def _status_labels() -> dict:
+    """The idea statuses in the reader's language (the service's English names stay for the audit log)."""
+    return {status: label(status.value) for status in ideas.STATUS_LABELS}
 
 
 @bp.get("/ideas/<slug>")
@@ -38,7 +45,7 @@ def index(slug: str):
     status = ideas.parse_status(wanted) if wanted in {s.value for s in ideas.STATUS_LABELS} else None
     result = ideas.list_ideas(current_user, space, page_number(), current_app.config["PAGE_SIZE"], status)
     return render_template("ideas/index.html", space=space, ideas_page=result, status=status,
-                           labels=ideas.STATUS_LABELS, may_post=permissions.can_post_in_space(current_user, space))
+                           labels=_status_labels(), may_post=permissions.can_post_in_space(current_user, space))
 
 
 def _idea_thread_or_404(thread_id: int):
@@ -59,7 +66,7 @@ def vote(thread_id: int):
         voted = ideas.toggle_vote(current_user, thread)
     except PermissionDenied:
         abort(403)
-    flash("Your vote is counted." if voted else "Your vote is withdrawn.", "success")
+    flash(_("Your vote is counted.") if voted else _("Your vote is withdrawn."), "success")
     back = request.form.get("back")
     if back == "list":
         return redirect(url_for("ideas.index", slug=thread.space.slug))
@@ -80,7 +87,7 @@ def set_status(thread_id: int):
     except ValidationFailed as exc:
         flash(exc.message, "error")
     else:
-        flash("Status saved; everyone who voted for this idea is notified.", "success")
+        flash(_("Status saved; everyone who voted for this idea is notified."), "success")
     return redirect(url_for("board.thread", thread_id=thread.id))
 
 
@@ -96,11 +103,11 @@ def link_pattern(pattern_id: int):
     raw = (request.form.get("idea") or "").strip()
     thread = ideas.idea_by_reference(current_user, raw) if raw else None
     if raw and thread is None:
-        flash("That is not an idea you can see: give its number or its address (…/t/123).", "error")
+        flash(_("That is not an idea you can see: give its number or its address (…/t/123)."), "error")
         return redirect(url_for("patterns.show", pattern_id=pattern.id))
     try:
         ideas.link_pattern(current_user, pattern, thread)
     except PermissionDenied:
         abort(403)
-    flash("The pattern now waits on this idea." if thread else "The pattern no longer waits on an idea.", "success")
+    flash(_("The pattern now waits on this idea.") if thread else _("The pattern no longer waits on an idea."), "success")
     return redirect(url_for("patterns.show", pattern_id=pattern.id))

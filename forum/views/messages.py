@@ -3,6 +3,7 @@ review of reported messages. A conversation is answered with 404 to anyone but i
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -67,7 +68,7 @@ def new():
         except ValidationFailed as exc:
             _form_error(form, exc)
         else:
-            flash("Message sent.", "success")
+            flash(_("Message sent."), "success")
             return redirect(url_for("messages.conversation", conversation_id=started.id))
     status = 400 if request.method == "POST" else 200
     return render_template("messages/new.html", form=form), status
@@ -121,7 +122,7 @@ def report(message_id: int):
     except ValidationFailed as exc:
         flash(exc.message, "error")
     else:
-        flash("Thanks: a moderator will look at this message.", "success")
+        flash(_("Thanks: a moderator will look at this message."), "success")
     return redirect(url_for("messages.conversation", conversation_id=message.conversation_id, _anchor=f"m{message.id}"))
 
 
@@ -142,7 +143,7 @@ def block(username: str):
     except ValidationFailed as exc:
         flash(exc.message, "error")
     else:
-        flash(f"You blocked {other.display_name}: neither of you can write to the other now.", "success")
+        flash(_('You blocked %(display_name)s: neither of you can write to the other now.', display_name=other.display_name), "success")
     return redirect(request.form.get("back") == "blocked" and url_for("messages.blocked")
                     or url_for("auth.profile", username=other.username))
 
@@ -153,7 +154,7 @@ def unblock(username: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     if blocks.unblock(current_user, other):
-        flash(f"{other.display_name} is no longer blocked.", "success")
+        flash(_('%(display_name)s is no longer blocked.', display_name=other.display_name), "success")
     return redirect(url_for("messages.blocked"))
 
 
@@ -171,8 +172,7 @@ def customer_messages(slug: str):
         settings.set_customer_messages(current_user, organisation, allow)
     except PermissionDenied:
         abort(403)
-    flash("Members of other customer organisations that allow it too can now write to your members." if allow
-          else "Only staff, your own members and engaged partners can write to your members now.", "success")
+    flash(_("Members of other customer organisations that allow it too can now write to your members.") if allow else _("Only staff, your own members and engaged partners can write to your members now."), "success")
     return redirect(url_for("orgs.show", slug=organisation.slug))
 
 
@@ -202,5 +202,5 @@ def review(report_id: int):
     except ValidationFailed as exc:
         flash(exc.message, "error")
     else:
-        flash(f"Report {form.decision.data}.", "success")
+        flash(_("Report resolved.") if form.decision.data == "resolved" else _("Report dismissed."), "success")
     return redirect(url_for("messages.reported"))

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
@@ -84,7 +85,7 @@ def _flag_page(thread: Thread, reply=None):
         except ValidationFailed as exc:
             _form_error(form, exc)
         else:
-            flash("Thanks — a moderator will look at it.", "success")
+            flash(_("Thanks — a moderator will look at it."), "success")
             return redirect(url_for("board.thread", thread_id=thread.id))
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/flag.html", form=form, thread=thread, reply=reply), status
@@ -139,7 +140,7 @@ def review(flag_id: int):
     except ValidationFailed as exc:
         flash(exc.message, "error")
     else:
-        flash(f"Flag {form.decision.data}.", "success")
+        flash(_("Flag resolved.") if form.decision.data == "resolved" else _("Flag dismissed."), "success")
     return redirect(url_for("moderation.queue"))
 
 
@@ -216,14 +217,14 @@ def move(thread_id: int):
     form.space.choices = _move_choices(thread)
     if form.validate_on_submit():
         if form.space.data == thread.space_id:
-            flash(f"The thread is already in {thread.space.name}: nothing moved.", "info")
+            flash(_('The thread is already in %(name)s: nothing moved.', name=thread.space.name), "info")
             return redirect(url_for("board.thread", thread_id=thread.id))
         try:
             moderation.move(current_user, thread, catalog.space(form.space.data))
         except ValidationFailed as exc:
             _form_error(form, exc)
         else:
-            flash(f"Moved to {thread.space.name}.", "success")
+            flash(_('Moved to %(name)s.', name=thread.space.name), "success")
             return redirect(url_for("board.thread", thread_id=thread.id))
     return _moderate_page(thread, 400, move_form=form)
 
@@ -240,7 +241,7 @@ def visibility(thread_id: int):
         except ValidationFailed as exc:
             _form_error(form, exc)
         else:
-            flash("Visibility changed.", "success")
+            flash(_("Visibility changed."), "success")
             return redirect(url_for("board.thread", thread_id=thread.id))
     return _moderate_page(thread, 400, visibility_form=form)
 
@@ -261,7 +262,7 @@ def merge(thread_id: int):
             except ValidationFailed as exc:
                 _form_error(form, exc)
             else:
-                flash("Merged: the replies moved here and the old address leads here.", "success")
+                flash(_("Merged: the replies moved here and the old address leads here."), "success")
                 return redirect(url_for("board.thread", thread_id=target.id))
     return _moderate_page(thread, 400, merge_form=form)
 
@@ -304,7 +305,7 @@ def space_moderators():
         except ValidationFailed as exc:
             _form_error(form, exc)
         else:
-            flash("Space moderator added.", "success")
+            flash(_("Space moderator added."), "success")
             return redirect(url_for("moderation.space_moderators"))
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/space_moderators.html", form=form, rows=moderation.space_moderators(),
@@ -317,7 +318,7 @@ def remove_space_moderator(space_moderator_id: int):
     _admin_only()
     row = or_404(moderation.space_moderator(_row_id(space_moderator_id)))
     moderation.remove_space_moderator(current_user, row)
-    flash("Space moderator removed.", "success")
+    flash(_("Space moderator removed."), "success")
     return redirect(url_for("moderation.space_moderators"))
 
 
@@ -330,7 +331,7 @@ def new_user_limits():
     if form.validate_on_submit():
         limits.save(current_user, form.new_user_hours.data, form.new_user_max_threads.data,
                     form.new_user_max_links.data)
-        flash("New-member limits saved.", "success")
+        flash(_("New-member limits saved."), "success")
         return redirect(url_for("moderation.new_user_limits"))
     status = 400 if request.method == "POST" else 200
     return render_template("moderation/limits.html", form=form), status

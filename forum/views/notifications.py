@@ -5,8 +5,11 @@ from typing import TYPE_CHECKING
 
 import click
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from ..labels import label
 from ..services.board import pages
 from ..services.community import inbox as inbox_service
 from ..services.community import mail as notification_email
@@ -89,7 +92,7 @@ def open_item():
         abort(404)
     shown = inbox_service.describe(current_user, item)
     if not shown.visible:
-        flash("That item is no longer available to you.", "error")
+        flash(_("That item is no longer available to you."), "error")
         return redirect(url_for("notifications.inbox"))
     if shown.thread_id is not None:
         anchor = f"r{shown.reply_id}" if shown.reply_id else None
@@ -105,7 +108,7 @@ def open_item():
 @login_required
 def mark_all_read():
     count = inbox_service.mark_all_read(current_user)
-    flash(f"Marked {count} notification{'s' if count != 1 else ''} read.", "success")
+    flash(ngettext("Marked %(num)d notification read.", "Marked %(num)d notifications read.", count), "success")
     return redirect(url_for("notifications.inbox"))
 
 
@@ -143,7 +146,7 @@ def _same_site(url: str | None) -> bool:
 def watch():
     target, target_id, back = _target_or_404()
     notifications.watch(current_user, target, target_id)
-    flash(f"You are watching this {target.value}.", "success")
+    flash(_('You are watching this %(value)s.', value=label(target.value)), "success")
     return redirect(back)
 
 
@@ -152,7 +155,7 @@ def watch():
 def unwatch():
     target, target_id, back = _target_or_404()
     notifications.unwatch(current_user, target, target_id)
-    flash(f"You stopped watching this {target.value}.", "success")
+    flash(_('You stopped watching this %(value)s.', value=label(target.value)), "success")
     return redirect(back)
 
 
@@ -168,7 +171,7 @@ def settings():
         except ValueError:
             abort(400)
         notifications.set_email_mode(current_user, mode)
-        flash("Notification settings saved.", "success")
+        flash(_("Notification settings saved."), "success")
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", mode=notifications.email_mode(current_user),
                            modes=notifications.email_modes(), watch_count=notifications.watch_count(current_user),

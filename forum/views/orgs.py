@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -123,7 +124,7 @@ def new_deployment(slug: str):
         except ValidationFailed as exc:
             _form_error(form, exc)
         else:
-            flash(f"Deployment “{deployment.name}” added.", "success")
+            flash(_('Deployment “%(name)s” added.', name=deployment.name), "success")
             return redirect(url_for("orgs.show", slug=organisation.slug, _anchor="deployments"))
     return _render_deployment_form(organisation, form, None)
 
@@ -140,7 +141,7 @@ def edit_deployment(slug: str, deployment_id: int):
         except ValidationFailed as exc:
             _form_error(form, exc)
         else:
-            flash(f"Deployment “{deployment.name}” saved.", "success")
+            flash(_('Deployment “%(name)s” saved.', name=deployment.name), "success")
             return redirect(url_for("orgs.show", slug=organisation.slug, _anchor="deployments"))
     return _render_deployment_form(organisation, form, deployment)
 
@@ -154,7 +155,7 @@ def delete_deployment(slug: str, deployment_id: int):
     if request.method == "POST":
         name = deployment.name
         org_service.delete_deployment(deployment)
-        flash(f"Deployment “{name}” deleted. Threads that mentioned it keep their snapshot.", "success")
+        flash(_('Deployment “%(name)s” deleted. Threads that mentioned it keep their snapshot.', name=name), "success")
         return redirect(url_for("orgs.show", slug=organisation.slug, _anchor="deployments"))
     threads, confirmations = org_service.deployment_usage(deployment)
     return render_template("orgs/deployment_delete.html", organisation=organisation, deployment=deployment,
@@ -203,5 +204,5 @@ def revoke_invitation(slug: str, invitation_id: int):
     except ValidationFailed as exc:
         flash(exc.message, "error")
     else:
-        flash("Invitation revoked: its link no longer works.", "success")
+        flash(_("Invitation revoked: its link no longer works."), "success")
     return redirect(url_for("orgs.invitations", slug=organisation.slug))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from ..forms.auth import PASSWORD_HINT
@@ -58,7 +59,7 @@ def reset(token: str):
         else:
             if current_user.is_authenticated:
                 logout_user()
-            flash("Your password is changed and every session of the account has ended. Sign in with it now.",
+            flash(_("Your password is changed and every session of the account has ended. Sign in with it now."),
                   "success")
             return redirect(url_for("auth.login"))
     elif request.method == "POST":

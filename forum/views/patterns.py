@@ -5,6 +5,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -86,8 +88,9 @@ def _filters(form: PatternFilterForm) -> service.PatternFilters:
 
 
 #: The table's columns that sort it, in the order they are shown (the keys are ``service.SORTS``').
-COLUMNS = (("name", "Pattern"), ("reach", "Customers"), ("threads", "Threads"), ("deployments", "Deployments"),
-           ("resolved", "Resolved"), ("growth", "Trend"), ("emerging", "Emerging"), ("playbook", "Playbook"))
+COLUMNS = (("name", _l("Pattern")), ("reach", _l("Customers")), ("threads", _l("Threads")),
+           ("deployments", _l("Deployments")), ("resolved", _l("Resolved")), ("growth", _l("Trend")),
+           ("emerging", _l("Emerging")), ("playbook", _l("Playbook")))
 
 
 def _sort_urls(sort: str, descending: bool) -> dict[str, str]:
@@ -148,12 +151,12 @@ def mine():
     try:
         run_id = mining_jobs.start_run(current_user, "web")
     except RunAlreadyActive:
-        flash("A mining run is already in progress.", "error")
+        flash(_("A mining run is already in progress."), "error")
     except Exception:  # recorded on the run as failed; the page shows it
         current_app.logger.exception("mining run could not be started")
-        flash("The mining run failed; see its status above.", "error")
+        flash(_("The mining run failed; see its status above."), "error")
     else:
-        flash(f"Mining run {run_id} started.", "success")
+        flash(_('Mining run %(run_id)s started.', run_id=run_id), "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -221,7 +224,7 @@ def show(pattern_id: int):
     pattern = _pattern_or_404(pattern_id)
     if pattern.status.value == "merged" and pattern.merged_into_id:
         # an old link (a bookmark, a playbook, a mail) still lands somewhere, and says where it went
-        flash(f"Pattern #{pattern.id} “{pattern.name}” is now part of this pattern.", "info")
+        flash(_('Pattern #%(id)s “%(name)s” is now part of this pattern.', id=pattern.id, name=pattern.name), "info")
         return redirect(url_for(".show", pattern_id=pattern.merged_into_id))
     return _render_show(pattern)
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -60,7 +61,8 @@ def index():
     page = service.list_playbooks(current_user, clamp_page(request.args.get("page")), current_app.config["PAGE_SIZE"])
     stats = None
     if permissions.is_lead(current_user):
-        stats = {"all time": deflection_stats(), "last 30 days": deflection_stats(since=utcnow() - timedelta(days=30))}
+        stats = {_("All time"): deflection_stats(),
+                 _("Last %(num)d days", num=30): deflection_stats(since=utcnow() - timedelta(days=30))}
     review = versions.newest_version() if permissions.can_edit_playbook(current_user) else None
     return render_template("playbooks/index.html", playbooks=page, stats=stats, review_version=review)
 
@@ -125,7 +127,7 @@ def new():
         form.fill(draft)
     created = _save(form, lambda data: service.create_playbook(current_user, data, pattern))
     if created is not None:
-        flash("Playbook published.", "success")
+        flash(_("Playbook published."), "success")
         return redirect(url_for("playbooks.show", playbook_id=created.id))
     status = 400 if request.method == "POST" else 200
     return render_template("playbooks/form.html", form=form, playbook=None, pattern=pattern,
@@ -151,7 +153,7 @@ def edit(playbook_id: int):
             evidence_ids=[e.thread_id for e in playbook.evidence]))
     changed = _save(form, lambda data: service.update_playbook(current_user, playbook, data))
     if changed is not None:
-        flash("Playbook updated." if changed else "Saved (the text did not change).", "success")
+        flash(_("Playbook updated.") if changed else _("Saved (the text did not change)."), "success")
         return redirect(url_for("playbooks.show", playbook_id=playbook.id))
     status = 400 if request.method == "POST" else 200
     return render_template("playbooks/form.html", form=form, playbook=playbook, pattern=playbook.pattern,
@@ -176,7 +178,7 @@ def confirm(playbook_id: int):
     form = PlaybookConfirmForm()
     form.deployment.choices = [(d.id, d.name) for d in service.confirmable_deployments(current_user, playbook)]
     if not form.validate_on_submit():
-        flash("Pick one of your deployments that has not confirmed this playbook yet.", "error")
+        flash(_("Pick one of your deployments that has not confirmed this playbook yet."), "error")
         return redirect(url_for("playbooks.show", playbook_id=playbook.id))
     try:
         service.confirm_playbook(current_user, playbook, org_service.deployment(form.deployment.data),
@@ -186,5 +188,5 @@ def confirm(playbook_id: int):
     except ValidationFailed as exc:
         flash(exc.message, "error")
     else:
-        flash("Thanks — your confirmation is recorded.", "success")
+        flash(_("Thanks — your confirmation is recorded."), "success")
     return redirect(url_for("playbooks.show", playbook_id=playbook.id, _anchor="replications"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..services.board import pages, reading
@@ -82,7 +83,7 @@ def add_bookmark():
         if reply.thread_id != thread.id:
             abort(404)
     bookmark_service.add(current_user, thread, reply)
-    flash("Bookmarked. Add a note or a reminder on your bookmarks page.", "success")
+    flash(_("Bookmarked. Add a note or a reminder on your bookmarks page."), "success")
     return redirect(url_for("board.thread", thread_id=thread.id, _anchor=f"r{reply.id}" if reply else None))
 
 
@@ -99,7 +100,7 @@ def update_bookmark(bookmark_id: int):
         return render_template("reading/bookmarks.html", result=result,
                                errors={row.id: exc.message}), 400
     bookmark_service.update_bookmark(row, note, remind_at)
-    flash("Bookmark saved.", "success")
+    flash(_("Bookmark saved."), "success")
     return redirect(url_for("reading.bookmarks", _anchor=f"b{row.id}"))
 
 
@@ -107,7 +108,7 @@ def update_bookmark(bookmark_id: int):
 @login_required
 def delete_bookmark(bookmark_id: int):
     bookmark_service.remove(or_404(bookmark_service.own(current_user, bookmark_id)))
-    flash("Bookmark removed.", "success")
+    flash(_("Bookmark removed."), "success")
     back = request.form.get("back")
     if back == "thread" and request.form.get("thread_id", "").isdigit():
         return redirect(url_for("board.thread", thread_id=int(request.form["thread_id"])))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -32,7 +33,7 @@ def settings():
     status = 200
     if form.validate_on_submit():
         routing.set_preference(me, form.opt_in.data, form.daily_limit.data)
-        flash("Saved." if form.opt_in.data else "Saved: no questions will be routed to you.", "success")
+        flash(_("Saved.") if form.opt_in.data else _("Saved: no questions will be routed to you."), "success")
         return redirect(url_for("routing.settings"))
     if request.method == "POST":
         status = 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -71,7 +72,7 @@ def callback():
     """The provider sends the browser back here with a code: verify, then sign in (second factor if due)."""
     pending = session.pop(PENDING_SSO, None)  # one use: a replayed callback finds nothing
     if request.args.get("error"):
-        flash("The identity provider did not sign you in.", "error")
+        flash(_("The identity provider did not sign you in."), "error")
         return redirect(url_for("auth.login"))
     try:
         user, claims = oidc.finish(pending or {}, request.args.get("state", ""), request.args.get("code", ""),
@@ -108,7 +109,7 @@ def configure(organisation_id: int):
             (field.errors if field is not None else form.form_errors).append(exc.message)
             status = 400
         else:
-            flash(f"Single sign-on of {organisation.name} saved.", "success")
+            flash(_('Single sign-on of %(name)s saved.', name=organisation.name), "success")
             return redirect(url_for("sso.configure", organisation_id=organisation.id))
     elif request.method == "POST":
         status = 400

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -49,7 +50,7 @@ def challenge():
     if user is None:
         if current_user.is_authenticated:
             return redirect(url_for("board.home"))
-        flash("Sign in again, please: the sign-in waited too long for its second step.", "info")
+        flash(_("Sign in again, please: the sign-in waited too long for its second step."), "info")
         return redirect(url_for("auth.login"))
     if not two_factor.is_enrolled(user):
         return redirect(url_for("two_factor.setup"))
@@ -65,7 +66,7 @@ def challenge():
             target = safe_next_url(signin.finish(user), url_for("board.home"))
             if kind == "recovery":
                 left = two_factor.recovery_codes_left(user)
-                flash(f"Recovery code used: {left} left. Make new ones on your account's two-factor page.",
+                flash(_("Recovery code used: %(left)s left. Make new ones on your account's two-factor page.", left=left),
                       "info" if left > 2 else "error")
             response = make_response(redirect(target))
             if form.remember.data:
@@ -154,7 +155,7 @@ def turn_off():
         abort(403)
     two_factor.disable(me)
     session[signin.FACTOR] = "none"
-    flash("Two-factor sign-in is off.", "success")
+    flash(_("Two-factor sign-in is off."), "success")
     return redirect(url_for("two_factor.account"))
 
 
@@ -164,7 +165,7 @@ def forget_device(device_id: int):
     """Stop remembering one device: its next sign-in asks for a code again."""
     if not devices.forget(current_user._get_current_object(), device_id):
         abort(404)
-    flash("That device will be asked for a code at its next sign-in.", "success")
+    flash(_("That device will be asked for a code at its next sign-in."), "success")
     return redirect(url_for("two_factor.account"))
 
 
@@ -176,5 +177,5 @@ def admin_reset(user_id: int):
     if not permissions.can_reset_second_factor(current_user, member):
         abort(403)
     two_factor.reset(member, current_user._get_current_object())
-    flash(f"Second factor of {member.display_name} reset; they are signed out everywhere.", "success")
+    flash(_('Second factor of %(display_name)s reset; they are signed out everywhere.', display_name=member.display_name), "success")
     return redirect(url_for("admin.edit_user", user_id=member.id))

@@ -3,6 +3,7 @@ webhook's delivery log, send a test event, switch it off and on, and delete it."
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions
@@ -74,7 +75,7 @@ def set_active(webhook_id: int):
     hook = _mine(webhook_id)
     active = request.form.get("active") == "1"
     subscriptions.set_active(current_user._get_current_object(), hook, active)
-    flash("Webhook switched on: waiting deliveries go out now." if active else "Webhook switched off.", "success")
+    flash(_("Webhook switched on: waiting deliveries go out now.") if active else _("Webhook switched off."), "success")
     return redirect(url_for("webhooks.show", webhook_id=hook.id))
 
 
@@ -82,7 +83,7 @@ def set_active(webhook_id: int):
 def ping(webhook_id: int):
     hook = _mine(webhook_id)
     events.ping(hook)
-    flash("Test event sent; its outcome is in the log below.", "success")
+    flash(_("Test event sent; its outcome is in the log below."), "success")
     return redirect(url_for("webhooks.show", webhook_id=hook.id))
 
 
@@ -90,5 +91,5 @@ def ping(webhook_id: int):
 def delete(webhook_id: int):
     hook = _mine(webhook_id)
     subscriptions.delete_webhook(current_user._get_current_object(), hook)
-    flash("Webhook deleted.", "success")
+    flash(_("Webhook deleted."), "success")
     return redirect(url_for("webhooks.index"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
@@ -53,7 +54,7 @@ def internal_discussion(thread_id: int):
         except ValidationFailed as exc:
             getattr(form, exc.field if exc.field in ("title", "body") else "existing").errors.append(exc.message)
         else:
-            flash("Internal discussion linked. Only employees see the link.", "success")
+            flash(_("Internal discussion linked. Only employees see the link."), "success")
             return redirect(url_for("board.thread", thread_id=internal.id))
     status = 400 if request.method == "POST" else 200
     return render_template("workflow/internal.html", form=form, thread=thread), status
@@ -78,7 +79,7 @@ def assign(thread_id: int):
         except ValidationFailed as exc:
             form.assignee.errors.append(exc.message)
         else:
-            flash("Assigned.", "success")
+            flash(_("Assigned."), "success")
             return redirect(url_for("board.thread", thread_id=thread.id))
     status = 400 if request.method == "POST" else 200
     return render_template("workflow/assign.html", form=form, thread=thread, current=current), status

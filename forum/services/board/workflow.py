@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -93,14 +94,14 @@ def link_existing(employee: User, thread: Thread, internal: Thread) -> InternalL
     if not permissions.can_open_internal_discussion(employee, thread) or not permissions.can_view(employee, internal):
         raise PermissionDenied("Only employees can link internal discussions.")
     if internal.visibility is not Visibility.INTERNAL or internal.id == thread.id:
-        raise ValidationFailed("Link an internal thread (visible to employees only).", "thread")
+        raise ValidationFailed(gettext("Link an internal thread (visible to employees only)."), "thread")
     link = InternalLink(thread_id=thread.id, internal_thread_id=internal.id, created_by_id=employee.id)
     db.session.add(link)
     try:
         db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
-        raise ValidationFailed("These threads are already linked.", "thread") from exc
+        raise ValidationFailed(gettext("These threads are already linked."), "thread") from exc
     audit.record("internal_link.create", link, actor=employee, before=None, after=audit.snapshot(link))
     db.session.commit()
     return link
@@ -125,9 +126,9 @@ def assign(employee: User, thread: Thread, assignee: User, due_at: datetime) -> 
     if not permissions.can_assign(employee, thread):
         raise PermissionDenied("Only employees assign threads.")
     if not assignee.is_employee or not assignee.active:
-        raise ValidationFailed("Assign the thread to an active employee.", "assignee")
+        raise ValidationFailed(gettext("Assign the thread to an active employee."), "assignee")
     if thread.status is not ThreadStatus.NEEDS_STAFF:
-        raise ValidationFailed("Only threads waiting for staff (needs staff) are assigned.", "assignee")
+        raise ValidationFailed(gettext("Only threads waiting for staff (needs staff) are assigned."), "assignee")
     row = db.session.get(Assignment, thread.id)
     if row is None:
         row = Assignment(thread_id=thread.id, assignee_id=assignee.id, assigned_by_id=employee.id, due_at=due_at)

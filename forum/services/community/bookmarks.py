@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
@@ -52,20 +53,20 @@ def parse_remind_at(text: str | None, now: datetime | None = None) -> datetime |
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise BookmarkInvalid("remind_at", "Give the reminder as a date, e.g. 2027-01-31.") from None
+        raise BookmarkInvalid("remind_at", gettext("Give the reminder as a date, e.g. 2027-01-31.")) from None
     value = value.replace(tzinfo=None, second=0, microsecond=0)
     now = now or utcnow()
     if value <= now:
-        raise BookmarkInvalid("remind_at", "Choose a reminder date in the future.")
+        raise BookmarkInvalid("remind_at", gettext("Choose a reminder date in the future."))
     if value > now + timedelta(days=REMIND_WITHIN_DAYS):
-        raise BookmarkInvalid("remind_at", "Choose a reminder date within five years.")
+        raise BookmarkInvalid("remind_at", gettext("Choose a reminder date within five years."))
     return value
 
 
 def clean_note(note: str | None) -> str:
     note = (note or "").replace("\x00", "").strip()
     if len(note) > NOTE_MAX:
-        raise BookmarkInvalid("note", f"Keep the note to {NOTE_MAX} characters.")
+        raise BookmarkInvalid("note", gettext("Keep the note to %(most)d characters.", most=NOTE_MAX))
     return note
 
 

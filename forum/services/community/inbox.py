@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from ... import permissions
 from ...extensions import db
+from ...languages import N_
 from ...models import Notification, NotificationKind, Reply, User, utcnow
 from ..excerpts import excerpt
 from . import presence
@@ -41,30 +43,33 @@ class InboxItem:
     conversation_id: int | None = None
 
 
+# Translated when shown (in the reader's language, or the recipient's for mail); a translation keeps "{actor} "
+# at its start where the English has it, so the page can still link the actor.
 _SENTENCES = {
-    NotificationKind.REPLY: "{actor} replied in",
-    NotificationKind.NEW_THREAD: "{actor} started a thread:",
-    NotificationKind.MENTION: "{actor} mentioned you in",
-    NotificationKind.ACCEPTED: "{actor} accepted an answer in",
-    NotificationKind.CONFIRMED: "{actor} confirmed the accepted answer in",
-    NotificationKind.ASSIGNED: "{actor} assigned you",
-    NotificationKind.PATTERN_EMERGING: "A pattern is emerging:",
-    NotificationKind.PLAYBOOK_UPDATED: "{actor} updated the playbook",
-    NotificationKind.REMINDER: "Reminder: you bookmarked",
-    NotificationKind.MESSAGE: "{actor} sent you a message:",
-    NotificationKind.IDEA_STATUS: "{actor} changed the status of the idea",
-    NotificationKind.ROUTED: "A question like ones you solved:",
+    NotificationKind.REPLY: N_("{actor} replied in"),
+    NotificationKind.NEW_THREAD: N_("{actor} started a thread:"),
+    NotificationKind.MENTION: N_("{actor} mentioned you in"),
+    NotificationKind.ACCEPTED: N_("{actor} accepted an answer in"),
+    NotificationKind.CONFIRMED: N_("{actor} confirmed the accepted answer in"),
+    NotificationKind.ASSIGNED: N_("{actor} assigned you"),
+    NotificationKind.PATTERN_EMERGING: N_("A pattern is emerging:"),
+    NotificationKind.PLAYBOOK_UPDATED: N_("{actor} updated the playbook"),
+    NotificationKind.REMINDER: N_("Reminder: you bookmarked"),
+    NotificationKind.MESSAGE: N_("{actor} sent you a message:"),
+    NotificationKind.IDEA_STATUS: N_("{actor} changed the status of the idea"),
+    NotificationKind.ROUTED: N_("A question like ones you solved:"),
 }
 
 
 def describe(user: User, item: Notification) -> InboxItem:
     """Build what ``user`` may see of one notification, from the current rows and permissions."""
     hidden = InboxItem(item, visible=False)
-    actor = item.actor.display_name if item.actor is not None else "Someone"
-    shown = InboxItem(item, visible=True, sentence=_SENTENCES[item.kind].format(actor=actor))
-    if item.actor is not None and _SENTENCES[item.kind].startswith("{actor} "):
+    actor = item.actor.display_name if item.actor is not None else gettext("Someone")
+    sentence = gettext(_SENTENCES[item.kind])
+    shown = InboxItem(item, visible=True, sentence=sentence.format(actor=actor))
+    if item.actor is not None and sentence.startswith("{actor} "):
         shown.actor_name, shown.actor_username = actor, item.actor.username
-        shown.after_actor = _SENTENCES[item.kind][len("{actor} "):]
+        shown.after_actor = sentence[len("{actor} "):]
     if item.thread_id is not None:
         thread = item.thread
         if thread is None or not permissions.can_view(user, thread):

@@ -11,11 +11,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import force_locale, gettext, ngettext
 from flask_mail import Mail
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from ...extensions import db
+from ...labels import label
+from ...languages import DEFAULT_LOCALE, LANGUAGES
 from ...models import EmailMode, Notification, NotificationSetting, User, Watch, utcnow
 from .. import background
 from ..mail import outbox
@@ -56,7 +59,12 @@ def watch_for_token(token: str) -> Watch | None:
 
 def watch_label(watch_row: Watch) -> str:
     """What a watch follows, as a short phrase that reveals nothing beyond its kind."""
-    return f"this {watch_row.target_type.value}"
+    return gettext("this %(kind)s", kind=label(watch_row.target_type.value))
+
+
+def recipient_locale(user: User):
+    """Mail in the recipient's chosen language, whoever's request queues it (English without a choice)."""
+    return force_locale(user.locale if user.locale in LANGUAGES else DEFAULT_LOCALE)
 
 
 # --- queueing -----------------------------------------------------------------------------------
@@ -94,10 +102,11 @@ def queue_immediate(items: list[Notification]) -> list[background.Job]:
         if modes[item.user_id] is not EmailMode.IMMEDIATE:
             continue
         user = db.session.get(User, item.user_id)
-        shown = inbox.describe(user, item)
-        if shown.visible:
-            jobs.append(_queue("notification", user, [shown], _watches_of([item]),
-                               f"[Groundwork] {shown.sentence} {shown.title}", notification_id=item.id))
+        with recipient_locale(user):
+            shown = inbox.describe(user, item)
+            if shown.visible:
+                jobs.append(_queue("notification", user, [shown], _watches_of([item]),
+                                   f"[Groundwork] {shown.sentence} {shown.title}", notification_id=item.id))
         item.emailed_at = utcnow()  # hidden ones too, so a later digest does not pick them up
     return [job for job in jobs if job is not None]
 
@@ -116,13 +125,13 @@ def send_digests(now=None) -> int:
         items = db.session.execute(inbox.with_subjects(select(Notification).where(
             Notification.user_id == user.id, Notification.emailed_at.is_(None),
             Notification.created_at >= since).order_by(Notification.created_at))).scalars().all()
-        described = [d for d in (inbox.describe(user, n) for n in items) if d.visible]
         job = None
-        if described:
-            job = _queue("digest", user, described, _watches_of(items),
-                         f"[Groundwork] Your daily digest: {len(described)} update"
-                         f"{'s' if len(described) != 1 else ''}")
-            queued += 1
+        with recipient_locale(user):
+            described = [d for d in (inbox.describe(user, n) for n in items) if d.visible]
+            if described:
+                job = _queue("digest", user, described, _watches_of(items), "[Groundwork] " + ngettext(
+                    "Your daily digest: %(num)d update", "Your daily digest: %(num)d updates", len(described)))
+                queued += 1
         for item in items:
             item.emailed_at = now
         setting.last_digest_at = now

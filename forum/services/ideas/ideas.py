@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import Select, and_, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -133,7 +134,7 @@ def parse_status(value: str | None) -> IdeaStatus:
     try:
         return IdeaStatus(value or "")
     except ValueError as exc:
-        raise ValidationFailed("Pick a status.", "status") from exc
+        raise ValidationFailed(gettext("Pick a status."), "status") from exc
 
 
 def set_status(user: User, thread: Thread, status: IdeaStatus, note: str) -> Idea:

@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import current_app
+from flask_babel import gettext
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -91,7 +92,7 @@ def _check_issuer(issuer: str) -> str:
     parts = urlsplit(issuer)
     allowed = ("https", "http") if current_app.config.get("SSO_ALLOW_HTTP") else ("https",)
     if parts.scheme not in allowed or not parts.hostname or parts.query or parts.fragment or len(issuer) > 500:
-        raise ValidationFailed("Enter the issuer's https:// address, as the provider publishes it.", "issuer")
+        raise ValidationFailed(gettext("Enter the issuer's https:// address, as the provider publishes it."), "issuer")
     return issuer
 
 
@@ -101,19 +102,19 @@ def save_provider(organisation: Organisation, actor: User, *, label: str, issuer
     domains = sorted({d.strip().lower().lstrip("@") for d in re.split(r"[\s,]+", email_domains or "") if d.strip()})
     bad = [d for d in domains if not _DOMAIN_RE.match(d)]
     if not domains or bad:
-        raise ValidationFailed("List the email domains its members use, such as aldercrest.example.", "email_domains")
+        raise ValidationFailed(gettext("List the email domains its members use, such as aldercrest.example."), "email_domains")
     issuer = _check_issuer(issuer)
     client_id = (client_id or "").strip()
     if not client_id or len(client_id) > 200:
-        raise ValidationFailed("Enter the client ID the provider gave Groundwork.", "client_id")
+        raise ValidationFailed(gettext("Enter the client ID the provider gave Groundwork."), "client_id")
     row = provider_of(organisation)
     taken = [d for other in db.session.execute(select(SsoProvider).where(SsoProvider.organisation_id != organisation.id))
              .scalars() for d in (other.email_domains or []) if d in domains]
     if taken:
-        raise ValidationFailed(f"{taken[0]} already signs in through another organisation's provider.",
+        raise ValidationFailed(gettext("%(value)s already signs in through another organisation's provider.", value=taken[0]),
                                "email_domains")
     if row is None and not client_secret:
-        raise ValidationFailed("Enter the client secret.", "client_secret")
+        raise ValidationFailed(gettext("Enter the client secret."), "client_secret")
     if row is None:
         row = SsoProvider(organisation_id=organisation.id)
         db.session.add(row)
@@ -139,9 +140,9 @@ def _fetch_json(url: str, data: dict | None = None, headers: dict | None = None)
         with _opener.open(request, timeout=timeout) as response:
             return json.loads(response.read(1_000_000))
     except urllib.error.HTTPError as exc:
-        raise SsoRefused(f"The identity provider refused the sign-in (HTTP {exc.code}).") from exc
+        raise SsoRefused(gettext('The identity provider refused the sign-in (HTTP %(code)s).', code=exc.code)) from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise SsoRefused("The identity provider cannot be reached; try again in a moment.") from exc
+        raise SsoRefused(gettext("The identity provider cannot be reached; try again in a moment.")) from exc
 
 
 def _cached(key: str, load, fresh: bool = False):
@@ -162,10 +163,10 @@ def discovery(row: SsoProvider) -> dict:
     doc = _cached("discovery:" + issuer,
                   lambda: _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration"))
     if doc.get("issuer") != issuer:
-        raise SsoRefused("The identity provider names another issuer than the one configured.")
+        raise SsoRefused(gettext("The identity provider names another issuer than the one configured."))
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(doc.get(key), str):
-            raise SsoRefused("The identity provider's discovery document is incomplete.")
+            raise SsoRefused(gettext("The identity provider's discovery document is incomplete."))
     return doc
 
 
@@ -198,11 +199,11 @@ def _verified_claims(row: SsoProvider, doc: dict, id_token: str, nonce: str) -> 
             exp={"essential": True}, iat={"essential": True}, nonce={"essential": True, "value": nonce},
         ).validate(claims)
     except (JoseError, ValueError, TypeError) as exc:
-        raise SsoRefused("The identity provider's answer could not be verified.") from exc
+        raise SsoRefused(gettext("The identity provider's answer could not be verified.")) from exc
     audience = claims.get("aud")
     audiences = [audience] if isinstance(audience, str) else list(audience or [])
     if row.client_id not in audiences or (len(audiences) > 1 and claims.get("azp") != row.client_id):
-        raise SsoRefused("The identity provider's answer was meant for another application.")
+        raise SsoRefused(gettext("The identity provider's answer was meant for another application."))
     return claims
 
 
@@ -210,24 +211,24 @@ def finish(pending: dict, state: str, code: str, redirect_uri: str) -> tuple[Use
     """Complete the sign-in the session started: the member and the ID token's claims (with the raw token)."""
     if not pending or not state or not isinstance(pending.get("state"), str) or \
             not secrets_equal(pending["state"], state):
-        raise SsoRefused("This sign-in link is not valid any more; start again.")
+        raise SsoRefused(gettext("This sign-in link is not valid any more; start again."))
     if time.time() - float(pending.get("at", 0)) > float(current_app.config.get("SSO_PENDING_SECONDS", 600)):
-        raise SsoRefused("The sign-in took too long; start again.")
+        raise SsoRefused(gettext("The sign-in took too long; start again."))
     row = provider(int(pending.get("provider", 0)))
     if row is None or not code:
-        raise SsoRefused("Single sign-on is not available for this organisation any more.")
+        raise SsoRefused(gettext("Single sign-on is not available for this organisation any more."))
     doc = discovery(row)
     try:
         secret = unseal(row.client_secret_encrypted)
     except SecretUnreadable as exc:
-        raise SsoRefused("Single sign-on is misconfigured; ask an administrator.") from exc
+        raise SsoRefused(gettext("Single sign-on is misconfigured; ask an administrator.")) from exc
     basic = b64encode(f"{row.client_id}:{secret}".encode()).decode()
     answer = _fetch_json(doc["token_endpoint"], {
         "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
         "code_verifier": pending.get("verifier", "")}, {"Authorization": f"Basic {basic}"})
     id_token = answer.get("id_token")
     if not isinstance(id_token, str):
-        raise SsoRefused("The identity provider sent no ID token.")
+        raise SsoRefused(gettext("The identity provider sent no ID token."))
     claims = _verified_claims(row, doc, id_token, pending.get("nonce", ""))
     return account_for(row, claims), {**claims, "_id_token": id_token, "_end_session": doc.get("end_session_endpoint")}
 
@@ -269,12 +270,12 @@ def account_for(row: SsoProvider, claims: dict) -> User:
     else:
         email = normalise_email(str(claims.get("email") or ""))
         if not email or claims.get("email_verified") is False:
-            raise SsoRefused("The identity provider did not give a verified email address.")
+            raise SsoRefused(gettext("The identity provider did not give a verified email address."))
         if _domain(email) not in (row.email_domains or []):
-            raise SsoRefused("That email address is not one of this organisation's domains.")
+            raise SsoRefused(gettext("That email address is not one of this organisation's domains."))
         user = find_user_by_email(email)
         if user is not None and user.organisation_id != row.organisation_id:
-            raise SsoRefused("An account with this email address belongs to another organisation.")
+            raise SsoRefused(gettext("An account with this email address belongs to another organisation."))
         if user is None:
             name = " ".join(str(claims.get("name") or email.partition("@")[0]).split())[:80]
             user = User(email=email, username=_free_username(email), display_name=name or email[:80],
@@ -288,7 +289,7 @@ def account_for(row: SsoProvider, claims: dict) -> User:
         identity = None
     if not user.active or user.is_placeholder:
         db.session.rollback()
-        raise SsoRefused("This account is deactivated.")
+        raise SsoRefused(gettext("This account is deactivated."))
     user.last_seen_at = now
     if identity is not None:
         identity.last_login_at = now

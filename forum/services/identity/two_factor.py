@@ -12,6 +12,7 @@ import secrets
 import time
 
 import pyotp
+from flask_babel import gettext
 from sqlalchemy import delete, func, select, update
 
 from ...extensions import db
@@ -70,7 +71,7 @@ def enroll(user: User, secret: str, code: str) -> list[str]:
     """Turn the authenticator on once ``code`` proves the app holds ``secret``; the new recovery codes."""
     step = _matching_step(secret, _normalise(code))
     if step is None:
-        raise CodeRefused("That code does not match. Check the time on your phone and try the newest code.")
+        raise CodeRefused(gettext("That code does not match. Check the time on your phone and try the newest code."))
     db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
     db.session.add(TwoFactor(user_id=user.id, secret_encrypted=seal(secret), last_step=step, confirmed_at=utcnow()))
     codes = _replace_recovery_codes(user)
@@ -84,13 +85,13 @@ def verify(user: User, code: str) -> str:
     """Check a second-factor code: "totp" or "recovery" for the kind that was accepted, else CodeRefused."""
     factor = db.session.get(TwoFactor, user.id)
     if factor is None:
-        raise CodeRefused("This account has no second factor set up.")
+        raise CodeRefused(gettext("This account has no second factor set up."))
     code = _normalise(code)
     if len(code) == 6 and code.isdigit():
         try:
             secret = unseal(factor.secret_encrypted)
         except SecretUnreadable as exc:
-            raise CodeRefused("Your authenticator cannot be checked; use a recovery code or ask an admin.") from exc
+            raise CodeRefused(gettext("Your authenticator cannot be checked; use a recovery code or ask an admin.")) from exc
         step = _matching_step(secret, code)
         # Claim the step: of two requests with one code only one moves last_step forward.
         if step is not None and db.session.execute(
@@ -99,7 +100,7 @@ def verify(user: User, code: str) -> str:
             db.session.commit()
             return "totp"
         db.session.rollback()
-        raise CodeRefused("That code is not valid (wrong, expired or already used).")
+        raise CodeRefused(gettext("That code is not valid (wrong, expired or already used)."))
     claimed = db.session.execute(
         update(RecoveryCode).where(RecoveryCode.user_id == user.id,
                                    RecoveryCode.code_hash == _recovery_digest(user.id, code),
@@ -107,7 +108,7 @@ def verify(user: User, code: str) -> str:
         .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         db.session.rollback()
-        raise CodeRefused("That code is not valid (wrong, expired or already used).")
+        raise CodeRefused(gettext("That code is not valid (wrong, expired or already used)."))
     db.session.commit()
     return "recovery"
 
@@ -130,7 +131,7 @@ def _replace_recovery_codes(user: User) -> list[str]:
 def regenerate_recovery_codes(user: User) -> list[str]:
     """New recovery codes for an enrolled member; every earlier code stops working."""
     if not is_enrolled(user):
-        raise CodeRefused("Set up an authenticator app first.")
+        raise CodeRefused(gettext("Set up an authenticator app first."))
     codes = _replace_recovery_codes(user)
     db.session.commit()
     return codes

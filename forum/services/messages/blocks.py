@@ -1,6 +1,7 @@
 """Blocking a member: they can no longer write to the blocker (nor the blocker to them) until unblocked."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -13,7 +14,7 @@ from ..board.threads import ValidationFailed
 def block(user: User, other: User) -> None:
     """``user`` blocks ``other`` (idempotent)."""
     if other.id == user.id:
-        raise ValidationFailed("You cannot block yourself.")
+        raise ValidationFailed(gettext("You cannot block yourself."))
     if is_blocked(user, other):
         return
     try:

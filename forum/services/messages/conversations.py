@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -39,17 +40,17 @@ def recipients_by_name(sender: User, raw: str) -> list[User]:
     names = [n.strip().lstrip("@").lower() for n in raw.replace(",", " ").split() if n.strip().lstrip("@")]
     names = list(dict.fromkeys(names))
     if not names:
-        raise ValidationFailed("Name at least one member to write to.", "to")
+        raise ValidationFailed(gettext("Name at least one member to write to."), "to")
     if len(names) > MAX_MEMBERS - 1:
-        raise ValidationFailed(f"A conversation has at most {MAX_MEMBERS} members; for more, start a thread.", "to")
+        raise ValidationFailed(gettext('A conversation has at most %(MAX_MEMBERS)s members; for more, start a thread.', MAX_MEMBERS=MAX_MEMBERS), "to")
     found = {u.username.lower(): u for u in db.session.execute(
         select(User).where(func.lower(User.username).in_(names))).scalars()}
     unknown = [n for n in names if n not in found]
     if unknown:
-        raise ValidationFailed(f"No member is called {', '.join(unknown)}.", "to")
+        raise ValidationFailed(gettext('No member is called %(value)s.', value=', '.join(unknown)), "to")
     people = [found[n] for n in names if found[n].id != sender.id]
     if not people:
-        raise ValidationFailed("Name someone other than yourself.", "to")
+        raise ValidationFailed(gettext("Name someone other than yourself."), "to")
     return people
 
 
@@ -59,7 +60,7 @@ def start(sender: User, recipients: list[User], subject: str, body: str) -> Conv
         blocked = [u.display_name for u in recipients if not permissions.can_message(sender, u)]
         who = ", ".join(blocked) if blocked else "some of these members"
         # The same words whatever the reason (organisation settings, a block): a refusal tells nothing more.
-        raise ValidationFailed(f"You cannot start a conversation with {who}.", "to")
+        raise ValidationFailed(gettext('You cannot start a conversation with %(who)s.', who=who), "to")
     now = utcnow()
     conversation = Conversation(subject=subject.strip()[:200], created_by_id=sender.id, created_at=now,
                                 last_message_at=now)
@@ -76,7 +77,7 @@ def start(sender: User, recipients: list[User], subject: str, body: str) -> Conv
 
 def _add_message(conversation: Conversation, author: User, body: str, now) -> Message:
     if not body.strip():
-        raise ValidationFailed("Write a message.", "body")
+        raise ValidationFailed(gettext("Write a message."), "body")
     limit = int(current_app.config["POST_MAX_LENGTH"])
     if len(body) > limit:
         raise ValidationFailed(f"A message can be at most {limit:,} characters long.", "body")
@@ -93,7 +94,7 @@ def send(sender: User, conversation: Conversation, body: str) -> Message:
     if not permissions.can_view_conversation(sender, {m.id for m in members}):
         raise PermissionDenied("Not your conversation.")
     if not permissions.can_send_message(sender, members):
-        raise ValidationFailed("You can no longer write in this conversation.", "body")
+        raise ValidationFailed(gettext("You can no longer write in this conversation."), "body")
     now = utcnow()
     message = _add_message(conversation, sender, body, now)
     _mark_read(sender, conversation, now)

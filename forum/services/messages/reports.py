@@ -2,6 +2,7 @@
 the rest of its conversation) in the review queue and resolve (the message is hidden) or dismiss it."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -31,11 +32,11 @@ def report(user: User, message: Message, reason: str, detail: str = "") -> Messa
     if visible_message(user, message.id) is None:
         raise PermissionDenied("Not your conversation.")
     if message.author_id == user.id:
-        raise ValidationFailed("You cannot report your own message.")
+        raise ValidationFailed(gettext("You cannot report your own message."))
     try:
         reason_value = FlagReason(reason)
     except ValueError as exc:
-        raise ValidationFailed("Pick a reason.", "reason") from exc
+        raise ValidationFailed(gettext("Pick a reason."), "reason") from exc
     existing = db.session.execute(select(MessageReport).where(
         MessageReport.message_id == message.id, MessageReport.reporter_id == user.id,
         MessageReport.status == FlagStatus.OPEN)).scalar_one_or_none()
@@ -74,7 +75,7 @@ def review(moderator: User, row: MessageReport, decision: str, note: str = "") -
     if not permissions.can_review_message_reports(moderator):
         raise PermissionDenied("Reported messages are for moderators.")
     if row.status is not FlagStatus.OPEN:
-        raise ValidationFailed("This report was already reviewed.")
+        raise ValidationFailed(gettext("This report was already reviewed."))
     row.status = FlagStatus(decision)
     row.reviewed_by_id, row.reviewed_at, row.review_note = moderator.id, utcnow(), note[:1000]
     if row.status is FlagStatus.RESOLVED and row.message.hidden_at is None:

@@ -5,6 +5,7 @@ Plain functions with explicit inputs; they decide with ``forum.permissions``, ra
 """
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import selectinload
 
@@ -40,12 +41,12 @@ def flag(user: User, thread: Thread, reason: FlagReason | str, detail: str = "",
     try:
         reason = FlagReason(reason)
     except ValueError as exc:
-        raise ValidationFailed("Choose a reason.", "reason") from exc
+        raise ValidationFailed(gettext("Choose a reason."), "reason") from exc
     open_already = db.session.execute(select(Flag.id).where(
         Flag.reporter_id == user.id, Flag.thread_id == thread.id, Flag.status == FlagStatus.OPEN,
         Flag.reply_id.is_(None) if reply is None else Flag.reply_id == reply.id)).first()
     if open_already:
-        raise ValidationFailed("You have already flagged this; a moderator will look at it.", "reason")
+        raise ValidationFailed(gettext("You have already flagged this; a moderator will look at it."), "reason")
     row = Flag(thread_id=thread.id, reply_id=reply.id if reply else None, reporter_id=user.id,
                reason=reason, detail=(detail or "").strip()[:1000])
     db.session.add(row)
@@ -76,11 +77,11 @@ def review_flag(moderator: User, row: Flag, decision: FlagStatus | str, note: st
     try:
         decision = FlagStatus(decision)
     except ValueError as exc:
-        raise ValidationFailed("Resolve or dismiss.") from exc
+        raise ValidationFailed(gettext("Resolve or dismiss.")) from exc
     if decision is FlagStatus.OPEN:
-        raise ValidationFailed("Resolve or dismiss.")
+        raise ValidationFailed(gettext("Resolve or dismiss."))
     if row.status is not FlagStatus.OPEN:
-        raise ValidationFailed("This flag has already been reviewed.")
+        raise ValidationFailed(gettext("This flag has already been reviewed."))
     row.status, row.reviewed_by_id, row.reviewed_at = decision, moderator.id, utcnow()
     row.review_note = (note or "").strip()[:1000]
     audit.record(f"flag.{decision.value}", row, actor=moderator,
@@ -127,7 +128,7 @@ def move(moderator: User, thread: Thread, space: Space) -> Thread:
     """Move to another space; a space moderator must moderate both."""
     _require(moderator, thread)
     if not permissions.can_moderate_space(moderator, space.id):
-        raise ValidationFailed("You do not moderate that space.", "space")
+        raise ValidationFailed(gettext("You do not moderate that space."), "space")
     if space.id != thread.space_id:
         thread.space_id = space.id
         audit.record("thread.move", thread, actor=moderator, summary=f"{thread.title} → {space.name}")
@@ -142,12 +143,12 @@ def change_visibility(moderator: User, thread: Thread, visibility: Visibility | 
     try:
         visibility = Visibility(visibility)
     except ValueError as exc:
-        raise ValidationFailed("Choose a visibility.", "visibility") from exc
+        raise ValidationFailed(gettext("Choose a visibility."), "visibility") from exc
     if visibility is thread.visibility:
         return thread
     if visibility is Visibility.PUBLIC and not confirmed_public:
-        raise ValidationFailed("Making this thread public shows it (and every reply) to all members: "
-                               "tick the confirmation to go ahead.", "confirm_public")
+        raise ValidationFailed(gettext("Making this thread public shows it (and every reply) to all members: "
+                               "tick the confirmation to go ahead."), "confirm_public")
     thread.visibility = visibility
     audit.record("thread.visibility", thread, actor=moderator, summary=thread.title)
     db.session.commit()
@@ -166,12 +167,12 @@ def merge(moderator: User, source: Thread, target: Thread) -> Thread:
     """Merge a duplicate into ``target``: its replies move, its old URL redirects to the target."""
     _require(moderator, source)
     if not permissions.can_moderate_thread(moderator, target):
-        raise ValidationFailed("You cannot moderate the target thread.", "target")
+        raise ValidationFailed(gettext("You cannot moderate the target thread."), "target")
     if source.id == target.id:
-        raise ValidationFailed("A thread cannot be merged into itself.", "target")
+        raise ValidationFailed(gettext("A thread cannot be merged into itself."), "target")
     if not _audience_covered(source, target):
-        raise ValidationFailed("The target is seen by people who may not see this thread; merge into a "
-                               "thread with the same (or a narrower) audience.", "target")
+        raise ValidationFailed(gettext("The target is seen by people who may not see this thread; merge into a "
+                               "thread with the same (or a narrower) audience."), "target")
     moved = db.session.execute(update(Reply).where(Reply.thread_id == source.id)
                                .values(thread_id=target.id).execution_options(synchronize_session=False))
     # Open reports follow the replies they are about, so the review queue still shows them.
@@ -223,10 +224,10 @@ def add_space_moderator(admin: User, space: Space, user: User) -> SpaceModerator
     if not permissions.can_administer(admin):
         raise PermissionDenied("Admins only.")
     if not user.is_employee:
-        raise ValidationFailed("Only employees can moderate a space.", "user")
+        raise ValidationFailed(gettext("Only employees can moderate a space."), "user")
     exists = db.session.execute(select(SpaceModerator.id).filter_by(space_id=space.id, user_id=user.id)).first()
     if exists:
-        raise ValidationFailed(f"{user.display_name} already moderates {space.name}.", "user")
+        raise ValidationFailed(gettext('%(display_name)s already moderates %(name)s.', display_name=user.display_name, name=space.name), "user")
     row = SpaceModerator(space_id=space.id, user_id=user.id)
     db.session.add(row)
     db.session.commit()

@@ -10,11 +10,13 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
+from ...languages import LANGUAGES
 from ...models import Invitation, Organisation, Thread, User, utcnow
 from ...passwords import (
     burn_verification_time,
@@ -161,7 +163,7 @@ def register_with_invitation(token: str, *, email: str, username: str, display_n
     except IntegrityError as exc:
         # A concurrent registration took the email or username between the check and the insert.
         db.session.rollback()
-        raise FieldErrors({"username": ["This username or email address was just taken. Try another."]}) from exc
+        raise FieldErrors({"username": [gettext("This username or email address was just taken. Try another.")]}) from exc
     return user
 
 
@@ -218,7 +220,7 @@ def end_sessions(user: User) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Set a new password after checking the current one; revokes every existing session."""
     if not verify_password(user.password_hash, current_password):
-        raise FieldErrors({"current_password": ["That is not your current password."]})
+        raise FieldErrors({"current_password": [gettext("That is not your current password.")]})
     problems = password_problems(new_password, email=user.email, username=user.username,
                                  display_name=user.display_name)
     if not problems and verify_password(user.password_hash, new_password):
@@ -232,13 +234,14 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 # --- profiles ------------------------------------------------------------------------------------
 
-def update_profile(user: User, display_name: str, bio: str) -> None:
-    """Change the name shown next to posts and the short bio."""
+def update_profile(user: User, display_name: str, bio: str, locale: str | None = None) -> None:
+    """Change the name shown next to posts, the short bio and the language (None: the browser's)."""
     display_name = " ".join((display_name or "").split())
     if not display_name:
-        raise FieldErrors({"display_name": ["Your display name cannot be empty."]})
+        raise FieldErrors({"display_name": [gettext("Your display name cannot be empty.")]})
     user.display_name = display_name[:80]
     user.bio = (bio or "").strip()[:2000]
+    user.locale = locale if locale in LANGUAGES else None
     db.session.commit()
 
 

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from datetime import date
 
+from flask_babel import gettext
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -60,9 +61,9 @@ def checked_slug(model: type, requested: str, name: str, max_length: int, exclud
         return unique_slug(model, name, max_length, exclude_id)
     if len(requested) > max_length or not SLUG_RE.match(requested):
         raise ValidationFailed(
-            "A slug is lowercase letters, digits and single hyphens (like 'ledger-cloud').", "slug")
+            gettext("A slug is lowercase letters, digits and single hyphens (like 'ledger-cloud')."), "slug")
     if _slug_taken(model, requested, exclude_id):
-        raise ValidationFailed(f"The slug '{requested}' is already taken.", "slug")
+        raise ValidationFailed(gettext("The slug '%(requested)s' is already taken.", requested=requested), "slug")
     return requested
 
 
@@ -116,7 +117,7 @@ def create_product(name: str, description: str = "", slug: str = "") -> Product:
     """Add a product to the catalog."""
     name = name.strip()
     if name_taken(Product, name):
-        raise ValidationFailed(f"A product called '{name}' already exists.", "name")
+        raise ValidationFailed(gettext("A product called '%(name)s' already exists.", name=name), "name")
     product = Product(name=name, description=description.strip(),
                       slug=checked_slug(Product, slug, name, 80, None))
     db.session.add(product)
@@ -129,7 +130,7 @@ def update_product(product: Product, name: str, description: str = "", slug: str
     """Rename or re-describe a product; an empty slug keeps the current one."""
     name = name.strip()
     if name_taken(Product, name, product.id):
-        raise ValidationFailed(f"A product called '{name}' already exists.", "name")
+        raise ValidationFailed(gettext("A product called '%(name)s' already exists.", name=name), "name")
     if slug.strip() and slug.strip().lower() != product.slug:
         product.slug = checked_slug(Product, slug, name, 80, product.id)
     product.name, product.description = name, description.strip()
@@ -163,7 +164,7 @@ def create_version(product: Product, name: str, released_on: date | None = None,
     """Add a version at ``position`` in the product's order (0 = first); without one it goes last."""
     name = name.strip()
     if _version_name_taken(product.id, name, None):
-        raise ValidationFailed(f"{product.name} already has a version '{name}'.", "name")
+        raise ValidationFailed(gettext("%(name)s already has a version '%(name2)s'.", name=product.name, name2=name), "name")
     version = ProductVersion(product_id=product.id, name=name, released_on=released_on)
     with db.session.no_autoflush:
         _place_version(version, position)
@@ -178,7 +179,7 @@ def update_version(version: ProductVersion, name: str, released_on: date | None,
     """Rename, re-date or move a version; an empty position keeps its place."""
     name = name.strip()
     if _version_name_taken(version.product_id, name, version.id):
-        raise ValidationFailed(f"{version.product.name} already has a version '{name}'.", "name")
+        raise ValidationFailed(gettext("%(name)s already has a version '%(name2)s'.", name=version.product.name, name2=name), "name")
     version.name, version.released_on = name, released_on
     if position is not None:
         with db.session.no_autoflush:
@@ -206,7 +207,7 @@ def create_space(name: str, slug: str = "", description: str = "",
     """Open a new space; without a position it goes last."""
     name = name.strip()
     if name_taken(Space, name):
-        raise ValidationFailed(f"A space called '{name}' already exists.", "name")
+        raise ValidationFailed(gettext("A space called '%(name)s' already exists.", name=name), "name")
     if position is None:
         last = db.session.execute(db.select(func.max(Space.position))).scalar()
         position = (last if last is not None else -1) + 1
@@ -225,7 +226,7 @@ def update_space(space: Space, name: str, slug: str, description: str,
     """Edit a space; an empty slug keeps the current one (links to it keep working)."""
     name = name.strip()
     if name_taken(Space, name, space.id):
-        raise ValidationFailed(f"A space called '{name}' already exists.", "name")
+        raise ValidationFailed(gettext("A space called '%(name)s' already exists.", name=name), "name")
     if slug.strip() and slug.strip().lower() != space.slug:
         space.slug = checked_slug(Space, slug, name, 80, space.id)
     space.name, space.description = name, description.strip()

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext
 from sqlalchemy import Select, delete, func, or_, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -140,13 +141,13 @@ def create_organisation(name: str, kind: OrgKind | str, description: str = "") -
     """Create an organisation of a given kind; its slug comes from the name."""
     name = name.strip()
     if not name:
-        raise ValidationFailed("An organisation needs a name.", "name")
+        raise ValidationFailed(gettext("An organisation needs a name."), "name")
     if name_taken(Organisation, name):
-        raise ValidationFailed(f"An organisation called '{name}' already exists.", "name")
+        raise ValidationFailed(gettext("An organisation called '%(name)s' already exists.", name=name), "name")
     try:
         kind = OrgKind(kind)
     except ValueError as exc:
-        raise ValidationFailed("Choose vendor, customer or partner.", "kind") from exc
+        raise ValidationFailed(gettext("Choose vendor, customer or partner."), "kind") from exc
     organisation = Organisation(name=name, kind=kind, description=description.strip(),
                                 slug=unique_slug(Organisation, name, 120))
     db.session.add(organisation)
@@ -159,9 +160,9 @@ def update_organisation(organisation: Organisation, name: str, description: str)
     """Rename or re-describe an organisation. The slug stays, so links to it keep working."""
     name = name.strip()
     if not name:
-        raise ValidationFailed("An organisation needs a name.", "name")
+        raise ValidationFailed(gettext("An organisation needs a name."), "name")
     if name_taken(Organisation, name, organisation.id):
-        raise ValidationFailed(f"An organisation called '{name}' already exists.", "name")
+        raise ValidationFailed(gettext("An organisation called '%(name)s' already exists.", name=name), "name")
     organisation.name, organisation.description = name, description.strip()
     audit.record("organisation.update", organisation)
     commit_or_fail(f"An organisation called '{name}' already exists.", "name")
@@ -185,13 +186,13 @@ def add_engagement(partner_id: int, customer_id: int) -> Engagement:
     partner = db.session.get(Organisation, partner_id)
     customer = db.session.get(Organisation, customer_id)
     if partner is None or partner.kind is not OrgKind.PARTNER:
-        raise ValidationFailed("The first organisation must be a partner firm.", "partner")
+        raise ValidationFailed(gettext("The first organisation must be a partner firm."), "partner")
     if customer is None or customer.kind is not OrgKind.CUSTOMER:
-        raise ValidationFailed("The second organisation must be a customer.", "customer")
+        raise ValidationFailed(gettext("The second organisation must be a customer."), "customer")
     exists = db.session.execute(db.select(Engagement.id).filter_by(
         partner_id=partner.id, customer_id=customer.id)).first()
     if exists:
-        raise ValidationFailed(f"{partner.name} is already engaged with {customer.name}.", "customer")
+        raise ValidationFailed(gettext('%(name)s is already engaged with %(name2)s.', name=partner.name, name2=customer.name), "customer")
     engagement = Engagement(partner_id=partner.id, customer_id=customer.id)
     db.session.add(engagement)
     commit_or_fail(f"{partner.name} is already engaged with {customer.name}.", "customer")
@@ -235,27 +236,27 @@ def normalise_integrations(raw: str | list[str]) -> list[str]:
             continue
         if len(tag) > INTEGRATION_MAX_LENGTH:
             raise ValidationFailed(
-                f"Each integration is at most {INTEGRATION_MAX_LENGTH} characters ('{tag[:20]}…' is longer).",
+                gettext("Each integration is at most %(INTEGRATION_MAX_LENGTH)s characters ('%(value)s…' is longer).", INTEGRATION_MAX_LENGTH=INTEGRATION_MAX_LENGTH, value=tag[:20]),
                 "integrations")
         tags.append(tag)
     if len(tags) > MAX_INTEGRATIONS:
-        raise ValidationFailed(f"At most {MAX_INTEGRATIONS} integrations.", "integrations")
+        raise ValidationFailed(gettext('At most %(MAX_INTEGRATIONS)s integrations.', MAX_INTEGRATIONS=MAX_INTEGRATIONS), "integrations")
     return tags
 
 
 def _apply_profile(deployment: Deployment, profile: DeploymentProfile) -> None:
     if db.session.get(ProductVersion, profile.product_version_id) is None:
-        raise ValidationFailed("Choose a product version from the catalog.", "product_version")
+        raise ValidationFailed(gettext("Choose a product version from the catalog."), "product_version")
     if profile.size_users is not None and profile.size_users < 0:
-        raise ValidationFailed("The number of users cannot be negative.", "size_users")
+        raise ValidationFailed(gettext("The number of users cannot be negative."), "size_users")
     name = profile.name.strip()
     if not name:
-        raise ValidationFailed("Give the deployment a name.", "name")
+        raise ValidationFailed(gettext("Give the deployment a name."), "name")
     try:
         deployment.hosting = Hosting(profile.hosting)
         deployment.environment = Environment(profile.environment)
     except ValueError as exc:
-        raise ValidationFailed("Unknown hosting or environment.", "hosting") from exc
+        raise ValidationFailed(gettext("Unknown hosting or environment."), "hosting") from exc
     deployment.integrations = normalise_integrations(profile.integrations)
     deployment.name = name
     deployment.product_version_id = profile.product_version_id
@@ -325,7 +326,7 @@ def pending_invitations(organisation: Organisation) -> list[Invitation]:
 def revoke_invitation(invitation: Invitation) -> None:
     """Withdraw an unused invitation: its link stops working. Used ones stay as a record."""
     if invitation.used_at is not None:
-        raise ValidationFailed("That invitation has already been used.")
+        raise ValidationFailed(gettext("That invitation has already been used."))
     audit.record("invitation.revoke", invitation, before=audit.snapshot(invitation), after=None)
     db.session.delete(invitation)
     db.session.commit()
@@ -353,10 +354,9 @@ def set_user_flags(user: User, acting: User, *, is_org_admin: bool, is_lead: boo
                                            (is_admin, "admin")) if flag]
         if wrong:
             raise ValidationFailed(
-                f"Only employees (people of the vendor organisation) can be {' or '.join(wrong)}; "
-                f"{user.display_name} is at {user.organisation.name}, a {user.organisation.kind.value}.")
+                gettext('Only employees (people of the vendor organisation) can be %(value)s; %(display_name)s is at %(name)s, a %(value2)s.', value=' or '.join(wrong), display_name=user.display_name, name=user.organisation.name, value2=user.organisation.kind.value))
     if user.id == acting.id and user.is_admin and not is_admin:
-        raise ValidationFailed("You cannot remove your own admin rights; ask another admin.", "is_admin")
+        raise ValidationFailed(gettext("You cannot remove your own admin rights; ask another admin."), "is_admin")
     user.is_org_admin, user.is_lead = is_org_admin, is_lead
     user.is_moderator, user.is_admin = is_moderator, is_admin
     audit.record("user.flags", user, actor=acting, summary=user.username)
@@ -367,7 +367,7 @@ def set_user_flags(user: User, acting: User, *, is_org_admin: bool, is_lead: boo
 def set_user_active(user: User, acting: User, active: bool) -> User:
     """Deactivate (signing them out everywhere) or reactivate a user."""
     if user.id == acting.id and not active:
-        raise ValidationFailed("You cannot deactivate yourself.")
+        raise ValidationFailed(gettext("You cannot deactivate yourself."))
     user.active = active
     if not active:
         revoke_sessions(user)

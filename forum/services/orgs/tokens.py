@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ...extensions import db
@@ -26,11 +27,11 @@ def create_token(user: User, name: str, scope: str) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns the row and the raw token, which is never stored or shown again."""
     name = (name or "").strip()
     if not name or len(name) > 80:
-        raise TokenError("Give the token a name of at most 80 characters.")
+        raise TokenError(gettext("Give the token a name of at most 80 characters."))
     if scope not in SCOPES:
-        raise TokenError("Choose read or write.")
+        raise TokenError(gettext("Choose read or write."))
     if len(active_tokens(user)) >= MAX_TOKENS:
-        raise TokenError(f"You already have {MAX_TOKENS} tokens; revoke one first.")
+        raise TokenError(gettext('You already have %(MAX_TOKENS)s tokens; revoke one first.', MAX_TOKENS=MAX_TOKENS))
     raw = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, scope=scope, token_hash=hash_token(raw))
     db.session.add(token)

@@ -6,6 +6,7 @@ in the same transaction as the change.
 """
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import delete, select, update
 
 from ... import permissions
@@ -35,7 +36,7 @@ def _require_lead(user: User | None) -> None:
 
 def _require_status(pattern: Pattern, *statuses: PatternStatus) -> None:
     if pattern.status not in statuses:
-        raise CurationError(f"this pattern is {pattern.status.value}")
+        raise CurationError(gettext('this pattern is %(value)s', value=pattern.status.value))
 
 
 def _commit(pattern: Pattern) -> Pattern:
@@ -50,9 +51,9 @@ def rename(user: User | None, pattern: Pattern, name: str) -> Pattern:
     _require_status(pattern, PatternStatus.ACTIVE, PatternStatus.DISMISSED)
     name = " ".join((name or "").split())
     if not name:
-        raise CurationError("A name is required.", "name")
+        raise CurationError(gettext("A name is required."), "name")
     if len(name) > NAME_MAX:
-        raise CurationError(f"At most {NAME_MAX} characters.", "name")
+        raise CurationError(gettext('At most %(NAME_MAX)s characters.', NAME_MAX=NAME_MAX), "name")
     pattern.name, pattern.name_curated = name, True
     audit.record("pattern.rename", pattern, actor=user, summary=name)
     return _commit(pattern)
@@ -64,7 +65,7 @@ def describe(user: User | None, pattern: Pattern, description: str) -> Pattern:
     _require_status(pattern, PatternStatus.ACTIVE, PatternStatus.DISMISSED)
     description = (description or "").strip()
     if len(description) > DESCRIPTION_MAX:
-        raise CurationError(f"At most {DESCRIPTION_MAX} characters.", "description")
+        raise CurationError(gettext('At most %(DESCRIPTION_MAX)s characters.', DESCRIPTION_MAX=DESCRIPTION_MAX), "description")
     pattern.description = description
     audit.record("pattern.describe", pattern, actor=user, summary=pattern.name)
     return _commit(pattern)
@@ -92,10 +93,10 @@ def merge(user: User | None, source: Pattern, target: Pattern) -> Pattern:
     """Fold ``source`` into ``target``: its members become FILED members of target (unless excluded there)."""
     _require_lead(user)
     if source.id == target.id:
-        raise CurationError("A pattern cannot be merged into itself.", "target")
+        raise CurationError(gettext("A pattern cannot be merged into itself."), "target")
     _require_status(source, PatternStatus.ACTIVE, PatternStatus.DISMISSED)
     if target.status is not PatternStatus.ACTIVE:
-        raise CurationError("Merge into an active pattern.", "target")
+        raise CurationError(gettext("Merge into an active pattern."), "target")
     moving = db.session.execute(select(PatternMember).where(
         PatternMember.pattern_id == source.id, PatternMember.source != MembershipSource.EXCLUDED)).scalars().all()
     existing = {m.thread_id: m for m in db.session.execute(

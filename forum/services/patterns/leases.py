@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -122,7 +123,7 @@ def create_run(started_by: User | None, trigger: str, parameters: dict | None = 
     usual answer cheaply, and the partial unique index decides between two processes that looked together.
     """
     if active_run() is not None:
-        raise RunAlreadyActive("a mining run is already in progress")
+        raise RunAlreadyActive(gettext("a mining run is already in progress"))
     run = MiningRun(status=RunStatus.QUEUED, started_by_id=started_by.id if started_by else None,
                     trigger=trigger, parameters=dict(parameters or {}), heartbeat_at=utcnow())
     db.session.add(run)
@@ -130,7 +131,7 @@ def create_run(started_by: User | None, trigger: str, parameters: dict | None = 
         db.session.commit()
     except IntegrityError:  # another process started one between the look and the insert
         db.session.rollback()
-        raise RunAlreadyActive("a mining run is already in progress") from None
+        raise RunAlreadyActive(gettext("a mining run is already in progress")) from None
     return run
 
 

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -146,9 +147,9 @@ def draft_from_pattern(pattern: Pattern) -> tuple[PlaybookInput, list[EvidenceCa
 
 def _check(data: PlaybookInput) -> None:
     if not data.title.strip():
-        raise ValidationFailed("Give the playbook a title.", "title")
+        raise ValidationFailed(gettext("Give the playbook a title."), "title")
     if data.visibility not in PLAYBOOK_VISIBILITIES:
-        raise ValidationFailed("A playbook is public or internal.", "visibility")
+        raise ValidationFailed(gettext("A playbook is public or internal."), "visibility")
 
 
 def _set_evidence(playbook: Playbook, thread_ids: list[int]) -> None:
@@ -157,7 +158,7 @@ def _set_evidence(playbook: Playbook, thread_ids: list[int]) -> None:
     threads = {t.id: t for t in db.session.execute(select(Thread).where(Thread.id.in_(wanted))).scalars()}
     missing = [tid for tid in wanted if tid not in threads]
     if missing:
-        raise ValidationFailed(f"No thread {missing[0]}.", "extra_threads")
+        raise ValidationFailed(gettext('No thread %(value)s.', value=missing[0]), "extra_threads")
     existing = {e.thread_id: e for e in playbook.evidence}
     for tid, row in existing.items():
         if tid not in threads:
@@ -269,7 +270,7 @@ def confirm_playbook(user: User, playbook: Playbook, deployment: Deployment | No
     if not permissions.can_confirm_playbook(user, playbook):
         raise PermissionDenied("Only customers confirm a playbook.")
     if deployment is None or deployment.organisation_id != user.organisation_id:
-        raise ValidationFailed("Pick one of your organisation's deployments.", "deployment")
+        raise ValidationFailed(gettext("Pick one of your organisation's deployments."), "deployment")
     db.session.add(PlaybookConfirmation(playbook_id=playbook.id, user_id=user.id, deployment_id=deployment.id,
                                         product_version_id=deployment.product_version_id,
                                         note=(note or "").strip()[:500]))
@@ -277,7 +278,7 @@ def confirm_playbook(user: User, playbook: Playbook, deployment: Deployment | No
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise ValidationFailed("That deployment has already confirmed this playbook.", "deployment") from None
+        raise ValidationFailed(gettext("That deployment has already confirmed this playbook."), "deployment") from None
 
 
 # --- reading -------------------------------------------------------------------------------------

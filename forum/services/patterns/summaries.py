@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Text, case, column, distinct, func, literal_column, select, true
 
 from ... import permissions
@@ -36,9 +37,9 @@ from .figures import DIMENSIONS, TREND_PERIODS, grouped_figures, materialised_me
 #: Memberships that count: what the engine found and what leads filed in (never the excluded ones).
 MEMBER_SOURCES = (MembershipSource.MINED, MembershipSource.ASSIGNED, MembershipSource.FILED)
 #: The list's orders (the form's choices; the table's columns sort by the same keys).
-SORTS = {"reach": "Reach (customers)", "growth": "Growth", "unresolved": "Unresolved share", "recent": "Recency",
-         "name": "Name", "threads": "Threads", "deployments": "Deployments", "resolved": "Resolved share",
-         "emerging": "Emerging", "playbook": "Playbook"}
+SORTS = {"reach": _l("Reach (customers)"), "growth": _l("Growth"), "unresolved": _l("Unresolved share"),
+         "recent": _l("Recency"), "name": _l("Name"), "threads": _l("Threads"), "deployments": _l("Deployments"),
+         "resolved": _l("Resolved share"), "emerging": _l("Emerging"), "playbook": _l("Playbook")}
 #: Orders read from the smallest up by default (a name A to Z); every other order starts with the most.
 ASCENDING_SORTS = frozenset({"name"})
 

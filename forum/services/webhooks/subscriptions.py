@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ...extensions import db
@@ -32,7 +33,7 @@ def create_webhook(user: User, url: str, events: list[str]) -> tuple[Webhook, st
     allowed = webhook_events_for(user)
     chosen = [e for e in allowed if e in set(events or [])]
     if not chosen or len(chosen) != len(set(events or [])):
-        raise ValidationFailed("Choose at least one of the events offered.", "events")
+        raise ValidationFailed(gettext("Choose at least one of the events offered."), "events")
     try:
         url = check_url(url)
     except UnsafeURL as exc:

@@ -11,6 +11,7 @@ import socket
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext
 
 MAX_URL_LENGTH = 2000
 
@@ -23,18 +24,18 @@ def check_url(url: str) -> str:
     """The URL, stripped, when a webhook may call it; UnsafeURL otherwise."""
     url = (url or "").strip()
     if not url or len(url) > MAX_URL_LENGTH or any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
-        raise UnsafeURL("Enter the full address, such as https://hooks.example.com/groundwork.")
+        raise UnsafeURL(gettext("Enter the full address, such as https://hooks.example.com/groundwork."))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UnsafeURL("That address cannot be read.") from exc
+        raise UnsafeURL(gettext("That address cannot be read.")) from exc
     if parts.scheme not in ("http", "https"):
-        raise UnsafeURL("Only http and https addresses can receive webhooks.")
+        raise UnsafeURL(gettext("Only http and https addresses can receive webhooks."))
     if not parts.hostname:
-        raise UnsafeURL("The address needs a host name.")
+        raise UnsafeURL(gettext("The address needs a host name."))
     if parts.username or parts.password:
-        raise UnsafeURL("Leave credentials out of the address; verify the signature instead.")
+        raise UnsafeURL(gettext("Leave credentials out of the address; verify the signature instead."))
     check_host(parts.hostname, port or (443 if parts.scheme == "https" else 80))
     return url
 
@@ -44,10 +45,10 @@ def check_host(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeURL(f"The host {host} cannot be found.") from exc
+        raise UnsafeURL(gettext('The host %(host)s cannot be found.', host=host)) from exc
     if current_app.config.get("WEBHOOK_ALLOW_PRIVATE"):
         return
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not address.is_global or address.is_multicast:
-            raise UnsafeURL(f"{host} is a private or local address; webhooks call public addresses only.")
+            raise UnsafeURL(gettext('%(host)s is a private or local address; webhooks call public addresses only.', host=host))

@@ -92,7 +92,7 @@ def test_home_lists_latest_unanswered_and_my_org(web, make):
     html = browser.html("/")
     assert "Our own open question" in html and "Somebody else answered" in html
     assert "Hidden from me" not in html
-    assert "My organisation&#39;s open questions" in html
+    assert "My organisation's open questions" in html
     unanswered = browser.html("/?show=unanswered")
     assert "Our own open question" in unanswered and "Somebody else answered" not in unanswered
     org_open = browser.html("/?show=org_open")
