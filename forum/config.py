@@ -101,6 +101,12 @@ class Config:
     WEBHOOK_MAX_ATTEMPTS = 10
     WEBHOOK_DISABLE_AFTER = 20
 
+    # Routing a new question to members who solved it: at most PER_QUESTION members each; besides its pattern's
+    # solved threads, solved threads whose vectors are at least MIN_SIMILARITY alike (cosine, all-MiniLM-L6-v2:
+    # paraphrases of one problem measured 0.6-0.9, other problems of the same product under 0.3).
+    ROUTING_PER_QUESTION = 3
+    ROUTING_MIN_SIMILARITY = 0.5
+
     # Single sign-on (OpenID Connect): plain-http issuers only for tests and local providers; timeouts, how long
     # discovery documents and key sets are kept, clock leeway for ID tokens, and how long a sign-in may take.
     SSO_ALLOW_HTTP = False

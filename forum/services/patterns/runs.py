@@ -317,6 +317,7 @@ def assign_thread(thread_id: int, *, embedder=None) -> PatternMember | None:
                                                    PatternMember.source == MembershipSource.ASSIGNED))
     if best is None:
         db.session.commit()
+        routing.after_embedding(thread_id)  # in no pattern, it may still be near threads someone solved
         return None
     member = PatternMember(pattern_id=best.id, thread_id=thread_id, source=MembershipSource.ASSIGNED,
                            similarity=best_sim, run_id=run.id)

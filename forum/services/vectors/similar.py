@@ -331,6 +331,21 @@ def related_threads(user: User | None, thread: Thread, limit: int = 5) -> list[S
 
 vector_index._on_clear.append(_related.clear)
 
+ROUTING_POOL = 400  # nearest threads looked through for solved ones (most near threads may be unsolved)
+
+
+def closest_threads(thread: Thread, min_score: float, pool: int = ROUTING_POOL) -> list[tuple[int, float]]:
+    """(id, cosine) of the threads nearest ``thread``'s stored vector, at least ``min_score`` alike, closest first,
+    whoever may see them: callers apply visibility. Empty while ``thread`` has no vector (or no model)."""
+    embedder = query_embedder()
+    vectors = vector_index.current_matrix(_model_key(embedder)) if embedder is not None else None
+    own = vectors.vector_of(thread.id) if vectors is not None else None
+    if own is None:
+        return []
+    ids, scores = vector_index.nearest(vectors, own, pool + 1)
+    return [(int(tid), float(score)) for tid, score in zip(ids, scores, strict=True)
+            if score >= min_score and int(tid) != thread.id]
+
 
 def warm_up() -> bool:
     """Load what the first search and the first suggestion need (the model, the stored vectors) ahead of them.

@@ -13,7 +13,7 @@ from forum.extensions import db
 from forum.models import DeliveryStatus, OutboxJob, Space, User, WebhookDelivery
 from forum.services.board import threads
 from forum.services.webhooks import subscriptions, sweeper
-from tests.forum.patterns.test_mining_celery import readme_worker
+from tests.forum.patterns.test_mining_celery import _wait_for, readme_worker
 from tests.forum.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.slow
@@ -22,17 +22,6 @@ pytestmark = pytest.mark.slow
 # (which records a failed attempt and its backoff) and for the sending process (whose sweep hands due retries over).
 RETRIES = {"WEBHOOK_ALLOW_PRIVATE": True, "WEBHOOK_RETRY_SECONDS": 0.2, "WEBHOOK_RETRY_MAX_SECONDS": 1,
            "WEBHOOK_MAX_ATTEMPTS": 1000, "WEBHOOK_DISABLE_AFTER": 100000, "WEBHOOK_TIMEOUT_SECONDS": 2}
-
-
-def _until(predicate, seconds: float, what: str, log=None):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        db.session.expire_all()
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}" + (f"; the worker's log:\n{log.read_text()}" if log else ""))
 
 
 def _deliveries() -> list[WebhookDelivery]:
@@ -70,8 +59,8 @@ def test_a_readme_worker_delivers_each_event_once_signed_and_loses_none_while_th
                 assert receiver.received == []
             finally:
                 os.kill(proc.pid, signal.SIGCONT)
-            _until(lambda: len(receiver.received) >= 10, 120, "the first events", proc.log)
-            _until(lambda: all(r.status is DeliveryStatus.DELIVERED for r in _deliveries()), 30, "the log")
+            _wait_for(lambda: len(receiver.received) >= 10, 120, proc.log)
+            _wait_for(lambda: all(r.status is DeliveryStatus.DELIVERED for r in _deliveries()), 30)
 
             # The receiver goes down: the worker's attempts fail, the sweep hands the due retries to the worker
             # again, and every event arrives once when the receiver is back.
@@ -79,12 +68,12 @@ def test_a_readme_worker_delivers_each_event_once_signed_and_loses_none_while_th
             sweeper.start(sender)
             try:
                 second = ask([f"Asked while down {i}" for i in range(10)])
-                _until(lambda: all(r.attempts >= 2 for r in _deliveries() if r.subject_id in second), 120,
-                       "failed attempts while the receiver is down", proc.log)
+                _wait_for(lambda: all(r.attempts >= 2 for r in _deliveries() if r.subject_id in second), 120,
+                          proc.log)
                 assert all(r.status is DeliveryStatus.PENDING for r in _deliveries() if r.subject_id in second)
                 receiver.start()
-                _until(lambda: len(receiver.received) >= 20, 120, "the events held back", proc.log)
-                _until(lambda: all(r.status is DeliveryStatus.DELIVERED for r in _deliveries()), 30, "the log")
+                _wait_for(lambda: len(receiver.received) >= 20, 120, proc.log)
+                _wait_for(lambda: all(r.status is DeliveryStatus.DELIVERED for r in _deliveries()), 30)
                 time.sleep(1)  # a duplicate would come right behind
             finally:
                 sweeper.stop(sender)
