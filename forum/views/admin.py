@@ -74,7 +74,7 @@ def new_product():
         else:
             flash(_('Product “%(name)s” added. Now add its versions.', name=product.name), "success")
             return redirect(url_for("admin.edit_product", product_id=product.id))
-    return render_template("admin/form.html", form=form, title="New product", back=url_for("admin.products"))
+    return render_template("admin/form.html", form=form, title=_("New product"), back=url_for("admin.products"))
 
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
@@ -104,7 +104,7 @@ def new_version(product_id: int):
         else:
             flash(_('%(name)s %(value)s added.', name=product.name, value=form.name.data.strip()), "success")
             return redirect(url_for("admin.edit_product", product_id=product.id))
-    return render_template("admin/form.html", form=form, title=f"New version of {product.name}",
+    return render_template("admin/form.html", form=form, title=_('New version of %(name)s', name=product.name),
                            back=url_for("admin.edit_product", product_id=product.id))
 
 
@@ -120,7 +120,7 @@ def edit_version(version_id: int):
         else:
             flash(_("Version saved."), "success")
             return redirect(url_for("admin.edit_product", product_id=version.product_id))
-    return render_template("admin/form.html", form=form, title=f"Edit {version.label}",
+    return render_template("admin/form.html", form=form, title=_('Edit %(label)s', label=version.label),
                            back=url_for("admin.edit_product", product_id=version.product_id))
 
 
@@ -148,7 +148,7 @@ def new_organisation():
         else:
             flash(_('Organisation “%(name)s” created.', name=organisation.name), "success")
             return redirect(url_for("admin.edit_organisation", organisation_id=organisation.id))
-    return render_template("admin/form.html", form=form, title="New organisation",
+    return render_template("admin/form.html", form=form, title=_("New organisation"),
                            back=url_for("admin.organisations"))
 
 
@@ -222,7 +222,7 @@ def new_space():
         else:
             flash(_('Space “%(name)s” created.', name=space.name), "success")
             return redirect(url_for("admin.spaces"))
-    return render_template("admin/form.html", form=form, title="New space", back=url_for("admin.spaces"))
+    return render_template("admin/form.html", form=form, title=_("New space"), back=url_for("admin.spaces"))
 
 
 @bp.route("/spaces/<int:space_id>", methods=["GET", "POST"])
@@ -242,7 +242,7 @@ def edit_space(space_id: int):
         else:
             flash(_("Space saved."), "success")
             return redirect(url_for("admin.spaces"))
-    return render_template("admin/form.html", form=form, title=f"Edit space “{space.name}”",
+    return render_template("admin/form.html", form=form, title=_('Edit space “%(name)s”', name=space.name),
                            back=url_for("admin.spaces"))
 
 

@@ -79,7 +79,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             return signin.begin(user, target)
-        form.password.errors = ["The email address or password is not right."]
+        form.password.errors = [_("The email address or password is not right.")]
         status = 401
     elif request.method == "POST":
         status = 400
@@ -101,9 +101,9 @@ def logout():
         url = end_session + separator + urlencode({
             "id_token_hint": id_token, "post_logout_redirect_uri": url_for("auth.login", _external=True)})
         # A page, not a redirect: the sign-out form's redirect to another origin would break the form-action policy.
-        return render_template("auth/onward.html", url=url, heading="Signing you out",
-                               message="You are signed out here; now signing you out at your identity provider…",
-                               link="Continue")
+        return render_template("auth/onward.html", url=url, heading=_("Signing you out"),
+                               message=_("You are signed out here; now signing you out at your identity provider…"),
+                               link=_("Continue"))
     return redirect(url_for("auth.login"))
 
 

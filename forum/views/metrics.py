@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import permissions
@@ -32,10 +33,10 @@ def index():
     if m is None:  # a long period being computed in the background: say so, and reload shortly
         return render_template("metrics/computing.html", period=period, periods=service.PERIODS)
     charts = {
-        "questions": trend_chart(m.months, "questions", "Questions asked per month"),
+        "questions": trend_chart(m.months, "questions", _("Questions asked per month")),
         "first_response": trend_chart(m.months, "median_first_response_h",
-                                      "Median time to first response per month (hours)", unit="h", line=True),
-        "resolved": trend_chart(m.months, "share_resolved", "Share of questions resolved per month",
+                                      _("Median time to first response per month (hours)"), unit="h", line=True),
+        "resolved": trend_chart(m.months, "share_resolved", _("Share of questions resolved per month"),
                                 unit="%", line=True),
     }
     total_responses = sum(m.replies_by_kind.values())

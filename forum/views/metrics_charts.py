@@ -5,6 +5,7 @@ attributes only), with axes, labels and a ``<title>`` tooltip on every bar and p
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 240, 60, 16, 14, 44
@@ -74,8 +75,8 @@ def trend_chart(months: list[dict], key: str, label: str, unit: str = "", line: 
             else:
                 segment.append(f"{point[0]:.1f},{point[1]:.1f}")
     if not months:
-        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#555">No questions '
-                     f'in this period</text>')
+        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#555">'
+                     f'{escape(_("No questions in this period"))}</text>')
     parts.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 4}" text-anchor="middle" font-size="13" '
-                 f'fill="#555">month asked (UTC)</text></svg>')
+                 f'fill="#555">{escape(_("month asked (UTC)"))}</text></svg>')
     return Markup("".join(parts))

@@ -170,20 +170,20 @@ def _toggle(thread_id: int, act, on_text: str, off_text: str):
 @bp.post("/t/<int:thread_id>/lock")
 @login_required
 def lock(thread_id: int):
-    return _toggle(thread_id, moderation.set_locked, "Thread locked: only moderators can reply.", "Thread unlocked.")
+    return _toggle(thread_id, moderation.set_locked, _("Thread locked: only moderators can reply."), _("Thread unlocked."))
 
 
 @bp.post("/t/<int:thread_id>/pin")
 @login_required
 def pin(thread_id: int):
-    return _toggle(thread_id, moderation.set_pinned, "Thread pinned to the top of its space.", "Thread unpinned.")
+    return _toggle(thread_id, moderation.set_pinned, _("Thread pinned to the top of its space."), _("Thread unpinned."))
 
 
 @bp.post("/t/<int:thread_id>/hide")
 @login_required
 def hide(thread_id: int):
-    return _toggle(thread_id, moderation.set_hidden, "Thread hidden: only employees see it now.",
-                   "Thread visible again.")
+    return _toggle(thread_id, moderation.set_hidden, _("Thread hidden: only employees see it now."),
+                   _("Thread visible again."))
 
 
 def _move_choices(thread: Thread) -> list[SelectChoice]:

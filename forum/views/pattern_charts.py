@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import colorsys
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from ..services.patterns.detail import PatternMap
@@ -132,7 +133,7 @@ def map_labels(data: PatternMap) -> dict[int, int]:
 
 
 def map_svg(data: PatternMap, colours: dict[int, str], highlight: int | None = None,
-            label: str = "Map of patterns") -> Markup:
+            label: str | None = None) -> Markup:
     """Scatter of the projected threads, one group per pattern whose <title> names it on hover."""
     if not data.points:
         return Markup("")
@@ -147,7 +148,7 @@ def map_svg(data: PatternMap, colours: dict[int, str], highlight: int | None = N
         groups.setdefault(p.pattern_id, []).append(p)
     # The highlighted pattern is drawn last so it sits on top of the others.
     order = sorted(groups, key=lambda pid: (pid == highlight, -data.sizes.get(pid, 0)))
-    parts = [_svg_open(width, height, label, "chart chart-map"),
+    parts = [_svg_open(width, height, label or gettext("Map of patterns"), "chart chart-map"),
              f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff" stroke="#dde2e8"/>']
     for pid in order:
         name = data.names.get(pid, f"Pattern {pid}")

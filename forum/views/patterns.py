@@ -183,9 +183,9 @@ def _render_show(pattern: Pattern, status: int = 200, **forms):
     context = {
         "pattern": pattern, "s": shown.summary, "figures": figures, "computing": shown.computing,
         "page": shown.members, "representatives": shown.representatives, "environments": shown.environments,
-        "months_svg": pattern_charts.column_chart(figures.months, "Distinct customer organisations per month")
+        "months_svg": pattern_charts.column_chart(figures.months, _("Distinct customer organisations per month"))
         if figures else None,
-        "versions_svg": pattern_charts.bar_chart(figures.versions, "Distinct customer organisations per version")
+        "versions_svg": pattern_charts.bar_chart(figures.versions, _("Distinct customer organisations per version"))
         if figures else None,
         "map_svg": _map_svg(shown.map, pattern),
         "can_curate": shown.can_curate, "action_form": ActionForm(),
@@ -209,7 +209,7 @@ def _map_svg(data: pattern_detail.PatternMap | None, pattern: Pattern):
         return None
     colours = pattern_charts.map_colours(data, highlight=pattern.id)
     return pattern_charts.map_svg(data, colours, highlight=pattern.id,
-                                  label=f"Map of patterns, {pattern.name} highlighted")
+                                  label=_('Map of patterns, %(name)s highlighted', name=pattern.name))
 
 
 @bp.get("/<int:pattern_id>/figures.json")
@@ -257,7 +257,7 @@ def _curate(pattern_id: int, form: FlaskForm, form_name: str, action: Callable[[
 def _thread_or_error(field: str | None, thread_id: int) -> Thread:
     thread = curation.thread(thread_id) if thread_id <= MAX_ID else None
     if thread is None:
-        raise curation.CurationError("There is no thread with that number.", field)
+        raise curation.CurationError(_("There is no thread with that number."), field)
     return thread
 
 
@@ -273,7 +273,7 @@ def rename(pattern_id: int):
 def describe(pattern_id: int):
     form = DescriptionForm()
     return _curate(pattern_id, form, "description_form",
-                   lambda p: curation.describe(current_user, p, form.description.data), "Description saved.")
+                   lambda p: curation.describe(current_user, p, form.description.data), _("Description saved."))
 
 
 @bp.post("/<int:pattern_id>/merge")
@@ -281,30 +281,30 @@ def merge(pattern_id: int):
     form = MergeForm()
     return _curate(pattern_id, form, "merge_form",
                    lambda p: curation.merge(current_user, p, _pattern_or_404(form.target.data)),
-                   "Patterns merged.")
+                   _("Patterns merged."))
 
 
 @bp.post("/<int:pattern_id>/dismiss")
 def dismiss(pattern_id: int):
     return _curate(pattern_id, ActionForm(), "action_form", lambda p: curation.dismiss(current_user, p),
-                   "Pattern dismissed: it is hidden from the list and will not be proposed again.")
+                   _("Pattern dismissed: it is hidden from the list and will not be proposed again."))
 
 
 @bp.post("/<int:pattern_id>/restore")
 def restore(pattern_id: int):
     return _curate(pattern_id, ActionForm(), "action_form", lambda p: curation.restore(current_user, p),
-                   "Pattern restored.")
+                   _("Pattern restored."))
 
 
 @bp.post("/<int:pattern_id>/file")
 def file_thread(pattern_id: int):
     form = FileThreadForm()
     return _curate(pattern_id, form, "file_form", lambda p: curation.file_thread(
-        current_user, p, _thread_or_error("thread", form.thread.thread_id)), "Thread filed into this pattern.")
+        current_user, p, _thread_or_error("thread", form.thread.thread_id)), _("Thread filed into this pattern."))
 
 
 @bp.post("/<int:pattern_id>/exclude")
 def exclude_thread(pattern_id: int):
     form = ExcludeThreadForm()
     return _curate(pattern_id, form, "exclude_form", lambda p: curation.exclude_thread(
-        current_user, p, _thread_or_error(None, form.thread_id.data)), "Thread filed out of this pattern.")
+        current_user, p, _thread_or_error(None, form.thread_id.data)), _("Thread filed out of this pattern."))

@@ -38,9 +38,9 @@ def route():
             # A page, not a redirect: browsers apply the login form's form-action policy to its redirects, and
             # the provider is another origin.
             url = url_for("sso.begin", provider_id=row.id, next=form.next.data or None)
-            return render_template("auth/onward.html", url=url, heading=f"Continue with {row.label}",
-                                   message=f"Taking you to {row.organisation.name}'s sign-in page…",
-                                   link=f"Continue with {row.label}")
+            return render_template("auth/onward.html", url=url, heading=_('Continue with %(label)s', label=row.label),
+                                   message=_("Taking you to %(name)s's sign-in page…", name=row.organisation.name),
+                                   link=_('Continue with %(label)s', label=row.label))
         message = "No single sign-on is set up for that email address; sign in with your password."
     else:
         message = "Enter your work email address to sign in with single sign-on."

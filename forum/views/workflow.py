@@ -44,7 +44,7 @@ def internal_discussion(thread_id: int):
             if form.existing.data:
                 internal = pages.visible_thread(current_user, form.existing.data)
                 if internal is None:
-                    raise ValidationFailed("No thread with that number.", "existing")
+                    raise ValidationFailed(_("No thread with that number."), "existing")
                 workflow.link_existing(current_user, thread, internal)
             else:
                 internal = workflow.open_internal_discussion(current_user, thread, form.title.data or "",
