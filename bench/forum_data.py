@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# BENCH_SOURCE_TREE: measure the code of another source tree (an older commit, say) on the same data sets; the
+# data, its markers and the migrations stay this checkout's (bench/thread_page_ab.py --trees).
+SOURCE = os.environ.get("BENCH_SOURCE_TREE") or str(ROOT)
+if SOURCE not in sys.path:
+    sys.path.insert(0, SOURCE)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from forum_model import BenchData, Scale  # noqa: E402
