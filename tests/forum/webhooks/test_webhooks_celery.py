@@ -7,13 +7,14 @@ import signal
 import time
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import DeliveryStatus, OutboxJob, Space, User, WebhookDelivery
 from forum.services.board import threads
 from forum.services.webhooks import subscriptions, sweeper
-from tests.forum.patterns.test_mining_celery import _wait_for, readme_worker
+from tests.forum.patterns.test_mining_celery import BROKER, _wait_for, readme_worker
 from tests.forum.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.slow
@@ -89,3 +90,38 @@ def test_a_readme_worker_delivers_each_event_once_signed_and_loses_none_while_th
     rows = _deliveries()
     assert all(r.last_status_code == 200 and r.response_ms is not None for r in rows)
     assert max(r.attempts for r in rows if r.subject_id in second) >= 2
+
+
+def test_while_the_worker_is_away_the_sweep_does_not_hand_a_delivery_over_again_each_round(app, make, tmp_path):
+    """Each sweep round handed every due delivery to the broker again while no worker took them (10 deliveries and
+    9 rounds: 100 messages queued); a copy still waiting in the broker is not sent again before a claim could have
+    expired, so the queue holds at most one more copy of each, and the worker, back, delivers each once."""
+    receiver = Receiver().start()
+    admin, asker, space = make.employee(is_admin=True), make.user(), make.space()
+    app.config.update(RETRIES)
+    hook, receiver.secret = subscriptions.create_webhook(admin, receiver.url, ["thread.created"])
+    worker_env = {"FORUM_WEBHOOK_ALLOW_PRIVATE": "true", "SECRET_KEY": app.config["SECRET_KEY"]}
+    try:
+        with readme_worker(app, tmp_path, "tfidf", worker_env=worker_env, WEBHOOK_ALLOW_PRIVATE=True,
+                           WEBHOOK_SWEEP_SECONDS=0.2) as (sender, proc):
+            queue = redis.Redis.from_url(BROKER)
+            os.kill(proc.pid, signal.SIGSTOP)
+            try:
+                with sender.app_context():
+                    author, where = db.session.get(User, asker.id), db.session.get(Space, space.id)
+                    asked = [threads.create_thread(author, space=where, title=f"Q{i}", body="Body", kind="question",
+                                                   visibility="public").id for i in range(10)]
+                assert queue.llen(sender.config["CELERY_QUEUE"]) == 10
+                sweeper.start(sender)
+                try:
+                    time.sleep(3)  # about 15 rounds of the sweep
+                finally:
+                    sweeper.stop(sender)
+                assert queue.llen(sender.config["CELERY_QUEUE"]) <= 20, "handed over again at every round"
+            finally:
+                os.kill(proc.pid, signal.SIGCONT)
+            _wait_for(lambda: all(r.status is DeliveryStatus.DELIVERED for r in _deliveries()), 120, proc.log)
+            time.sleep(1)  # a duplicate would come right behind
+    finally:
+        receiver.stop()
+    assert sorted(r["payload"]["data"]["thread"]["id"] for r in receiver.received) == sorted(asked)
