@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask
+from flask import Flask, Request, current_app, request
 from flask.json.provider import DefaultJSONProvider
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -45,6 +45,34 @@ def has_lone_surrogate(value) -> bool:
     return False
 
 
+class NamedPartsRequest(Request):
+    """Flask's request, except that a multipart part without a name is dropped: browsers never send one, it
+    names no field, and Flask-WTF's CSRF check (which compares every field name) failed on it with a 500."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        parsed = self.__dict__
+        for key in ("form", "files"):
+            values = parsed.get(key)
+            if values is not None and None in values:
+                parsed[key] = self.parameter_storage_class(
+                    [(name, value) for name, value in values.items(multi=True) if name is not None])
+
+
+def room_for_files() -> None:
+    """Let this request, if it carries files (multipart), exceed ``MAX_CONTENT_LENGTH`` by at most its files'
+    allowance (``ATTACHMENT_MAX_FILES`` of ``ATTACHMENT_MAX_BYTES``).
+
+    Call it from a URL value preprocessor: those run before every ``before_request`` hook, CSRF's among them,
+    which reads the form. The text fields stay bounded by ``MAX_FORM_MEMORY_SIZE``; a request without files
+    keeps ``MAX_CONTENT_LENGTH`` as everywhere.
+    """
+    if request.mimetype == "multipart/form-data":
+        allowance = int(current_app.config["ATTACHMENT_MAX_BYTES"]) * int(current_app.config["ATTACHMENT_MAX_FILES"])
+        request.max_content_length = current_app.config["MAX_CONTENT_LENGTH"] + allowance
+
+
 def init_inputs(app: Flask) -> None:
-    """Install the strict JSON provider."""
+    """Install the strict JSON provider and the request that drops nameless multipart parts."""
     app.json = StrictJSONProvider(app)
+    app.request_class = NamedPartsRequest

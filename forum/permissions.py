@@ -307,19 +307,19 @@ def can_view_attachment(user: User | None, attachment) -> bool:
 
 
 def can_attach(user: User | None, thread: Thread, reply: Reply | None = None) -> bool:
-    """Files go on a post by its author, while they may still see it."""
-    if not _signed_in(user):
-        return False
+    """Files go on a post by whoever may edit it (its author, or a moderator), while it is there to edit."""
     if reply is None:
-        return can_view(user, thread) and thread.author_id == user.id
-    return can_view_reply(user, reply) and not reply.is_deleted and reply.author_id == user.id
+        return can_edit_thread(user, thread)
+    return can_edit_reply(user, reply)
 
 
 def can_remove_attachment(user: User | None, attachment) -> bool:
-    """Its uploader, or a moderator of the thread's space, who can see it."""
+    """Its uploader, whoever may edit its post, or a moderator of the thread's space, who can see it."""
     if not _signed_in(user) or not can_view_attachment(user, attachment):
         return False
-    return attachment.uploader_id == user.id or can_moderate_space(user, attachment.thread.space_id)
+    if attachment.uploader_id == user.id or can_moderate_space(user, attachment.thread.space_id):
+        return True
+    return can_attach(user, attachment.thread, attachment.reply)
 
 
 # --- direct messages -----------------------------------------------------------------------------

@@ -167,6 +167,8 @@ class Revision(db.Model):
     editor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     previous_title: Mapped[str | None] = mapped_column(String(300))
     previous_md: Mapped[str] = mapped_column(Text)
+    # Files this edit added or removed, [{"action": "added" | "removed", "filename": ...}]; None: none.
+    file_changes: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     editor: Mapped[User] = relationship()

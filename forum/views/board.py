@@ -9,12 +9,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from .. import permissions
 from ..extensions import limiter, login_manager
 from ..forms.board import ActionForm, AskForm, ConfirmForm, EditReplyForm, EditThreadForm, ReplyForm, VoteForm
+from ..inputs import room_for_files
 from ..markdown import render_markdown
 from ..permissions import PermissionDenied
 from ..ratelimits import limit_posting, limit_search, user_or_ip
@@ -47,12 +49,8 @@ def _readers_only():
 
 @bp.url_value_preprocessor
 def _room_for_files(endpoint: str | None, values: dict | None) -> None:
-    # Runs before every before_request hook, CSRF's among them, which reads the form: a post carrying files
-    # may be larger than the app-wide MAX_CONTENT_LENGTH, by at most its files' allowance. Its text fields stay
-    # bounded by MAX_FORM_MEMORY_SIZE, and a form without files by MAX_CONTENT_LENGTH as everywhere.
-    if endpoint in ("board.ask", "board.reply") and request.mimetype == "multipart/form-data":
-        max_bytes, max_files = attachment_files.limits()
-        request.max_content_length = current_app.config["MAX_CONTENT_LENGTH"] + max_bytes * max_files
+    if endpoint in ("board.ask", "board.reply", "board.edit_thread", "board.edit_reply"):
+        room_for_files()
 
 
 def _uploads() -> list[attachment_files.Upload]:
@@ -202,7 +200,7 @@ def reply(thread_id: int):
         form.body.errors.append(exc.message)
         return _render_thread(thread_row, reply_form=form, status=400)
     attachment_files.attach(current_user, checked, thread_row, new)
-    flash("Staff note added." if new.is_staff_note else "Reply posted.", "success")
+    flash(_("Staff note added.") if new.is_staff_note else _("Reply posted."), "success")
     return _back_to(thread_row, new)
 
 
@@ -234,7 +232,7 @@ def ask():
             getattr(form, "body" if exc.field == "files" else exc.field or "title").errors.append(exc.message)
         else:
             attachment_files.attach(current_user, checked, new)
-            flash("Your thread is posted.", "success")
+            flash(_("Your thread is posted."), "success")
             # Ties the post to the suggestions this ask-page visit was shown (the deflection metric).
             deflection.record_posted(current_user, request.form.get("draft_key"), new)
             return redirect(url_for("board.thread", thread_id=new.id))
@@ -287,17 +285,20 @@ def edit_thread(thread_id: int):
         form.tags.data = ", ".join(t.name for t in thread_row.tags)
     if form.validate_on_submit():
         try:
-            service.edit_thread(current_user, thread_row, title=form.title.data, body=form.body.data,
-                                tags=form.tags.data or "")
+            # The files are checked first; the text and the files are then saved together, or neither.
+            attachment_files.edit_post_files(
+                current_user, thread_row, None, attachment_files.check_uploads(_uploads()), _removed_file_ids(),
+                lambda changes: service.edit_thread(current_user, thread_row, title=form.title.data,
+                                                    body=form.body.data, tags=form.tags.data or "",
+                                                    file_changes=changes))
         except PermissionDenied:
             abort(403)
         except service.ValidationFailed as exc:
-            getattr(form, exc.field or "title").errors.append(exc.message)
+            getattr(form, "body" if exc.field == "files" else exc.field or "title").errors.append(exc.message)
         else:
-            flash("Thread updated.", "success")
+            flash(_("Thread updated."), "success")
             return _back_to(thread_row)
-    status = 400 if request.method == "POST" else 200
-    return render_template("board/edit.html", form=form, thread=thread_row, reply=None), status
+    return _edit_page(form, thread_row, None)
 
 
 @bp.route("/r/<int:reply_id>/edit", methods=["GET", "POST"])
@@ -312,13 +313,29 @@ def edit_reply(reply_id: int):
         form.body.data = reply_row.body_md
     if form.validate_on_submit():
         try:
-            service.edit_reply(current_user, reply_row, form.body.data)
+            attachment_files.edit_post_files(
+                current_user, reply_row.thread, reply_row, attachment_files.check_uploads(_uploads()),
+                _removed_file_ids(),
+                lambda changes: service.edit_reply(current_user, reply_row, form.body.data, file_changes=changes))
         except PermissionDenied:
             abort(403)
-        flash("Reply updated.", "success")
-        return _back_to(reply_row.thread, reply_row)
+        except service.ValidationFailed as exc:  # a refused file, too many files
+            form.body.errors.append(exc.message)
+        else:
+            flash(_("Reply updated."), "success")
+            return _back_to(reply_row.thread, reply_row)
+    return _edit_page(form, reply_row.thread, reply_row)
+
+
+def _removed_file_ids() -> list[int]:
+    """The files ticked for removal on the edit form (a value that is no id names no file, and is refused)."""
+    return [int(v) if v.isascii() and v.isdigit() and len(v) < 11 else 0 for v in request.form.getlist("remove_files")]
+
+
+def _edit_page(form, thread_row: Thread, reply_row: Reply | None):
     status = 400 if request.method == "POST" else 200
-    return render_template("board/edit.html", form=form, thread=reply_row.thread, reply=reply_row), status
+    return render_template("board/edit.html", form=form, thread=thread_row, reply=reply_row,
+                           files=attachment_files.files_of_post(thread_row, reply_row)), status
 
 
 @bp.route("/t/<int:thread_id>/revisions")
@@ -371,7 +388,7 @@ def _action(load, act, form=None, success: str | Callable[[Any], str] = ""):
 @login_required
 def delete_reply(reply_id: int):
     return _action(lambda: _reply_or_404(reply_id), lambda r, f: service.delete_reply(current_user, r),
-                   success="Reply removed.")
+                   success=_("Reply removed."))
 
 
 @bp.route("/r/<int:reply_id>/accept", methods=["POST"])
@@ -419,7 +436,7 @@ def confirm(thread_id: int):
         service.confirm(current_user, thread_row, org_service.deployment(f.deployment.data))
 
     return _action(_load, _confirm, form=form,
-                   success="Thanks — your confirmation is recorded.")
+                   success=_("Thanks — your confirmation is recorded."))
 
 
 @bp.route("/t/<int:thread_id>/needs-staff", methods=["POST"])

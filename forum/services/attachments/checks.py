@@ -33,6 +33,15 @@ _MAYBE_SIGNATURE = re.compile(r"[A-Z]{2}|[Ee]rror|[Ee]xception|[Ff]ail|code|0x|H
 _UNSAFE_NAME = re.compile(r"[^\w.\- ()+]")
 
 
+class FileRefused(ValidationFailed):
+    """An upload refused, with a reason a program can act on: ``too_large``, ``too_many``, ``type_not_allowed``
+    (by its name or by what its content turned out to be) or ``empty``."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message, "files")
+        self.reason = reason
+
+
 @dataclass
 class CheckedFile:
     """An upload that passed every check, ready to store."""
@@ -82,21 +91,21 @@ def allowed_extensions() -> list[str]:
 
 
 def check_file(raw_name: str | None, data: bytes, max_bytes: int) -> CheckedFile:
-    """The upload as a ``CheckedFile``, or ``ValidationFailed`` saying why it is refused."""
+    """The upload as a ``CheckedFile``, or ``FileRefused`` saying why it is refused."""
     name = clean_filename(raw_name)
     if not data:
-        raise ValidationFailed(f"{name} is empty.", "files")
+        raise FileRefused(f"{name} is empty.", "empty")
     if len(data) > max_bytes:
-        raise ValidationFailed(f"{name} is {human_size(len(data))}; a file can be at most {human_size(max_bytes)}.",
-                               "files")
+        raise FileRefused(f"{name} is {human_size(len(data))}; a file can be at most {human_size(max_bytes)}.",
+                          "too_large")
     ext = extension(name)
     if ext in IMAGE_EXTENSIONS:
         return _check_image(name, data)
     if ext in TEXT_EXTENSIONS:
         return _check_text(name, data)
-    raise ValidationFailed(f"{name}: this kind of file cannot be attached. Allowed: images "
-                           f"({', '.join(sorted(IMAGE_EXTENSIONS))}) and text files such as logs and "
-                           "configuration (.log, .txt, .conf, .yaml, .json, .xml …).", "files")
+    raise FileRefused(f"{name}: this kind of file cannot be attached. Allowed: images "
+                      f"({', '.join(sorted(IMAGE_EXTENSIONS))}) and text files such as logs and "
+                      "configuration (.log, .txt, .conf, .yaml, .json, .xml …).", "type_not_allowed")
 
 
 def _check_image(name: str, data: bytes) -> CheckedFile:
@@ -106,15 +115,15 @@ def _check_image(name: str, data: bytes) -> CheckedFile:
             if detected not in IMAGE_TYPES:
                 raise UnidentifiedImageError(detected)
             if probe.width * probe.height > MAX_IMAGE_PIXELS:
-                raise ValidationFailed(f"{name} is {probe.width} x {probe.height} pixels; at most "
-                                       f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels.", "files")
+                raise FileRefused(f"{name} is {probe.width} x {probe.height} pixels; at most "
+                                  f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels.", "too_large")
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             clean, width, height = reencode(image, detected)
     except ValidationFailed:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValidationFailed(f"{name} is not a readable image.", "files") from exc
+        raise FileRefused(f"{name} is not a readable image.", "type_not_allowed") from exc
     if IMAGE_EXTENSIONS[extension(name)] != detected and {IMAGE_EXTENSIONS[extension(name)], detected} != {"JPEG"}:
         # The content wins: a GIF called .png is shown as what it is.
         name = name.rpartition(".")[0] + "." + detected.lower().replace("jpeg", "jpg")
@@ -157,8 +166,8 @@ def decode_text(data: bytes) -> str | None:
 def _check_text(name: str, data: bytes) -> CheckedFile:
     text = decode_text(data)
     if text is None:
-        raise ValidationFailed(f"{name} is not a text file (a log or configuration file must be readable "
-                               "text, UTF-8 or UTF-16).", "files")
+        raise FileRefused(f"{name} is not a text file (a log or configuration file must be readable "
+                          "text, UTF-8 or UTF-16).", "type_not_allowed")
     lines = text.splitlines()
     head = "\n".join(line[:HEAD_LINE_CHARS] for line in lines[:HEAD_LINES])
     signatures, signature_lines = log_signatures(text)

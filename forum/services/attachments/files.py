@@ -5,8 +5,9 @@ hides its files with it, and a hidden or merged thread hides the question's.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -17,10 +18,10 @@ from ...extensions import db
 from ...models import Attachment, AttachmentKind, Reply, Thread, User
 from .. import background
 from ..board.fulltext import terms_of
-from ..board.threads import ValidationFailed
+from ..board.threads import ValidationFailed, record_revision
 from ..patterns import jobs as mining_jobs
 from . import store
-from .checks import CheckedFile, check_file
+from .checks import CheckedFile, FileRefused, check_file
 
 MAX_ID = 2**31 - 1
 
@@ -43,23 +44,27 @@ def check_uploads(uploads: Sequence[Upload]) -> list[CheckedFile]:
     max_bytes, max_files = limits()
     uploads = [u for u in uploads if u.filename or u.data]  # an empty file input sends one nameless part
     if len(uploads) > max_files:
-        raise ValidationFailed(f"At most {max_files} files per post (you chose {len(uploads)}).", "files")
+        raise FileRefused(f"At most {max_files} files per post (you chose {len(uploads)}).", "too_many")
     return [check_file(u.filename, u.data, max_bytes) for u in uploads]
 
 
-def attach(user: User, files: Iterable[CheckedFile], thread: Thread, reply: Reply | None = None) -> list[Attachment]:
-    """Store checked files on the question (``reply`` None) or a reply the user wrote."""
-    files = list(files)
-    if not files:
-        return []
-    if not permissions.can_attach(user, thread, reply):
-        raise permissions.PermissionDenied("You cannot attach files to this post.")
+def _on_post(thread: Thread, reply: Reply | None):
+    return (Attachment.thread_id == thread.id, Attachment.deleted_at.is_(None),
+            Attachment.reply_id.is_(None) if reply is None else Attachment.reply_id == reply.id)
+
+
+def files_of_post(thread: Thread, reply: Reply | None = None) -> list[Attachment]:
+    """The files on the question (``reply`` None) or on a reply, oldest first (the caller sees the post)."""
+    return list(db.session.execute(select(Attachment).where(*_on_post(thread, reply)).order_by(Attachment.id))
+                .scalars())
+
+
+def _store(user: User, files: list[CheckedFile], thread: Thread, reply: Reply | None, keep: int) -> list[Attachment]:
+    """Add checked files to a post that keeps ``keep`` of its files (limits checked across old and new)."""
     _max_bytes, max_files = limits()
-    already = db.session.execute(select(func.count(Attachment.id)).where(
-        Attachment.thread_id == thread.id, Attachment.reply_id.is_(None) if reply is None
-        else Attachment.reply_id == reply.id, Attachment.deleted_at.is_(None))).scalar_one()
-    if already + len(files) > max_files:
-        raise ValidationFailed(f"A post can hold at most {max_files} files.", "files")
+    if keep + len(files) > max_files:
+        raise FileRefused(f"A post can hold at most {max_files} files ({keep} already on it, "
+                          f"{len(files)} more chosen).", "too_many")
     rows = []
     for checked in files:
         store.save(checked.sha256, checked.data)
@@ -73,11 +78,52 @@ def attach(user: User, files: Iterable[CheckedFile], thread: Thread, reply: Repl
             search_text=search_words(checked.signatures))
         db.session.add(row)
         rows.append(row)
+    return rows
+
+
+def attach(user: User, files: Iterable[CheckedFile], thread: Thread, reply: Reply | None = None) -> list[Attachment]:
+    """Store checked files on a post just written (the question when ``reply`` is None, or a reply)."""
+    files = list(files)
+    if not files:
+        return []
+    if not permissions.can_attach(user, thread, reply):
+        raise permissions.PermissionDenied("You can only attach files to your own posts.")
+    already = db.session.execute(select(func.count(Attachment.id)).where(*_on_post(thread, reply))).scalar_one()
+    rows = _store(user, files, thread, reply, already)
     # A log's error lines on a question change what mining reads of the thread: embed and assign it again.
     job = mining_jobs.thread_posted(thread.id) if reply is None and any(f.signature_lines for f in files) else None
     db.session.commit()
     background.dispatch(job)
     return rows
+
+
+T = TypeVar("T")
+
+
+def edit_post_files(editor: User, thread: Thread, reply: Reply | None, add: Sequence[CheckedFile],
+                    remove_ids: Iterable[int], save: Callable[[list[dict]], T]) -> tuple[T, list[Attachment]]:
+    """An edit of a post's files: ``add`` these, take off the post's files with ``remove_ids``, then ``save``
+    the post (``threads.edit_thread`` / ``edit_reply`` with these ``file_changes``), which records the edit as
+    a revision and commits it all at once. The limits hold across the files kept and added; a refusal anywhere
+    (a file, the count, the text) leaves the post as it was. Returns what ``save`` returned and the new rows."""
+    if not permissions.can_attach(editor, thread, reply):
+        raise permissions.PermissionDenied("You can only change the files of your own posts.")
+    wanted = set(remove_ids)
+    current = files_of_post(thread, reply)
+    removing = [row for row in current if row.id in wanted]
+    if len(removing) != len(wanted) or not all(permissions.can_remove_attachment(editor, r) for r in removing):
+        raise ValidationFailed("A file to remove is not on this post.", "files")
+    try:
+        added = _store(editor, list(add), thread, reply, len(current) - len(removing))
+        now = utcnow()
+        for row in removing:
+            row.deleted_at = now
+        changes = ([{"action": "removed", "filename": r.filename} for r in removing]
+                   + [{"action": "added", "filename": r.filename} for r in added])
+        return save(changes), added
+    except BaseException:
+        db.session.rollback()  # nothing staged here may reach a later commit
+        raise
 
 
 def search_words(signatures: Sequence[str]) -> str:
@@ -114,8 +160,14 @@ def visible_attachment(user: User | None, attachment_id: int) -> Attachment | No
 
 
 def remove(user: User, attachment: Attachment) -> None:
-    """Take a file off its post (its uploader or a moderator of the space); the bytes stay for others."""
+    """Take a file off its post (its uploader, the post's editors, a moderator of the space); the bytes stay
+    for others. Recorded in the post's revision history; a question's log stops counting for its thread."""
     if not permissions.can_remove_attachment(user, attachment):
         raise permissions.PermissionDenied("You cannot remove this file.")
     attachment.deleted_at = utcnow()
+    record_revision(user, attachment.thread, attachment.reply,
+                    [{"action": "removed", "filename": attachment.filename}])
+    question_log = attachment.reply_id is None and bool(attachment.signature_lines)
+    job = mining_jobs.thread_posted(attachment.thread_id) if question_log else None
     db.session.commit()
+    background.dispatch(job)

@@ -26,6 +26,8 @@ class Edit:
     title: list[Segment] | None
     previous_md: str
     previous_title: str | None
+    # The files it added or removed: [("added" | "removed", filename)].
+    files: list[tuple[str, str]]
 
 
 def word_diff(before: str, after: str) -> list[Segment]:
@@ -64,7 +66,8 @@ def edits(*, thread: Thread | None = None, reply: Reply | None = None) -> list[E
         if rev.previous_title is not None and after_title is not None and rev.previous_title != after_title:
             title = word_diff(rev.previous_title, after_title)
         result.append(Edit(editor=rev.editor, created_at=rev.created_at, body=word_diff(rev.previous_md, after_md),
-                           title=title, previous_md=rev.previous_md, previous_title=rev.previous_title))
+                           title=title, previous_md=rev.previous_md, previous_title=rev.previous_title,
+                           files=[(c["action"], c["filename"]) for c in rev.file_changes or []]))
         after_md = rev.previous_md
         if rev.previous_title is not None:
             after_title = rev.previous_title

@@ -161,25 +161,40 @@ def create_thread(author: User, *, space: Space, title: str, body: str, kind: Th
     return thread
 
 
+def record_revision(editor: User, thread: Thread, reply: Reply | None = None,
+                    file_changes: list[dict] | None = None) -> Revision:
+    """The post's text as it is now, kept as a revision before an edit (with the files the edit changed)."""
+    if reply is not None:
+        revision = Revision(reply_id=reply.id, editor_id=editor.id, previous_md=reply.body_md)
+    else:
+        revision = Revision(thread_id=thread.id, editor_id=editor.id, previous_title=thread.title,
+                            previous_md=thread.body_md)
+    revision.file_changes = file_changes or None
+    db.session.add(revision)
+    return revision
+
+
 def edit_thread(editor: User, thread: Thread, *, title: str, body: str,
-                tags: str | list[str] | None = None) -> Thread:
-    """Change title/body/tags, keeping the previous text as a revision."""
+                tags: str | list[str] | None = None, file_changes: list[dict] | None = None) -> Thread:
+    """Change title/body/tags, keeping the previous text as a revision (which also lists the files the edit
+    added or removed, already staged by ``attachments.files``)."""
     if not permissions.can_edit_thread(editor, thread):
         raise PermissionDenied("You cannot edit this thread.")
     title = title.strip()
     previous_md = thread.body_md
     tag_names = normalise_tags(tags) if tags is not None else None
     text_changed = title != thread.title or body != thread.body_md
+    if text_changed or file_changes:
+        record_revision(editor, thread, file_changes=file_changes)
     if text_changed:
-        db.session.add(Revision(thread_id=thread.id, editor_id=editor.id, previous_title=thread.title,
-                                previous_md=thread.body_md))
         thread.title, thread.body_md, thread.body_html = title, body, render_markdown(body)
         thread.updated_at = utcnow()
-        if editor.id != thread.author_id:  # a moderator editing someone else's words
-            audit.record("thread.edit", thread, actor=editor)
+    if (text_changed or file_changes) and editor.id != thread.author_id:
+        audit.record("thread.edit", thread, actor=editor)  # a moderator changing someone else's words or files
     if tag_names is not None:
         thread.tags = _tag_rows(tag_names)
-    job = mining_jobs.thread_posted(thread.id) if text_changed else None  # re-embedded and re-assigned
+    # Re-embedded and re-assigned: a question's logs count as its text (their error lines, their signatures).
+    job = mining_jobs.thread_posted(thread.id) if text_changed or file_changes else None
     db.session.commit()
     background.dispatch(job)
     notifications.safely(notifications.mentions_edited, editor, previous_md, thread)
@@ -227,17 +242,19 @@ def add_reply(author: User, thread: Thread, body: str, staff_note: bool = False)
     return reply
 
 
-def edit_reply(editor: User, reply: Reply, body: str) -> Reply:
-    """Change a reply's text, keeping the previous text as a revision."""
+def edit_reply(editor: User, reply: Reply, body: str, file_changes: list[dict] | None = None) -> Reply:
+    """Change a reply's text, keeping the previous text as a revision (with the files the edit changed)."""
     if not permissions.can_edit_reply(editor, reply):
         raise PermissionDenied("You cannot edit this reply.")
     previous_md = reply.body_md
-    if body != reply.body_md:
-        db.session.add(Revision(reply_id=reply.id, editor_id=editor.id, previous_md=reply.body_md))
+    changed = body != reply.body_md
+    if changed or file_changes:
+        record_revision(editor, reply.thread, reply, file_changes)
+    if changed:
         reply.body_md, reply.body_html = body, render_markdown(body)
         reply.updated_at = utcnow()
-        if editor.id != reply.author_id:
-            audit.record("reply.edit", reply, actor=editor)
+    if (changed or file_changes) and editor.id != reply.author_id:
+        audit.record("reply.edit", reply, actor=editor)  # a moderator changing someone else's words or files
     db.session.commit()
     notifications.safely(notifications.mentions_edited, editor, previous_md, reply.thread, reply)
     return reply

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, served_forum
+from tests.forum.attachments.browser_seed import member_with_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,27 +23,12 @@ HTML = "<html><body><h1>hello</h1><script>alert('html-ran')</script><img src=x o
 SVG = ('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(\'svg-onload\')">'
        "<script>alert('svg-ran')</script><circle r='10'/></svg>")
 
-SEED = f"""
-import hashlib, io, json
+SEED = member_with_thread(PASSWORD, "Files that try to run", "See the files.") + f"""
+import hashlib, io
 from PIL import Image
-from forum.extensions import db
-from forum.models import Attachment, AttachmentKind, Organisation, OrgKind, Space, Thread, User, Visibility
-from forum.markdown import render_markdown
-from forum.passwords import hash_password
+from forum.models import Attachment, AttachmentKind
 from forum.services.attachments import store
 
-acme = Organisation(name="Acme Retail", slug="acme", kind=OrgKind.CUSTOMER)
-db.session.add(acme)
-db.session.flush()
-ann = User(email="ann@acme.test", username="ann", display_name="Ann at Acme",
-           password_hash=hash_password({PASSWORD!r}), organisation_id=acme.id)
-space = Space(slug="installations", name="Installations", default_visibility=Visibility.PUBLIC)
-db.session.add_all([ann, space])
-db.session.flush()
-thread = Thread(space_id=space.id, author_id=ann.id, organisation_id=acme.id, title="Files that try to run",
-                body_md="See the files.", body_html=render_markdown("See the files."))
-db.session.add(thread)
-db.session.flush()
 out = io.BytesIO()
 Image.new("RGB", (20, 20), (0, 128, 0)).save(out, "PNG")
 polyglot = out.getvalue() + {HTML.encode()!r}

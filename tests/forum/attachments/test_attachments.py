@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Attachment, Visibility
+from forum.models import Attachment
 from forum.services.vectors.embeddings import thread_documents
 from mining.documents import document_signatures
 from tests.factories import csrf_token_from
@@ -43,19 +43,6 @@ def _reply_with(client, thread_id: int, files: list[tuple[str, bytes]], body="He
     data = {"body": body, "csrf_token": _token(client, f"/t/{thread_id}"),
             "files": [(io.BytesIO(content), name) for name, content in files]}
     return client.post(f"/t/{thread_id}/reply", data=data, content_type="multipart/form-data")
-
-
-@pytest.fixture()
-def world(app, make, tmp_path):
-    app.config["ATTACHMENT_DIR"] = str(tmp_path / "store")
-    a, b = make.customer_org("Alpha"), make.customer_org("Beta")
-    w = type("W", (), {})()
-    w.ann, w.bea, w.cid = make.user(a), make.user(b), make.user(a)
-    w.moderator = make.employee(is_moderator=True)
-    w.space = make.space()
-    w.private = make.thread(w.ann, Visibility.ORG_PRIVATE, space=w.space, title="Import fails on db01")
-    w.store = tmp_path / "store"
-    return w
 
 
 def test_a_log_on_a_reply_is_stored_by_hash_shown_and_served_only_to_readers(app, client, make, login, world):
