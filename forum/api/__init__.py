@@ -142,4 +142,4 @@ def api_error(code: int, message: str, field: str | None = None):
     return response
 
 
-from . import openapi, routes  # noqa: E402,F401  (routes register on bp)
+from . import files, openapi, routes  # noqa: E402,F401  (routes register on bp)

@@ -11,11 +11,21 @@ from flask import abort, current_app, g, jsonify, request
 from .. import permissions
 from ..permissions import PermissionDenied
 from ..services import listings
+from ..services.attachments import files as attachment_files
+from ..services.attachments.checks import FileRefused
 from ..services.board import pages, search, threads
 from ..services.community import inbox
 from ..services.orgs import catalog
 from . import api_error, api_user, bp, limit_api_posting, require_user
-from .serialise import notification_json, pattern_json, playbook_json, reply_json, thread_json
+from .files import refused, uploads
+from .serialise import (
+    attachment_json,
+    notification_json,
+    pattern_json,
+    playbook_json,
+    reply_json,
+    thread_json,
+)
 
 if TYPE_CHECKING:
     from ..models import Thread
@@ -76,6 +86,22 @@ def json_body() -> dict:
     return data
 
 
+def post_fields() -> dict:
+    """A new post's fields: the JSON object, or the multipart form that carries files, its text read as the JSON
+    types (``space_id`` a whole number, ``staff_note`` true/false, ``tags`` comma-separated)."""
+    if request.mimetype != "multipart/form-data":
+        return json_body()
+    data: dict = {k: v for k, v in request.form.items()}
+    if data.get("space_id", "").isascii() and data.get("space_id", "").isdigit():
+        data["space_id"] = int(data["space_id"])
+    if "staff_note" in data:
+        data["staff_note"] = {"true": True, "1": True, "false": False, "0": False}.get(data["staff_note"].lower(),
+                                                                                     data["staff_note"])
+    if "tags" in data:
+        data["tags"] = [t for t in data["tags"].split(",") if t.strip()]
+    return data
+
+
 def _text(data: dict, name: str, config_key: str, required: bool = True) -> str:
     value = data.get(name, "")
     if not isinstance(value, str) or (required and not value.strip()):
@@ -116,8 +142,14 @@ def get_thread(thread_id: int):
     """One thread with the replies the caller may see."""
     user = api_user()
     thread = visible_thread_or_404(thread_id, user)
-    shown = [reply_json(r, user) for r in listings.visible_replies(user, thread)]
-    return jsonify(thread_json(thread) | {"replies": shown})
+    replies = listings.visible_replies(user, thread)
+    files = attachment_files.for_thread_page(user, thread, replies)  # one query, the page's own visibility
+
+    def listed(reply_id: int | None) -> list[dict]:
+        return [attachment_json(row) for row in files.get(reply_id, [])]
+
+    shown = [reply_json(r, user) | {"attachments": listed(r.id)} for r in replies]
+    return jsonify(thread_json(thread) | {"attachments": listed(None), "replies": shown})
 
 
 def _choice_field(data: dict, name: str, values: tuple[str, ...], default: str) -> str:
@@ -132,7 +164,7 @@ def _choice_field(data: dict, name: str, values: tuple[str, ...], default: str) 
 def create_thread():
     """Start a thread (write scope)."""
     user = require_user()
-    data = json_body()
+    data = post_fields()
     title = _text(data, "title", "TITLE_MAX_LENGTH")
     body = _text(data, "body", "POST_MAX_LENGTH")
     space_id = data.get("space_id")
@@ -147,13 +179,18 @@ def create_thread():
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         abort(400, "tags must be a list of strings.")
     try:
+        # Every file is checked before the thread is stored: a refused file refuses the post, nothing half-saved.
+        checked = attachment_files.check_uploads(uploads())
         thread = threads.create_thread(user, space=space, title=title, body=body, kind=kind,
                                        visibility=visibility, tags=tags)
+    except FileRefused as exc:
+        return refused(exc)
     except threads.ValidationFailed as exc:
         return api_error(400, exc.message, exc.field)
     except PermissionDenied as exc:
         return api_error(403, str(exc) or "You do not have permission to do that.")
-    response = jsonify(thread_json(thread))
+    added = attachment_files.attach(user, checked, thread)
+    response = jsonify(thread_json(thread) | {"attachments": [attachment_json(row) for row in added]})
     response.status_code = 201
     return response
 
@@ -164,18 +201,22 @@ def create_reply(thread_id: int):
     """Reply to a visible thread (write scope)."""
     user = require_user()
     thread = visible_thread_or_404(thread_id, user)
-    data = json_body()
+    data = post_fields()
     body = _text(data, "body", "POST_MAX_LENGTH")
     staff_note = data.get("staff_note", False)
     if not isinstance(staff_note, bool):
         abort(400, "staff_note must be true or false.")
     try:
+        checked = attachment_files.check_uploads(uploads())
         reply = threads.add_reply(user, thread, body, staff_note=staff_note)
+    except FileRefused as exc:
+        return refused(exc)
     except threads.ValidationFailed as exc:
         return api_error(400, exc.message, exc.field)
     except PermissionDenied as exc:
         return api_error(403, str(exc) or "You do not have permission to do that.")
-    response = jsonify(reply_json(reply, user))
+    added = attachment_files.attach(user, checked, thread, reply)
+    response = jsonify(reply_json(reply, user) | {"attachments": [attachment_json(row) for row in added]})
     response.status_code = 201
     return response
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask import url_for
+
 from .. import permissions
 
 if TYPE_CHECKING:
@@ -60,3 +62,12 @@ def notification_json(item) -> dict:
     return base | {"sentence": item.sentence, "title": item.title, "excerpt": item.excerpt,
                    "thread_id": item.thread_id, "reply_id": item.reply_id, "pattern_id": item.pattern_id,
                    "playbook_id": item.playbook_id}
+
+
+def attachment_json(row) -> dict:
+    """A file on a post the caller may see; ``download_url`` serves it under the same check."""
+    return {"id": row.id, "filename": row.filename, "kind": row.kind.value, "content_type": row.content_type,
+            "size": row.size, "width": row.width, "height": row.height, "signatures": list(row.signatures or []),
+            "uploader": {"username": row.uploader.username, "display_name": row.uploader.display_name},
+            "created_at": iso(row.created_at),
+            "download_url": url_for("api.download_attachment", attachment_id=row.id)}

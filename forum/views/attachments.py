@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import login_manager
@@ -49,10 +50,9 @@ def locked_down(response: Response) -> Response:
     return response
 
 
-@bp.get("/files/<int:attachment_id>/<path:name>")
-def download(attachment_id: int, name: str):
-    """The file itself: an image inline, text as plain text when ``?view=text``, anything else a download."""
-    row = _visible_or_404(attachment_id)
+def file_response(row: Attachment) -> Response:
+    """A visible file as the answer (pages and the API alike): an image inline, text as plain text when
+    ``?view=text``, anything else a download; always locked down."""
     path = store.blob_path(row.sha256)
     if not path.exists():
         abort(404)
@@ -61,6 +61,12 @@ def download(attachment_id: int, name: str):
     response = send_file(path, mimetype=mimetype, as_attachment=not inline, download_name=row.filename,
                          conditional=True, etag=row.sha256)
     return locked_down(response)
+
+
+@bp.get("/files/<int:attachment_id>/<path:name>")
+def download(attachment_id: int, name: str):
+    """The file itself (see ``file_response``)."""
+    return file_response(_visible_or_404(attachment_id))
 
 
 @bp.get("/thumbs/<int:attachment_id>.png")
@@ -87,5 +93,5 @@ def remove(attachment_id: int):
         files.remove(current_user, row)
     except PermissionDenied:
         abort(403)
-    flash("File removed.", "success")
+    flash(_("File removed."), "success")
     return redirect(url_for("board.thread", thread_id=thread_id, _anchor=f"r{reply_id}" if reply_id else None))
