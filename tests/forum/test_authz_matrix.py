@@ -8,6 +8,7 @@ action that is allowed must make exactly the change it promises.
 """
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -53,6 +54,13 @@ ROLES = ("anon", "cust_a", "admin_a", "cust_b", "partner_in", "partner_out", "em
 #   vote      POST /r/<id>/vote on someone else's reply: whoever sees it
 #   confirm   POST /t/<id>/confirm at one of the user's deployments: another customer organisation only
 #   moderate  POST /r/<id>/delete (soft delete): moderators (admins are moderators too)
+#   api_file  GET /api/v1/attachments/<id> of the same log as "file" (L here: the API's 401)
+#   add_file  POST /r/<id>/edit with a file, on someone else's reply (as edit)
+#   add_file_own     the same on the user's own reply (as edit_own)
+#   api_add_file     POST /api/v1/replies/<id>/attachments on someone else's reply (as edit)
+#   remove_file      POST /attachments/<id>/remove of a file on the question (staff_note: on a note): its
+#                    uploader (the asker), whoever may edit the post, a moderator
+#   api_remove_file  DELETE /api/v1/attachments/<id> of another such file, the same rule
 #
 #                                    anon A   adA  B   p_in p_out emp mod adm anon_read
 TABLE = {
@@ -67,6 +75,12 @@ TABLE = {
     ("public", "vote"):             "L   Y   Y   Y   Y   Y   Y   Y   Y   L",
     ("public", "confirm"):          "L   F   F   Y   F   F   F   F   F   L",
     ("public", "moderate"):         "L   F   F   F   F   F   F   Y   Y   L",
+    ("public", "api_file"):         "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
+    ("public", "add_file"):         "L   F   F   F   F   F   F   Y   Y   L",
+    ("public", "add_file_own"):     "L   Y   Y   Y   Y   Y   Y   Y   Y   L",
+    ("public", "api_add_file"):     "L   F   F   F   F   F   F   Y   Y   L",
+    ("public", "remove_file"):      "L   Y   F   F   F   F   F   Y   Y   L",
+    ("public", "api_remove_file"):  "L   Y   F   F   F   F   F   Y   Y   L",
 
     ("internal", "list"):           "L   N   N   N   N   N   Y   Y   Y   N",
     ("internal", "view"):           "L   4   4   4   4   4   Y   Y   Y   4",
@@ -79,6 +93,12 @@ TABLE = {
     ("internal", "vote"):           "L   4   4   4   4   4   Y   Y   Y   L",
     ("internal", "confirm"):        "L   4   4   4   4   4   F   F   F   L",
     ("internal", "moderate"):       "L   4   4   4   4   4   F   Y   Y   L",
+    ("internal", "api_file"):       "L   4   4   4   4   4   Y   Y   Y   4",
+    ("internal", "add_file"):       "L   4   4   4   4   4   F   Y   Y   L",
+    ("internal", "add_file_own"):   "L   4   4   4   4   4   Y   Y   Y   L",
+    ("internal", "api_add_file"):   "L   4   4   4   4   4   F   Y   Y   L",
+    ("internal", "remove_file"):    "L   4   4   4   4   4   F   Y   Y   L",
+    ("internal", "api_remove_file"):"L   4   4   4   4   4   F   Y   Y   L",
 
     ("org_private", "list"):        "L   Y   Y   N   Y   N   Y   Y   Y   N",
     ("org_private", "view"):        "L   Y   Y   4   Y   4   Y   Y   Y   4",
@@ -91,6 +111,12 @@ TABLE = {
     ("org_private", "vote"):        "L   Y   Y   4   Y   4   Y   Y   Y   L",
     ("org_private", "confirm"):     "L   F   F   4   F   4   F   F   F   L",
     ("org_private", "moderate"):    "L   F   F   4   F   4   F   Y   Y   L",
+    ("org_private", "api_file"):    "L   Y   Y   4   Y   4   Y   Y   Y   4",
+    ("org_private", "add_file"):    "L   F   F   4   F   4   F   Y   Y   L",
+    ("org_private", "add_file_own"):"L   Y   Y   4   Y   4   Y   Y   Y   L",
+    ("org_private", "api_add_file"):"L   F   F   4   F   4   F   Y   Y   L",
+    ("org_private", "remove_file"): "L   Y   F   4   F   4   F   Y   Y   L",
+    ("org_private", "api_remove_file"):"L   Y   F   4   F   4   F   Y   Y   L",
 
     ("staff_note", "list"):         "L   Y   Y   Y   Y   Y   Y   Y   Y   Y",
     ("staff_note", "view"):         "L   N   N   N   N   N   Y   Y   Y   N",
@@ -102,6 +128,12 @@ TABLE = {
     ("staff_note", "accept"):       "L   4   4   4   4   4   F   F   F   L",
     ("staff_note", "vote"):         "L   4   4   4   4   4   Y   Y   Y   L",
     ("staff_note", "moderate"):     "L   4   4   4   4   4   F   Y   Y   L",
+    ("staff_note", "api_file"):     "L   4   4   4   4   4   Y   Y   Y   4",
+    ("staff_note", "add_file"):     "L   4   4   4   4   4   F   Y   Y   L",
+    ("staff_note", "add_file_own"): "L   4   4   4   4   4   Y   Y   Y   L",
+    ("staff_note", "api_add_file"): "L   4   4   4   4   4   F   Y   Y   L",
+    ("staff_note", "remove_file"):  "L   4   4   4   4   4   F   Y   Y   L",
+    ("staff_note", "api_remove_file"):"L   4   4   4   4   4   F   Y   Y   L",
 }
 
 POLICY: dict[tuple[str, str, str], str] = {}
@@ -112,7 +144,8 @@ for (_visibility, _action), _row in TABLE.items():
         POLICY[(_role, _visibility, _action)] = _expected
 
 VISIBILITIES = ("public", "internal", "org_private", "staff_note")
-ACTIONS = ("list", "view", "file", "search", "reply", "edit", "edit_own", "accept", "vote", "confirm", "moderate")
+ACTIONS = ("list", "view", "file", "api_file", "search", "reply", "edit", "edit_own", "accept", "vote", "confirm",
+           "moderate", "add_file", "add_file_own", "api_add_file", "remove_file", "api_remove_file")
 NOTE_WORD = "zebranoteword"
 
 
@@ -151,6 +184,7 @@ class World:
         self.targets: dict[str, dict[str, Reply]] = {}
         self.words: dict[str, str] = {}
         self.files: dict[str, Attachment] = {}
+        self.removable: dict[str, dict[str, Attachment]] = {}
         for visibility in VISIBILITIES:
             self._build(make, visibility)
 
@@ -176,9 +210,10 @@ class World:
                                if self.user else targets["edit"])
         # A log on the question (on a staff note: on the note), through the same checks as an upload.
         on_reply = targets["edit"] if note else None
-        self.files[visibility] = attach(on_reply.author if note else thread.author, [check_file(
-            "matrix.log", f"ERROR MTX-{len(self.files) + 1000} in {visibility}\n".encode(), 10_000)],
-            thread, on_reply)[0]
+        self.files[visibility], *removable = attach(on_reply.author if note else thread.author, [check_file(
+            name, f"ERROR MTX-{len(self.files) + 1000} in {visibility} {name}\n".encode(), 10_000)
+            for name in ("matrix.log", "remove.log", "api-remove.log")], thread, on_reply)
+        self.removable[visibility] = dict(zip(("remove_file", "api_remove_file"), removable, strict=True))
         self.threads[visibility] = thread
         self.targets[visibility] = targets
         self.words[visibility] = NOTE_WORD if note else word
@@ -330,6 +365,62 @@ class Runner:
         response = self.post(f"/t/{thread.id}/confirm", deployment=str(deployment.id))
         added = _row_counts()["confirmation"] - before["confirmation"]
         return self._write(response, added == 1, before)
+
+    def api_file(self, visibility: str) -> str:
+        row = self.world.files[visibility]
+        response = self.client.get(f"/api/v1/attachments/{row.id}")
+        if response.status_code == 401:
+            return "L"
+        if response.status_code != 200:
+            return _code(response) or "redirect"
+        return "Y" if response.data.startswith(b"ERROR MTX-") else "200 without the file"
+
+    def _added(self, reply: Reply, name: str) -> bool:
+        return db.session.execute(select(func.count(Attachment.id)).where(
+            Attachment.reply_id == reply.id, Attachment.filename == name)).scalar_one() == 1
+
+    def _add_file(self, reply: Reply, name: str) -> str:
+        before = _row_counts()
+        response = self.client.post(f"/r/{reply.id}/edit", content_type="multipart/form-data", data={
+            "csrf_token": self.token, "body": db.session.get(Reply, reply.id).body_md,
+            "files": [(io.BytesIO(b"matrix added\n"), name)]})
+        return self._write(response, self._added(reply, name), before)
+
+    def add_file(self, visibility: str) -> str:
+        return self._add_file(self.world.targets[visibility]["edit"], "added-by-edit.log")
+
+    def add_file_own(self, visibility: str) -> str:
+        return self._add_file(self.world.targets[visibility]["edit_own"], "added-to-own.log")
+
+    def api_add_file(self, visibility: str) -> str:
+        reply = self.world.targets[visibility]["edit"]
+        before = _row_counts()
+        response = self.client.post(f"/api/v1/replies/{reply.id}/attachments", content_type="multipart/form-data",
+                                    data={"csrf_token": self.token,
+                                          "files": [(io.BytesIO(b"matrix added\n"), "added-by-api.log")]})
+        if response.status_code == 201:
+            return "Y" if self._added(reply, "added-by-api.log") else "201 without the file"
+        return "L" if response.status_code == 401 and _row_counts() == before else self._write(response, False, before)
+
+    def _removed(self, row: Attachment) -> bool:
+        db.session.expire_all()
+        return db.session.get(Attachment, row.id).deleted_at is not None
+
+    def remove_file(self, visibility: str) -> str:
+        row = self.world.removable[visibility]["remove_file"]
+        before = _row_counts()
+        response = self.post(f"/attachments/{row.id}/remove")
+        return self._write(response, self._removed(row), before)
+
+    def api_remove_file(self, visibility: str) -> str:
+        row = self.world.removable[visibility]["api_remove_file"]
+        before = _row_counts()
+        response = self.client.delete(f"/api/v1/attachments/{row.id}", headers={"X-CSRFToken": self.token})
+        if response.status_code == 204:
+            return "Y" if self._removed(row) else "204 without removing"
+        if response.status_code == 401:
+            return "L" if _row_counts() == before and not self._removed(row) else "401 but the database changed"
+        return self._write(response, self._removed(row), before)
 
     def moderate(self, visibility: str) -> str:
         reply = self.world.targets[visibility]["moderate"]

@@ -119,6 +119,8 @@ def _crawl_urls(app, world) -> list[str]:
         "username": [u.username for u in (world.ua, world.ub, world.uc, world.ud, world.up, world.employee)],
         "slug": [world.space.slug],
         "pattern_id": [world.pattern.id],
+        "attachment_id": [f.id for f in world.files],
+        "name": ["file.log"],  # the name in a file's URL is only for the browser: the id decides
     }
     urls = []
     for rule in app.url_map.iter_rules():
@@ -137,17 +139,46 @@ def _crawl_urls(app, world) -> list[str]:
     return urls + ["/search?q=CANARY", "/search?q=sync", "/search?q=SIG"]
 
 
+FILE_CANARIES = ("CANARYLOGPRIVATE", "CANARYLOGINTERNAL", "CANARYLOGREPLY")
+
+
+def _attach_canary_files(world) -> list:
+    """Logs on the private and internal questions and on a private reply (canaries in their names and lines),
+    and one on a public question as the control; the public one last."""
+    from forum.services.attachments.checks import check_file
+    from forum.services.attachments.files import attach
+
+    def log(author, thread, reply, canary: str):
+        return attach(author, [check_file(f"{canary}.log", f"ERROR ZZC-777 {canary} line\n".encode(), 10_000)],
+                      thread, reply)[0]
+
+    return [log(world.uc, world.tc, None, "CANARYLOGPRIVATE"), log(world.employee, world.ti, None, "CANARYLOGINTERNAL"),
+            log(world.uc, world.tc, world.replies[0], "CANARYLOGREPLY"), log(world.ua, world.ta, None, "publiclog")]
+
+
 @pytest.mark.parametrize("who", ["ua", "up"])
-def test_canary_crawl_of_every_page(world, app, client, login, make, who):
+def test_canary_crawl_of_every_page(world, app, client, login, make, tmp_path, who):
+    app.config["ATTACHMENT_DIR"] = str(tmp_path / "store")
     world.space = make.space("Crawl space")
     world.replies = [make.reply(world.tc, world.uc, body="CANARYPRIVATECBODY reply"),
                      make.reply(world.ti, world.employee, body="CANARYINTERNALBODY reply"),
                      make.reply(world.ta, world.ub, body="A public reply")]
-    forbidden = [c for c in CANARIES if c != "CANARYORGCHARLIE" and not (who == "up" and c == "CANARYPRIVATEDTITLE")]
+    world.files = _attach_canary_files(world)
+    forbidden = [c for c in CANARIES + FILE_CANARIES
+                 if c != "CANARYORGCHARLIE" and not (who == "up" and c == "CANARYPRIVATEDTITLE")]
     login(getattr(world, who))
     urls = _crawl_urls(app, world)
     assert len(urls) > 20 and f"/patterns/{world.pattern.id}/figures.json" in urls
+    file_urls = [u for u in urls if u.startswith(("/files/", "/thumbs/", "/api/v1/attachments/"))]
+    assert {f"/files/{world.files[0].id}/file.log", f"/api/v1/attachments/{world.files[0].id}"} <= set(file_urls)
+    allowed = []
     for url in urls:
-        html = client.get(url).get_data(as_text=True).lower()
+        response = client.get(url)
+        html = response.get_data(as_text=True).lower()
         for canary in forbidden:
             assert canary.lower() not in html, (url, canary)
+        if url in file_urls and response.status_code == 200:
+            allowed.append(url)
+    # Files are served to readers of their post only: here, the public question's log, by the page and the API.
+    public = world.files[-1].id
+    assert sorted(allowed) == sorted([f"/files/{public}/file.log", f"/api/v1/attachments/{public}"])
