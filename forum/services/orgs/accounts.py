@@ -93,7 +93,8 @@ def create_invitation(organisation: Organisation, created_by: User | None, email
     job = None
     if invitation.email:  # an invitation for one address is also mailed there (through the outbox)
         job = outbox.queue(kind="invitation", recipient=invitation.email,
-                           subject=f"[Groundwork] You are invited to join {organisation.name}", template="invitation",
+                           subject="[Groundwork] " + gettext("You are invited to join %(name)s", name=organisation.name),
+                           template="invitation",
                            secret=token, context={"organisation": organisation, "inviter": created_by,
                                                   "token": outbox.SECRET_MARK, "days": days})
     db.session.commit()

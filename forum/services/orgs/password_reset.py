@@ -7,11 +7,14 @@ at most once). Setting the new password ends every session of the account (the s
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ...extensions import db
+from ...languages import LANGUAGES
 from ...models import User
 from ...passwords import hash_password, password_problems
 from .. import background
@@ -58,10 +61,13 @@ def request_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.active or user.is_placeholder:
         return
-    job = outbox.queue(kind="password_reset", recipient=user.email, subject="[Groundwork] Reset your password",
-                       template="password_reset", user=user, secret=reset_token(user),
-                       context={"user": user, "token": outbox.SECRET_MARK,
-                                "minutes": int(current_app.config.get("PASSWORD_RESET_MINUTES", 60))})
+    # In the member's chosen language; without one, in the language of the request that asked.
+    with force_locale(user.locale) if user.locale in LANGUAGES else nullcontext():
+        job = outbox.queue(kind="password_reset", recipient=user.email,
+                           subject="[Groundwork] " + gettext("Reset your password"),
+                           template="password_reset", user=user, secret=reset_token(user),
+                           context={"user": user, "token": outbox.SECRET_MARK,
+                                    "minutes": int(current_app.config.get("PASSWORD_RESET_MINUTES", 60))})
     db.session.commit()
     background.dispatch(job)
 
