@@ -101,3 +101,47 @@ def served_forum(tmp_path: Path, seed_code: str, extra_env: dict[str, str] | Non
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def served_for_chromium(tmp_path: Path, seed_code: str, extra_env: dict[str, str] | None = None
+                        ) -> Iterator[tuple[str, object]]:
+    """``served_forum`` for a browser test: skipped where Debian's chromium is missing (CI installs it)."""
+    import pytest
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (CI installs it: apt-get install chromium)")
+    with served_forum(tmp_path, seed_code, extra_env) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def chromium_browser() -> Iterator[object]:
+    """Headless Chromium through Playwright, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in_demo(page, base_url: str, email: str, password: str, remember_device: bool = False) -> None:
+    """Sign in through the login form; demo staff give a code from the authenticator key the README publishes."""
+    import pyotp
+
+    from forum.demo.people import DEMO_TOTP_SECRET
+
+    page.goto(base_url + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    if "/login/two-factor" in page.url:
+        page.fill("input[name=code]", pyotp.TOTP(DEMO_TOTP_SECRET).now())
+        if remember_device:
+            page.check("input[name=remember]")
+        page.click("main form button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)

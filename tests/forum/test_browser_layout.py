@@ -9,16 +9,13 @@ without walking all 659 threads), plus the demo threads that hold code blocks.
 """
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from urllib.parse import urljoin, urlparse
 
-import pyotp
 import pytest
 
-from forum.demo.people import DEMO_TOTP_SECRET
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, served_forum
+from tests.browser_support import chromium_browser, served_for_chromium, sign_in_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -82,23 +79,17 @@ MEASURE = """() => {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (CI installs it: apt-get install chromium)")
     # The demo's dates end at its seed date: trends and the emerging flag are measured from its newest thread.
     # Staff sign in with their second factor, as in the demo.
-    with served_forum(tmp_path_factory.mktemp("layout"), SEED, {"FORUM_PATTERN_NOW": "latest",
-                                                                "FORUM_TWO_FACTOR_REQUIRED_FOR_STAFF": "true"}) as served:
+    with served_for_chromium(tmp_path_factory.mktemp("layout"), SEED, {
+            "FORUM_PATTERN_NOW": "latest", "FORUM_TWO_FACTOR_REQUIRED_FOR_STAFF": "true"}) as served:
         yield served
 
 
 @pytest.fixture(scope="module")
 def browser(demo):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 # A staff login's remembered-device cookie, kept for its next sign-in (a code is good for one sign-in only).
@@ -109,18 +100,10 @@ def _signed_in(browser, base_url: str, role: str, width: int):
     context = browser.new_context(viewport={"width": width, "height": HEIGHT})
     context.add_cookies(_devices.get(role, []))
     page = context.new_page()
-    page.goto(base_url + "/login")
-    page.fill("input[name=email]", f"{role}@demo.test")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    if "/login/two-factor" in page.url:
-        # Demo staff hold the authenticator key the README publishes.
-        page.fill("input[name=code]", pyotp.TOTP(DEMO_TOTP_SECRET).now())
-        page.check("input[name=remember]")
-        page.click("main form button[type=submit]")
-        _devices[role] = [c for c in context.cookies() if c["name"] == "gw_device"]
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in_demo(page, base_url, f"{role}@demo.test", PASSWORD, remember_device=True)
+    device = [c for c in context.cookies() if c["name"] == "gw_device"]
+    if device:
+        _devices[role] = device
     return context, page
 
 
