@@ -110,6 +110,13 @@ class VectorIndex:
         found = self._index.search(np.asarray(query, dtype=np.float32), min(k, len(self)), threads=1, exact=exact)
         return found.keys.astype(np.int64), (1.0 - found.distances).astype(np.float32)
 
+    def search_many(self, queries: np.ndarray, k: int) -> np.ndarray:
+        """Keys of the ``k`` nearest vectors to each row of ``queries`` (one row per query), on every core."""
+        if self._index.expansion_search < k:
+            self._index.expansion_search = k
+        found = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k, threads=self.threads)
+        return np.asarray(found.keys, dtype=np.int64).reshape(len(queries), k)
+
     def vectors_of(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The stored (decoded) vectors of those ``keys`` that are present: (keys, matrix)."""
         keys = np.asarray(keys, dtype=np.uint64)
