@@ -153,7 +153,7 @@ def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: 
     confirm_form.deployment.choices = [(d.id, d.name) for d in confirmations["choices"]]
     return render_template(
         "board/thread.html", thread=thread, replies=replies, reply_form=reply_form or ReplyForm(),
-        votes=pages.votes_of(current_user, [r.id for r in replies.items]), confirmations=confirmations,
+        confirmations=confirmations,
         thread_playbook=playbook_for_thread(current_user, thread), related=related_threads(current_user, thread),
         confirm_form=confirm_form, action_form=ActionForm(),
         others_hit=others_hit_this(current_user, thread),

@@ -5,6 +5,7 @@ Every list goes through ``permissions.visible_threads`` in SQL; every single thr
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +25,8 @@ from ...models import (
     ThreadKind,
     ThreadStatus,
     User,
-    Vote,
 )
+from . import reply_rows
 
 MAX_PAGE = 10_000  # deeper offsets are useless to people and only cost the database
 MAX_ID = 2**31 - 1  # larger ids from a URL would overflow PostgreSQL's integer columns
@@ -72,15 +73,25 @@ def clamp_page(raw: Any) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
-def fetch_page(query: Select, page: int, per_page: int, total: int | None = None) -> Page:
-    """Run ``query`` for one page, fetching one row more to know whether there is a next page."""
+def fetch_page(query: Select, page: int, per_page: int, total: int | None = None,
+               load: Callable[[Select], list] | None = None) -> Page:
+    """Run ``query`` for one page, fetching one row more to know whether there is a next page.
+
+    ``load`` turns the limited query into the items (default: its first column's values, e.g. ORM objects).
+    """
     page = clamp_page(page)
-    rows = list(db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page)).scalars())
+    limited = query.limit(per_page + 1).offset((page - 1) * per_page)
+    rows = load(limited) if load is not None else list(db.session.execute(limited).scalars())
     return Page(items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page,
                 total=total)
 
 
 LIST_OPTIONS = (selectinload(Thread.author), selectinload(Thread.space), selectinload(Thread.tags))
+# The home and space lists: authors and spaces (many-to-one) joined into the page's own statement rather than
+# two more round trips, and the texts and snapshots, which no list shows, left in the database (measured 10-15%
+# of these pages' CPU time, bench/README.md).
+LIST_PAGE_OPTIONS = (joinedload(Thread.author), joinedload(Thread.space), selectinload(Thread.tags),
+                     defer(Thread.body_md), defer(Thread.body_html), defer(Thread.deployment_snapshot))
 OPEN_STATUSES = (ThreadStatus.OPEN, ThreadStatus.ANSWERED, ThreadStatus.NEEDS_STAFF)
 STATUS_FILTERS = {s.value: s for s in ThreadStatus}
 LIST_KINDS = ("latest", "unanswered", "org_open", "needs_staff")
@@ -109,7 +120,7 @@ def threads_query(user: User | None, *, space_id: int | None = None, status: str
     elif only == "needs_staff":
         query = query.where(Thread.status == ThreadStatus.NEEDS_STAFF)
     if not brief:
-        query = query.options(*LIST_OPTIONS)
+        query = query.options(*LIST_PAGE_OPTIONS)
     if space_id is not None:
         query = query.order_by(Thread.is_pinned.desc())  # pinned threads lead their space
     return query.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
@@ -187,14 +198,18 @@ def _replies_query(user: User | None, thread: Thread) -> Select:
 
 
 def reply_page(user: User | None, thread: Thread, page: int, per_page: int) -> Page:
-    """One page of the replies this user may see, oldest first, authors joined into the same query.
+    """One page of the replies this user may see, oldest first, as ``ReplyRow``s with their authors' columns and
+    the user's votes.
 
-    The Markdown source is not shown, so it stays in the database; the count is only asked when the page
-    alone cannot tell it (most threads fit on their first page).
+    Only the columns the page shows are read (not the Markdown source); the count is only asked when the page
+    alone cannot tell it (most threads fit on their first page). ``extra["accepted"]``: the accepted answer
+    pinned above the replies, as a row too (None without one), from the thread as ``visible_thread`` loaded it.
     """
-    query = (_replies_query(user, thread).options(joinedload(Reply.author), defer(Reply.body_md))
-             .order_by(Reply.id))
-    result = fetch_page(query, page, per_page)
+    reader_id = user.id if _signed_in(user) else None
+    query = reply_rows.with_authors(_replies_query(user, thread), reader_id).order_by(Reply.id)
+    result = fetch_page(query, page, per_page, load=reply_rows.rows)
+    accepted = thread.accepted_reply
+    result.extra["accepted"] = reply_rows.row_of(accepted) if accepted is not None else None
     if not result.has_next and (result.items or result.page == 1):
         # Every earlier page was full, so the total follows from this last one.
         result.total = (result.page - 1) * per_page + len(result.items)
@@ -210,15 +225,6 @@ def page_of_reply(user: User | None, reply: Reply, per_page: int) -> int:
         _replies_query(user, reply.thread).where(Reply.id < reply.id)
         .with_only_columns(func.count(Reply.id))).scalar_one()
     return before // per_page + 1
-
-
-def votes_of(user: User | None, reply_ids: list[int]) -> dict[int, int]:
-    """The user's votes on these replies, in one query: reply id -> +1/-1."""
-    if not _signed_in(user) or not reply_ids:
-        return {}
-    rows = db.session.execute(
-        select(Vote.reply_id, Vote.value).where(Vote.user_id == user.id, Vote.reply_id.in_(reply_ids)))
-    return {reply_id: value for reply_id, value in rows}
 
 
 def confirmations_of(user: User | None, thread: Thread) -> dict[str, Any]:
