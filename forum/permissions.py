@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
@@ -650,12 +651,29 @@ class ReplyControls:
     deleted_text: bool  # can_see_deleted_text
 
 
-def reply_controls(user: User | None, thread: Thread, replies: Iterable[Reply]) -> dict[int, ReplyControls]:
+class ReplyFacts(Protocol):
+    """What ``reply_controls`` reads of a reply of the page's thread: a ``Reply``, or the plain row the thread page
+    renders (``services/board/reply_rows.py``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def thread_id(self) -> int: ...
+    @property
+    def author_id(self) -> int: ...
+    @property
+    def is_staff_note(self) -> bool: ...
+    @property
+    def is_deleted(self) -> bool: ...
+
+
+def reply_controls(user: User | None, thread: Thread, replies: Iterable[Reply | ReplyFacts]) -> dict[int, ReplyControls]:
     """The reply predicates above for every reply of one thread page, each equal to calling it on its own.
 
     What they share (the reader's role, whether they see and moderate the thread, whether they may accept an
     answer there) is decided once per page instead of four or five times per reply; what is left per reply is
-    its author, its state and whether it is a staff note. A reply of another thread gets the full predicates.
+    its author, its state and whether it is a staff note. A reply of another thread (a ``Reply``) gets the full
+    predicates.
     """
     signed_in = _signed_in(user)
     reader = user.id if signed_in else None
