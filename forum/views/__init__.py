@@ -22,6 +22,7 @@ from . import (
     playbooks,
     reading,
     routing,
+    solver_suggestions,
     sso,
     suggest,
     two_factor,
@@ -42,6 +43,7 @@ BLUEPRINTS = (
     metrics.bp,                          # measured results for employees
     webhooks.bp,                         # signed event deliveries to admins' and org admins' receivers
     routing.bp,                          # opting in to questions like ones the member solved
+    solver_suggestions.bp,               # the asker shown who solved questions like theirs
     api_bp, api_account.bp,              # JSON API and the token page
 )
 

@@ -19,12 +19,16 @@ from tests.forum.test_authz_matrix import ORG_ROLES, World, _is_login_redirect, 
 # see only." With the real model's vectors: each role solved a thread like the new questions and opted in.
 #   routed_org_private   A's org-private question (asked by another member of A) reaches the role's inbox
 #   routed_internal      an internal question reaches the role's inbox
+#   suggested_private_b  on the role's own question, B's org-private solved thread (and its solver) is shown
+#   suggested_internal   on the role's own question, an internal solved thread (and its solver) is shown
 # Y: listed / shown   N: not   L: sent to log in
 #
 #                                    anon A   adA  B   p_in p_out emp mod adm
 ROUTING_TABLE = {
     "routed_org_private":           "L   Y   Y   N   Y   N   Y   Y   Y",
     "routed_internal":              "L   N   N   N   N   N   Y   Y   Y",
+    "suggested_private_b":          "L   N   N   Y   N   N   Y   Y   Y",
+    "suggested_internal":           "L   N   N   N   N   N   Y   Y   Y",
 }
 ROUTING_POLICY = org_policy(ROUTING_TABLE)
 LICENCE = "After upgrading Ledger to 2026.1 the licence is reported missing and nobody can sign in."
@@ -74,5 +78,15 @@ def test_routing_by_similar_solved_threads(app, client, make, login, role):
     for action, question in questions.items():
         got[action] = "L" if _is_login_redirect(inbox) else (
             "Y" if question.title in inbox.get_data(as_text=True) else "N")
+    page = client.get(f"/t/{own.id}")
+    for action, word, solver in (("suggested_private_b", "CANARYROUTEB", b_solver),
+                                 ("suggested_internal", "CANARYROUTEINT", world.other_staff)):
+        if _is_login_redirect(page):
+            got[action] = "L"
+            continue
+        html = page.get_data(as_text=True)
+        shown, named = word in html, f">{solver.display_name}</a>" in html
+        got[action] = "Y" if shown and named else "N" if not shown and not named else (
+            f"thread shown: {shown}, its solver shown: {named}")
 
     assert_cells(role, got, ROUTING_POLICY)

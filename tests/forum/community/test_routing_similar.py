@@ -122,3 +122,22 @@ def test_the_asker_is_shown_solvers_of_similar_threads_only_through_threads_they
     # Opt-in: a member who opted out is not suggested either.
     routing.set_preference(people["partner_far"], False, 3)
     assert [s.user.id for s in routing.suggested_solvers(people["asker"], question)] == [people["partner_in"].id]
+
+
+@pytest.mark.slow
+def test_the_asker_sees_them_on_the_question_and_nothing_of_hidden_threads(app, make, client, login):
+    people, solved, question = similar_world(make, app)
+    for who in ("partner_in", "staff", "customer_b", "partner_far"):
+        routing.set_preference(people[who], True, 3)
+    runs.assign_thread(question.id)
+    login(people["asker"])
+    page = client.get(f"/t/{question.id}").get_data(as_text=True)
+    assert "Members who solved similar questions" in page
+    assert people["partner_in"].display_name in page and solved["public"].title in page
+    assert people["partner_far"].display_name in page and solved["public_old"].title in page
+    assert "CANARY" not in page
+    assert people["staff"].display_name not in page and people["customer_b"].display_name not in page
+    # Someone else reading the question is not shown the asker's suggestion.
+    other = app.test_client()
+    login(make.employee(), other)
+    assert "Members who solved similar questions" not in other.get(f"/t/{question.id}").get_data(as_text=True)
