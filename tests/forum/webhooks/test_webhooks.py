@@ -74,7 +74,7 @@ def test_thread_events_arrive_signed_and_logged(app, client, make, login, receiv
     assert not verify(secret, b"{}", sign(secret, b"{}", timestamp=int(time.time()) - 600))
 
     page = client.get(f"/webhooks/{stored.id}").get_data(as_text=True)
-    assert page.count(">delivered<") == 3 and "HTTP 200" in page and " ms<" in page
+    assert page.count(">Delivered<") == 3 and "HTTP 200" in page and " ms<" in page
     rows = db.session.execute(select(WebhookDelivery)).scalars().all()
     assert all(r.status is DeliveryStatus.DELIVERED and r.last_status_code == 200 and r.response_ms is not None
                for r in rows)
