@@ -16,7 +16,9 @@ from sqlalchemy.orm import Mapper
 from forum import permissions
 from forum.extensions import db
 from forum.models import Bookmark, SpaceModerator, ThreadKind, Visibility, Vote
+from forum.services.board import pages, reply_rows
 from tests.forum.board.test_pages import Browser
+from tests.forum.query_plans import query_plan
 
 
 @pytest.fixture()
@@ -193,3 +195,16 @@ def test_the_readers_votes_come_with_the_replies_statement(app, make):
         event.remove(db.engine, "before_cursor_execute", _keep)
     assert html.count('class="vote-button voted"') == 1
     assert not [s for s in statements if re.search(r"\bFROM vote\b", s)], statements
+
+
+def test_the_vote_join_looks_votes_up_by_index(app, make):
+    """The reader's vote is found through the vote table's (reply, member) key, not by reading the table."""
+    org = make.customer_org()
+    reader = make.user(org)
+    thread = make.thread(make.user(org), Visibility.PUBLIC)
+    query = reply_rows.with_authors(pages._replies_query(reader, thread), reader.id)
+    plan = query_plan(query)
+    vote_lines = [line for line in plan.splitlines() if "vote" in line.lower()]
+    assert vote_lines, plan
+    assert all("SCAN vote" not in line and "Seq Scan on vote" not in line for line in vote_lines), plan
+    assert any("INDEX" in line.upper() for line in vote_lines), plan
