@@ -170,6 +170,62 @@ def _shared_span(titles: list[str], first: str, second: str, max_gap: int = 4) -
     return max(recurring)[2] if recurring else None
 
 
+def _joined(titles: list[str], first: str, second: str, max_gap: int = 4) -> str | None:
+    """Two shared phrases with the words between them, as titles say them: a wording two titles share, else
+    the most central title's own (``titles`` come most central first); ``None`` when no title says both."""
+    orders = ((first, second), (second, first))
+    for a, b in orders:
+        span = _shared_span(titles, a, b, max_gap)
+        if span:
+            return span
+    for title in titles:
+        low = title.lower()
+        for a, b in orders:
+            start = low.find(a.lower())
+            end = low.find(b.lower(), start + len(a)) if start >= 0 else -1
+            span = title[start:end + len(b)] if end >= 0 else ""
+            if span and len(WORD.findall(title[start + len(a):end])) <= max_gap and span.count("(") == span.count(")"):
+                return span
+    return None
+
+
+# words a name may not start or end with when it is widened around one word: sklearn's stop words would also
+# refuse "found" and "out", and "Session not found" or "Logged out" are what titles say
+_FUNCTION_WORDS = frozenset("a an the of to for with and or in on at by from as is are was were be been it its we "
+                            "our us you your my me i after before when every this that these those do does did not "
+                            "no any all some very behind under over into via during since about than without between across "
+                            "through per while".split())
+
+
+def _may_edge(token: str) -> bool:
+    return token not in _FUNCTION_WORDS and token not in FILLER and (len(token) > 1 or token.isdigit())
+
+
+def _widened(titles: list[str], word: str, max_words: int = 4) -> str | None:
+    """The wording of two to ``max_words`` words around ``word`` that most titles say (two at least)."""
+    low = word.lower()
+    counts: Counter = Counter()
+    spelling: dict[tuple, Counter] = {}
+    for title in titles:
+        tokens = WORD.findall(title)
+        lowered = [t.lower() for t in tokens]
+        seen = set()
+        for at in (i for i, t in enumerate(lowered) if t == low):
+            for size in range(2, max_words + 1):
+                for first in range(max(0, at - size + 1), min(at, len(tokens) - size) + 1):
+                    key = tuple(lowered[first:first + size])
+                    if key in seen or not (_may_edge(key[0]) and _may_edge(key[-1])):
+                        continue
+                    seen.add(key)
+                    counts[key] += 1
+                    spelling.setdefault(key, Counter())[" ".join(tokens[first:first + size])] += 1
+    recurring = [(df, len(key), key) for key, df in counts.items() if df >= 2]
+    if not recurring:
+        return None
+    key = max(recurring)[2]
+    return spelling[key].most_common(1)[0][0]
+
+
 def pattern_name(titles: list[str], signatures: list[str] | None = None, keywords: list[str] | None = None,
                  max_chars: int = 80, max_words: int = 6) -> str:
     """A short name a person would write: what the member titles share, never cut mid-word.
@@ -190,10 +246,11 @@ def pattern_name(titles: list[str], signatures: list[str] | None = None, keyword
         if len(parts) == 2:
             break
     if len(parts) == 2:
-        # in the order the titles say them: "set" + "alarm" reads "Set alarm"
-        parts.sort(key=lambda part: _typical_position(part, titles))
-        joined = _shared_span(titles, *parts) or " ".join(parts)
-        parts = [joined] if len(joined) <= max_chars else parts[:1]
+        joined = _joined(titles, *parts)
+        # two phrases no title says together are no name ("Users session"): the better one alone
+        parts = [joined] if joined and len(joined) <= max_chars else parts[:1]
+    if len(parts) == 1 and len(WORD.findall(parts[0])) == 1:
+        parts = [_widened(titles, parts[0]) or parts[0]]
     if not parts and keywords:
         parts = [k for k in keywords[:2] if not is_filler(k)]
     for signature in signatures or []:
