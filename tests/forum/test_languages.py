@@ -1,0 +1,221 @@
+"""Languages: the German catalog is complete and current, members choose their language, visitors get their
+browser's, dates and numbers follow the locale, and search finds German text.
+
+The pages are read through real routes; a German page shows none of the interface's English strings (taken from
+the catalog itself, see tests/i18n_support.py) outside what members wrote.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from forum.extensions import db
+from forum.languages import LANGUAGES
+from forum.models import MailMessage, User, utcnow
+from forum.services.board.search import SearchFilters, search_threads
+from forum.services.orgs import password_reset
+from forum.templating import age, local_date, local_number, timeago
+from tests.factories import csrf_token_from
+from tests.forum.board.test_pages import Browser
+from tests.forum.patterns import pattern_factories
+from tests.i18n_support import CATALOG, bare_english, english_left, english_ui_strings, page_texts
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
+
+
+def _catalog():
+    with CATALOG.open("rb") as handle:
+        return read_po(handle, locale="de")
+
+
+def _whole(text):
+    return tuple(text) if isinstance(text, (list, tuple)) else text
+
+
+def _extracted_ids() -> set[str]:
+    """Every message the sources hold now, extracted with babel.cfg as the README's command does."""
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
+    found = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            ROOT / "forum", method_map, keywords=KEYWORDS):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def test_every_message_of_the_sources_has_a_german_translation():
+    catalog = _catalog()
+    german = {}
+    for message in catalog:
+        if message.id:
+            key = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
+            strings = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
+            german[key] = (all(strings), "fuzzy" in message.flags)
+    missing = sorted(m for m in _extracted_ids() if m not in german)
+    untranslated = sorted(m for m, (done, fuzzy) in german.items() if not done or fuzzy)
+    assert not missing, f"{len(missing)} messages not in the German catalog (run the README's update): {missing[:10]}"
+    assert not untranslated, f"{len(untranslated)} messages without a German translation: {untranslated[:10]}"
+
+
+def test_no_template_writes_english_outside_gettext():
+    bare = {}
+    for path in sorted((ROOT / "forum" / "templates").rglob("*")):
+        if path.suffix in (".html", ".txt"):
+            found = bare_english(path.read_text(encoding="utf-8"))
+            if found:
+                bare[str(path.relative_to(ROOT))] = found[:5]
+    assert bare == {}, "text outside _() / {% trans %} (it cannot be translated):\n" + "\n".join(
+        f"{path}: {found}" for path, found in bare.items())
+
+
+def test_the_compiled_catalog_is_the_current_one():
+    def pairs(catalog):
+        return {_whole(m.id): _whole(m.string) for m in catalog if m.id}
+
+    with CATALOG.with_suffix(".mo").open("rb") as handle:
+        compiled = pairs(read_mo(handle))
+    written = pairs(_catalog())
+    assert compiled == written, "forum/translations/de/LC_MESSAGES/messages.mo is stale: run pybabel compile"
+
+
+def test_a_placeholder_stays_a_placeholder_in_german():
+    for message in _catalog():
+        ids = message.id if isinstance(message.id, (list, tuple)) else (message.id,)
+        strings = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
+        names = {part.split(")")[0] for part in ids[0].split("%(")[1:]}
+        for german in strings:
+            assert {part.split(")")[0] for part in german.split("%(")[1:]} <= names | {"num"}, (ids[0], german)
+
+
+@pytest.fixture()
+def world(make):
+    customer = make.user(display_name="Greta Kunde")
+    space = make.space("Integrations")
+    thread = make.thread(customer, space=space, title="LDAP sync times out at night",
+                         body="The nightly LDAP sync stops after 30 minutes.",
+                         created_at=utcnow() - timedelta(days=3), last_activity_at=utcnow() - timedelta(days=3))
+    make.reply(thread, make.user(customer.organisation), body="Raise the page size.")
+    other = make.thread(make.user(make.customer_org()), space=space, title="LDAP sync stops after 30 minutes")
+    lead = make.employee(is_lead=True, display_name="Lena Leitung")
+    pattern = pattern_factories.pattern("LDAP sync timeout", [thread, other], keywords=["ldap", "sync"],
+                                        representatives=[thread])
+    members_wrote = {customer.display_name, lead.display_name, space.name, thread.title, other.title, pattern.name,
+                     customer.organisation.name, other.organisation.name, lead.organisation.name, "ldap", "sync"}
+    return customer, lead, space, thread, members_wrote
+
+
+def _english_on(browser: Browser, url: str, members_wrote: set[str], english: set[str]) -> list[str]:
+    response = browser.get(url, headers={"Accept-Language": "en"})
+    assert response.status_code == 200, url
+    return english_left(page_texts(response.get_data(as_text=True)), english, members_wrote)
+
+
+def _choose(browser: Browser, user: User, locale: str):
+    page = browser.html("/account")
+    return browser.open("POST", "/account", data={
+        "csrf_token": csrf_token_from(page), "display_name": user.display_name, "bio": "", "locale": locale})
+
+
+def test_a_member_who_chooses_german_gets_the_main_pages_in_german(app, world):
+    customer, lead, space, thread, members_wrote = world
+    english = english_ui_strings()
+    browser = Browser(app, customer)
+    assert "Latest threads" in browser.html("/")
+    response = _choose(browser, customer, "de")
+    assert response.status_code == 302
+    assert db.session.get(User, customer.id).locale == "de"
+    # the stored choice wins over the browser's English
+    home = browser.html("/", headers={"Accept-Language": "en"})
+    assert "Neueste Themen" in home and 'lang="de"' in home and "vor 3 Tagen" in home
+    lead_browser = Browser(app, lead)
+    _choose(lead_browser, lead, "de")
+    patterns_page = lead_browser.html("/patterns")
+    assert "Häufige Muster" in patterns_page and "LDAP sync timeout" in patterns_page
+    assert _english_on(lead_browser, "/patterns", members_wrote, english) == []
+    for url in ("/", f"/s/{space.slug}", "/ask", "/account", f"/u/{customer.username}", f"/t/{thread.id}"):
+        assert _english_on(browser, url, members_wrote, english) == [], url
+
+
+def test_back_to_the_browser_s_language(app, world):
+    customer = world[0]
+    browser = Browser(app, customer)
+    _choose(browser, customer, "de")
+    _choose(browser, customer, "")
+    assert db.session.get(User, customer.id).locale is None
+    assert "Neueste Themen" in browser.html("/", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert "Latest threads" in browser.html("/", headers={"Accept-Language": "fr-FR,en;q=0.5"})
+
+
+def test_a_visitor_gets_the_browser_s_language_and_english_otherwise(app, world):
+    english = english_ui_strings()
+    browser = Browser(app)
+    german = browser.get("/login", headers={"Accept-Language": "de-CH, de;q=0.9"}).get_data(as_text=True)
+    assert "Bei Groundwork anmelden" in german
+    assert english_left(page_texts(german), english) == []
+    assert "Sign in to Groundwork" in browser.html("/login", headers={"Accept-Language": "ja, fr;q=0.8"})
+    assert "Sign in to Groundwork" in browser.html("/login")
+    # a form error and a flash message come in the visitor's language too
+    page = browser.html("/login", headers={"Accept-Language": "de"})
+    failed = browser.open("POST", "/login", headers={"Accept-Language": "de"},
+                          data={"csrf_token": csrf_token_from(page), "email": "", "password": ""})
+    assert "Geben Sie Ihre E-Mail-Adresse ein." in failed.get_data(as_text=True)
+    missing = browser.get("/no-such-page", headers={"Accept-Language": "de"})
+    assert missing.status_code == 404 and "Hier ist nichts, oder Sie dürfen es nicht sehen." in missing.get_data(
+        as_text=True)
+
+
+def test_only_a_shipped_language_is_stored(app, world):
+    customer = world[0]
+    response = _choose(Browser(app, customer), customer, "xx")
+    assert response.status_code == 400
+    assert db.session.get(User, customer.id).locale is None
+    assert set(LANGUAGES) == {"en", "de"}
+
+
+def test_dates_numbers_and_ages_follow_the_locale(app):
+    three_days = utcnow() - timedelta(days=3, minutes=5)
+    with app.test_request_context("/"):
+        assert (timeago(three_days), age(three_days), local_number(12345.5)) == ("3 days ago", "3 days", "12,345.5")
+        assert local_date(three_days.date().replace(year=2026, month=12, day=6)) == "Dec 6, 2026"
+        with force_locale("de"):
+            assert timeago(three_days) == "vor 3 Tagen" and age(three_days) == "3 Tage"
+            assert timeago(utcnow() - timedelta(hours=1, minutes=1)) == "vor 1 Stunde"
+            assert timeago(utcnow()) == "gerade eben"
+            assert local_number(12345.5) == "12.345,5"
+            assert local_date(three_days.date().replace(year=2026, month=12, day=6)) == "06.12.2026"
+
+
+def test_full_text_search_finds_german_text(make):
+    customer = make.user()
+    wanted = make.thread(customer, title="Überweisungsdatei wird beim Import abgelehnt",
+                         body="Seit dem Update auf 2026.1 lehnt der Import die SEPA-Überweisungsdatei ab: "
+                              "Prüfsumme ungültig, Zeichensatz ISO-8859-15.")
+    make.thread(customer, title="Zertifikat läuft nächste Woche ab", body="Wie erneuern wir das Zertifikat?")
+
+    def found(query: str) -> list[int]:
+        return [t.id for t in search_threads(customer, query, 1, 20, SearchFilters()).items]
+
+    assert found("Überweisungsdatei") == [wanted.id]
+    assert found("überweisungsdatei") == [wanted.id]           # case folded beyond ASCII
+    assert found("Prüfsumme ungültig") == [wanted.id]          # words of the body, umlauts and all
+    assert found("SEPA-Überweisungsdatei Import") == [wanted.id]
+    assert wanted.id not in found("Zertifikat")
+
+
+def test_mail_goes_out_in_the_recipient_s_language(app, make):
+    german, english = make.user(locale="de", display_name="Greta Kunde"), make.user(display_name="Ed English")
+    with app.test_request_context("/forgot", headers={"Accept-Language": "en"}):
+        password_reset.request_reset(german.email)
+    with app.test_request_context("/forgot", headers={"Accept-Language": "de"}):
+        password_reset.request_reset(english.email)   # no stored choice: the language of the request that asked
+    mails = {m.recipient: m for m in db.session.execute(db.select(MailMessage)).scalars()}
+    assert mails[german.email].subject == "[Groundwork] Passwort zurücksetzen"
+    assert "Hallo Greta Kunde" in mails[german.email].body_text
+    assert "Wählen Sie hier ein neues Passwort:" in mails[german.email].body_text
+    assert "Hallo Ed English" in mails[english.email].body_text
