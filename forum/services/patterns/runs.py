@@ -45,13 +45,19 @@ StageCallback = Callable[[str, int, int], None]
 MACHINE_SOURCES = (MembershipSource.MINED, MembershipSource.ASSIGNED)
 
 
-def make_miner(parameters: dict, embedder=None):
+def make_miner(parameters: dict, embedder=None, n_documents: int = 0):
     from mining.pipeline import PatternMiner  # scikit-learn and the embedding stack: loaded by a run only
+    from mining.sampled import SampledPatternMiner
 
     # how alike one problem's threads are depends on the encoder that embedded them
-    return PatternMiner(n_patterns=parameters.get("n_patterns"),
-                        same_problem_similarity=getattr(embedder, "same_problem_similarity", None),
-                        random_state=parameters.get("random_state", 0), show_progress=False)
+    miner = PatternMiner(n_patterns=parameters.get("n_patterns"),
+                         same_problem_similarity=getattr(embedder, "same_problem_similarity", None),
+                         random_state=parameters.get("random_state", 0), show_progress=False)
+    # past MINING_SAMPLE_SIZE threads, patterns are learned from a sample and the rest placed in them
+    sample_size = int(current_app.config.get("MINING_SAMPLE_SIZE", 50_000))
+    if n_documents > sample_size:
+        return SampledPatternMiner(miner, sample_size=sample_size, random_state=parameters.get("random_state", 0))
+    return miner
 
 
 def execute_run(run_id: int, *, embedder=None, stage: StageCallback | None = None) -> MiningRun:
@@ -114,7 +120,7 @@ def _mine(run: MiningRun, embedder, report) -> None:
     report("clustering", 0, 1)
     index_of = {doc.id: i for i, doc in enumerate(documents)}
     seeds = _curated_seeds(index_of)
-    miner = make_miner(run.parameters or {}, embedder)
+    miner = make_miner(run.parameters or {}, embedder, n_documents=len(documents))
     miner.fit(documents, seeds=seeds or None, embeddings=vectors)
     report("saving", 0, 1)
     _store_patterns(run, documents, vectors, miner)
