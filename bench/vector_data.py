@@ -32,18 +32,24 @@ SOURCES = (("stackoverflow20", "titles.jsonl"), ("hwu64", "all.jsonl"))
 MIX, NOISE = 0.35, 0.02
 
 
-def real_vectors() -> tuple[np.ndarray, np.ndarray]:
-    """The MiniLM vectors of every real text and their labels (distinct across the two sets), cached."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    cache, labels_file = OUT / "real_titles.npy", OUT / "real_titles_labels.npy"
-    if cache.exists() and labels_file.exists():
-        return np.load(cache), np.load(labels_file)
+def real_texts() -> tuple[list[str], list[str]]:
+    """Every real text, in the order of ``real_vectors``, and its label (prefixed by its set)."""
     texts, labels = [], []
     for number, (folder, name) in enumerate(SOURCES):
         for line in (DATA / folder / name).read_text().splitlines():
             row = json.loads(line)
             texts.append(row["text"])
             labels.append(f"{number}:{row['label']}")
+    return texts, labels
+
+
+def real_vectors() -> tuple[np.ndarray, np.ndarray]:
+    """The MiniLM vectors of every real text and their labels (distinct across the two sets), cached."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    cache, labels_file = OUT / "real_titles.npy", OUT / "real_titles_labels.npy"
+    if cache.exists() and labels_file.exists():
+        return np.load(cache), np.load(labels_file)
+    texts, labels = real_texts()
     from mining.embedders import SentenceTransformerEmbedder
 
     started = time.perf_counter()
@@ -55,11 +61,16 @@ def real_vectors() -> tuple[np.ndarray, np.ndarray]:
     return vectors, codes
 
 
-def synthesise(real: np.ndarray, labels: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """``size`` unit vectors, each a noisy mix of two real vectors of one label."""
+def synthesise(real: np.ndarray, labels: np.ndarray, size: int, seed: int,
+               with_sources: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """``size`` unit vectors, each a noisy mix of two real vectors of one label.
+
+    With ``with_sources`` also the index of the real vector each one starts from (its label and text).
+    """
     rng = np.random.default_rng(seed)
     by_label = [np.flatnonzero(labels == code) for code in range(int(labels.max()) + 1)]
     out = np.empty((size, real.shape[1]), dtype=np.float32)
+    sources = np.empty(size, dtype=np.int64)
     step = 100_000
     for start in range(0, size, step):
         n = min(step, size - start)
@@ -69,7 +80,8 @@ def synthesise(real: np.ndarray, labels: np.ndarray, size: int, seed: int) -> np
         block = (1 - t) * real[first] + t * real[second]
         block += rng.normal(0.0, NOISE, block.shape).astype(np.float32)
         out[start:start + n] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    return out
+        sources[start:start + n] = first
+    return (out, sources) if with_sources else out
 
 
 def dataset(size: int) -> np.ndarray:
