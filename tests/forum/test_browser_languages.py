@@ -74,16 +74,11 @@ TEXTS = """() => {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    # Staff sign in with their second factor, as in the demo.
+    """The served demo (staff sign in with their second factor, as in the demo) and a Chromium to read it."""
     with served_for_chromium(tmp_path_factory.mktemp("languages"), SEED, {
-            "FORUM_PATTERN_NOW": "latest", "FORUM_TWO_FACTOR_REQUIRED_FOR_STAFF": "true"}) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def browser(demo):
-    with chromium_browser() as chromium:
-        yield chromium
+            "FORUM_PATTERN_NOW": "latest", "FORUM_TWO_FACTOR_REQUIRED_FOR_STAFF": "true"}) as (base_url, seed):
+        with chromium_browser() as browser:
+            yield base_url, seed, browser
 
 
 def _signed_in_in_german(browser, base_url: str, role: str):
@@ -114,8 +109,8 @@ def _walk(page, base_url: str, paths: list[str], written: set[str]) -> dict[str,
     return left
 
 
-def test_a_demo_customer_who_chooses_german_sees_no_english_on_the_main_pages(demo, browser):
-    base_url, seed = demo
+def test_a_demo_customer_who_chooses_german_sees_no_english_on_the_main_pages(demo):
+    base_url, seed, browser = demo
     context, page = _signed_in_in_german(browser, base_url, "customer")
     assert page.locator("nav a.nav-ask").first.inner_text() == "Frage stellen"
     paths = ["/", f"/s/{seed['space']}", *[f"/t/{t}" for t in seed["threads"]], "/ask", "/account",
@@ -125,8 +120,8 @@ def test_a_demo_customer_who_chooses_german_sees_no_english_on_the_main_pages(de
     assert left == {}, left
 
 
-def test_the_demo_lead_reads_the_patterns_page_in_german(demo, browser):
-    base_url, seed = demo
+def test_the_demo_lead_reads_the_patterns_page_in_german(demo):
+    base_url, seed, browser = demo
     context, page = _signed_in_in_german(browser, base_url, "lead")
     page.goto(base_url + "/patterns")
     assert page.locator("h1").first.inner_text() == "Häufige Muster"
