@@ -1,7 +1,7 @@
 """Clustering at 1M vectors: SampledPatternMiner's wall time and peak RSS at 100k, 300k and 1M, and its quality.
 
 Usage: python bench/mining_scale.py [--sizes 100000,300000,1000000] [--sample-size 50000] [--quality 100000]
-                                    [--real] [--skip-scale]
+                                    [--neighbours] [--real] [--skip-scale]
 
 Data (``bench/vector_data.py``): real MiniLM vectors of StackOverflow20's titles and HWU64's utterances, each
 synthetic vector a noisy mix of two real vectors of one label; it keeps the label and the text of the real
@@ -42,13 +42,13 @@ def labelled_set(size: int) -> tuple[list[str], np.ndarray, np.ndarray]:
     return [texts[i] for i in sources], vectors, codes[sources]
 
 
-def miner(sample_size: int | None):
+def miner(sample_size: int | None, assign: str = "centre"):
     """The sampled miner (or, with ``None``, the plain one) with the forum's defaults."""
     from mining.pipeline import PatternMiner
     from mining.sampled import SampledPatternMiner
 
     plain = PatternMiner(show_progress=False)
-    return plain if sample_size is None else SampledPatternMiner(plain, sample_size=sample_size)
+    return plain if sample_size is None else SampledPatternMiner(plain, sample_size=sample_size, assign=assign)
 
 
 def timed_fit(estimator, texts, vectors) -> tuple[float, float]:
@@ -72,7 +72,7 @@ def scale_child(size: int, sample_size: int) -> None:
                       **clustering_scores(labels, estimator.labels_)}))
 
 
-def compare(name: str, texts, vectors, labels, sample_sizes: list[int]) -> None:
+def compare(name: str, texts, vectors, labels, sample_sizes: list[int], neighbours: bool = False) -> None:
     """The full fit and sampled fits of one set side by side; one Markdown row each."""
     from mining.evaluate import clustering_scores
 
@@ -83,11 +83,12 @@ def compare(name: str, texts, vectors, labels, sample_sizes: list[int]) -> None:
 
     full = miner(None)
     row("full fit", full, timed_fit(full, texts, vectors)[0], "")
-    for size in sample_sizes:
-        sampled = miner(size)
+    runs = [(size, "centre") for size in sample_sizes] + ([(sample_sizes[0], "neighbours")] if neighbours else [])
+    for size, assign in runs:
+        sampled = miner(size, assign)
         seconds = timed_fit(sampled, texts, vectors)[0]
         engaged = "" if len(sampled.sample_) < len(texts) else " (not engaged: set <= sample)"
-        row(f"sample {size:,}{engaged}", sampled, seconds,
+        row(f"sample {size:,}{', neighbour rule' if assign == 'neighbours' else ''}{engaged}", sampled, seconds,
             f"{clustering_scores(full.labels_.astype(str), sampled.labels_)['nmi']:.2f}")
 
 
@@ -106,6 +107,7 @@ def main() -> None:
     parser.add_argument("--sample-size", type=int, default=50_000)
     parser.add_argument("--quality", type=int, default=100_000, help="size of the full-vs-sampled check; 0 skips")
     parser.add_argument("--real", action="store_true", help="also the real labelled sets at their size")
+    parser.add_argument("--neighbours", action="store_true", help="also place by predict's neighbour rule")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -118,7 +120,7 @@ def main() -> None:
               "|---|---|---|---|---|---|---|---|---|")
     if args.quality:
         texts, vectors, labels = labelled_set(args.quality)
-        compare(f"synthetic {args.quality:,}", texts, vectors, labels, [args.sample_size])
+        compare(f"synthetic {args.quality:,}", texts, vectors, labels, [args.sample_size], args.neighbours)
     if args.real:
         for folder, name in (("stackoverflow20", "StackOverflow20"), ("hwu64", "HWU64")):
             texts, vectors, labels, title = real_set(folder, name)
