@@ -47,7 +47,7 @@ MACHINE_SOURCES = (MembershipSource.MINED, MembershipSource.ASSIGNED)
 
 def make_miner(parameters: dict, embedder=None, n_documents: int = 0):
     from mining.pipeline import PatternMiner  # scikit-learn and the embedding stack: loaded by a run only
-    from mining.sampled import SampledPatternMiner
+    from mining.sampled import SampledPatternMiner  # the same stack, and the vector index: a run only
 
     # how alike one problem's threads are depends on the encoder that embedded them
     miner = PatternMiner(n_patterns=parameters.get("n_patterns"),
