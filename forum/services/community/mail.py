@@ -17,9 +17,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from ...extensions import db
-from ...labels import label
 from ...languages import DEFAULT_LOCALE, LANGUAGES
-from ...models import EmailMode, Notification, NotificationSetting, User, Watch, utcnow
+from ...models import EmailMode, Notification, NotificationSetting, User, Watch, WatchTarget, utcnow
 from .. import background
 from ..mail import outbox
 from . import inbox
@@ -59,7 +58,11 @@ def watch_for_token(token: str) -> Watch | None:
 
 def watch_label(watch_row: Watch) -> str:
     """What a watch follows, as a short phrase that reveals nothing beyond its kind."""
-    return gettext("this %(kind)s", kind=label(watch_row.target_type.value))
+    # One whole phrase per kind: German declines "this" by the noun's gender ("dieses Thema", "diesen Bereich").
+    phrases = {WatchTarget.THREAD: gettext("this thread"), WatchTarget.SPACE: gettext("this space"),
+               WatchTarget.TAG: gettext("this tag"), WatchTarget.PATTERN: gettext("this pattern"),
+               WatchTarget.PLAYBOOK: gettext("this playbook")}
+    return phrases[WatchTarget(watch_row.target_type)]
 
 
 def recipient_locale(user: User):

@@ -31,12 +31,19 @@ class CurationError(Exception):
 
 def _require_lead(user: User | None) -> None:
     if not permissions.can_curate_patterns(user):
-        raise PermissionDenied("only leads curate patterns")
+        raise PermissionDenied(gettext("only leads curate patterns"))
+
+
+def _status_refusal(status: PatternStatus) -> str:
+    # Whole sentences per status: a status word spliced into one sentence does not translate.
+    return {PatternStatus.ACTIVE: gettext("This pattern is active."),
+            PatternStatus.DISMISSED: gettext("This pattern was dismissed."),
+            PatternStatus.MERGED: gettext("This pattern was merged into another one.")}[status]
 
 
 def _require_status(pattern: Pattern, *statuses: PatternStatus) -> None:
     if pattern.status not in statuses:
-        raise CurationError(gettext('this pattern is %(value)s', value=pattern.status.value))
+        raise CurationError(_status_refusal(pattern.status))
 
 
 def _commit(pattern: Pattern) -> Pattern:
