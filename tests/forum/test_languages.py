@@ -6,6 +6,7 @@ the catalog itself, see tests/i18n_support.py) outside what members wrote.
 """
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -219,3 +220,28 @@ def test_mail_goes_out_in_the_recipient_s_language(app, make):
     assert "Hallo Greta Kunde" in mails[german.email].body_text
     assert "Wählen Sie hier ein neues Passwort:" in mails[german.email].body_text
     assert "Hallo Ed English" in mails[english.email].body_text
+
+
+def test_a_german_member_gets_service_refusals_in_german(app, world):
+    """Refusals raised by services (a file type, a tag rule) reach the form in the member's language."""
+    customer, _lead, _space, thread, _members_wrote = world
+    browser = Browser(app, customer)
+    _choose(browser, customer, "de")
+    refused = browser.open("POST", f"/t/{thread.id}/reply", content_type="multipart/form-data", data={
+        "csrf_token": browser.token(), "body": "Hier ist unser Installer.",
+        "files": [(io.BytesIO(b"MZ\x90\x00"), "setup.exe")]})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "setup.exe: Dateien dieser Art können nicht angehängt werden." in page
+    assert "cannot be attached" not in page
+    too_many_tags = browser.post("/ask", space=str(world[2].id), kind="question", visibility="public",
+                                 title="LDAP-Synchronisation bricht nachts ab",
+                                 body="Die nächtliche Synchronisation endet nach 30 Minuten.",
+                                 tags="a, b, c, d, e, f")
+    assert "Verwenden Sie höchstens 5 Schlagwörter." in too_many_tags.get_data(as_text=True)
+    # English stays the default for a member without a choice
+    _choose(browser, customer, "")
+    english = browser.open("POST", f"/t/{thread.id}/reply", content_type="multipart/form-data", headers={
+        "Accept-Language": "en"}, data={"csrf_token": browser.token(), "body": "Here is our installer.",
+                                        "files": [(io.BytesIO(b"MZ\x90\x00"), "setup.exe")]})
+    assert "setup.exe: this kind of file cannot be attached." in english.get_data(as_text=True)

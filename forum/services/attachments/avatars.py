@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 
+from flask_babel import gettext
 from PIL import Image, ImageOps
 
 from ...extensions import db
@@ -21,9 +22,9 @@ def _square_png(data: bytes) -> bytes:
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in IMAGE_TYPES:
-                raise ValidationFailed("Upload a PNG, JPEG, GIF or WebP picture.", "avatar")
+                raise ValidationFailed(gettext("Upload a PNG, JPEG, GIF or WebP picture."), "avatar")
             if probe.width * probe.height > MAX_IMAGE_PIXELS:
-                raise ValidationFailed("That picture has too many pixels.", "avatar")
+                raise ValidationFailed(gettext("That picture has too many pixels."), "avatar")
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.seek(0)
@@ -35,15 +36,16 @@ def _square_png(data: bytes) -> bytes:
     except ValidationFailed:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValidationFailed("That file is not a picture we can read.", "avatar") from exc
+        raise ValidationFailed(gettext("That file is not a picture we can read."), "avatar") from exc
 
 
 def set_avatar(user: User, data: bytes) -> str:
     """Make ``data`` the user's avatar; returns its hash."""
     if not data:
-        raise ValidationFailed("Choose a picture.", "avatar")
+        raise ValidationFailed(gettext("Choose a picture."), "avatar")
     if len(data) > MAX_BYTES:
-        raise ValidationFailed(f"A picture can be at most {MAX_BYTES // 1048576} MB.", "avatar")
+        raise ValidationFailed(gettext("A picture can be at most %(megabytes)s MB.", megabytes=MAX_BYTES // 1048576),
+                               "avatar")
     png = _square_png(data)
     sha = hashlib.sha256(png).hexdigest()
     store.save(sha, png)

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mining.documents import error_signatures
@@ -79,7 +80,7 @@ def human_size(n: int) -> str:
         return f"{n / 1048576:.1f}".removesuffix(".0") + " MB"
     if n >= 1024:
         return f"{round(n / 1024)} KB"
-    return f"{n} bytes"
+    return gettext("%(num)s bytes", num=n)
 
 
 def extension(name: str) -> str:
@@ -94,18 +95,18 @@ def check_file(raw_name: str | None, data: bytes, max_bytes: int) -> CheckedFile
     """The upload as a ``CheckedFile``, or ``FileRefused`` saying why it is refused."""
     name = clean_filename(raw_name)
     if not data:
-        raise FileRefused(f"{name} is empty.", "empty")
+        raise FileRefused(gettext("%(name)s is empty.", name=name), "empty")
     if len(data) > max_bytes:
-        raise FileRefused(f"{name} is {human_size(len(data))}; a file can be at most {human_size(max_bytes)}.",
-                          "too_large")
+        raise FileRefused(gettext("%(name)s is %(size)s; a file can be at most %(limit)s.", name=name,
+                                  size=human_size(len(data)), limit=human_size(max_bytes)), "too_large")
     ext = extension(name)
     if ext in IMAGE_EXTENSIONS:
         return _check_image(name, data)
     if ext in TEXT_EXTENSIONS:
         return _check_text(name, data)
-    raise FileRefused(f"{name}: this kind of file cannot be attached. Allowed: images "
-                      f"({', '.join(sorted(IMAGE_EXTENSIONS))}) and text files such as logs and "
-                      "configuration (.log, .txt, .conf, .yaml, .json, .xml …).", "type_not_allowed")
+    raise FileRefused(gettext("%(name)s: this kind of file cannot be attached. Allowed: images (%(images)s) and text "
+                              "files such as logs and configuration (.log, .txt, .conf, .yaml, .json, .xml …).",
+                              name=name, images=", ".join(sorted(IMAGE_EXTENSIONS))), "type_not_allowed")
 
 
 def _check_image(name: str, data: bytes) -> CheckedFile:
@@ -115,15 +116,16 @@ def _check_image(name: str, data: bytes) -> CheckedFile:
             if detected not in IMAGE_TYPES:
                 raise UnidentifiedImageError(detected)
             if probe.width * probe.height > MAX_IMAGE_PIXELS:
-                raise FileRefused(f"{name} is {probe.width} x {probe.height} pixels; at most "
-                                  f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels.", "too_large")
+                raise FileRefused(gettext("%(name)s is %(width)s x %(height)s pixels; at most %(millions)s million "
+                                          "pixels.", name=name, width=probe.width, height=probe.height,
+                                          millions=MAX_IMAGE_PIXELS // 1_000_000), "too_large")
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             clean, width, height = reencode(image, detected)
     except ValidationFailed:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise FileRefused(f"{name} is not a readable image.", "type_not_allowed") from exc
+        raise FileRefused(gettext("%(name)s is not a readable image.", name=name), "type_not_allowed") from exc
     if IMAGE_EXTENSIONS[extension(name)] != detected and {IMAGE_EXTENSIONS[extension(name)], detected} != {"JPEG"}:
         # The content wins: a GIF called .png is shown as what it is.
         name = name.rpartition(".")[0] + "." + detected.lower().replace("jpeg", "jpg")
@@ -166,8 +168,8 @@ def decode_text(data: bytes) -> str | None:
 def _check_text(name: str, data: bytes) -> CheckedFile:
     text = decode_text(data)
     if text is None:
-        raise FileRefused(f"{name} is not a text file (a log or configuration file must be readable "
-                          "text, UTF-8 or UTF-16).", "type_not_allowed")
+        raise FileRefused(gettext("%(name)s is not a text file (a log or configuration file must be readable text, "
+                                  "UTF-8 or UTF-16).", name=name), "type_not_allowed")
     lines = text.splitlines()
     head = "\n".join(line[:HEAD_LINE_CHARS] for line in lines[:HEAD_LINES])
     signatures, signature_lines = log_signatures(text)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from ... import permissions
@@ -44,7 +45,8 @@ def check_uploads(uploads: Sequence[Upload]) -> list[CheckedFile]:
     max_bytes, max_files = limits()
     uploads = [u for u in uploads if u.filename or u.data]  # an empty file input sends one nameless part
     if len(uploads) > max_files:
-        raise FileRefused(f"At most {max_files} files per post (you chose {len(uploads)}).", "too_many")
+        raise FileRefused(gettext("At most %(limit)s files per post (you chose %(chosen)s).", limit=max_files,
+                                  chosen=len(uploads)), "too_many")
     return [check_file(u.filename, u.data, max_bytes) for u in uploads]
 
 
@@ -63,8 +65,8 @@ def _store(user: User, files: list[CheckedFile], thread: Thread, reply: Reply | 
     """Add checked files to a post that keeps ``keep`` of its files (limits checked across old and new)."""
     _max_bytes, max_files = limits()
     if keep + len(files) > max_files:
-        raise FileRefused(f"A post can hold at most {max_files} files ({keep} already on it, "
-                          f"{len(files)} more chosen).", "too_many")
+        raise FileRefused(gettext("A post can hold at most %(limit)s files (%(kept)s already on it, %(chosen)s more "
+                                  "chosen).", limit=max_files, kept=keep, chosen=len(files)), "too_many")
     rows = []
     for checked in files:
         store.save(checked.sha256, checked.data)
@@ -87,7 +89,7 @@ def attach(user: User, files: Iterable[CheckedFile], thread: Thread, reply: Repl
     if not files:
         return []
     if not permissions.can_attach(user, thread, reply):
-        raise permissions.PermissionDenied("You can only attach files to your own posts.")
+        raise permissions.PermissionDenied(gettext("You can only attach files to your own posts."))
     already = db.session.execute(select(func.count(Attachment.id)).where(*_on_post(thread, reply))).scalar_one()
     rows = _store(user, files, thread, reply, already)
     # A log's error lines on a question change what mining reads of the thread: embed and assign it again.
@@ -107,12 +109,12 @@ def edit_post_files(editor: User, thread: Thread, reply: Reply | None, add: Sequ
     a revision and commits it all at once. The limits hold across the files kept and added; a refusal anywhere
     (a file, the count, the text) leaves the post as it was. Returns what ``save`` returned and the new rows."""
     if not permissions.can_attach(editor, thread, reply):
-        raise permissions.PermissionDenied("You can only change the files of your own posts.")
+        raise permissions.PermissionDenied(gettext("You can only change the files of your own posts."))
     wanted = set(remove_ids)
     current = files_of_post(thread, reply)
     removing = [row for row in current if row.id in wanted]
     if len(removing) != len(wanted) or not all(permissions.can_remove_attachment(editor, r) for r in removing):
-        raise ValidationFailed("A file to remove is not on this post.", "files")
+        raise ValidationFailed(gettext("A file to remove is not on this post."), "files")
     try:
         added = _store(editor, list(add), thread, reply, len(current) - len(removing))
         now = utcnow()
@@ -163,7 +165,7 @@ def remove(user: User, attachment: Attachment) -> None:
     """Take a file off its post (its uploader, the post's editors, a moderator of the space); the bytes stay
     for others. Recorded in the post's revision history; a question's log stops counting for its thread."""
     if not permissions.can_remove_attachment(user, attachment):
-        raise permissions.PermissionDenied("You cannot remove this file.")
+        raise permissions.PermissionDenied(gettext("You cannot remove this file."))
     attachment.deleted_at = utcnow()
     record_revision(user, attachment.thread, attachment.reply,
                     [{"action": "removed", "filename": attachment.filename}])
