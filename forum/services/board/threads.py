@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -63,11 +64,11 @@ def normalise_tags(raw: str | list[str] | None) -> list[str]:
         if not tag:
             continue
         if len(tag) > TAG_MAX_LENGTH:
-            raise ValidationFailed(f"A tag can be at most {TAG_MAX_LENGTH} characters.", "tags")
+            raise ValidationFailed(gettext("A tag can be at most %(limit)s characters.", limit=TAG_MAX_LENGTH), "tags")
         if tag not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise ValidationFailed(f"Use at most {MAX_TAGS} tags.", "tags")
+        raise ValidationFailed(gettext("Use at most %(limit)s tags.", limit=MAX_TAGS), "tags")
     return tags
 
 
@@ -133,13 +134,13 @@ def create_thread(author: User, *, space: Space, title: str, body: str, kind: Th
     if permissions.is_idea_space(space) and kind is ThreadKind.QUESTION:
         kind = ThreadKind.DISCUSSION  # an idea is not a question waiting for an answer (nor "unanswered")
     if not permissions.can_post_in_space(author, space):
-        raise ValidationFailed("You cannot post in this space.", "space")
+        raise ValidationFailed(gettext("You cannot post in this space."), "space")
     if kind not in permissions.kinds_user_may_choose(author):
-        raise ValidationFailed("You cannot start this kind of thread.", "kind")
+        raise ValidationFailed(gettext("You cannot start this kind of thread."), "kind")
     if visibility not in permissions.visibilities_user_may_choose(author):
-        raise ValidationFailed("You cannot choose this visibility.", "visibility")
+        raise ValidationFailed(gettext("You cannot choose this visibility."), "visibility")
     if deployment is not None and deployment.organisation_id != author.organisation_id:
-        raise ValidationFailed("Pick one of your organisation's deployments.", "deployment")
+        raise ValidationFailed(gettext("Pick one of your organisation's deployments."), "deployment")
     tag_names = normalise_tags(tags)
     _check_new_user_limits(author, body, new_thread=True)
     now = utcnow()
@@ -179,7 +180,7 @@ def edit_thread(editor: User, thread: Thread, *, title: str, body: str,
     """Change title/body/tags, keeping the previous text as a revision (which also lists the files the edit
     added or removed, already staged by ``attachments.files``)."""
     if not permissions.can_edit_thread(editor, thread):
-        raise PermissionDenied("You cannot edit this thread.")
+        raise PermissionDenied(gettext("You cannot edit this thread."))
     title = title.strip()
     previous_md = thread.body_md
     tag_names = normalise_tags(tags) if tags is not None else None
@@ -204,9 +205,9 @@ def edit_thread(editor: User, thread: Thread, *, title: str, body: str,
 def ask_for_staff(user: User, thread: Thread) -> Thread:
     """The asker's side flags a question for vendor help; asking again withdraws the request."""
     if not permissions.can_ask_for_staff(user, thread):
-        raise PermissionDenied("You cannot ask for staff help on this thread.")
+        raise PermissionDenied(gettext("You cannot ask for staff help on this thread."))
     if thread.status is ThreadStatus.RESOLVED:
-        raise ValidationFailed("This question already has an accepted answer.")
+        raise ValidationFailed(gettext("This question already has an accepted answer."))
     if thread.status is ThreadStatus.NEEDS_STAFF:
         thread.status = ThreadStatus.OPEN
     else:
@@ -221,9 +222,9 @@ def ask_for_staff(user: User, thread: Thread) -> Thread:
 def add_reply(author: User, thread: Thread, body: str, staff_note: bool = False) -> Reply:
     """Answer a thread (or leave a staff note, employees only)."""
     if not permissions.can_reply(author, thread):
-        raise PermissionDenied("You cannot reply to this thread.")
+        raise PermissionDenied(gettext("You cannot reply to this thread."))
     if staff_note and not permissions.can_post_staff_note(author, thread):
-        raise PermissionDenied("Only employees can write staff notes.")
+        raise PermissionDenied(gettext("Only employees can write staff notes."))
     _check_new_user_limits(author, body, new_thread=False)
     now = utcnow()
     reply = Reply(thread_id=thread.id, author_id=author.id, body_md=body, body_html=render_markdown(body),
@@ -245,7 +246,7 @@ def add_reply(author: User, thread: Thread, body: str, staff_note: bool = False)
 def edit_reply(editor: User, reply: Reply, body: str, file_changes: list[dict] | None = None) -> Reply:
     """Change a reply's text, keeping the previous text as a revision (with the files the edit changed)."""
     if not permissions.can_edit_reply(editor, reply):
-        raise PermissionDenied("You cannot edit this reply.")
+        raise PermissionDenied(gettext("You cannot edit this reply."))
     previous_md = reply.body_md
     changed = body != reply.body_md
     if changed or file_changes:
@@ -263,7 +264,7 @@ def edit_reply(editor: User, reply: Reply, body: str, file_changes: list[dict] |
 def delete_reply(moderator: User, reply: Reply) -> Reply:
     """Soft delete: the text stays for moderators; an accepted answer stops being accepted."""
     if not permissions.can_delete_reply(moderator, reply):
-        raise PermissionDenied("Only moderators can remove replies.")
+        raise PermissionDenied(gettext("Only moderators can remove replies."))
     if reply.is_deleted:
         return reply
     reply.deleted_at = utcnow()
@@ -281,7 +282,7 @@ def accept_reply(user: User, reply: Reply) -> Thread:
     """Mark the answer (one per thread); accepting the accepted answer again un-accepts it."""
     thread = reply.thread
     if not permissions.can_accept_reply(user, reply):
-        raise PermissionDenied("You cannot accept an answer on this thread.")
+        raise PermissionDenied(gettext("You cannot accept an answer on this thread."))
     if thread.accepted_reply_id == reply.id:
         thread.accepted_reply_id = None
         thread.status = ThreadStatus.ANSWERED
@@ -300,9 +301,9 @@ def accept_reply(user: User, reply: Reply) -> Thread:
 def vote(user: User, reply: Reply, value: int) -> Reply:
     """+1 or -1, one per user and reply; a different value replaces the vote, the same one withdraws it."""
     if value not in (1, -1):
-        raise ValidationFailed("A vote is +1 or -1.", "value")
+        raise ValidationFailed(gettext("A vote is +1 or -1."), "value")
     if not permissions.can_vote(user, reply):
-        raise PermissionDenied("You cannot vote on this reply.")
+        raise PermissionDenied(gettext("You cannot vote on this reply."))
     existing = db.session.execute(
         select(Vote).where(Vote.reply_id == reply.id, Vote.user_id == user.id)).scalar_one_or_none()
     if existing is None:
@@ -319,7 +320,7 @@ def vote(user: User, reply: Reply, value: int) -> Reply:
         db.session.commit()
     except IntegrityError as exc:  # the same user voting twice at the same instant
         db.session.rollback()
-        raise ValidationFailed("Your vote was already recorded.") from exc
+        raise ValidationFailed(gettext("Your vote was already recorded.")) from exc
     return reply
 
 
@@ -332,14 +333,14 @@ def vote_of(user: User, reply: Reply) -> int:
 def confirm(user: User, thread: Thread, deployment: Deployment, note: str = "") -> Confirmation:
     """'Worked for us too' on the accepted answer, at one of the user's organisation's deployments."""
     if not permissions.can_confirm(user, thread):
-        raise PermissionDenied("You cannot confirm this answer.")
+        raise PermissionDenied(gettext("You cannot confirm this answer."))
     if deployment.organisation_id != user.organisation_id:
-        raise ValidationFailed("Pick one of your organisation's deployments.", "deployment")
+        raise ValidationFailed(gettext("Pick one of your organisation's deployments."), "deployment")
     reply_id = thread.accepted_reply_id
     already = db.session.execute(select(Confirmation.id).where(
         Confirmation.reply_id == reply_id, Confirmation.deployment_id == deployment.id)).first()
     if already:
-        raise ValidationFailed("This deployment has already confirmed the answer.", "deployment")
+        raise ValidationFailed(gettext("This deployment has already confirmed the answer."), "deployment")
     confirmation = Confirmation(reply_id=reply_id, user_id=user.id, deployment_id=deployment.id,
                                 product_version_id=deployment.product_version_id, note=note[:500])
     db.session.add(confirmation)
@@ -347,6 +348,6 @@ def confirm(user: User, thread: Thread, deployment: Deployment, note: str = "") 
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise ValidationFailed("This deployment has already confirmed the answer.", "deployment") from exc
+        raise ValidationFailed(gettext("This deployment has already confirmed the answer."), "deployment") from exc
     notifications.safely(notifications.answer_confirmed, thread, user)
     return confirmation

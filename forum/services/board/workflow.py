@@ -70,7 +70,7 @@ def for_thread(user: User | None, thread: Thread) -> ThreadWorkflow:
 def open_internal_discussion(employee: User, thread: Thread, title: str, body: str = "") -> Thread:
     """Start an internal (employees-only) thread in the same space, linked to ``thread``."""
     if not permissions.can_open_internal_discussion(employee, thread):
-        raise PermissionDenied("Only employees can open an internal discussion about a customer thread.")
+        raise PermissionDenied(gettext("Only employees can open an internal discussion about a customer thread."))
     title = (title or "").strip() or f"Internal: {thread.title}"[:200]
     body = (body or "").strip() or f"Internal discussion about a member thread (#{thread.id})."
     now = utcnow()
@@ -92,7 +92,7 @@ def open_internal_discussion(employee: User, thread: Thread, title: str, body: s
 def link_existing(employee: User, thread: Thread, internal: Thread) -> InternalLink:
     """Link an existing internal thread to ``thread``."""
     if not permissions.can_open_internal_discussion(employee, thread) or not permissions.can_view(employee, internal):
-        raise PermissionDenied("Only employees can link internal discussions.")
+        raise PermissionDenied(gettext("Only employees can link internal discussions."))
     if internal.visibility is not Visibility.INTERNAL or internal.id == thread.id:
         raise ValidationFailed(gettext("Link an internal thread (visible to employees only)."), "thread")
     link = InternalLink(thread_id=thread.id, internal_thread_id=internal.id, created_by_id=employee.id)
@@ -124,7 +124,7 @@ def default_due(now: datetime | None = None) -> datetime:
 def assign(employee: User, thread: Thread, assignee: User, due_at: datetime) -> Assignment:
     """Give an escalated thread to an employee with a due date (re-assigning replaces the old one)."""
     if not permissions.can_assign(employee, thread):
-        raise PermissionDenied("Only employees assign threads.")
+        raise PermissionDenied(gettext("Only employees assign threads."))
     if not assignee.is_employee or not assignee.active:
         raise ValidationFailed(gettext("Assign the thread to an active employee."), "assignee")
     if thread.status is not ThreadStatus.NEEDS_STAFF:
