@@ -7,6 +7,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import gettext
 
 MIN_LENGTH = 12
 # argon2 hashes the whole password (no 72-byte truncation as in bcrypt); the cap only bounds the work
@@ -75,18 +76,19 @@ def password_problems(password: str, *, email: str = "", username: str = "",
                       display_name: str = "") -> list[str]:
     """Why this password is refused (empty list: it is acceptable)."""
     if len(password) < MIN_LENGTH:
-        return [f"Use at least {MIN_LENGTH} characters (a few unrelated words make a good password)."]
+        return [gettext("Use at least %(num)s characters (a few unrelated words make a good password).",
+                        num=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"Use at most {MAX_LENGTH} characters."]
+        return [gettext("Use at most %(num)s characters.", num=MAX_LENGTH)]
     problems = []
     lowered = password.lower()
     if is_common_password(password):
-        problems.append("This password is too common: it appears on lists that attackers try first. "
-                        "Choose something less predictable.")
+        problems.append(gettext("This password is too common: it appears on lists that attackers try first. "
+                                "Choose something less predictable."))
     elif len(set(lowered)) < 4:
-        problems.append("This password repeats too few different characters.")
+        problems.append(gettext("This password repeats too few different characters."))
     personal = [email.strip().lower(), email.strip().lower().split("@")[0], username.strip().lower()]
     personal += [part for part in display_name.lower().split() if len(part) >= 4]
     if any(len(item) >= 3 and item in lowered for item in personal):
-        problems.append("Do not use your email address, username or name in your password.")
+        problems.append(gettext("Do not use your email address, username or name in your password."))
     return problems

@@ -37,7 +37,7 @@ def flag(user: User, thread: Thread, reason: FlagReason | str, detail: str = "",
     """Report a thread (or one of its replies) to its moderators; one open flag per user and item."""
     if not permissions.can_flag(user, thread) or (reply is not None and (
             reply.thread_id != thread.id or not permissions.can_view_reply(user, reply))):
-        raise PermissionDenied("You cannot flag this.")
+        raise PermissionDenied(gettext("You cannot flag this."))
     try:
         reason = FlagReason(reason)
     except ValueError as exc:
@@ -73,7 +73,7 @@ def flags_query(moderator: User, status: FlagStatus | None = FlagStatus.OPEN) ->
 def review_flag(moderator: User, row: Flag, decision: FlagStatus | str, note: str = "") -> Flag:
     """Resolve (action taken) or dismiss (nothing wrong) an open flag, with a note."""
     if not permissions.can_moderate_thread(moderator, row.thread):
-        raise PermissionDenied("You do not moderate this space.")
+        raise PermissionDenied(gettext("You do not moderate this space."))
     try:
         decision = FlagStatus(decision)
     except ValueError as exc:
@@ -94,7 +94,7 @@ def review_flag(moderator: User, row: Flag, decision: FlagStatus | str, note: st
 
 def _require(moderator: User, thread: Thread) -> None:
     if not permissions.can_moderate_thread(moderator, thread):
-        raise PermissionDenied("You do not moderate this space.")
+        raise PermissionDenied(gettext("You do not moderate this space."))
 
 
 def set_locked(moderator: User, thread: Thread, locked: bool) -> Thread:
@@ -222,7 +222,7 @@ def space_moderators() -> list[SpaceModerator]:
 def add_space_moderator(admin: User, space: Space, user: User) -> SpaceModerator:
     """Make an employee a moderator of one space."""
     if not permissions.can_administer(admin):
-        raise PermissionDenied("Admins only.")
+        raise PermissionDenied(gettext("Admins only."))
     if not user.is_employee:
         raise ValidationFailed(gettext("Only employees can moderate a space."), "user")
     exists = db.session.execute(select(SpaceModerator.id).filter_by(space_id=space.id, user_id=user.id)).first()
@@ -238,7 +238,7 @@ def add_space_moderator(admin: User, space: Space, user: User) -> SpaceModerator
 
 def remove_space_moderator(admin: User, row: SpaceModerator) -> None:
     if not permissions.can_administer(admin):
-        raise PermissionDenied("Admins only.")
+        raise PermissionDenied(gettext("Admins only."))
     audit.record("space_moderator.remove", row, actor=admin, before=audit.snapshot(row), after=None,
                  summary=f"{row.user.username} in {row.space.name}")
     db.session.delete(row)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 
 from ... import permissions
@@ -39,7 +40,7 @@ def current() -> Limits:
 def save(admin: User, hours: int, max_threads: int, max_links: int) -> Limits:
     """Store new limits (admins only), audited."""
     if not permissions.can_administer(admin):
-        raise permissions.PermissionDenied("Admins only.")
+        raise permissions.PermissionDenied(gettext("Admins only."))
     row = db.session.get(ModerationSettings, 1)
     old = current()
     if row is None:
@@ -65,16 +66,19 @@ def refusal(user: User, body: str, *, new_thread: bool) -> tuple[str, str] | Non
     limits = current()
     if user.created_at is None or utcnow() - user.created_at >= timedelta(hours=limits.new_user_hours):
         return None
-    window = f"in your first {limits.new_user_hours} hours"
     if count_links(body) > limits.new_user_max_links:
-        return "body", (f"New members may include at most {limits.new_user_max_links} "
-                        f"link{'' if limits.new_user_max_links == 1 else 's'} per post {window}. "
-                        "Remove some links, or post them later.")
+        return "body", ngettext(
+            "New members may include at most %(num)s link per post in your first %(hours)s hours. Remove some "
+            "links, or post them later.",
+            "New members may include at most %(num)s links per post in your first %(hours)s hours. Remove some "
+            "links, or post them later.", limits.new_user_max_links, hours=limits.new_user_hours)
     if new_thread:
         started = db.session.execute(select(func.count(Thread.id)).where(
             Thread.author_id == user.id, Thread.created_at >= user.created_at)).scalar_one()
         if started >= limits.new_user_max_threads:
-            return "title", (f"New members may start at most {limits.new_user_max_threads} "
-                             f"thread{'' if limits.new_user_max_threads == 1 else 's'} {window}. "
-                             "You can still reply to existing threads.")
+            return "title", ngettext(
+                "New members may start at most %(num)s thread in your first %(hours)s hours. You can still reply "
+                "to existing threads.",
+                "New members may start at most %(num)s threads in your first %(hours)s hours. You can still reply "
+                "to existing threads.", limits.new_user_max_threads, hours=limits.new_user_hours)
     return None

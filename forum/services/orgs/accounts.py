@@ -127,16 +127,16 @@ def register_with_invitation(token: str, *, email: str, username: str, display_n
     display_name = " ".join(display_name.split())
     errors: dict[str, list[str]] = {}
     if invitation.email and email != invitation.email:
-        errors.setdefault("email", []).append("This invitation is for a different email address.")
+        errors.setdefault("email", []).append(gettext("This invitation is for a different email address."))
     if not USERNAME_RE.match(username):
         errors.setdefault("username", []).append(
             "Use 3–40 letters, digits, dots, dashes or underscores, starting with a letter or digit.")
     if not display_name:
-        errors.setdefault("display_name", []).append("Tell us the name to show next to your posts.")
+        errors.setdefault("display_name", []).append(gettext("Tell us the name to show next to your posts."))
     if email_taken(email):
-        errors.setdefault("email", []).append("An account with this email address already exists.")
+        errors.setdefault("email", []).append(gettext("An account with this email address already exists."))
     if username and username_taken(username):
-        errors.setdefault("username", []).append("This username is taken.")
+        errors.setdefault("username", []).append(gettext("This username is taken."))
     problems = password_problems(password, email=email, username=username, display_name=display_name)
     if problems:
         errors["password"] = problems
@@ -225,7 +225,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     problems = password_problems(new_password, email=user.email, username=user.username,
                                  display_name=user.display_name)
     if not problems and verify_password(user.password_hash, new_password):
-        problems = ["Choose a password different from the current one."]
+        problems = [gettext("Choose a password different from the current one.")]
     if problems:
         raise FieldErrors({"new_password": problems})
     user.password_hash = hash_password(new_password)

@@ -121,7 +121,7 @@ def create_product(name: str, description: str = "", slug: str = "") -> Product:
     product = Product(name=name, description=description.strip(),
                       slug=checked_slug(Product, slug, name, 80, None))
     db.session.add(product)
-    commit_or_fail("That product name or slug was just taken; choose another.", "name")
+    commit_or_fail(gettext("That product name or slug was just taken; choose another."), "name")
     audit.record("product.create", product, commit=True)
     return product
 
@@ -135,7 +135,7 @@ def update_product(product: Product, name: str, description: str = "", slug: str
         product.slug = checked_slug(Product, slug, name, 80, product.id)
     product.name, product.description = name, description.strip()
     audit.record("product.update", product)
-    commit_or_fail("That product name or slug was just taken; choose another.", "name")
+    commit_or_fail(gettext("That product name or slug was just taken; choose another."), "name")
     return product
 
 
@@ -169,7 +169,7 @@ def create_version(product: Product, name: str, released_on: date | None = None,
     with db.session.no_autoflush:
         _place_version(version, position)
     db.session.add(version)
-    commit_or_fail(f"{product.name} already has a version '{name}'.", "name")
+    commit_or_fail(gettext("%(name)s already has a version '%(name2)s'.", name=product.name, name2=name), "name")
     audit.record("version.create", version, commit=True)
     return version
 
@@ -185,7 +185,8 @@ def update_version(version: ProductVersion, name: str, released_on: date | None,
         with db.session.no_autoflush:
             _place_version(version, position)
     audit.record("version.update", version)
-    commit_or_fail(f"{version.product.name} already has a version '{name}'.", "name")
+    commit_or_fail(gettext("%(name)s already has a version '%(name2)s'.", name=version.product.name, name2=name),
+                   "name")
     return version
 
 
@@ -215,7 +216,7 @@ def create_space(name: str, slug: str = "", description: str = "",
                   default_visibility=Visibility(default_visibility), position=position,
                   staff_posts_only=bool(staff_posts_only), kind=SpaceKind.IDEAS if ideas else SpaceKind.DISCUSSION)
     db.session.add(space)
-    commit_or_fail("That space slug was just taken; choose another.", "slug")
+    commit_or_fail(gettext("That space slug was just taken; choose another."), "slug")
     audit.record("space.create", space, commit=True)
     return space
 
@@ -238,5 +239,5 @@ def update_space(space: Space, name: str, slug: str, description: str,
     if ideas is not None:
         space.kind = SpaceKind.IDEAS if ideas else SpaceKind.DISCUSSION
     audit.record("space.update", space)
-    commit_or_fail("That space slug was just taken; choose another.", "slug")
+    commit_or_fail(gettext("That space slug was just taken; choose another."), "slug")
     return space

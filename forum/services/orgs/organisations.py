@@ -151,7 +151,7 @@ def create_organisation(name: str, kind: OrgKind | str, description: str = "") -
     organisation = Organisation(name=name, kind=kind, description=description.strip(),
                                 slug=unique_slug(Organisation, name, 120))
     db.session.add(organisation)
-    commit_or_fail(f"An organisation called '{name}' already exists.", "name")
+    commit_or_fail(gettext("An organisation called '%(name)s' already exists.", name=name), "name")
     audit.record("organisation.create", organisation, commit=True)
     return organisation
 
@@ -165,7 +165,7 @@ def update_organisation(organisation: Organisation, name: str, description: str)
         raise ValidationFailed(gettext("An organisation called '%(name)s' already exists.", name=name), "name")
     organisation.name, organisation.description = name, description.strip()
     audit.record("organisation.update", organisation)
-    commit_or_fail(f"An organisation called '{name}' already exists.", "name")
+    commit_or_fail(gettext("An organisation called '%(name)s' already exists.", name=name), "name")
     return organisation
 
 
@@ -195,7 +195,8 @@ def add_engagement(partner_id: int, customer_id: int) -> Engagement:
         raise ValidationFailed(gettext('%(name)s is already engaged with %(name2)s.', name=partner.name, name2=customer.name), "customer")
     engagement = Engagement(partner_id=partner.id, customer_id=customer.id)
     db.session.add(engagement)
-    commit_or_fail(f"{partner.name} is already engaged with {customer.name}.", "customer")
+    commit_or_fail(gettext("%(name)s is already engaged with %(name2)s.", name=partner.name, name2=customer.name),
+                   "customer")
     audit.record("engagement.add", engagement, summary=f"{partner.name} → {customer.name}", commit=True)
     return engagement
 
