@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
 from sqlalchemy import Select, and_, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -110,7 +110,7 @@ def recount(idea: Idea) -> None:
 def toggle_vote(user: User, thread: Thread) -> bool:
     """Vote for an idea, or take the vote back; True when the user now votes for it."""
     if not permissions.can_vote_idea(user, thread):
-        raise PermissionDenied("You cannot vote for this idea.")
+        raise PermissionDenied(gettext("You cannot vote for this idea."))
     idea = _idea(thread)
     existing = db.session.execute(select(IdeaVote).where(
         IdeaVote.thread_id == thread.id, IdeaVote.user_id == user.id)).scalar_one_or_none()
@@ -140,10 +140,11 @@ def parse_status(value: str | None) -> IdeaStatus:
 def set_status(user: User, thread: Thread, status: IdeaStatus, note: str) -> Idea:
     """Staff set an idea's status with a public note; everyone who voted for it hears of the change."""
     if not permissions.can_set_idea_status(user, thread):
-        raise PermissionDenied("Only vendor staff set an idea's status.")
+        raise PermissionDenied(gettext("Only vendor staff set an idea's status."))
     note = (note or "").replace("\x00", "").strip()
     if len(note) > MAX_NOTE:
-        raise ValidationFailed(f"The note can be at most {MAX_NOTE:,} characters long.", "note")
+        raise ValidationFailed(gettext("The note can be at most %(limit)s characters long.",
+                                       limit=format_decimal(MAX_NOTE)), "note")
     idea = _idea(thread)
     if idea.status is status and idea.status_note == note:
         return idea
@@ -162,7 +163,7 @@ def set_status(user: User, thread: Thread, status: IdeaStatus, note: str) -> Ide
 def link_pattern(user: User, pattern: Pattern, thread: Thread | None) -> None:
     """Record that no fix for ``pattern`` is possible yet and which idea would allow one (None: unlink)."""
     if not permissions.can_link_pattern_idea(user, thread):
-        raise PermissionDenied("Leads link patterns to ideas.")
+        raise PermissionDenied(gettext("Leads link patterns to ideas."))
     pattern.idea_thread_id = thread.id if thread is not None else None
     audit.record("pattern.idea", pattern, actor=user,
                  summary=f"pattern {pattern.id}: {'waits on idea ' + str(thread.id) if thread else 'no idea'}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -80,7 +80,8 @@ def _add_message(conversation: Conversation, author: User, body: str, now) -> Me
         raise ValidationFailed(gettext("Write a message."), "body")
     limit = int(current_app.config["POST_MAX_LENGTH"])
     if len(body) > limit:
-        raise ValidationFailed(f"A message can be at most {limit:,} characters long.", "body")
+        raise ValidationFailed(gettext("A message can be at most %(limit)s characters long.",
+                                       limit=format_decimal(limit)), "body")
     message = Message(conversation_id=conversation.id, author_id=author.id, body_md=body,
                       body_html=render_markdown(body), created_at=now)
     db.session.add(message)
@@ -92,7 +93,7 @@ def send(sender: User, conversation: Conversation, body: str) -> Message:
     """Write in a conversation the sender belongs to, while they may still write to every other member."""
     members = _members(conversation.id)
     if not permissions.can_view_conversation(sender, {m.id for m in members}):
-        raise PermissionDenied("Not your conversation.")
+        raise PermissionDenied(gettext("Not your conversation."))
     if not permissions.can_send_message(sender, members):
         raise ValidationFailed(gettext("You can no longer write in this conversation."), "body")
     now = utcnow()

@@ -30,7 +30,7 @@ def visible_message(user: User, message_id: int) -> Message | None:
 def report(user: User, message: Message, reason: str, detail: str = "") -> MessageReport:
     """Report a message someone else wrote in one of the user's conversations (once per message)."""
     if visible_message(user, message.id) is None:
-        raise PermissionDenied("Not your conversation.")
+        raise PermissionDenied(gettext("Not your conversation."))
     if message.author_id == user.id:
         raise ValidationFailed(gettext("You cannot report your own message."))
     try:
@@ -51,7 +51,7 @@ def report(user: User, message: Message, reason: str, detail: str = "") -> Messa
 def reports_query(user: User, status: FlagStatus) -> Select:
     """Reports in ``status``, oldest first for open ones, for those who review them."""
     if not permissions.can_review_message_reports(user):
-        raise PermissionDenied("Reported messages are for moderators.")
+        raise PermissionDenied(gettext("Reported messages are for moderators."))
     order = MessageReport.created_at.asc() if status is FlagStatus.OPEN else MessageReport.reviewed_at.desc()
     return (select(MessageReport).where(MessageReport.status == status)
             .options(selectinload(MessageReport.message).selectinload(Message.author),
@@ -73,7 +73,7 @@ def report_row(report_id: int) -> MessageReport | None:
 def review(moderator: User, row: MessageReport, decision: str, note: str = "") -> MessageReport:
     """Resolve (the message is hidden from its conversation) or dismiss a report."""
     if not permissions.can_review_message_reports(moderator):
-        raise PermissionDenied("Reported messages are for moderators.")
+        raise PermissionDenied(gettext("Reported messages are for moderators."))
     if row.status is not FlagStatus.OPEN:
         raise ValidationFailed(gettext("This report was already reviewed."))
     row.status = FlagStatus(decision)

@@ -131,10 +131,12 @@ def draft_from_pattern(pattern: Pattern) -> tuple[PlaybookInput, list[EvidenceCa
     candidates = evidence_candidates(threads)
     organisations = len({t.organisation_id for t in threads})
     lines = [pattern.description.strip()] if pattern.description.strip() else []
-    lines.append(f"Seen in {len(threads)} threads from {organisations} organisations.")
+    lines.append(gettext("Seen in %(threads)s threads from %(organisations)s organisations.", threads=len(threads),
+                         organisations=organisations))
     # No "Keywords: …" line: the miner's terms describe a cluster, not the problem a reader has.
     if pattern.signatures:
-        lines.append("Error signatures: " + ", ".join(f"`{s}`" for s in pattern.signatures[:5]))
+        lines.append(gettext("Error signatures: %(signatures)s",
+                             signatures=", ".join(f"`{s}`" for s in pattern.signatures[:5])))
     best = candidates[0].thread.accepted_reply if candidates else None
     draft = PlaybookInput(
         title=pattern.name[:200], problem_md="\n\n".join(lines),
@@ -194,7 +196,7 @@ def _revision(playbook: Playbook, editor: User) -> PlaybookRevision:
 def create_playbook(user: User, data: PlaybookInput, pattern: Pattern | None = None) -> Playbook:
     """A new playbook (revision 1 records its first text)."""
     if not permissions.can_edit_playbook(user):
-        raise PermissionDenied("Only implementation leads write playbooks.")
+        raise PermissionDenied(gettext("Only implementation leads write playbooks."))
     _check(data)
     playbook = Playbook(author_id=user.id, pattern_id=pattern.id if pattern is not None else None)
     _apply(playbook, data)
@@ -217,7 +219,7 @@ def create_playbook(user: User, data: PlaybookInput, pattern: Pattern | None = N
 def update_playbook(user: User, playbook: Playbook, data: PlaybookInput) -> bool:
     """Save an edit; a new revision only when the text or where it applies changed. Returns that."""
     if not permissions.can_edit_playbook(user, playbook):
-        raise PermissionDenied("Only implementation leads edit playbooks.")
+        raise PermissionDenied(gettext("Only implementation leads edit playbooks."))
     _check(data)
     before = (playbook.title, playbook.problem_md, playbook.steps_md, dict(playbook.applies_to or {}))
     columns_before, evidence_before = audit.snapshot(playbook), _evidence_ids(playbook)
@@ -268,7 +270,7 @@ def _record_edit(user: User, playbook: Playbook, columns_before: dict, evidence_
 def confirm_playbook(user: User, playbook: Playbook, deployment: Deployment | None, note: str = "") -> None:
     """'Worked for us too' with one of the user's organisation's deployments (once per deployment)."""
     if not permissions.can_confirm_playbook(user, playbook):
-        raise PermissionDenied("Only customers confirm a playbook.")
+        raise PermissionDenied(gettext("Only customers confirm a playbook."))
     if deployment is None or deployment.organisation_id != user.organisation_id:
         raise ValidationFailed(gettext("Pick one of your organisation's deployments."), "deployment")
     db.session.add(PlaybookConfirmation(playbook_id=playbook.id, user_id=user.id, deployment_id=deployment.id,

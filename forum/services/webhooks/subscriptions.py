@@ -29,7 +29,7 @@ from .urls import UnsafeURL, check_url
 def create_webhook(user: User, url: str, events: list[str]) -> tuple[Webhook, str]:
     """Subscribe ``url`` to ``events``; the webhook and its signing secret (shown to the owner once)."""
     if not can_manage_webhooks(user):
-        raise PermissionDenied("Only admins and organisation admins manage webhooks.")
+        raise PermissionDenied(gettext("Only admins and organisation admins manage webhooks."))
     allowed = webhook_events_for(user)
     chosen = [e for e in allowed if e in set(events or [])]
     if not chosen or len(chosen) != len(set(events or [])):
@@ -69,7 +69,7 @@ def secret_of(webhook: Webhook) -> str:
 def set_active(user: User, webhook: Webhook, active: bool) -> None:
     """Switch a webhook off, or on again: deliveries that waited go out, the failure count starts afresh."""
     if not can_edit_webhook(user, webhook):
-        raise PermissionDenied("Not your webhook.")
+        raise PermissionDenied(gettext("Not your webhook."))
     webhook.active = bool(active)
     if active:
         webhook.consecutive_failures, webhook.disabled_reason = 0, ""
@@ -82,7 +82,7 @@ def set_active(user: User, webhook: Webhook, active: bool) -> None:
 def delete_webhook(user: User, webhook: Webhook) -> None:
     """Remove a webhook and its delivery log."""
     if not can_edit_webhook(user, webhook):
-        raise PermissionDenied("Not your webhook.")
+        raise PermissionDenied(gettext("Not your webhook."))
     audit.record("webhook.delete", webhook, actor=user, before=audit.snapshot(webhook), after=None,
                  summary=webhook.url[:300])
     db.session.delete(webhook)
