@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from .. import permissions
@@ -75,17 +76,19 @@ def replay_idempotent():
     if key is None or request.method != "POST" or not current_user.is_authenticated:
         return None
     if not 0 < len(key) <= 200 or not key.isascii() or not key.isprintable():
-        return _error(400, "Idempotency-Key must be 1 to 200 printable ASCII characters.")
+        return _error(400, gettext("Idempotency-Key must be 1 to 200 printable ASCII characters."))
     fingerprint = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n"
                                  + request.get_data()).hexdigest()
     try:
         replay = idempotency.begin(current_user.id, key, fingerprint)
     except idempotency.KeyReused:
-        return _error(422, "This Idempotency-Key was used for another request.")
+        return _error(422, gettext("This Idempotency-Key was used for another request."))
     except idempotency.ResponseLost:
-        return _error(409, "The request with this Idempotency-Key was carried out, but its response was lost.")
+        return _error(409, gettext(
+            "The request with this Idempotency-Key was carried out, but its response was lost."))
     except idempotency.KeyInUse:
-        response = _error(409, "A request with this Idempotency-Key is still being served; retry shortly.")
+        response = _error(409, gettext(
+            "A request with this Idempotency-Key is still being served; retry shortly."))
         response.headers["Retry-After"] = "1"
         return response
     if replay is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import abort, jsonify, request
+from flask_babel import gettext
 
 from ..inputs import room_for_files
 from ..permissions import PermissionDenied
@@ -48,7 +49,8 @@ def refused(exc: FileRefused) -> Response:
 
 
 def _not_yours(exc: PermissionDenied) -> Response:
-    response = jsonify(error={"code": 403, "message": str(exc) or "You do not have permission to do that."})
+    message = str(exc) or gettext("You do not have permission to do that.")
+    response = jsonify(error={"code": 403, "message": message})
     response.status_code = 403
     return response
 
@@ -57,7 +59,7 @@ def _add(user, thread: Thread, reply: Reply | None) -> Response:
     try:
         checked = files.check_uploads(uploads())
         if not checked:
-            raise FileRefused("Send at least one file (multipart/form-data, field files).", "empty")
+            raise FileRefused(gettext("Send at least one file (multipart/form-data, field files)."), "empty")
         if reply is None:
             _, added = files.edit_post_files(user, thread, None, checked, (), lambda changes: threads.edit_thread(
                 user, thread, title=thread.title, body=thread.body_md, file_changes=changes))

@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from flask import abort, current_app, g, jsonify, request
+from flask_babel import gettext as _
 
 from .. import permissions
 from ..permissions import PermissionDenied
@@ -50,9 +51,9 @@ def decode_cursor(raw: str | None) -> int | None:
         data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         value = data["before"]
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        abort(400, "The cursor is not valid.")
+        abort(400, _("The cursor is not valid."))
     if not isinstance(value, int) or isinstance(value, bool) or value < 1 or value > MAX_ID:
-        abort(400, "The cursor is not valid.")
+        abort(400, _("The cursor is not valid."))
     return value
 
 
@@ -64,9 +65,9 @@ def page_limit() -> int:
     try:
         value = int(raw)
     except ValueError:
-        abort(400, "limit must be a whole number from 1 to 100.")
+        abort(400, _("limit must be a whole number from 1 to 100."))
     if not 1 <= value <= MAX_LIMIT:
-        abort(400, "limit must be a whole number from 1 to 100.")
+        abort(400, _("limit must be a whole number from 1 to 100."))
     return value
 
 
@@ -82,7 +83,7 @@ def json_body() -> dict:
     """The request's JSON object, or a 400."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        abort(400, "Send a JSON object with Content-Type: application/json.")
+        abort(400, _("Send a JSON object with Content-Type: application/json."))
     return data
 
 
@@ -105,9 +106,9 @@ def post_fields() -> dict:
 def _text(data: dict, name: str, config_key: str, required: bool = True) -> str:
     value = data.get(name, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        abort(400, f"{name} must be a non-empty string.")
+        abort(400, _("%(name)s must be a non-empty string.", name=name))
     if "\x00" in value or len(value) > int(current_app.config.get(config_key, 300 if name == "title" else 50000)):
-        abort(400, f"{name} is too long or contains invalid characters.")
+        abort(400, _("%(name)s is too long or contains invalid characters.", name=name))
     return value
 
 
@@ -155,7 +156,7 @@ def get_thread(thread_id: int):
 def _choice_field(data: dict, name: str, values: tuple[str, ...], default: str) -> str:
     raw = data.get(name, default)
     if not isinstance(raw, str) or raw not in values:
-        abort(400, f"{name} must be one of: {', '.join(values)}.")
+        abort(400, _("%(name)s must be one of: %(values)s.", name=name, values=", ".join(values)))
     return raw
 
 
@@ -169,15 +170,15 @@ def create_thread():
     body = _text(data, "body", "POST_MAX_LENGTH")
     space_id = data.get("space_id")
     if not isinstance(space_id, int) or isinstance(space_id, bool):
-        abort(400, "space_id must be an integer.")
+        abort(400, _("space_id must be an integer."))
     space = catalog.space(space_id) if 0 < space_id <= MAX_ID else None
     if space is None or not permissions.can_view_space(user, space):
-        return api_error(400, "There is no such space.", "space_id")
+        return api_error(400, _("There is no such space."), "space_id")
     kind = _choice_field(data, "kind", threads.KIND_VALUES, "question")
     visibility = _choice_field(data, "visibility", threads.VISIBILITY_VALUES, space.default_visibility.value)
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        abort(400, "tags must be a list of strings.")
+        abort(400, _("tags must be a list of strings."))
     try:
         # Every file is checked before the thread is stored: a refused file refuses the post, nothing half-saved.
         checked = attachment_files.check_uploads(uploads())
@@ -188,7 +189,7 @@ def create_thread():
     except threads.ValidationFailed as exc:
         return api_error(400, exc.message, exc.field)
     except PermissionDenied as exc:
-        return api_error(403, str(exc) or "You do not have permission to do that.")
+        return api_error(403, str(exc) or _("You do not have permission to do that."))
     added = attachment_files.attach(user, checked, thread)
     response = jsonify(thread_json(thread) | {"attachments": [attachment_json(row) for row in added]})
     response.status_code = 201
@@ -205,7 +206,7 @@ def create_reply(thread_id: int):
     body = _text(data, "body", "POST_MAX_LENGTH")
     staff_note = data.get("staff_note", False)
     if not isinstance(staff_note, bool):
-        abort(400, "staff_note must be true or false.")
+        abort(400, _("staff_note must be true or false."))
     try:
         checked = attachment_files.check_uploads(uploads())
         reply = threads.add_reply(user, thread, body, staff_note=staff_note)
@@ -214,7 +215,7 @@ def create_reply(thread_id: int):
     except threads.ValidationFailed as exc:
         return api_error(400, exc.message, exc.field)
     except PermissionDenied as exc:
-        return api_error(403, str(exc) or "You do not have permission to do that.")
+        return api_error(403, str(exc) or _("You do not have permission to do that."))
     added = attachment_files.attach(user, checked, thread, reply)
     response = jsonify(reply_json(reply, user) | {"attachments": [attachment_json(row) for row in added]})
     response.status_code = 201
@@ -227,13 +228,13 @@ def search_threads():
     user = api_user()
     query = request.args.get("q", "")
     if len(query) > 500:
-        abort(400, "q is too long.")
+        abort(400, _("q is too long."))
     try:
         page = int(request.args.get("page", "1"))
     except ValueError:
-        abort(400, "page must be a whole number.")
+        abort(400, _("page must be a whole number."))
     if not 1 <= page <= 1000:
-        abort(400, "page must be from 1 to 1000.")
+        abort(400, _("page must be from 1 to 1000."))
     result = search.search_threads(user, query, page, page_limit())
     return jsonify(items=[thread_json(t) for t in result.items], page=result.page, has_next=result.has_next)
 

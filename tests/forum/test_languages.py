@@ -245,3 +245,21 @@ def test_a_german_member_gets_service_refusals_in_german(app, world):
         "Accept-Language": "en"}, data={"csrf_token": browser.token(), "body": "Here is our installer.",
                                         "files": [(io.BytesIO(b"MZ\x90\x00"), "setup.exe")]})
     assert "setup.exe: this kind of file cannot be attached." in english.get_data(as_text=True)
+
+
+def test_api_error_messages_follow_accept_language_but_codes_stay(client, world):
+    """A bad cursor: the same status and code in both languages, the human message in the asked one."""
+    from forum.services.orgs.tokens import create_token
+
+    customer = world[0]
+    raw = create_token(customer, "test", "read")[1]
+    answers = {lang: client.get("/api/v1/threads?cursor=%21%21", headers={
+        "Authorization": f"Bearer {raw}", "Accept-Language": lang}) for lang in ("en", "de")}
+    assert answers["en"].status_code == answers["de"].status_code == 400
+    assert answers["en"].json["error"]["code"] == answers["de"].json["error"]["code"] == 400
+    assert answers["en"].json["error"]["message"] == "The cursor is not valid."
+    assert answers["de"].json["error"]["message"] == "Der Cursor ist ungültig."
+    bad_limit = client.get("/api/v1/threads?limit=0", headers={"Authorization": f"Bearer {raw}",
+                                                               "Accept-Language": "de"})
+    assert bad_limit.status_code == 400
+    assert bad_limit.json["error"]["message"] == "limit muss eine ganze Zahl von 1 bis 100 sein."
