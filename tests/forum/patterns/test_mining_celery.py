@@ -15,6 +15,8 @@ from forum import create_app
 from forum.extensions import db
 from forum.models import MembershipSource, MiningRun, PatternMember, RunStatus
 from forum.services import background
+from forum.services.mail import sweeper as mail_sweeper
+from forum.services.webhooks import sweeper as webhook_sweeper
 from tests.conftest import base_config
 from tests.forum.patterns.test_mining_runs import forum_threads  # noqa: F401  (fixture)
 
@@ -66,6 +68,10 @@ def readme_worker(app, tmp_path: Path, embedder: str, worker_env: dict[str, str]
     try:
         yield sender, proc
     finally:
+        # the sender's threads would go on sending later tests' rows to this queue, which no worker reads then
+        background.stop_sweeper(sender)
+        mail_sweeper.stop(sender)
+        webhook_sweeper.stop(sender)
         proc.terminate()
         try:
             proc.wait(timeout=20)
@@ -110,3 +116,19 @@ def test_worker_runs_mining_and_assigns_new_threads(app, make, forum_threads, wo
     member = _wait_for(lambda: db.session.execute(db.select(PatternMember).where(
         PatternMember.thread_id == fresh.id)).scalar_one_or_none(), log=proc.log)
     assert member.source is MembershipSource.ASSIGNED and member.pattern_id == saml_member.pattern_id
+
+
+def test_a_readme_workers_sender_leaves_no_sweeper_behind(app, tmp_path):
+    # A sender's outbox sweeper outlived its test: every 10 s it sent the next tests' due outbox rows to its own
+    # queue, which no worker reads any more (a queued mail of a later test never arrived).
+    import threading
+
+    def outbox_sweepers() -> int:
+        return sum(1 for t in threading.enumerate() if t.name == "groundwork-outbox" and t.is_alive())
+
+    before = outbox_sweepers()
+    with readme_worker(app, tmp_path, "tfidf") as (sender, proc):
+        with sender.app_context():
+            background._ensure_sweeper()  # as the first job dispatched through the broker starts it
+        assert outbox_sweepers() == before + 1
+    assert outbox_sweepers() == before
