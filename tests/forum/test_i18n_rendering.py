@@ -26,3 +26,14 @@ def test_placeholders_are_escaped_in_html_and_left_alone_in_text(app):
         assert app.jinja_env.from_string("{{ _('100%% done') }}").render() == "100% done"
         ngettext = app.jinja_env.from_string("{{ ngettext('%(num)d file', '%(num)d files', n) }}")
         assert ngettext.render(n=1) == "1 file" and ngettext.render(n=3) == "3 files"
+
+
+def test_file_sizes_are_written_the_locale_way(app):
+    from forum.services.attachments.checks import human_size
+
+    with app.test_request_context("/"):
+        with force_locale("de"):
+            assert human_size(1572864) == "1,5 MB" and human_size(5 * 1048576) == "5 MB"
+            assert human_size(2048000) == "2 MB" and human_size(1200 * 1024) == "1,2 MB"
+        with force_locale("en"):
+            assert human_size(1572864) == "1.5 MB" and human_size(900 * 1024) == "900 KB"

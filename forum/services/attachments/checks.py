@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mining.documents import error_signatures
@@ -77,9 +77,9 @@ def clean_filename(raw: str | None) -> str:
 def human_size(n: int) -> str:
     """``5 MB``, ``1.5 MB``, ``900 KB``, ``12 bytes``."""
     if n >= 1048576:
-        return f"{n / 1048576:.1f}".removesuffix(".0") + " MB"
+        return format_decimal(round(n / 1048576, 1), format="#,##0.#") + " MB"  # "1,5 MB" in German
     if n >= 1024:
-        return f"{round(n / 1024)} KB"
+        return format_decimal(round(n / 1024), format="#,##0") + " KB"
     return gettext("%(num)s bytes", num=n)
 
 
