@@ -8,12 +8,11 @@ headers and sees them fire, so the check can tell script running from script not
 """
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, served_forum
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, served_for_chromium
 from tests.forum.attachments.browser_seed import member_with_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -53,10 +52,8 @@ print(json.dumps({{"thread": thread.id, "files": ids, "polyglot": polyglot.hex()
 
 @pytest.fixture(scope="module")
 def forum(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (CI installs it: apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("files-browser")
-    with served_forum(tmp, SEED, extra_env={"FORUM_ATTACHMENT_DIR": str(tmp / "store")}) as served:
+    with served_for_chromium(tmp, SEED, extra_env={"FORUM_ATTACHMENT_DIR": str(tmp / "store")}) as served:
         yield served
 
 

@@ -3,12 +3,11 @@ reply (the screenshot's thumbnail really loads), then takes the log off again on
 from __future__ import annotations
 
 import io
-import os
 
 import pytest
 from PIL import Image
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, served_forum
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, served_for_chromium
 from tests.forum.attachments.browser_seed import member_with_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -29,10 +28,8 @@ print(json.dumps({"thread": thread.id, "reply": reply.id}))
 
 @pytest.fixture(scope="module")
 def forum(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (CI installs it: apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("edit-files-browser")
-    with served_forum(tmp, SEED, extra_env={"FORUM_ATTACHMENT_DIR": str(tmp / "store")}) as served:
+    with served_for_chromium(tmp, SEED, extra_env={"FORUM_ATTACHMENT_DIR": str(tmp / "store")}) as served:
         yield served
 
 
