@@ -16,7 +16,7 @@ from ..services.attachments import files
 from ..services.attachments.checks import FileRefused
 from ..services.board import pages, threads
 from ..views.attachments import file_response
-from . import api_user, bp, limit_api_posting, require_user
+from . import api_error, api_user, bp, limit_api_posting, require_user
 from .serialise import attachment_json
 
 if TYPE_CHECKING:
@@ -49,10 +49,7 @@ def refused(exc: FileRefused) -> Response:
 
 
 def _not_yours(exc: PermissionDenied) -> Response:
-    message = str(exc) or gettext("You do not have permission to do that.")
-    response = jsonify(error={"code": 403, "message": message})
-    response.status_code = 403
-    return response
+    return api_error(403, str(exc) or gettext("You do not have permission to do that."))
 
 
 def _add(user, thread: Thread, reply: Reply | None) -> Response:
