@@ -5,6 +5,7 @@ Every test that uses ``app`` (or ``client``/``db_session``/``make``) runs once p
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tempfile
@@ -37,6 +38,16 @@ def _worker_suffix() -> str:
     return re.sub(r"\W", "", os.environ.get("PYTEST_XDIST_WORKER", "main"))
 
 
+_databases_made = itertools.count()
+
+
+def _fresh_database_name() -> str:
+    """A PostgreSQL database name used once: under xdist every file switches the backend, so the database is
+    dropped and made again, and whatever a file before left connected (a thread, a worker process) must find its
+    database gone rather than work on the next one. The process id keeps concurrent runs on one server apart."""
+    return f"groundwork_test_{_worker_suffix()}_{os.getpid()}_{next(_databases_made)}"
+
+
 @pytest.fixture(scope="session")
 def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory):
     """A fresh, empty database for this test session (and xdist worker), dropped at the end."""
@@ -45,8 +56,7 @@ def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory):
         return
     if db_backend != "postgres":
         raise pytest.UsageError(f"unknown --db backend {db_backend!r}")
-    # The process id keeps concurrent runs on one server (two checkouts, CI beside a developer) apart.
-    name = f"groundwork_test_{_worker_suffix()}_{os.getpid()}"
+    name = _fresh_database_name()
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -93,7 +103,9 @@ def _migrated_app(database_url: str):
         upgrade(revision="heads")  # "heads": parallel revisions run before their merge revision exists
     yield app
     from forum.extensions import db
+    from forum.services import background
 
+    background.stop_all()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -135,6 +147,7 @@ def _settle_process(app) -> None:
     from forum.services.patterns import detail, snapshots
     from forum.services.vectors import index
 
+    background.stop_all()  # sweepers a test started, of any app: they would take this test's due rows
     background.drop_queued()  # held jobs nobody ran: they never will
     background.wait_all(timeout=120)
     background.forget(lambda job: True)

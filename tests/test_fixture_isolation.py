@@ -32,3 +32,40 @@ def test_the_next_test_sees_neither_its_figures_nor_its_job(app):
     time.sleep(2)  # past the moment the job of the test before would have stored its figures
     assert not background.is_running(metrics._job(key))
     assert key not in metrics._cache
+
+
+_SWEEPERS = ("groundwork-webhooks", "groundwork-mail", "groundwork-outbox")
+
+
+def test_sweepers_still_running_when_the_test_ends(app):
+    # CI: a delivery of the next test was attempted while that test's own worker was held still, and another
+    # was never handed to its worker. A sweeper a test leaves running (the session app's, or another app's on the
+    # same database) goes on taking the next tests' due rows.
+    from forum import create_app
+    from forum.services.mail import sweeper as mail_sweeper
+    from forum.services.webhooks import sweeper as webhook_sweeper
+    from tests.conftest import base_config
+
+    other = create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"]), "WEBHOOK_SWEEP_SECONDS": 5,
+                        "MAIL_SWEEP_SECONDS": 5, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"})
+    webhook_sweeper.start(other)
+    mail_sweeper._periodic.ensure_running(other)
+    with other.app_context():
+        background._ensure_sweeper()
+    app.config["WEBHOOK_SWEEP_SECONDS"] = 5
+    webhook_sweeper.start(app)
+    alive = {t.name for t in threading.enumerate() if t.is_alive()}
+    assert set(_SWEEPERS) <= alive
+
+
+def test_the_next_test_starts_with_no_sweeper_of_any_app(app):
+    left = [t.name for t in threading.enumerate() if t.is_alive() and t.name in _SWEEPERS]
+    assert left == []
+
+
+def test_each_postgres_database_of_a_run_has_a_name_of_its_own():
+    # Under xdist each file switches the backend, so the PostgreSQL database is dropped and made again; with the
+    # same name, whatever a file before left connected to it (a thread, a worker process) worked on the new one.
+    from tests.conftest import _fresh_database_name
+
+    assert _fresh_database_name() != _fresh_database_name()

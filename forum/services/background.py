@@ -428,6 +428,21 @@ _periodics: list[Periodic] = []
 _periodic_stop = threading.local()
 
 
+def stop_all() -> None:
+    """Stop every outbox sweeper and periodic job of every app in this process (shutdown, and tests: an app a test
+    is done with must not go on taking the next test's due rows)."""
+    with _lock:
+        running = [pair for periodic in _periodics for pair in periodic._threads.values()]
+        outbox = list(_sweepers.values())
+        _sweepers.clear()
+        for periodic in _periodics:
+            periodic._threads.clear()
+    for _thread, stop in running + outbox:
+        stop.set()
+    for thread, _stop in running + outbox:
+        thread.join(timeout=10)
+
+
 def stopping() -> bool:
     """Whether this thread is a periodic job's and was asked to stop: a long round ends early on it (a round
     that ran on after ``stop`` returned would work on whatever the database holds by then)."""

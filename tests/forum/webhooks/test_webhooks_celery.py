@@ -54,7 +54,8 @@ def test_a_readme_worker_delivers_each_event_once_signed_and_loses_none_while_th
             try:
                 first = ask([f"Question {i}" for i in range(10)])
                 rows = _deliveries()
-                assert len(rows) == 10 and all(r.status is DeliveryStatus.PENDING and r.attempts == 0 for r in rows)
+                assert len(rows) == 10 and all(r.status is DeliveryStatus.PENDING and r.attempts == 0 for r in rows), \
+                    [(r.id, r.status, r.attempts, r.last_status_code, r.last_error) for r in rows]
                 assert db.session.execute(select(func.count()).select_from(OutboxJob)).scalar_one() == 0, \
                     "the jobs were not handed to the broker"
                 assert receiver.received == []
