@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Flask, g, has_app_context, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
+from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
-from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from .labels import label
@@ -56,12 +56,40 @@ def _translations():
     return cached[1]
 
 
-def _formatted(context: Context, text: str, variables: dict) -> str:
+def _format(text: str, variables: dict, html: bool) -> str:
     # as Jinja's newstyle gettext: Markup where the template escapes (so placeholders are escaped), and always
     # a format string ("%%" reads "%"); formatting is skipped only where it could change nothing
-    if context.eval_ctx.autoescape:
+    if html:
         text = Markup(text)
     return text % variables if variables or "%" in text else text
+
+
+def _formatted(context: Context, text: str, variables: dict) -> str:
+    return _format(text, variables, context.eval_ctx.autoescape)
+
+
+def html_gettext(string: str, **variables) -> Markup:
+    """``{{ _(string, **variables) }}`` of an HTML template, for markup written in Python: the translation as
+    Markup, the variables escaped into it."""
+    return _format(_translations().ugettext(string), variables, html=True)
+
+
+def html_message(string: str) -> Markup:
+    """The translation of a message with placeholders as Markup, to be formatted later (``message % {...}``
+    escapes the values as ``{{ _(string, **values) }}`` would); for markup written many times per page."""
+    return Markup(_translations().ugettext(string))
+
+
+def text_gettext(string: str, **variables) -> str:
+    """Flask-Babel's ``gettext`` (plain text, formatted only with variables) from the request's catalog."""
+    text = _translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def text_ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """Flask-Babel's ``ngettext`` (plain text, ``num`` among the variables) from the request's catalog."""
+    variables.setdefault("num", num)
+    return _translations().ungettext(singular, plural, num) % variables
 
 
 @pass_context

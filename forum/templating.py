@@ -4,10 +4,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, g, url_for
-from flask_babel import format_date, format_decimal, gettext, ngettext
+from flask_babel import format_date, format_decimal
 from markupsafe import Markup
 
 from . import permissions
+
+# Flask-Babel's gettext and ngettext from the request's catalog found once (a date per reply made them a cost);
+# the names stay so that pybabel extracts the messages below
+from .i18n import text_gettext as gettext
+from .i18n import text_ngettext as ngettext
 from .markdown import link_mentions
 from .models import utcnow
 
@@ -27,13 +32,22 @@ _UNITS = (
 )
 
 
-def _in_units(value: datetime, ago: bool) -> str | None:
+def _unit_and_count(value: datetime) -> tuple[int, int] | None:
+    """The largest whole unit of the time since ``value`` (an index into ``_UNITS``) and how many of it; None
+    under a minute."""
     seconds = int((utcnow() - value).total_seconds())
-    for size, as_age, as_ago in _UNITS:
+    for index, (size, _, _) in enumerate(_UNITS):
         if seconds >= size:
-            n = seconds // size
-            return as_ago(n) if ago else as_age(n)
+            return index, seconds // size
     return None
+
+
+def _in_units(value: datetime, ago: bool) -> str | None:
+    found = _unit_and_count(value)
+    if found is None:
+        return None
+    index, n = found
+    return _UNITS[index][2 if ago else 1](n)
 
 
 def age(value: datetime | None) -> str:
@@ -48,6 +62,25 @@ def timeago(value: datetime | None) -> str:
     if value is None:
         return ""
     return _in_units(value, ago=True) or gettext("just now")
+
+
+class TimeAgo:
+    """``timeago`` for the many dates of one page: each phrase ("3 days ago") is looked up once per page, not
+    once per date. Made per page, so it holds only that request's language."""
+
+    __slots__ = ("_phrases",)
+
+    def __init__(self) -> None:
+        self._phrases: dict[tuple[int, int] | None, str] = {}
+
+    def __call__(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        key = _unit_and_count(value)
+        phrase = self._phrases.get(key)
+        if phrase is None:
+            phrase = self._phrases[key] = gettext("just now") if key is None else _UNITS[key[0]][2](key[1])
+        return phrase
 
 
 def local_date(value: date | datetime | None, form: str = "medium") -> str:
@@ -82,15 +115,25 @@ class IdUrl:
     def __call__(self, value: int) -> str:
         return f"{self._head}{int(value)}{self._tail}"
 
+    @property
+    def around(self) -> tuple[str, str]:
+        """What comes before and after the id (for markup that writes many of them)."""
+        return self._head, self._tail
 
-def id_url(endpoint: str, **value: int) -> str:
-    """``url_for(endpoint, <param>=<int>)`` through one ``IdUrl`` per endpoint and request (per-reply links)."""
-    ((param, number),) = value.items()
+
+def id_url_of(endpoint: str, param: str) -> IdUrl:
+    """The request's one ``IdUrl`` for this endpoint and parameter."""
     cache = g.setdefault("_id_urls", {})
     built = cache.get((endpoint, param))
     if built is None:
         built = cache[(endpoint, param)] = IdUrl(endpoint, param)
-    return built(number)
+    return built
+
+
+def id_url(endpoint: str, **value: int) -> str:
+    """``url_for(endpoint, <param>=<int>)`` through one ``IdUrl`` per endpoint and request (per-reply links)."""
+    ((param, number),) = value.items()
+    return id_url_of(endpoint, param)(number)
 
 
 def init_templating(app: Flask) -> None:

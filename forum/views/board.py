@@ -32,6 +32,7 @@ from ..services.orgs import organisations as org_service
 from ..services.patterns.playbooks import playbook_for_thread
 from ..services.patterns.summaries import others_hit_this
 from ..services.vectors.similar import related_threads
+from .reply_html import ReplyHtml
 
 if TYPE_CHECKING:
     from ..models import Reply, Thread
@@ -151,6 +152,18 @@ def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: 
     confirmations = pages.confirmations_of(current_user, thread)
     confirm_form = ConfirmForm()
     confirm_form.deployment.choices = [(d.id, d.name) for d in confirmations["choices"]]
+    bookmarked = bookmarks.marked(current_user, thread.id, [r.id for r in replies.items])
+    attachments = attachment_files.for_thread_page(current_user, thread, replies.items)
+    # Looked up once here rather than once per reply form: the proxy and the token are the same for the page.
+    viewer, page_csrf = current_user._get_current_object(), generate_csrf()
+    reply_html = ReplyHtml(
+        thread_id=thread.id, accepted_reply_id=thread.accepted_reply_id,
+        # Decided once per page rather than per reply and permission (a third of the page's time went there).
+        controls=permissions.reply_controls(current_user, thread,
+                                            [*replies.items, *filter(None, [thread.accepted_reply])]),
+        bookmarked=bookmarked, files=attachments, viewer=viewer, csrf_token=page_csrf,
+        # The same for every reply's bookmark button: one URL build per page, not one per reply.
+        bookmark_add_url=url_for("reading.add_bookmark"))
     return render_template(
         "board/thread.html", thread=thread, replies=replies, reply_form=reply_form or ReplyForm(),
         confirmations=confirmations,
@@ -158,15 +171,8 @@ def _render_thread(thread: Thread, reply_form: ReplyForm | None = None, status: 
         confirm_form=confirm_form, action_form=ActionForm(),
         others_hit=others_hit_this(current_user, thread),
         workflow=workflow.for_thread(current_user, thread),
-        read_state=read_state, bookmarked=bookmarks.marked(current_user, thread.id, [r.id for r in replies.items]),
-        attachments=attachment_files.for_thread_page(current_user, thread, replies.items),
-        # Decided once per page rather than per reply and permission (a third of the page's time went there).
-        controls=permissions.reply_controls(current_user, thread,
-                                            [*replies.items, *filter(None, [thread.accepted_reply])]),
-        # Looked up once here rather than once per reply form: the proxy and the token are the same for the page.
-        viewer=current_user._get_current_object(), page_csrf=generate_csrf(),
-        # The same for every reply's bookmark button: one URL build per page, not one per reply.
-        bookmark_add_url=url_for("reading.add_bookmark")), status
+        read_state=read_state, bookmarked=bookmarked, attachments=attachments, viewer=viewer, page_csrf=page_csrf,
+        reply_html=reply_html), status
 
 
 @bp.route("/t/<int:thread_id>")

@@ -63,7 +63,7 @@ def test_thread_page_loads_no_object_per_reply(app, make, objects_loaded, viewer
     assert many.count("Reply") <= 1, many  # the accepted answer, loaded with the thread
 
 
-# What the page shows for each control (the markup of the reply_post macro in board/thread.html).
+# What the page shows for each control (the markup views/reply_html.py writes for a reply).
 MARKS = {
     "vote": 'title="Helpful"',
     "accept": re.compile(r">(Accept as answer|Unaccept)</button>"),
