@@ -14,7 +14,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
-from .labels import label
+from .labels import label, stop_watching
 from .languages import DEFAULT_LOCALE, LANGUAGES
 
 babel = Babel()
@@ -124,4 +124,5 @@ def init_i18n(app: Flask) -> None:
     # keep their behaviour and look the catalog up once per request
     app.jinja_env.globals.update(gettext=_gettext, _=_gettext, ngettext=_ngettext, pgettext=_pgettext,
                                  npgettext=_npgettext)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, label_for=label, current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, label_for=label, stop_watching=stop_watching,
+                                 current_locale=lambda: str(get_locale()))

@@ -44,3 +44,17 @@ def label(value: object) -> str:
     key = getattr(value, "value", value)
     found = LABELS.get(key) if isinstance(key, str) else None
     return str(found) if found is not None else str(key).replace("_", " ")
+
+# One sentence per kind: German cannot slot the kind into one ("dieses Thema", "diesen Bereich").
+STOP_WATCHING = {
+    "thread": _l("Stop watching this thread"), "space": _l("Stop watching this space"),
+    "tag": _l("Stop watching this tag"), "pattern": _l("Stop watching this pattern"),
+    "playbook": _l("Stop watching this playbook"),
+}
+
+
+def stop_watching(kind: object) -> str:
+    """The unsubscribe link's words for a watched thread, space, tag, pattern or playbook."""
+    found = STOP_WATCHING.get(getattr(kind, "value", kind))
+    return str(found if found is not None else _l("Stop watching"))
+

@@ -263,3 +263,28 @@ def test_api_error_messages_follow_accept_language_but_codes_stay(client, world)
                                                                "Accept-Language": "de"})
     assert bad_limit.status_code == 400
     assert bad_limit.json["error"]["message"] == "limit muss eine ganze Zahl von 1 bis 100 sein."
+
+
+def test_a_german_notification_mail_says_what_to_stop_watching_in_german(app, make):
+    # It read "Beobachtung beenden (Thema)": one sentence with the kind slotted in cannot agree in German
+    # ("dieses Thema", "diesen Bereich", "dieses Muster"), so each kind has a sentence of its own.
+    from forum.models import WatchTarget
+    from forum.services.board import threads
+    from forum.services.community import notifications
+
+    watcher, helper = make.user(locale="de"), make.user()
+    space = make.space()
+    thread = make.thread(watcher, space=space)
+    notifications.watch(watcher, WatchTarget.THREAD, thread.id)
+    with app.test_request_context("/"):
+        threads.add_reply(helper, db.session.get(type(thread), thread.id), "Prüfen Sie die Sperrtabelle.")
+    bodies = [m.body_text for m in db.session.execute(db.select(MailMessage)).scalars()]
+    assert bodies and all("Dieses Thema nicht mehr beobachten" in b for b in bodies), bodies
+    assert not any("Beobachtung beenden" in b for b in bodies)
+    from forum.labels import stop_watching
+
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert [stop_watching(kind) for kind in WatchTarget] == [
+            "Dieses Thema nicht mehr beobachten", "Diesen Bereich nicht mehr beobachten",
+            "Dieses Schlagwort nicht mehr beobachten", "Dieses Muster nicht mehr beobachten",
+            "Dieses Playbook nicht mehr beobachten"]
