@@ -64,8 +64,9 @@ def test_the_next_test_starts_with_no_sweeper_of_any_app(app):
 
 
 def test_each_postgres_database_of_a_run_has_a_name_of_its_own():
-    # Under xdist each file switches the backend, so the PostgreSQL database is dropped and made again; with the
-    # same name, whatever a file before left connected to it (a thread, a worker process) worked on the new one.
+    # Under xdist each file switched the backend, and the PostgreSQL database was dropped and made again under the
+    # same name: whatever a file before left connected to it (a thread, a worker process) worked on the new one.
+    # It is now made once per backend and process; a name used once still keeps a leftover off the next one.
     from tests.conftest import _fresh_database_name
 
     assert _fresh_database_name() != _fresh_database_name()
