@@ -90,6 +90,9 @@ class Thread(db.Model):
         # The space page orders by is_pinned, then activity: without this index both databases sort the
         # whole space (over 100 ms at 100k threads; see bench/README.md).
         Index("ix_thread_space_pinned_activity", "space_id", "is_pinned", "last_activity_at"),
+        # The home page's "open in your organisation" list: without it both databases read and sort all of an
+        # organisation's threads, which grow with the forum (5-8 ms at 1M threads; see bench/README.md).
+        Index("ix_thread_org_activity", "organisation_id", "last_activity_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
