@@ -39,12 +39,23 @@ PG_DB_NAME = os.environ.get("BENCH_PG_DB", "groundwork_bench")
 CHUNK = 20_000
 
 
-def default_url(backend: str) -> str:
-    """Where the benchmark database of ``backend`` lives (overridable with BENCH_SQLITE_PATH)."""
+def scale_suffix(scale: Scale | None) -> str:
+    """'' for the default size; '_1000000t_10000000r' for another, so a run at another size never rebuilds (and
+    so destroys) the default data set that other benchmarks share."""
+    if scale is None or (scale.threads, scale.replies) == (Scale.threads, Scale.replies):
+        return ""
+    return f"_{scale.threads}t_{scale.replies}r"
+
+
+def default_url(backend: str, scale: Scale | None = None) -> str:
+    """Where the benchmark database of ``backend`` at ``scale`` lives (overridable with BENCH_SQLITE_PATH and
+    BENCH_PG_DB, which then name the database of whatever size is asked for)."""
+    suffix = scale_suffix(scale)
     if backend == "sqlite":
-        return "sqlite:///" + os.environ.get("BENCH_SQLITE_PATH", str(OUT / "forum_bench.sqlite"))
+        return "sqlite:///" + os.environ.get("BENCH_SQLITE_PATH", str(OUT / f"forum_bench{suffix}.sqlite"))
     if backend == "postgres":
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_DB_NAME
+        name = os.environ.get("BENCH_PG_DB") or PG_DB_NAME + suffix
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     raise SystemExit(f"unknown backend {backend!r} (sqlite or postgres)")
 
 
@@ -77,6 +88,21 @@ class SqliteWriter:
         for pragma in ("synchronous=OFF", "foreign_keys=OFF", "cache_size=-262144", "temp_store=MEMORY"):
             self.conn.exec_driver_sql(f"PRAGMA {pragma}")
         self.conn.commit()
+        # Secondary indexes are dropped for the load and built once at the end: inserting 10M replies with
+        # random thread ids into half a dozen B-trees larger than the cache costs far more than sorting once.
+        self.indexes = [sql for (sql,) in self.conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")]
+        for (name,) in self.conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall():
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        # The full-text triggers too: inside a transaction every row's trigger makes FTS5 flush a segment of its
+        # own (a savepoint per statement), so 1M threads crawled at 20k a minute; one 'rebuild' at the end reads
+        # the threads once.
+        self.triggers = self.conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL").fetchall()
+        for name, _ in self.triggers:
+            self.conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        self.conn.commit()
 
     def write(self, table_name: str, rows: Iterable[dict]) -> int:
         from forum.extensions import db
@@ -89,6 +115,13 @@ class SqliteWriter:
         return count
 
     def finish(self) -> None:
+        for sql in self.indexes:
+            self.conn.exec_driver_sql(sql)
+        for _, sql in self.triggers:
+            self.conn.exec_driver_sql(sql)
+        if any(name.startswith("thread_fts") for name, _ in self.triggers):
+            self.conn.exec_driver_sql("INSERT INTO thread_fts(thread_fts) VALUES ('rebuild')")
+        self.conn.commit()
         self.conn.exec_driver_sql("ANALYZE")
         self.conn.commit()
         self.conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -104,6 +137,13 @@ class PostgresWriter:
 
         self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
         self.conn.execute("SET session_replication_role = replica")
+        # As on SQLite: indexes that back no constraint are built after the load, each in one sort.
+        self.indexes = self.conn.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public' AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)").fetchall()
+        for name, _ in self.indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
+        self.conn.commit()
 
     @staticmethod
     def _value(value: Any) -> Any:
@@ -130,6 +170,18 @@ class PostgresWriter:
         self.conn.commit()
         return count
 
+    def write_rows(self, table_name: str, columns: list[str], rows: Iterable[tuple]) -> int:
+        """COPY rows given as tuples in the order of ``columns`` (SQLite's stored values: 0/1 for booleans, ISO
+        text for times, JSON as text, which PostgreSQL's input functions accept as they are)."""
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        count = 0
+        with self.conn.cursor() as cur, cur.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        self.conn.commit()
+        return count
+
     def finish(self) -> None:
         from forum.extensions import db
 
@@ -138,6 +190,10 @@ class PostgresWriter:
                 self.conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM \"{table.name}\"), 0) + 1, false)")
+        self.conn.commit()
+        self.conn.execute("SET maintenance_work_mem = '512MB'")
+        for _, definition in self.indexes:
+            self.conn.execute(definition)
         self.conn.commit()
         self.conn.autocommit = True
         self.conn.execute("VACUUM ANALYZE")
@@ -225,7 +281,7 @@ def build(backend: str, url: str, scale: Scale) -> dict:
               flush=True)
     t0 = time.perf_counter()
     writer.finish()
-    print(f"  {backend}: analyze/checkpoint {time.perf_counter() - t0:.1f} s", flush=True)
+    print(f"  {backend}: indexes, analyze, checkpoint {time.perf_counter() - t0:.1f} s", flush=True)
     marker = {
         "backend": backend,
         "url": url,
@@ -240,9 +296,51 @@ def build(backend: str, url: str, scale: Scale) -> dict:
     return marker
 
 
-def ensure(backend: str, scale: Scale, rebuild: bool = False) -> dict:
+def copy_from_sqlite(url: str, scale: Scale) -> dict:
+    """PostgreSQL from the SQLite data set of the same scale, table by table, instead of generating it again.
+
+    The rows are the same either way (the generator is seeded); reading them back from SQLite costs a fraction
+    of planning and drawing 10M replies in Python a second time. Returns the marker it writes."""
+    import sqlite3
+
+    from sqlalchemy import JSON
+
+    from forum.extensions import db
+
+    source_marker = ensure("sqlite", scale)
+    started = time.perf_counter()
+    _fresh_database("postgres", url)
+    writer = PostgresWriter(url)
+    source = sqlite3.connect(source_marker["url"].removeprefix("sqlite:///"))
+    counts = {}
+    for table in db.metadata.sorted_tables:
+        present = {row[1] for row in source.execute(f'PRAGMA table_info("{table.name}")')}
+        columns = [c.name for c in table.columns if c.name in present and c.computed is None]
+        if not columns or not source.execute(f'SELECT 1 FROM "{table.name}" LIMIT 1').fetchone():
+            continue
+        t0 = time.perf_counter()
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        rows = source.execute(f'SELECT {quoted} FROM "{table.name}"')
+        # SQLite keeps a JSON column's None as the text 'null'; the generated load writes SQL NULL, as here.
+        json_at = [i for i, c in enumerate(columns) if isinstance(table.columns[c].type, JSON)]
+        if json_at:
+            rows = (tuple(None if i in json_at and v == "null" else v for i, v in enumerate(row)) for row in rows)
+        counts[table.name] = writer.write_rows(table.name, columns, rows)
+        print(f"  postgres: {table.name:<16} {counts[table.name]:>9,} rows  {time.perf_counter() - t0:6.1f} s "
+              "(from SQLite)", flush=True)
+    source.close()
+    t0 = time.perf_counter()
+    writer.finish()
+    print(f"  postgres: indexes, analyze {time.perf_counter() - t0:.1f} s", flush=True)
+    marker = dict(source_marker, backend="postgres", url=url, revision=database_revision(url), counts=counts,
+                  build_seconds=round(time.perf_counter() - started, 1), copied_from=source_marker["url"])
+    marker_path("postgres", url).write_text(json.dumps(marker, indent=2))
+    return marker
+
+
+def ensure(backend: str, scale: Scale, rebuild: bool = False, from_sqlite: bool = False) -> dict:
     """The marker of a loaded database of this scale, building it first when absent or asked to."""
-    url = default_url(backend)
+    url = default_url(backend, scale)
     path = marker_path(backend, url)
     if not rebuild and path.exists():
         marker = json.loads(path.read_text())
@@ -260,6 +358,8 @@ def ensure(backend: str, scale: Scale, rebuild: bool = False) -> dict:
                     print(f"warning: upgrade failed ({error}); run with --rebuild", file=sys.stderr)
             return marker
     print(f"building the {backend} benchmark database at {url} ...", flush=True)
+    if backend == "postgres" and from_sqlite:
+        return copy_from_sqlite(url, scale)
     return build(backend, url, scale)
 
 
@@ -269,10 +369,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--threads", type=int, default=Scale.threads)
     parser.add_argument("--replies", type=int, default=Scale.replies)
+    parser.add_argument("--from-sqlite", action="store_true",
+                        help="fill PostgreSQL by copying the SQLite data set of the same scale (built first if absent)")
     args = parser.parse_args(argv)
     scale = Scale(threads=args.threads, replies=args.replies)
     for backend in args.db.split(","):
-        marker = ensure(backend.strip(), scale, args.rebuild)
+        marker = ensure(backend.strip(), scale, args.rebuild, args.from_sqlite)
         print(json.dumps({k: marker[k] for k in ("backend", "counts", "build_seconds", "targets")}, indent=2))
 
 

@@ -1,4 +1,4 @@
-"""Server time of the home, space and 50-reply thread pages at 100k threads / 1M replies.
+"""Server time of the home, space and 50-reply thread pages at 100k threads / 1M replies (or --threads/--replies).
 
 Both databases are measured in one run, side by side: every round requests every (database, role, page)
 cell once, so load from other processes on the machine falls on all cells alike. "Server time" is the
@@ -166,11 +166,13 @@ def clear_read_markers(app, emails: list[str]) -> None:
         db.session.commit()
 
 
-def _app_for(backend: str):
+def _app_for(backend_or_url: str):
+    """The app on a backend's default database, or on a database URL (a data set of another size)."""
     from forum import create_app
     from forum.extensions import db
 
-    app = create_app(bench_config(default_url(backend)))
+    url = backend_or_url if "://" in backend_or_url else default_url(backend_or_url)
+    app = create_app(bench_config(url))
     with app.app_context():
         log = QueryLog(db.engine)
     return app, log
@@ -270,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     markers = {}
     for backend in backends:
         markers[backend] = marker = ensure(backend, Scale(threads=args.threads, replies=args.replies), args.rebuild)
-        app, log = _app_for(backend)
+        app, log = _app_for(marker["url"])
         targets = marker["targets"]
         if args.unread:
             made = give_read_markers(app, [targets["users"][role] for role in roles], targets)
