@@ -1,6 +1,7 @@
 """A fresh server worker loads the model and the stored vectors before its first search asks for them."""
 from __future__ import annotations
 
+import gc
 import runpy
 from pathlib import Path
 
@@ -42,7 +43,10 @@ def test_gunicorn_config_warms_each_worker(app, monkeypatch):
     started = []
     monkeypatch.setattr(background, "start_once", lambda key, target, *a, **k: started.append((key, target)))
     config = runpy.run_path(str(Path(__file__).resolve().parents[3] / "gunicorn.conf.py"))
-    config["post_worker_init"](type("Worker", (), {"wsgi": app})())
+    try:
+        config["post_worker_init"](type("Worker", (), {"wsgi": app})())
+    finally:
+        gc.unfreeze()  # a worker's freeze, not this test process's: later tests' objects stay collectable
     assert started == [(("warm-up",), similar.warm_up)]
 
 
