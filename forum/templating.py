@@ -42,12 +42,16 @@ def _unit_and_count(value: datetime) -> tuple[int, int] | None:
     return None
 
 
-def _in_units(value: datetime, ago: bool) -> str | None:
-    found = _unit_and_count(value)
+def _phrase(found: tuple[int, int] | None, ago: bool) -> str | None:
+    """The words for ``_unit_and_count``'s answer ("3 days ago", or "3 days" when not ``ago``); None under a minute."""
     if found is None:
         return None
     index, n = found
     return _UNITS[index][2 if ago else 1](n)
+
+
+def _in_units(value: datetime, ago: bool) -> str | None:
+    return _phrase(_unit_and_count(value), ago)
 
 
 def age(value: datetime | None) -> str:
@@ -79,7 +83,7 @@ class TimeAgo:
         key = _unit_and_count(value)
         phrase = self._phrases.get(key)
         if phrase is None:
-            phrase = self._phrases[key] = gettext("just now") if key is None else _UNITS[key[0]][2](key[1])
+            phrase = self._phrases[key] = _phrase(key, ago=True) or gettext("just now")
         return phrase
 
 
