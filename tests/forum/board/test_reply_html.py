@@ -15,6 +15,7 @@ from forum.extensions import db
 from forum.models import Bookmark, SpaceModerator, Visibility
 from forum.services.board import threads as service
 from tests.forum.board.test_pages import Browser
+from tests.forum.board.test_thread_links import at_5_and_25_replies
 
 
 @pytest.fixture()
@@ -53,13 +54,8 @@ def test_catalog_lookups_do_not_grow_with_replies(app, make, catalog_lookups, lo
     reader = make.user(org, locale=locale)
     thread = make.thread(make.user(org), Visibility.PUBLIC)
     writers = [make.user(make.customer_org()), make.user(make.partner_org()), make.employee()]
-    for i in range(5):
-        make.reply(thread, writers[i % 3], body=f"Reply {i}")
     browser = Browser(app, reader)
-    few = catalog_lookups(browser, f"/t/{thread.id}")
-    for i in range(20):
-        make.reply(thread, writers[i % 3], body=f"More {i}")
-    many = catalog_lookups(browser, f"/t/{thread.id}")
+    few, many = at_5_and_25_replies(make, thread, writers, lambda: catalog_lookups(browser, f"/t/{thread.id}"))
     assert ("Helpful" in few) and ("Vote up" in few)  # the reply phrases are translated on this page
     assert len(many) == len(few), sorted(set(many)) or many
 

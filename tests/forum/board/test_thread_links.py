@@ -5,6 +5,8 @@ page (``templating.id_url``) or are the same URL for every reply (adding a bookm
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from werkzeug.routing import MapAdapter
 
@@ -35,6 +37,16 @@ def url_builds(monkeypatch):
     return _builds
 
 
+def at_5_and_25_replies(make, thread, writers: list, measure: Callable[[], list]) -> tuple[list, list]:
+    """``measure()`` of the thread page with 5 replies, then with 25 (the writers taking turns)."""
+    for i in range(5):
+        make.reply(thread, writers[i % len(writers)], body=f"Reply {i}")
+    few = measure()
+    for i in range(20):
+        make.reply(thread, writers[i % len(writers)], body=f"More {i}")
+    return few, measure()
+
+
 @pytest.mark.parametrize("viewer", ["customer", "moderator"])
 def test_thread_page_url_builds_do_not_grow_with_replies(app, make, url_builds, viewer):
     org = make.customer_org()
@@ -42,12 +54,7 @@ def test_thread_page_url_builds_do_not_grow_with_replies(app, make, url_builds, 
     reader = customer if viewer == "customer" else make.employee(is_moderator=True)
     thread = make.thread(author, Visibility.PUBLIC)
     others = [make.user(make.customer_org()) for _ in range(3)]
-    for i in range(5):
-        make.reply(thread, others[i % 3], body=f"Reply {i}")
     browser = Browser(app, reader)
-    few = url_builds(browser, f"/t/{thread.id}")
-    for i in range(20):
-        make.reply(thread, others[i % 3], body=f"More {i}")
-    many = url_builds(browser, f"/t/{thread.id}")
+    few, many = at_5_and_25_replies(make, thread, others, lambda: url_builds(browser, f"/t/{thread.id}"))
     assert "reading.add_bookmark" in few  # the bookmark buttons are on the page
     assert len(many) == len(few), sorted(set(many) - set(few)) or many
