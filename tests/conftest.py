@@ -200,6 +200,10 @@ def _settle_process(app) -> None:
     from forum.services.vectors import index
 
     background.stop_all()  # sweepers a test started, of any app: they would take this test's due rows
+    from forum.extensions import limiter
+
+    # The limiter is one object for every app: a test's app with limits on switched it on for this app too.
+    limiter.enabled = bool(app.config.get("RATELIMIT_ENABLED"))
     background.drop_queued()  # held jobs nobody ran: they never will
     background.wait_all(timeout=120)
     background.forget(lambda job: True)

@@ -70,3 +70,21 @@ def test_each_postgres_database_of_a_run_has_a_name_of_its_own():
     from tests.conftest import _fresh_database_name
 
     assert _fresh_database_name() != _fresh_database_name()
+
+
+def test_an_app_with_rate_limits_made_by_a_test(app):
+    # CI-like run: a test that made an app with rate limits on switched the one shared limiter on, and a later
+    # file's test, on the session app that has them off, got 429 at login (the session app is no longer made
+    # again for every file, which had switched it back off).
+    from forum import create_app
+    from forum.extensions import limiter
+    from tests.conftest import base_config
+
+    create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"]), "RATELIMIT_ENABLED": True})
+    assert limiter.enabled
+
+
+def test_the_next_test_has_the_session_apps_rate_limits(app):
+    from forum.extensions import limiter
+
+    assert limiter.enabled is bool(app.config["RATELIMIT_ENABLED"]) is False
