@@ -3,6 +3,8 @@
 Unique canary strings are planted in internal and org-private member threads, in the pattern's name,
 keywords and signatures and in the name of an organisation that has only a private thread in it; no page served to
 a customer or partner has them (the organisation directory itself lists every name, so it is not crawled).
+The crawl of every page also plants canaries in attached logs, in a conversation the crawler is not in (and its
+report), in an org-private idea and its status note, and in bookmarks and reminders.
 """
 from __future__ import annotations
 
@@ -114,12 +116,14 @@ def test_thread_page_names_the_pattern_for_employees(world, client, login):
 def _crawl_urls(app, world) -> list[str]:
     """Every GET page of the app, with each argument filled by every row of the world that fits it."""
     values = {
-        "thread_id": [t.id for t in (world.ta, world.tb, world.tc, world.td, world.ti)],
+        "thread_id": [t.id for t in (world.ta, world.tb, world.tc, world.td, world.ti, world.idea,
+                                     world.public_idea)],
         "reply_id": [r.id for r in world.replies],
         "username": [u.username for u in (world.ua, world.ub, world.uc, world.ud, world.up, world.employee)],
-        "slug": [world.space.slug],
+        "slug": [world.space.slug, world.ideas_space.slug],
         "pattern_id": [world.pattern.id],
         "attachment_id": [f.id for f in world.files],
+        "conversation_id": [world.conversation.id],
         "name": ["file.log"],  # the name in a file's URL is only for the browser: the id decides
     }
     urls = []
@@ -156,6 +160,46 @@ def _attach_canary_files(world) -> list:
             log(world.uc, world.tc, world.replies[0], "CANARYLOGREPLY"), log(world.ua, world.ta, None, "publiclog")]
 
 
+# Direct messages, ideas and bookmarks: a conversation the crawler is not in (and its reported message), an
+# org-private idea of C with a status note, voted for and waited on by the canary pattern, another member's
+# bookmark with a note and a due reminder, and the crawler's own bookmarks (with a due reminder) of posts it
+# cannot see (kept from when it could).
+EXTRA_CANARIES = ("CANARYMESSAGESUBJECT", "CANARYMESSAGEBODY", "CANARYIDEATITLE", "CANARYIDEANOTE",
+                  "CANARYBOOKMARKNOTE")
+
+
+def _plant_messages_ideas_and_bookmarks(world, make, crawler) -> None:
+    from datetime import timedelta
+
+    from forum.extensions import db
+    from forum.models import Bookmark, IdeaStatus, SpaceKind, utcnow
+    from forum.services.community import bookmarks
+    from forum.services.ideas import ideas
+    from forum.services.messages import conversations, reports
+
+    talk = conversations.start(world.uc, [world.employee], "CANARYMESSAGESUBJECT", "CANARYMESSAGEBODY one")
+    conversations.send(world.employee, talk, "CANARYMESSAGEBODY two")
+    reports.report(world.uc, conversations.messages_of(talk)[-1], "spam", "CANARYMESSAGEBODY report")
+    world.conversation = talk
+    world.ideas_space = make.space("Crawl ideas")
+    world.ideas_space.kind = SpaceKind.IDEAS
+    db.session.commit()
+    world.idea = make.thread(world.uc, Visibility.ORG_PRIVATE, space=world.ideas_space, title="CANARYIDEATITLE",
+                             body="CANARYIDEATITLE body")
+    world.public_idea = make.thread(world.ua, space=world.ideas_space, title="A public idea of Alpha")
+    ideas.toggle_vote(world.uc, world.idea)
+    ideas.set_status(world.employee, world.idea, IdeaStatus.PLANNED, "CANARYIDEANOTE")
+    ideas.link_pattern(make.employee(is_lead=True), world.pattern, world.idea)
+    past = utcnow() - timedelta(minutes=5)
+    bookmarks.add(world.uc, world.tc, note="CANARYBOOKMARKNOTE", remind_at=past)
+    db.session.add_all([Bookmark(user_id=crawler.id, thread_id=world.ti.id, note="my own note", remind_at=past,
+                                 created_at=past),
+                        Bookmark(user_id=crawler.id, thread_id=world.tc.id, reply_id=world.replies[0].id,
+                                 note="my own note", created_at=past)])
+    db.session.commit()
+    bookmarks.send_due_reminders()
+
+
 @pytest.mark.parametrize("who", ["ua", "up"])
 def test_canary_crawl_of_every_page(world, app, client, login, make, tmp_path, who):
     app.config["ATTACHMENT_DIR"] = str(tmp_path / "store")
@@ -164,11 +208,18 @@ def test_canary_crawl_of_every_page(world, app, client, login, make, tmp_path, w
                      make.reply(world.ti, world.employee, body="CANARYINTERNALBODY reply"),
                      make.reply(world.ta, world.ub, body="A public reply")]
     world.files = _attach_canary_files(world)
-    forbidden = [c for c in CANARIES + FILE_CANARIES
+    _plant_messages_ideas_and_bookmarks(world, make, getattr(world, who))
+    forbidden = [c for c in CANARIES + FILE_CANARIES + EXTRA_CANARIES
                  if c != "CANARYORGCHARLIE" and not (who == "up" and c == "CANARYPRIVATEDTITLE")]
     login(getattr(world, who))
     urls = _crawl_urls(app, world)
     assert len(urls) > 20 and f"/patterns/{world.pattern.id}/figures.json" in urls
+    assert {f"/messages/{world.conversation.id}", "/messages", "/messages/blocked", "/moderation/messages",
+            f"/ideas/{world.ideas_space.slug}", f"/t/{world.idea.id}", f"/t/{world.idea.id}/unread", "/bookmarks",
+            "/new", "/inbox"} <= set(urls)
+    # The positive controls: the crawler's pages list what is theirs to see.
+    assert "A public idea of Alpha" in client.get(f"/ideas/{world.ideas_space.slug}").get_data(as_text=True)
+    assert client.get("/bookmarks").get_data(as_text=True).count("my own note") == 2
     file_urls = [u for u in urls if u.startswith(("/files/", "/thumbs/", "/api/v1/attachments/"))]
     assert {f"/files/{world.files[0].id}/file.log", f"/api/v1/attachments/{world.files[0].id}"} <= set(file_urls)
     allowed = []
@@ -182,3 +233,11 @@ def test_canary_crawl_of_every_page(world, app, client, login, make, tmp_path, w
     # Files are served to readers of their post only: here, the public question's log, by the page and the API.
     public = world.files[-1].id
     assert sorted(allowed) == sorted([f"/files/{public}/file.log", f"/api/v1/attachments/{public}"])
+    # The planted canaries are there to be found by those they belong to.
+    member = app.test_client()
+    login(world.uc, member)
+    assert "CANARYMESSAGEBODY two" in member.get(f"/messages/{world.conversation.id}").get_data(as_text=True)
+    assert "CANARYIDEANOTE" in member.get(f"/t/{world.idea.id}").get_data(as_text=True)
+    assert "CANARYIDEATITLE" in member.get(f"/ideas/{world.ideas_space.slug}").get_data(as_text=True)
+    assert "CANARYBOOKMARKNOTE" in member.get("/bookmarks").get_data(as_text=True)
+    assert "CANARYPRIVATECTITLE" in member.get("/inbox").get_data(as_text=True)  # the reminder
