@@ -159,6 +159,30 @@ def test_a_removed_reply_hides_its_files_except_from_moderators(app, client, mak
     assert moderator.get(f"/files/{row.id}/import.log").status_code == 200
 
 
+def test_a_hidden_question_hides_its_files_and_their_signatures_except_from_staff(app, client, login, world):
+    """Deleting a question is hiding its thread: its files and the log's signatures go with it."""
+    login(world.ann)
+    response = client.post("/ask", content_type="multipart/form-data", data={
+        "title": "Ledger import breaks", "body": "Log attached.", "space": str(world.space.id), "kind": "question",
+        "visibility": "public", "deployment": "0", "csrf_token": _token(client, "/ask"),
+        "files": [(io.BytesIO(LOG), "ledger.log"), (io.BytesIO(png()), "screen.png")]})
+    thread_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    log, image = db.session.execute(select(Attachment).order_by(Attachment.id)).scalars().all()
+    urls = [f"/files/{log.id}/ledger.log", f"/files/{image.id}/screen.png", f"/thumbs/{image.id}.png",
+            f"/api/v1/attachments/{log.id}"]
+    assert [client.get(url).status_code for url in urls] == [200] * 4  # the control
+    moderator = app.test_client()
+    login(world.moderator, moderator)
+    assert moderator.post(f"/t/{thread_id}/hide", data={"on": "1", "csrf_token": _token(moderator)}
+                          ).status_code in (302, 303)
+    for reader in (client, app.test_client()):
+        if reader is not client:
+            login(world.cid, reader)
+        assert [reader.get(url).status_code for url in urls] == [404] * 4
+        assert f'href="/t/{thread_id}"' not in reader.get("/search?q=ORA-00942").get_data(as_text=True)
+    assert [moderator.get(url).status_code for url in urls] == [200] * 4
+
+
 def test_the_uploader_removes_a_file_and_others_cannot(app, client, login, world):
     login(world.ann)
     _reply_with(client, world.private.id, [("import.log", LOG)])
