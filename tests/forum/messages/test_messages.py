@@ -219,3 +219,28 @@ def test_a_reported_message_reaches_moderators_alone_and_can_be_removed(app, cli
                     ).status_code in (302, 303)
     page = client.get(f"/messages/{conversation_id}").get_data(as_text=True)
     assert CANARY not in page and "Removed by a moderator" in page and "A second, private line" in page
+
+
+def test_a_moderator_reading_german_reviews_a_report_with_the_buttons_on_the_page(app, client, login, people):
+    """The buttons post the decision itself, whatever the language their labels are in."""
+    import re
+
+    login(people.ann)
+    response = _start(client, "eve", "Buy cheap licences")
+    eve = app.test_client()
+    login(people.emp, eve)
+    message = db.session.execute(select(Message)).scalar_one()
+    eve.post(f"/messages/m/{message.id}/report", data={"reason": "spam", "csrf_token": _token(eve)})
+    people.mod.locale = "de"
+    db.session.commit()
+    moe = app.test_client()
+    login(people.mod, moe)
+    page = moe.get("/moderation/messages").get_data(as_text=True)
+    decisions = re.findall(r'name="decision" value="([^"]*)"', page)
+    assert decisions == ["resolved", "dismissed"]
+    report = db.session.execute(select(MessageReport)).scalar_one()
+    assert moe.post(f"/moderation/messages/{report.id}/review", data={
+        "decision": decisions[0], "csrf_token": csrf_token_from(page)}).status_code in (302, 303)
+    db.session.expire_all()
+    assert db.session.get(Message, message.id).hidden_at is not None
+    assert "Removed by a moderator" in client.get(response.headers["Location"]).get_data(as_text=True)

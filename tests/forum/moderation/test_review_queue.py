@@ -68,3 +68,19 @@ def test_the_rule_for_a_flagged_posts_text_follows_thread_visibility(make):
     private.merged_into_id = make.thread(make.user(owner_org)).id
     db.session.commit()
     assert not permissions.can_view_flagged_text(make.employee(is_moderator=True), row)
+
+
+def test_a_moderator_reading_german_resolves_with_the_buttons_on_the_page(app, make):
+    """The buttons post the decision itself, whatever the language their labels are in."""
+    import re
+
+    moderator = make.employee(is_moderator=True, locale="de")
+    thread = make.thread(make.user(make.customer_org()), title="Spam thread")
+    flag = _flag(thread, make.user(make.customer_org()))
+    browser = Browser(app, moderator)
+    page = browser.html("/moderation/queue")
+    decisions = re.findall(r'name="decision" value="([^"]*)"', page)
+    assert decisions == ["resolved", "dismissed"]
+    assert browser.post(f"/moderation/flags/{flag.id}/review", decision=decisions[0]).status_code in (302, 303)
+    db.session.expire_all()
+    assert db.session.get(Flag, flag.id).status.value == "resolved"
