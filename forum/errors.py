@@ -5,6 +5,7 @@ import math
 import time
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import exc as sa_exc
@@ -99,7 +100,7 @@ def init_errors(app: Flask) -> None:
         if isinstance(exc, sa_exc.DataError):
             # PostgreSQL refused a value as data (a NUL, a number out of range): the client's input.
             app.logger.info("data refused by the database on %s %s: %s", request.method, request.path, exc)
-            return error_response(400, "Some of the values sent cannot be stored.")
+            return error_response(400, gettext("Some of the values sent cannot be stored."))
         app.logger.exception("Unhandled database error on %s %s", request.method, request.path)
         return error_response(500)
 

@@ -115,3 +115,65 @@ def bare_english(template: str) -> list[str]:
     text = re.sub(r"&[a-z]+;|&#\d+;", " ", text)
     found += [" ".join(t.split()) for t in re.split(r"\s{2,}|\n", text) if re.search(r"[A-Za-z][a-z]", t)]
     return found
+
+
+# --- English handed to the reader from Python, outside gettext ------------------------------------------------
+
+_GETTEXT_CALLS = {"_", "gettext", "ngettext", "_l", "lazy_gettext", "N_", "pgettext"}
+# Calls whose string arguments no reader sees as interface text: logs, CLI output, rate limits, routes, JSON
+# errors of malformed requests from the page's own scripts, SQL.
+_NOT_FOR_READERS = {"echo", "limit", "route", "get", "post", "debug", "info", "warning", "error", "exception",
+                    "critical", "jsonify", "execute", "text", "getenv", "setdefault", "Blueprint"}
+_WORDS = re.compile(r"[A-Za-z][a-z]+[ ,:;]+[a-z]+")
+# Lower-case tokens standing alone: CSS classes, header values, stored values offered as suggestions.
+_TOKENS = re.compile(r"^[a-z0-9 ,;:=/.'()-]+$")
+
+
+def english_literals(path: Path, root: Path) -> list[str]:
+    """String literals of a Python module that read as English words and reach no gettext call (docstrings and
+    the calls above aside): ``path:line: text`` for each."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or not _WORDS.search(node.value):
+            continue
+        parent = parents.get(node)
+        if isinstance(parent, ast.Expr) or "<" in node.value or '="' in node.value:
+            continue  # a docstring, or a piece of markup
+        if not isinstance(parent, ast.JoinedStr) and _TOKENS.match(node.value):
+            continue
+        while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                                             ast.Module)):
+            if isinstance(parent, ast.Call):
+                func = parent.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name in _GETTEXT_CALLS or name in _NOT_FOR_READERS:
+                    break
+            parent = parents.get(parent)
+        else:
+            found.append(f"{path.relative_to(root)}:{node.lineno}: {node.value[:80]!r}")
+    return found
+
+
+_JINJA_CODE = re.compile(r"\{\{.*?\}\}|\{%-?\s*(?!trans\b|pluralize\b|endtrans\b).*?%\}", re.S)
+_LITERAL = re.compile(r"""(['"])((?:\\.|(?!\1).)*)\1""")
+_GETTEXT_BEFORE = re.compile(r"""\b(?:_|gettext|ngettext)\(\s*(?:(['"])(?:\\.|(?!\1).)*\1\s*,\s*)?$""")
+
+
+def english_in_expressions(template: str) -> list[str]:
+    """String literals inside ``{{ }}`` / ``{% %}`` that read as English words and are no gettext call's
+    message: text handed to a macro (a hint, a label) or shown as a fallback (``subject or '(no subject)'``)."""
+    found = []
+    for block in _JINJA_CODE.finditer(template):
+        code = block.group(0)
+        if template[:block.start()].endswith('class="'):
+            continue  # CSS classes
+        for literal in _LITERAL.finditer(code):
+            text = literal.group(2)
+            if (re.search(r"[A-Za-z][a-z]+ [a-z]+", text) and "<" not in text
+                    and not _GETTEXT_BEFORE.search(code[:literal.start()])):
+                found.append(text)
+    return found

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..ratelimits import limit_posting
@@ -37,5 +38,5 @@ def revoke(token_id: int):
     """Revoke one of the user's own tokens (someone else's looks missing)."""
     if not tokens.revoke_token(current_user, token_id):
         abort(404)
-    flash("Token revoked.", "success")
+    flash(_("Token revoked."), "success")
     return redirect(url_for("api_tokens.index"), 303)

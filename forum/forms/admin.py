@@ -29,8 +29,8 @@ class ProductForm(FlaskForm):
 
 class VersionForm(FlaskForm):
     name = StringField(_l("Version"), validators=[DataRequired(), Length(max=40)], description=_l("e.g. 7.2 or 2026.1"))
-    position = _position("Place in the product's version list: 0 is first. Empty puts a new version last "
-                         "and keeps an existing one where it is.")
+    position = _position(_l("Place in the product's version list: 0 is first. Empty puts a new version last "
+                            "and keeps an existing one where it is."))
     released_on = DateField(_l("Release date"), validators=[Optional()])
 
 
@@ -62,7 +62,7 @@ class SpaceForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     default_visibility = SelectField(_l("Default visibility"), choices=VISIBILITY_CHOICES,
                                      default=Visibility.PUBLIC.value)
-    position = _position("Spaces are listed by this number, smallest first. Empty puts a new space last.")
+    position = _position(_l("Spaces are listed by this number, smallest first. Empty puts a new space last."))
     staff_posts_only = BooleanField(_l("Announcements: only vendor employees start threads here (everyone may reply)"))
     ideas = BooleanField(_l("Product ideas: every thread is an idea members vote for; staff set its status"))
 

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..labels import label
 from ..models import Hosting
 from ..services.patterns.summaries import SORTS
 
@@ -31,7 +32,7 @@ class PatternFilterForm(FlaskForm):
     database = SelectField(_l("Database"), default="", validate_choice=False)
     space = SelectField(_l("Space"), default="", validate_choice=False)
     since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    until = DateField(_l("Until"), validators=[Optional()])
     sort = SelectField(_l("Sort by"), choices=list(SORTS.items()), default="reach", validate_choice=False)
 
     def set_choices(self, products: list[str], versions: list[tuple[str, str]], databases: list[str],
@@ -40,7 +41,7 @@ class PatternFilterForm(FlaskForm):
         anything = [("", _l("Any"))]
         self.product.choices = anything + [(p, p) for p in products]
         self.version.choices = anything + [(f"{p}{VERSION_SEPARATOR}{v}", f"{p} {v}") for p, v in versions]
-        self.hosting.choices = anything + [(h.value, h.value.replace("_", " ")) for h in Hosting]
+        self.hosting.choices = anything + [(h.value, label(h.value)) for h in Hosting]
         self.database.choices = anything + [(d, d) for d in databases]
         self.space.choices = anything + [(str(sid), name) for sid, name in spaces]
 

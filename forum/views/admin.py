@@ -172,8 +172,8 @@ def edit_organisation(organisation_id: int):
 def _engagement_form() -> EngagementForm:
     form = EngagementForm()
     partners, customers = org_service.engagement_choices()
-    form.partner.choices = [SelectChoice(0, "— choose a partner firm —")] + [SelectChoice(i, n) for i, n in partners]
-    form.customer.choices = [SelectChoice(0, "— choose a customer —")] + [SelectChoice(i, n) for i, n in customers]
+    form.partner.choices = [SelectChoice(0, _("— choose a partner firm —"))] + [SelectChoice(i, n) for i, n in partners]
+    form.customer.choices = [SelectChoice(0, _("— choose a customer —"))] + [SelectChoice(i, n) for i, n in customers]
     return form
 
 
@@ -196,7 +196,8 @@ def engagements():
 @bp.post("/engagements/<int:engagement_id>/delete")
 def remove_engagement(engagement_id: int):
     engagement = or_404(org_service.engagement(engagement_id))
-    label = f"{engagement.partner.name} is no longer engaged with {engagement.customer.name}."
+    label = _("%(partner)s is no longer engaged with %(customer)s.", partner=engagement.partner.name,
+              customer=engagement.customer.name)
     org_service.remove_engagement(engagement)
     flash(label, "success")
     return redirect(url_for("admin.engagements"))

@@ -74,7 +74,8 @@ def login():
         sso = oidc.password_refused_by(form.email.data)
         if sso is not None:
             # The organisation signs in with its identity provider only: the password is not even checked.
-            form.password.errors = [f"{sso.organisation.name} signs in with {sso.label}: use the button below."]
+            form.password.errors = [_("%(organisation)s signs in with %(label)s: use the button below.",
+                                       organisation=sso.organisation.name, label=sso.label)]
             return render_template("auth/login.html", form=form, sso=sso), 403
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:

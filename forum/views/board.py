@@ -405,8 +405,8 @@ def accept(reply_id: int):
 
     def said(thread_row: Thread) -> str:
         if thread_row.accepted_reply_id == reply_row.id:
-            return "Answer accepted: the thread is marked resolved."
-        return "The answer is no longer accepted: the thread is open again."
+            return _("Answer accepted: the thread is marked resolved.")
+        return _("The answer is no longer accepted: the thread is open again.")
 
     return _action(lambda: reply_row, lambda r, f: service.accept_reply(current_user, r), success=said)
 
@@ -418,8 +418,10 @@ def vote(reply_id: int):
     def said(reply_row: Reply) -> str:
         mine = service.vote_of(current_user, reply_row)
         if not mine:
-            return f"Your vote is withdrawn: the reply's score is {reply_row.score}."
-        return f"Your {'+1' if mine > 0 else '−1'} vote is counted: the reply's score is {reply_row.score}."
+            return _("Your vote is withdrawn: the reply's score is %(score)s.", score=reply_row.score)
+        if mine > 0:
+            return _("Your +1 vote is counted: the reply's score is %(score)s.", score=reply_row.score)
+        return _("Your −1 vote is counted: the reply's score is %(score)s.", score=reply_row.score)
 
     return _action(lambda: _reply_or_404(reply_id),
                    lambda r, f: service.vote(current_user, r, int(f.value.data)), form=VoteForm(), success=said)

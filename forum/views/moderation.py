@@ -189,7 +189,7 @@ def hide(thread_id: int):
 def _move_choices(thread: Thread) -> list[SelectChoice]:
     """Where the thread is now (the form starts there: a move is never one click on another space), then the
     spaces this moderator may move it to."""
-    return [SelectChoice(thread.space_id, f"{thread.space.name} (where it is now)")] + [
+    return [SelectChoice(thread.space_id, _("%(name)s (where it is now)", name=thread.space.name))] + [
         SelectChoice(s.id, s.name) for s in moderation.movable_spaces(current_user, thread)]
 
 
@@ -255,7 +255,7 @@ def merge(thread_id: int):
     if form.validate_on_submit():
         target = pages.visible_thread(current_user, form.target.data)
         if target is None:
-            form.target.errors.append("No thread with that number (that you can see).")
+            form.target.errors.append(_("No thread with that number (that you can see)."))
         else:
             try:
                 moderation.merge(current_user, thread, target)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from ..forms.auth import PASSWORD_HINT
@@ -13,8 +14,8 @@ from ..services.orgs.accounts import FieldErrors
 
 bp = Blueprint("password", __name__, url_prefix="/password")
 
-SENT = ("If an account uses that address, a link to reset its password is on its way. "
-        "It works once, for an hour.")
+SENT = _l("If an account uses that address, a link to reset its password is on its way. "
+          "It works once, for an hour.")
 
 
 @bp.after_request

@@ -266,7 +266,7 @@ def rename(pattern_id: int):
     form = RenameForm()
     return _curate(pattern_id, form, "rename_form",
                    lambda p: curation.rename(current_user, p, form.name.data),
-                   f"Pattern renamed to “{(form.name.data or '').strip()}”.")
+                   _("Pattern renamed to “%(name)s”.", name=(form.name.data or "").strip()))
 
 
 @bp.post("/<int:pattern_id>/description")

@@ -41,9 +41,9 @@ def route():
             return render_template("auth/onward.html", url=url, heading=_('Continue with %(label)s', label=row.label),
                                    message=_("Taking you to %(name)s's sign-in page…", name=row.organisation.name),
                                    link=_('Continue with %(label)s', label=row.label))
-        message = "No single sign-on is set up for that email address; sign in with your password."
+        message = _("No single sign-on is set up for that email address; sign in with your password.")
     else:
-        message = "Enter your work email address to sign in with single sign-on."
+        message = _("Enter your work email address to sign in with single sign-on.")
     login_form = LoginForm()
     login_form.email.data, login_form.next.data = form.email.data, form.next.data
     login_form.email.errors = [message]

@@ -288,3 +288,126 @@ def test_a_german_notification_mail_says_what_to_stop_watching_in_german(app, ma
             "Dieses Thema nicht mehr beobachten", "Diesen Bereich nicht mehr beobachten",
             "Dieses Schlagwort nicht mehr beobachten", "Dieses Muster nicht mehr beobachten",
             "Dieses Playbook nicht mehr beobachten"]
+
+
+def test_no_view_form_or_account_page_hands_over_english_outside_gettext():
+    """Flash messages, form errors, choices and descriptions written in Python go through gettext too (the
+    API's OpenAPI document is English by design)."""
+    from tests.i18n_support import english_literals
+
+    found = []
+    for folder in ("views", "api", "forms"):
+        for path in sorted((ROOT / "forum" / folder).glob("*.py")):
+            if path.name != "openapi.py":
+                found += english_literals(path, ROOT)
+    assert found == [], "English the reader sees, outside gettext:\n" + "\n".join(found)
+
+
+def _flashes(response) -> list[str]:
+    import html as html_text
+    import re
+
+    return [html_text.unescape(m) for m in re.findall(r'<p class="flash flash-\w+">([^<]*)</p>',
+                                                       response.get_data(as_text=True))]
+
+
+def test_what_a_german_member_is_told_after_acting_is_german(app, world, make):
+    from forum.models import Reply
+    from forum.services.orgs.tokens import create_token
+
+    customer, _lead, _space, thread, _members_wrote = world
+    reply = db.session.execute(db.select(Reply).where(Reply.thread_id == thread.id)).scalar_one()
+    browser = Browser(app, customer)
+    _choose(browser, customer, "de")
+
+    def act(url, **data):
+        return _flashes(browser.open("POST", url, data={"csrf_token": browser.token(), **data},
+                                     follow_redirects=True))
+
+    assert act(f"/r/{reply.id}/accept") == ["Antwort akzeptiert: Das Thema ist als gelöst markiert."]
+    assert act(f"/r/{reply.id}/accept") == ["Die Antwort ist nicht mehr akzeptiert: Das Thema ist wieder offen."]
+    assert act(f"/r/{reply.id}/vote", value="1") == [
+        "Ihre +1-Stimme ist gezählt: Die Bewertung der Antwort ist jetzt 1."]
+    assert act(f"/r/{reply.id}/vote", value="1") == [
+        "Ihre Stimme ist zurückgezogen: Die Bewertung der Antwort ist jetzt 0."]
+    token = create_token(customer, "ci", "read")[0]
+    assert act(f"/account/tokens/{token.id}/revoke") == ["Token widerrufen."]
+    # A visitor with a German browser: the password-reset answer and the single sign-on form's refusals.
+    visitor = Browser(app)
+    german = {"Accept-Language": "de"}
+    page = visitor.html("/password/forgot", headers=german)
+    sent = visitor.open("POST", "/password/forgot", headers=german,
+                        data={"csrf_token": csrf_token_from(page), "email": "nobody@example.com"})
+    assert "ist ein Link zum Zurücksetzen des Passworts unterwegs" in sent.get_data(as_text=True)
+    page = visitor.html("/login", headers=german)
+    refused = visitor.open("POST", "/login/sso", headers=german,
+                           data={"csrf_token": csrf_token_from(page), "email": "someone@elsewhere.example"})
+    assert refused.status_code == 400
+    assert "Für diese E-Mail-Adresse ist kein Single Sign-on eingerichtet" in refused.get_data(as_text=True)
+
+
+def test_stored_environment_values_are_shown_in_the_reader_s_language(app, make):
+    """Hosting is stored as on_premises / cloud / hybrid: the patterns page's filter, a pattern's environment
+    sentences and a playbook's 'applies to' show the reader's word for it, and the date filter reads Von / Bis."""
+    from forum.models import Playbook, Visibility
+
+    asker = make.user()
+    snapshot = {"product": "Ledger", "version": "2026.1", "hosting": "on_premises", "database": "Oracle 19c"}
+    threads_ = [make.thread(asker, title=f"Licence lost {i}", deployment_snapshot=snapshot) for i in range(3)]
+    pattern = pattern_factories.pattern("Licence lost after upgrade", threads_)
+    lead = make.employee(is_lead=True, locale="de")
+    playbook = Playbook(title="Re-issue the licence", author_id=lead.id, visibility=Visibility.PUBLIC,
+                        applies_to={"hosting": ["on_premises"]})
+    db.session.add(playbook)
+    db.session.commit()
+    app.config["TWO_FACTOR_REQUIRED_FOR_STAFF"] = False
+    browser = Browser(app, lead)
+    index = browser.html("/patterns")
+    assert '<option value="on_premises">Vor Ort</option>' in index and ">on premises<" not in index
+    assert '<label for="until">Bis</label>' in index
+    shown = browser.html(f"/patterns/{pattern.id}")
+    assert "3 von 3 Themen mit Hosting Vor Ort" in shown and "threads on" not in shown
+    applies = browser.html(f"/playbooks/{playbook.id}")
+    assert ">Vor Ort<" in applies and "on premises" not in applies
+
+
+def test_refusals_and_fill_ins_made_by_services_come_in_german(app, make):
+    """Words services make for the reader: a username rule, a conversation without a subject in the inbox (seen
+    through the German request's catalog)."""
+    from forum.models import Conversation, ConversationMember, Notification, NotificationKind
+    from forum.services.community import inbox
+    from forum.services.orgs import accounts
+
+    org = make.customer_org()
+    _, token = accounts.create_invitation(org, None)
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        with pytest.raises(accounts.FieldErrors) as refused:
+            accounts.register_with_invitation(token, email="neu@example.com", username="x", display_name="Neu",
+                                              password="a long enough passphrase 2026")
+        assert refused.value.errors["username"] == [
+            "Verwenden Sie 3–40 Buchstaben, Ziffern, Punkte, Bindestriche oder Unterstriche, beginnend mit einem "
+            "Buchstaben oder einer Ziffer."]
+    member = make.user(org)
+    conversation = Conversation(subject="", created_by_id=member.id)
+    db.session.add(conversation)
+    db.session.flush()
+    db.session.add(ConversationMember(conversation_id=conversation.id, user_id=member.id))
+    item = Notification(user_id=member.id, kind=NotificationKind.MESSAGE, conversation_id=conversation.id)
+    db.session.add(item)
+    db.session.commit()
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert inbox.describe(member, item).title == "(kein Betreff)"
+
+
+def test_no_template_hands_english_literals_to_its_expressions():
+    """A hint or label given to a macro, or a fallback such as ``subject or '(no subject)'``, goes through _()."""
+    from tests.i18n_support import english_in_expressions
+
+    found = {}
+    for path in sorted((ROOT / "forum" / "templates").rglob("*")):
+        if path.suffix in (".html", ".txt"):
+            literals = english_in_expressions(path.read_text(encoding="utf-8"))
+            if literals:
+                found[str(path.relative_to(ROOT))] = literals
+    assert found == {}, "English literals in template expressions (wrap them in _()):\n" + "\n".join(
+        f"{path}: {literals}" for path, literals in found.items())

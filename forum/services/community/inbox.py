@@ -95,7 +95,7 @@ def describe(user: User, item: Notification) -> InboxItem:
         if conversation is None or not permissions.can_view_conversation(
                 user, {m.user_id for m in conversation.members}):
             return hidden
-        shown.title, shown.conversation_id = conversation.subject or "(no subject)", conversation.id
+        shown.title, shown.conversation_id = conversation.subject or gettext("(no subject)"), conversation.id
         return shown
     if item.playbook_id is not None:
         if item.playbook is None or not permissions.can_view_playbook(user, item.playbook):

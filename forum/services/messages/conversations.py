@@ -58,7 +58,7 @@ def start(sender: User, recipients: list[User], subject: str, body: str) -> Conv
     """A new conversation with its first message; refused unless every pair of members may message each other."""
     if not permissions.can_start_conversation(sender, recipients):
         blocked = [u.display_name for u in recipients if not permissions.can_message(sender, u)]
-        who = ", ".join(blocked) if blocked else "some of these members"
+        who = ", ".join(blocked) if blocked else gettext("some of these members")
         # The same words whatever the reason (organisation settings, a block): a refusal tells nothing more.
         raise ValidationFailed(gettext('You cannot start a conversation with %(who)s.', who=who), "to")
     now = utcnow()

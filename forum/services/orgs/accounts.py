@@ -130,7 +130,7 @@ def register_with_invitation(token: str, *, email: str, username: str, display_n
         errors.setdefault("email", []).append(gettext("This invitation is for a different email address."))
     if not USERNAME_RE.match(username):
         errors.setdefault("username", []).append(
-            "Use 3–40 letters, digits, dots, dashes or underscores, starting with a letter or digit.")
+            gettext("Use 3–40 letters, digits, dots, dashes or underscores, starting with a letter or digit."))
     if not display_name:
         errors.setdefault("display_name", []).append(gettext("Tell us the name to show next to your posts."))
     if email_taken(email):

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask import has_request_context
+from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 from threadpoolctl import threadpool_limits
 
 from ...extensions import db
+from ...labels import label
 from ...models import (
     Deployment,
     MembershipSource,
@@ -220,13 +222,20 @@ def project_map(max_points: int) -> PatternMap:
 
 def environment_summary(breakdowns: dict[str, list[tuple[str, int]]], threads: int) -> list[str]:
     """Plain sentences on the most common environment values (why these threads belong together)."""
+    sentences = {
+        "version": lambda **kw: gettext("%(n)s of %(threads)s threads on version %(value)s", **kw),
+        "hosting": lambda **kw: gettext("%(n)s of %(threads)s threads with hosting %(value)s", **kw),
+        "database": lambda **kw: gettext("%(n)s of %(threads)s threads on database %(value)s", **kw),
+        "topology": lambda **kw: gettext("%(n)s of %(threads)s threads with topology %(value)s", **kw),
+    }
     lines = []
-    labels = {"version": "version", "hosting": "hosting", "database": "database", "topology": "topology"}
-    for dim, label in labels.items():
+    for dim, sentence in sentences.items():
         values = breakdowns.get(dim) or []
         if values and threads:
             value, n = values[0]
-            lines.append(f"{n} of {threads} threads on {label} {value}")
+            if dim == "hosting":  # stored as on_premises (older figures: "on premises"): the reader's word for it
+                value = label(str(value).replace(" ", "_"))
+            lines.append(sentence(n=n, threads=threads, value=value))
     return lines
 
 
