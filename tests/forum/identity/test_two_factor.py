@@ -265,3 +265,30 @@ def test_a_session_from_before_second_factors_is_looked_at_once(app, client, mak
         else:
             with c.session_transaction() as session:
                 assert session["second_factor"] == "none"
+
+
+def test_a_remembered_device_lasts_thirty_days(app, client, make, staff_required):
+    from datetime import timedelta
+
+    from forum.models import RememberedDevice, utcnow
+
+    employee = make.employee()
+    _, codes = _enroll(client, employee)
+    _logout(client)
+    _password(client, employee)
+    response = _challenge(client, codes[0], remember=True)
+    assert response.status_code == 302
+    cookie = client.get_cookie("gw_device", domain="forum.test")
+    device = db.session.execute(select(RememberedDevice)).scalar_one()
+    assert abs(device.expires_at - device.created_at - timedelta(days=30)) < timedelta(seconds=1)
+    assert cookie.max_age == 30 * 86400 or "Max-Age=2592000" in response.headers.get("Set-Cookie", "")
+    # A day before it runs out the device still skips the code; once it ran out, the code is asked again.
+    device.expires_at = utcnow() + timedelta(days=1)
+    db.session.commit()
+    _logout(client)
+    assert _password(client, employee).headers["Location"].endswith("/")
+    device.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    _logout(client)
+    assert _password(client, employee).headers["Location"].endswith("/login/two-factor")
+    assert not _signed_in(client)

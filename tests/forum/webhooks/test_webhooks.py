@@ -361,3 +361,36 @@ def test_a_stopped_sweeper_sends_nothing_more(app, client, make, login, receiver
     after_stop = len(receiver.received)
     time.sleep(1)
     assert len(receiver.received) == after_stop < 60
+
+
+def test_pattern_and_playbook_events_arrive_signed(app, client, make, login, receiver):
+    """The other two events: a pattern that starts emerging (announced once per window, as after a mining run)
+    and a playbook published (when written, and again when made public)."""
+    from forum.models import Visibility
+    from forum.services.patterns import playbooks, runs
+    from tests.forum.patterns import pattern_factories
+
+    admin, lead = make.employee(is_admin=True), make.employee(is_lead=True)
+    login(admin)
+    _webhook(client, receiver, ["pattern.emerging", "playbook.published"])
+    # Four customers new to it within days, nothing resolved: emerging.
+    asked = [make.thread(make.user(make.customer_org()), title=f"Redirect loop {i}") for i in range(4)]
+    pattern = pattern_factories.pattern("SSO redirect loop", asked, keywords=["sso", "redirect"])
+    assert runs.announce_emerging_patterns() == 1
+    assert runs.announce_emerging_patterns() == 0  # once per emerging window
+    text = {"problem_md": "The sign-in page loops.", "steps_md": "1. Fix the callback URL."}
+    public = playbooks.create_playbook(lead, playbooks.PlaybookInput(title="Break the redirect loop", **text), pattern)
+    internal = playbooks.create_playbook(lead, playbooks.PlaybookInput(
+        title="Internal first", visibility=Visibility.INTERNAL, **text))
+    playbooks.update_playbook(lead, internal, playbooks.PlaybookInput(title="Internal first", **text))
+    received = receiver.wait_for(4)
+    assert [r["event"] for r in received] == ["pattern.emerging"] + ["playbook.published"] * 3
+    assert all(r["signed"] for r in received)
+    assert received[0]["payload"]["data"]["pattern"] == {
+        "id": pattern.id, "name": "SSO redirect loop", "keywords": ["sso", "redirect"],
+        "url": f"https://forum.example/patterns/{pattern.id}"}
+    assert received[1]["payload"]["data"]["playbook"]["id"] == public.id
+    assert received[1]["payload"]["data"]["playbook"]["pattern_id"] == pattern.id
+    # A playbook written for staff is published to them (the payload says so); made public, it is published again.
+    assert [r["payload"]["data"]["playbook"]["visibility"] for r in received[2:]] == ["internal", "public"]
+    assert {r["payload"]["data"]["playbook"]["id"] for r in received[2:]} == {internal.id}
