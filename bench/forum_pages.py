@@ -39,6 +39,7 @@ PAGES = {
     "space_open": lambda targets: f"/s/{targets['space_slug']}?status=open",
     "space_page_100": lambda targets: f"/s/{targets['space_slug']}?page=100",
     "home_page_4000": lambda targets: "/?page=4000",
+    "space_page_1000": lambda targets: f"/s/{targets['space_slug']}?page=1000",
 }
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 

@@ -82,14 +82,20 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(40), unique=True)
 
 
+# What ``permissions.visible_threads`` reads of a thread.
+_VISIBILITY_COLUMNS = ("visibility", "organisation_id", "merged_into_id", "hidden_at")
+
+
 class Thread(db.Model):
     __tablename__ = "thread"
     __table_args__ = (
         Index("ix_thread_space_activity", "space_id", "last_activity_at"),
         Index("ix_thread_visibility_activity", "visibility", "last_activity_at"),
-        # The space page orders by is_pinned, then activity: without this index both databases sort the
-        # whole space (over 100 ms at 100k threads; see bench/README.md).
-        Index("ix_thread_space_pinned_activity", "space_id", "is_pinned", "last_activity_at"),
+        # The space and home lists in their order (without the first both databases sorted the whole space: over
+        # 100 ms at 100k threads), with the columns of ``permissions.visible_threads`` after it, so a deep page
+        # counts the threads it skips in the index alone (``pages.fetch_page``; see bench/README.md).
+        Index("ix_thread_space_list", "space_id", "is_pinned", "last_activity_at", "id", *_VISIBILITY_COLUMNS),
+        Index("ix_thread_list", "last_activity_at", "id", *_VISIBILITY_COLUMNS),
         # The home page's "open in your organisation" list: without it both databases read and sort all of an
         # organisation's threads, which grow with the forum (5-8 ms at 1M threads; see bench/README.md).
         Index("ix_thread_org_activity", "organisation_id", "last_activity_at"),
@@ -115,7 +121,7 @@ class Thread(db.Model):
     external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    last_activity_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_activity_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Moderation: locked threads take no new replies (except from moderators); pinned ones lead their
     # space; hidden ones are for employees only; a merged one points at the thread that absorbed it.

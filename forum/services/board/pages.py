@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from ... import permissions
@@ -29,6 +29,7 @@ from ...models import (
 from . import reply_rows
 
 MAX_PAGE = 10_000  # deeper offsets are useless to people and only cost the database
+DEEP_PAGE = 10  # from this page on a list page reads its rows by key (``fetch_page``)
 MAX_ID = 2**31 - 1  # larger ids from a URL would overflow PostgreSQL's integer columns
 
 
@@ -74,16 +75,30 @@ def clamp_page(raw: Any) -> int:
 
 
 def fetch_page(query: Select, page: int, per_page: int, total: int | None = None,
-               load: Callable[[Select], list] | None = None) -> Page:
+               load: Callable[[Select], list] | None = None, key: ColumnElement | None = None) -> Page:
     """Run ``query`` for one page, fetching one row more to know whether there is a next page.
 
     ``load`` turns the limited query into the items (default: its first column's values, e.g. ORM objects).
+    With ``key`` (the rows' id column), a page from ``DEEP_PAGE`` on reads its rows by the keys of ``page_keys``.
     """
     page = clamp_page(page)
-    limited = query.limit(per_page + 1).offset((page - 1) * per_page)
+    if key is not None and page >= DEEP_PAGE:
+        limited = query.where(key.in_(page_keys(query, key, page, per_page).scalar_subquery())).limit(per_page + 1)
+    else:
+        limited = query.limit(per_page + 1).offset((page - 1) * per_page)
     rows = load(limited) if load is not None else list(db.session.execute(limited).scalars())
     return Page(items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page,
                 total=total)
+
+
+def page_keys(query: Select, key: ColumnElement, page: int, per_page: int) -> Select:
+    """The keys of one page of ``query`` (and one more), in its order.
+
+    Deep in a list, OFFSET walks past every earlier row; asked for the keys alone, with an index that holds the
+    list's order and the columns of its conditions, the database skips them in the index and loads, joins and
+    renders only the page's own rows.
+    """
+    return query.with_only_columns(key).limit(per_page + 1).offset((clamp_page(page) - 1) * per_page)
 
 
 LIST_OPTIONS = (selectinload(Thread.author), selectinload(Thread.space), selectinload(Thread.tags))
@@ -128,7 +143,7 @@ def threads_query(user: User | None, *, space_id: int | None = None, status: str
 
 def list_threads(user: User | None, page: int, per_page: int, **filters: Any) -> Page:
     """One page of ``threads_query``."""
-    return fetch_page(threads_query(user, **filters), page, per_page)
+    return fetch_page(threads_query(user, **filters), page, per_page, key=Thread.id)
 
 
 def spaces_for(user: User | None) -> list[Space]:
