@@ -2,12 +2,12 @@
 demo forum, signed in as every demo role in turn.
 
 Each role follows its "N new" badge to the first unread reply, finds news since its last visit, bookmarks a post
-and gives it a note and a reminder date, opens the demo question with the attached log and screenshot (the log's first lines, the
-thumbnail drawn, the file served) or is refused the file if it may not see that question, sees an avatar beside
-every post and the demo employee's picture, votes for a product idea and writes a direct message. Along the way
-the customer uploads a picture and reports a message of the demo conversation, the customer's org admin blocks
-and unblocks a partner, the employee sets an idea's status, the moderator removes the reported message and the
-admin previews a held mail in the outbox. No console errors on the way.
+and gives it a note and a reminder date, opens the demo question with the attached log and screenshot (the log's
+first lines, the thumbnail drawn, the file served) or is refused the file if it may not see that question, sees an
+avatar beside every post and the demo employee's picture, votes for a product idea and writes a direct message.
+Along the way the customer uploads a picture and reports a message of the demo conversation, the customer's org
+admin blocks and unblocks a partner, the employee sets an idea's status, the moderator removes the reported
+message and the admin previews a held mail in the outbox. No console errors on the way.
 """
 from __future__ import annotations
 
