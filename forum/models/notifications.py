@@ -11,7 +11,7 @@ from ..extensions import db
 from .base import _enum, utcnow
 from .board import Reply, Thread
 from .messages import Conversation
-from .orgs import User
+from .orgs import ProductVersion, User
 from .patterns import Pattern, Playbook
 
 
@@ -36,6 +36,7 @@ class NotificationKind(str, enum.Enum):
     MESSAGE = "message"           # a direct message (one unread item per conversation)
     IDEA_STATUS = "idea_status"   # staff changed the status of an idea the recipient voted for
     ROUTED = "routed"             # a new question like ones the recipient solved (opt-in, a few a day)
+    VERSION_REVIEW = "version_review"  # a version entered the catalog: playbooks to review on it (leads)
 
 
 class EmailMode(str, enum.Enum):
@@ -81,6 +82,8 @@ class Notification(db.Model):
     playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"), index=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"),
                                                         index=True)
+    product_version_id: Mapped[int | None] = mapped_column(ForeignKey("product_version.id", ondelete="CASCADE"),
+                                                           index=True)
     # The watch that brought it (for the email's unsubscribe link); None for mentions and direct news.
     watch_id: Mapped[int | None] = mapped_column(ForeignKey("watch.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -93,6 +96,7 @@ class Notification(db.Model):
     pattern: Mapped[Pattern | None] = relationship()
     playbook: Mapped[Playbook | None] = relationship()
     conversation: Mapped[Conversation | None] = relationship()
+    product_version: Mapped[ProductVersion | None] = relationship()
 
 
 class NotificationSetting(db.Model):

@@ -101,6 +101,8 @@ def open_item():
         return redirect(url_for("patterns.show", pattern_id=shown.pattern_id))
     if shown.conversation_id is not None:
         return redirect(url_for("messages.conversation", conversation_id=shown.conversation_id))
+    if shown.product_version_id is not None:
+        return redirect(url_for("playbooks.review", version_id=shown.product_version_id))
     return redirect(url_for("playbooks.show", playbook_id=shown.playbook_id))
 
 

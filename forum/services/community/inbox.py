@@ -41,6 +41,7 @@ class InboxItem:
     pattern_id: int | None = None
     playbook_id: int | None = None
     conversation_id: int | None = None
+    product_version_id: int | None = None  # its playbook review list
 
 
 # Translated when shown (in the reader's language, or the recipient's for mail); a translation keeps "{actor} "
@@ -58,6 +59,7 @@ _SENTENCES = {
     NotificationKind.MESSAGE: N_("{actor} sent you a message:"),
     NotificationKind.IDEA_STATUS: N_("{actor} changed the status of the idea"),
     NotificationKind.ROUTED: N_("A question like ones you solved:"),
+    NotificationKind.VERSION_REVIEW: N_("Playbooks to review on a new version:"),
 }
 
 
@@ -97,6 +99,12 @@ def describe(user: User, item: Notification) -> InboxItem:
             return hidden
         shown.title, shown.conversation_id = conversation.subject or gettext("(no subject)"), conversation.id
         return shown
+    if item.product_version_id is not None:
+        version = item.product_version
+        if version is None or not permissions.can_edit_playbook(user):
+            return hidden
+        shown.title, shown.product_version_id = f"{version.product.name} {version.name}", version.id
+        return shown
     if item.playbook_id is not None:
         if item.playbook is None or not permissions.can_view_playbook(user, item.playbook):
             return hidden
@@ -110,7 +118,7 @@ def with_subjects(query):
         selectinload(Notification.actor), selectinload(Notification.thread),
         selectinload(Notification.reply).selectinload(Reply.thread),
         selectinload(Notification.pattern), selectinload(Notification.playbook),
-        selectinload(Notification.conversation))
+        selectinload(Notification.conversation), selectinload(Notification.product_version))
 
 
 def inbox_page(user: User, page: int, per_page: int):

@@ -24,6 +24,7 @@ from ...models import (
     Organisation,
     Pattern,
     Playbook,
+    ProductVersion,
     Reply,
     Space,
     Tag,
@@ -313,6 +314,23 @@ def idea_status_changed(thread: Thread, voters: Iterable[User], actor: User) -> 
 
     made = _fan_out(NotificationKind.IDEA_STATUS, ((u, None) for u in voters), actor=actor, may_see=may_see,
                     thread_id=thread.id)
+    return _finish(made)
+
+
+def version_added(version: ProductVersion, actor: User | None = None) -> list[Notification]:
+    """A version entered the catalog: each lead hears once of the playbooks to review on it (none when there is
+    nothing to review, such as a new product's first version)."""
+    from ..board.versions import review_list  # the review list reads playbooks; imported where it is needed
+
+    exists = db.session.execute(select(Notification.id).where(
+        Notification.kind == NotificationKind.VERSION_REVIEW,
+        Notification.product_version_id == version.id).limit(1)).first()
+    if exists is not None or not review_list(version, limit=1):
+        return []
+    leads = db.session.execute(select(User).where(or_(User.is_lead.is_(True), User.is_admin.is_(True)))
+                               .where(User.active.is_(True)).order_by(User.id)).scalars()
+    made = _fan_out(NotificationKind.VERSION_REVIEW, ((u, None) for u in leads), actor=actor,
+                    may_see=permissions.can_edit_playbook, product_version_id=version.id)
     return _finish(made)
 
 

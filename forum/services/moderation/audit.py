@@ -113,6 +113,11 @@ def _actor_id(actor: User | int | None) -> int | None:
     return actor_resolver() if actor_resolver is not None else None
 
 
+def acting_user_id() -> int | None:
+    """The signed-in user of the current request (as the log would name them), or None."""
+    return _actor_id(None)
+
+
 def record(action: str, target: Any = None, *, actor: User | int | None = None,
            before: dict | None = None, after: dict | None = None, summary: str = "",
            commit: bool = False) -> AuditEntry:

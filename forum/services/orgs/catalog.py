@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Product, ProductVersion, Space, SpaceKind, Visibility
+from ...models import Product, ProductVersion, Space, SpaceKind, User, Visibility
+from ..community import notifications
 from ..moderation import audit
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -171,6 +172,9 @@ def create_version(product: Product, name: str, released_on: date | None = None,
     db.session.add(version)
     commit_or_fail(gettext("%(name)s already has a version '%(name2)s'.", name=product.name, name2=name), "name")
     audit.record("version.create", version, commit=True)
+    # Leads hear of the playbooks to review on it (after the version is saved; a failure there cannot undo it).
+    actor_id = audit.acting_user_id()
+    notifications.safely(notifications.version_added, version, db.session.get(User, actor_id) if actor_id else None)
     return version
 
 

@@ -338,3 +338,61 @@ def test_an_edit_that_adds_a_mention_notifies_only_the_newly_named(app, client, 
                                                           "tags": "", "csrf_token": token})
     assert response.status_code in (302, 303)
     assert _kinds(second) == ["mention", "mention"]
+
+
+def test_a_new_catalog_version_tells_leads_once_of_its_review_list(app, client, make, login):
+    """Adding a version in the admin catalog puts one inbox item (and its mail) before each lead, linking to
+    the playbooks to review on it; customers, partners and staff who are not leads hear nothing, and editing
+    the version later does not tell them again."""
+    from forum.models import EmailMode, MailMessage, NotificationSetting, Playbook, ProductVersion
+
+    old = make.product_version("Ledger", "2025.2")
+    admin = make.employee(is_admin=True)
+    lead, german_lead, digest_lead = make.employee(is_lead=True), make.employee(is_lead=True, locale="de"), \
+        make.employee(is_lead=True)
+    db.session.add(NotificationSetting(user_id=digest_lead.id, email_mode=EmailMode.DIGEST))
+    staff, customer_lead, partner = make.employee(), make.user(is_lead=True), make.user(make.partner_org())
+    playbook = Playbook(title="Re-issue the licence", author_id=lead.id, visibility=Visibility.PUBLIC,
+                        applies_to={"products": ["Ledger"]})
+    db.session.add(playbook)
+    db.session.commit()
+
+    login(admin)
+    page = f"/admin/products/{old.product_id}/versions/new"
+    response = client.post(page, data={"name": "2026.1", "csrf_token": _token(client, page)})
+    assert response.status_code == 302
+    version = db.session.execute(select(ProductVersion).filter_by(name="2026.1")).scalar_one()
+    for user in (lead, german_lead, digest_lead):
+        assert _kinds(user) == ["version_review"]
+        assert _inbox(user)[0].product_version_id == version.id
+    for user in (admin, staff, customer_lead, partner):  # the admin added it; the others are not leads
+        assert _kinds(user) == []
+    mailed = {m.user_id: m for m in db.session.execute(select(MailMessage)).scalars()}
+    assert set(mailed) == {lead.id, german_lead.id}  # the digest reader gets it in the digest
+    assert f"/playbooks/review/{version.id}" in mailed[lead.id].body_text
+    assert "Ledger 2026.1" in mailed[lead.id].subject
+    assert "Neue Version im Katalog" in mailed[german_lead.id].subject
+
+    # Editing the version is not a new version: nobody hears of it again.
+    edit = f"/admin/versions/{version.id}"
+    assert client.post(edit, data={"name": "2026.1 LTS", "csrf_token": _token(client, edit)}).status_code == 302
+    assert _kinds(lead) == ["version_review"]
+
+    lead_client = app.test_client()
+    login(lead, lead_client)
+    inbox_page = lead_client.get("/inbox").get_data(as_text=True)
+    assert "Playbooks to review on a new version:" in inbox_page and "Ledger 2026.1 LTS" in inbox_page
+    opened = lead_client.post("/inbox/open", data={"notification": _inbox(lead)[0].id,
+                                                   "csrf_token": csrf_token_from(inbox_page)})
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/playbooks/review/{version.id}")
+    assert playbook.title in lead_client.get(f"/playbooks/review/{version.id}").get_data(as_text=True)
+
+
+def test_a_new_version_with_nothing_to_review_tells_nobody(app, make):
+    """A version whose product has no playbooks (a new product's first version) leaves the leads' inbox alone."""
+    from forum.services.orgs import catalog
+
+    lead = make.employee(is_lead=True)
+    product = make.product_version("Vault", "1.0").product
+    catalog.create_version(product, "1.1")
+    assert _kinds(lead) == []
