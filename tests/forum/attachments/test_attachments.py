@@ -264,7 +264,7 @@ def test_a_log_on_a_private_thread_never_reaches_outsiders(app, client, make, lo
         "kind": "question", "visibility": "org_private", "deployment": "0", "csrf_token": _token(client, "/ask"),
         "files": [(io.BytesIO(log), "question.log")]})
     question_id = int(ask.headers["Location"].rsplit("/", 1)[1])
-    rows = db.session.execute(select(Attachment)).scalars().all()
+    rows = db.session.execute(select(Attachment).order_by(Attachment.id)).scalars().all()
     urls = ["/", f"/s/{world.space.slug}", "/search?q=ZZX-40404", f"/t/{world.private.id}", f"/t/{question_id}",
             f"/u/{world.ann.username}", "/inbox"]
     urls += [f"/files/{r.id}/{r.filename}" for r in rows] + [f"/files/{r.id}/{r.filename}?view=text" for r in rows]
