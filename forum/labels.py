@@ -5,6 +5,8 @@ underscores as spaces, so a new enum member degrades to readable English rather 
 """
 from __future__ import annotations
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 LABELS = {
@@ -16,6 +18,8 @@ LABELS = {
     # organisations and roles
     "vendor": _l("Vendor"), "customer": _l("Customer"), "partner": _l("Partner"), "employee": _l("Employee"),
     "vendors": _l("Vendors"), "customers": _l("Customers"), "partners": _l("Partners"),
+    # the flags only employees may have, as a sentence names them ("can be implementation lead or admin")
+    "implementation_lead": _l("implementation lead"), "moderator": _l("moderator"), "admin": _l("administrator"),
     # deployments
     "cloud": _l("Cloud"), "on_premises": _l("On premises"), "hybrid": _l("Hybrid"),
     "production": _l("Production"), "test": _l("Test"),
@@ -44,6 +48,11 @@ def label(value: object) -> str:
     key = getattr(value, "value", value)
     found = LABELS.get(key) if isinstance(key, str) else None
     return str(found) if found is not None else str(key).replace("_", " ")
+
+def one_of(values: list) -> str:
+    """Labels joined as alternatives in the reader's language ("lead or admin", "Leitung oder Verwaltung")."""
+    return format_list([label(v) for v in values], style="or", locale=get_locale() or "en")
+
 
 # One sentence per kind: German cannot slot the kind into one ("dieses Thema", "diesen Bereich").
 STOP_WATCHING = {

@@ -411,3 +411,20 @@ def test_no_template_hands_english_literals_to_its_expressions():
                 found[str(path.relative_to(ROOT))] = literals
     assert found == {}, "English literals in template expressions (wrap them in _()):\n" + "\n".join(
         f"{path}: {literals}" for path, literals in found.items())
+
+
+def test_the_employees_only_refusal_names_roles_and_organisation_kinds_in_german(app, make):
+    """An admin reading German who makes a customer a lead is told so with German words for the roles and the
+    organisation's kind, not the stored English ones."""
+    app.config["TWO_FACTOR_REQUIRED_FOR_STAFF"] = False
+    admin = make.employee(is_admin=True, locale="de")
+    customer = make.user(make.customer_org("Cust Inc"), display_name="Carla Kunde")
+    browser = Browser(app, admin)
+    url = f"/admin/users/{customer.id}"
+    response = browser.open("POST", url, data={"csrf_token": csrf_token_from(browser.html(url)),
+                                               "is_lead": "y", "is_admin": "y"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "können Implementierungsleitung oder Administrator sein" in page
+    assert "Carla Kunde gehört zu Cust Inc (Kunde)" in page
+    assert "implementation lead" not in page and "customer" not in page and " admin " not in page

@@ -9,6 +9,7 @@ from flask_babel import gettext
 from sqlalchemy import Select, delete, func, or_, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from ... import labels
 from ...extensions import db
 from ...models import (
     Confirmation,
@@ -351,11 +352,13 @@ def set_user_flags(user: User, acting: User, *, is_org_admin: bool, is_lead: boo
                    is_admin: bool) -> User:
     """Set a user's flags. Lead, moderator and admin are for employees (people of the vendor) only."""
     if not user.is_employee:
-        wrong = [label for flag, label in ((is_lead, "implementation lead"), (is_moderator, "moderator"),
-                                           (is_admin, "admin")) if flag]
+        wrong = [role for flag, role in ((is_lead, "implementation_lead"), (is_moderator, "moderator"),
+                                         (is_admin, "admin")) if flag]
         if wrong:
-            raise ValidationFailed(
-                gettext('Only employees (people of the vendor organisation) can be %(value)s; %(display_name)s is at %(name)s, a %(value2)s.', value=' or '.join(wrong), display_name=user.display_name, name=user.organisation.name, value2=user.organisation.kind.value))
+            raise ValidationFailed(gettext(
+                "Only employees (people of the vendor organisation) can be %(roles)s; %(display_name)s belongs to "
+                "%(name)s (%(kind)s).", roles=labels.one_of(wrong), display_name=user.display_name,
+                name=user.organisation.name, kind=labels.label(user.organisation.kind)))
     if user.id == acting.id and user.is_admin and not is_admin:
         raise ValidationFailed(gettext("You cannot remove your own admin rights; ask another admin."), "is_admin")
     user.is_org_admin, user.is_lead = is_org_admin, is_lead
