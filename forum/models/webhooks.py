@@ -38,7 +38,11 @@ class Webhook(db.Model):
     # The signing secret, encrypted (it must be read back to sign each payload).
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Why it was switched off: a code and its figures ({"code": "failures", "count": 20, "error": "HTTP 500"},
+    # {"code": "owner", "username": "ada"}), written in the reader's language when shown. ``disabled_reason`` is
+    # the English text rows switched off before kept (shown as it is when there are no details).
     disabled_reason: Mapped[str] = mapped_column(String(300), default="")
+    disabled_details: Mapped[dict | None] = mapped_column(JSON)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

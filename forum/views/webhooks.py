@@ -67,7 +67,8 @@ def _mine(webhook_id: int):
 def show(webhook_id: int):
     """One webhook: its events, state and delivery log."""
     hook = _mine(webhook_id)
-    return render_template("webhooks/show.html", hook=hook, deliveries=subscriptions.deliveries_of(hook))
+    return render_template("webhooks/show.html", hook=hook, deliveries=subscriptions.deliveries_of(hook),
+                           disabled_reason=subscriptions.disabled_text(hook))
 
 
 @bp.post("/<int:webhook_id>/active")

@@ -155,7 +155,8 @@ def _failed(row: WebhookDelivery, hook: Webhook, error: str) -> None:
     hook.consecutive_failures = (hook.consecutive_failures or 0) + 1
     if hook.active and hook.consecutive_failures >= int(_config("WEBHOOK_DISABLE_AFTER", 20)):
         hook.active = False
-        hook.disabled_reason = f"switched off after {hook.consecutive_failures} failed attempts in a row ({error})"[:300]
+        hook.disabled_reason = ""
+        hook.disabled_details = {"code": "failures", "count": hook.consecutive_failures, "error": error[:200]}
     current_app.logger.warning("webhook %s delivery %s failed (attempt %s): %s", hook.id, row.id, row.attempts,
                                row.last_error)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 
 from ...extensions import db
@@ -71,12 +71,25 @@ def set_active(user: User, webhook: Webhook, active: bool) -> None:
     if not can_edit_webhook(user, webhook):
         raise PermissionDenied(gettext("Not your webhook."))
     webhook.active = bool(active)
+    webhook.disabled_reason = ""
     if active:
-        webhook.consecutive_failures, webhook.disabled_reason = 0, ""
+        webhook.consecutive_failures, webhook.disabled_details = 0, None
     else:
-        webhook.disabled_reason = f"switched off by {user.username}"
+        webhook.disabled_details = {"code": "owner", "username": user.username}
     audit.record("webhook.enable" if active else "webhook.disable", webhook, actor=user)
     db.session.commit()
+
+
+def disabled_text(webhook: Webhook) -> str:
+    """Why the webhook is off, in the reader's language ("" when it is on or no reason was kept)."""
+    details = webhook.disabled_details or {}
+    if details.get("code") == "failures":
+        return ngettext("switched off after %(num)d failed attempt in a row (%(error)s)",
+                        "switched off after %(num)d failed attempts in a row (%(error)s)",
+                        int(details.get("count") or 0), error=details.get("error") or "")
+    if details.get("code") == "owner":
+        return gettext("switched off by %(username)s", username=details.get("username") or "")
+    return webhook.disabled_reason or ""
 
 
 def delete_webhook(user: User, webhook: Webhook) -> None:

@@ -179,7 +179,7 @@ def test_repeated_failures_switch_a_webhook_off_and_nothing_is_lost(app, client,
         threads.create_thread(asker, space=space, title=f"Q{i}", body="Body", kind="question", visibility="public")
     delivery.deliver_due()
     db.session.expire_all()
-    assert not hook.active and "3 failed attempts in a row" in hook.disabled_reason
+    assert not hook.active and hook.disabled_details["count"] == 3
     page = client.get(f"/webhooks/{hook.id}").get_data(as_text=True)
     assert "HTTP 500" in page and "switched off after 3 failed attempts" in page
     rows = db.session.execute(select(WebhookDelivery)).scalars().all()
@@ -190,6 +190,41 @@ def test_repeated_failures_switch_a_webhook_off_and_nothing_is_lost(app, client,
     client.post(f"/webhooks/{hook.id}/active", data={"active": "1", "csrf_token": token})
     assert delivery.deliver_due() == 2
     assert sorted(r["payload"]["data"]["thread"]["title"] for r in receiver.received[-2:]) == ["Q0", "Q1"]
+
+
+def test_why_a_webhook_is_off_is_told_in_the_reader_s_language(app, client, make, login, receiver):
+    """The reason a webhook was switched off (failures, or its owner) is kept as a code with its figures and
+    written in the reader's language; a reason stored as text before that is still shown as it was."""
+    app.config.update(WEBHOOK_RETRY_SECONDS=0, WEBHOOK_DISABLE_AFTER=3, WEBHOOK_MAX_ATTEMPTS=50,
+                      TWO_FACTOR_REQUIRED_FOR_STAFF=False)
+    admin = make.employee(is_admin=True, locale="de", username="ada")
+    login(admin)
+    _webhook(client, receiver, ["thread.created"])
+    hook = db.session.execute(select(Webhook)).scalar_one()
+    receiver.status = 500
+    asker, space = make.user(), make.space()
+    for i in range(2):
+        threads.create_thread(asker, space=space, title=f"Q{i}", body="Body", kind="question", visibility="public")
+    delivery.deliver_due()
+    db.session.expire_all()
+    assert not hook.active and hook.disabled_details == {"code": "failures", "count": 3,
+                                                         "error": "HTTP 500 Internal Server Error"}
+    page = client.get(f"/webhooks/{hook.id}").get_data(as_text=True)
+    assert "nach 3 fehlgeschlagenen Versuchen in Folge abgeschaltet (HTTP 500 Internal Server Error)" in page
+    assert "switched off" not in page
+
+    token = csrf_token_from(page)
+    client.post(f"/webhooks/{hook.id}/active", data={"active": "1", "csrf_token": token})
+    client.post(f"/webhooks/{hook.id}/active", data={"active": "0", "csrf_token": token})
+    db.session.expire_all()
+    assert hook.disabled_details == {"code": "owner", "username": "ada"}
+    page = client.get(f"/webhooks/{hook.id}").get_data(as_text=True)
+    assert "von ada abgeschaltet" in page and "switched off by" not in page
+
+    hook.disabled_details, hook.disabled_reason = None, "switched off after 20 failed attempts in a row (timeout)"
+    db.session.commit()
+    assert "switched off after 20 failed attempts in a row (timeout)" in client.get(
+        f"/webhooks/{hook.id}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("url, message", [
