@@ -80,6 +80,9 @@ class AuditEntry(db.Model):
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(300), default="")
+    # {"key": <a key of audit.SUMMARIES>, "params": {...}}: the summary written in the reader's language when
+    # shown; None for entries whose summary is a plain title or name, and for those written before it existed.
+    summary_details: Mapped[dict | None] = mapped_column(JSON)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -287,7 +287,8 @@ def audit_log():
     target = int(target_id) if target_id.isdigit() and len(target_id) < 10 else None
     page = page_of(audit.entries_query(**filters, target_id=target), page_number(), 50)
     return render_template("moderation/audit.html", page=page, filters=filters, target_id=target,
-                           actions=audit.action_names(), change_lines=audit.change_lines)
+                           actions=audit.action_names(), change_lines=audit.change_lines,
+                           summary_text=audit.summary_text)
 
 
 @bp.route("/admin/space-moderators", methods=["GET", "POST"])

@@ -428,3 +428,35 @@ def test_the_employees_only_refusal_names_roles_and_organisation_kinds_in_german
     assert "können Implementierungsleitung oder Administrator sein" in page
     assert "Carla Kunde gehört zu Cust Inc (Kunde)" in page
     assert "implementation lead" not in page and "customer" not in page and " admin " not in page
+
+
+def test_the_audit_log_is_written_in_the_reader_s_language(app, make):
+    """Entries keep what happened as a key and its values; the admin's audit page writes the sentence, the
+    flag reason and yes/no in the reader's language. An entry written before (English text only) still shows."""
+    from forum.models import AuditEntry
+    from forum.services.board import threads
+    from forum.services.identity import two_factor
+    from forum.services.moderation import actions, audit
+
+    app.config["TWO_FACTOR_REQUIRED_FOR_STAFF"] = False
+    admin = make.employee(is_admin=True, is_moderator=True, locale="de")
+    member = make.user(username="mara")
+    thread = make.thread(member, title="Licence lost")
+    reply = make.reply(thread, member, body="Me too")
+    threads.delete_reply(admin, reply)
+    actions.review_flag(admin, actions.flag(member, thread, "spam"), "dismissed")
+    two_factor.reset(member, admin)
+    audit.record("test.legacy", summary="an entry written in English before", commit=True)
+    audit.record("user.flags", admin, actor=admin, before={"is_moderator": False}, after={"is_moderator": True},
+                 commit=True)
+
+    page = Browser(app, admin).html("/admin/audit")
+    assert f"Antwort {reply.id} im Thema {thread.id}" in page
+    assert f"Meldung „Spam“ zu Thema {thread.id}" in page
+    assert "Zweiter Faktor von mara zurückgesetzt" in page
+    assert "an entry written in English before" in page and "is moderator: nein → ja" in page
+    for english in ("in thread", "flag on thread", "second factor of", ": yes", "→ yes", ": no "):
+        assert english not in page, english
+    # The stored English summary stays (what other readers of the row see).
+    stored = db.session.execute(db.select(AuditEntry).filter_by(action="reply.delete")).scalar_one()
+    assert stored.summary == f"reply {reply.id} in thread {thread.id}"

@@ -269,7 +269,8 @@ def delete_reply(moderator: User, reply: Reply) -> Reply:
         return reply
     reply.deleted_at = utcnow()
     reply.deleted_by_id = moderator.id
-    audit.record("reply.delete", reply, actor=moderator, summary=f"reply {reply.id} in thread {reply.thread_id}")
+    audit.record("reply.delete", reply, actor=moderator,
+                 says=("reply.delete", {"reply_id": reply.id, "thread_id": reply.thread_id}))
     thread = reply.thread
     if thread.accepted_reply_id == reply.id:
         thread.accepted_reply_id = None

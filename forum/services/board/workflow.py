@@ -84,7 +84,7 @@ def open_internal_discussion(employee: User, thread: Thread, title: str, body: s
     db.session.add(link)
     db.session.flush()
     audit.record("internal_link.create", link, actor=employee, before=None, after=audit.snapshot(link),
-                 summary=f"internal discussion {internal.id} about thread {thread.id}")
+                 says=("internal_link.create", {"internal_id": internal.id, "thread_id": thread.id}))
     db.session.commit()
     return internal
 
@@ -139,7 +139,7 @@ def assign(employee: User, thread: Thread, assignee: User, due_at: datetime) -> 
         row.assignee_id, row.assigned_by_id, row.due_at = assignee.id, employee.id, due_at
         before, after = audit.changes(row)
     audit.record("thread.assign", row, actor=employee, before=before, after=after,
-                 summary=f"thread {thread.id} to {assignee.username}")
+                 says=("thread.assign", {"thread_id": thread.id, "username": assignee.username}))
     db.session.commit()
     notifications.safely(notifications.thread_assigned, thread, assignee, employee)
     return row

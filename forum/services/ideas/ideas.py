@@ -150,7 +150,8 @@ def set_status(user: User, thread: Thread, status: IdeaStatus, note: str) -> Ide
         return idea
     idea.status, idea.status_note = status, note
     idea.status_changed_by_id, idea.status_changed_at = user.id, utcnow()
-    audit.record("idea.status", thread, actor=user, summary=f"idea {thread.id}: {STATUS_LABELS[status]}")
+    audit.record("idea.status", thread, actor=user,
+                 says=("idea.status", {"thread_id": thread.id, "status": status.value}))
     db.session.commit()
     voters = list(db.session.execute(select(User).join(IdeaVote, IdeaVote.user_id == User.id)
                                      .where(IdeaVote.thread_id == thread.id)).scalars())
@@ -166,7 +167,8 @@ def link_pattern(user: User, pattern: Pattern, thread: Thread | None) -> None:
         raise PermissionDenied(gettext("Leads link patterns to ideas."))
     pattern.idea_thread_id = thread.id if thread is not None else None
     audit.record("pattern.idea", pattern, actor=user,
-                 summary=f"pattern {pattern.id}: {'waits on idea ' + str(thread.id) if thread else 'no idea'}")
+                 says=("pattern.idea", {"pattern_id": pattern.id, "thread_id": thread.id}) if thread else
+                 ("pattern.no_idea", {"pattern_id": pattern.id}))
     db.session.commit()
 
 

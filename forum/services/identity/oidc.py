@@ -125,7 +125,7 @@ def save_provider(organisation: Organisation, actor: User, *, label: str, issuer
         row.client_secret_encrypted = seal(client_secret)
     db.session.flush()
     audit.record("sso.configure", row, actor=actor, before=None, after=audit.snapshot(row),
-                 summary=f"single sign-on of {organisation.name}")
+                 says=("sso.configure", {"organisation": organisation.name}))
     db.session.commit()
     return row
 
@@ -284,7 +284,7 @@ def account_for(row: SsoProvider, claims: dict) -> User:
             db.session.add(user)
             db.session.flush()
             audit.record("sso.account_created", user, actor=user.id, before=None, after=audit.snapshot(user),
-                         summary=f"{email} signed in through {row.label} for the first time")
+                         says=("sso.account_created", {"email": email, "provider": row.label}))
         db.session.add(SsoIdentity(provider_id=row.id, user_id=user.id, subject=subject, created_at=now))
         identity = None
     if not user.active or user.is_placeholder:

@@ -76,7 +76,7 @@ def enroll(user: User, secret: str, code: str) -> list[str]:
     db.session.add(TwoFactor(user_id=user.id, secret_encrypted=seal(secret), last_step=step, confirmed_at=utcnow()))
     codes = _replace_recovery_codes(user)
     audit.record("two_factor.enable", user, actor=user.id, before={}, after={"two_factor": True},
-                 summary=f"{user.username} set up an authenticator app")
+                 says=("two_factor.enable", {"username": user.username}))
     db.session.commit()
     return codes
 
@@ -153,7 +153,7 @@ def disable(user: User) -> None:
     """The member turns their own second factor off (the caller checked they may)."""
     _remove(user)
     audit.record("two_factor.disable", user, actor=user.id, before={"two_factor": True}, after={"two_factor": False},
-                 summary=f"{user.username} turned two-factor sign-in off")
+                 says=("two_factor.disable", {"username": user.username}))
     db.session.commit()
 
 
@@ -165,5 +165,5 @@ def reset(member: User, actor: User) -> None:
     _remove(member)
     revoke_sessions(member)
     audit.record("two_factor.reset", member, actor=actor, before={"two_factor": was_enrolled},
-                 after={"two_factor": False}, summary=f"second factor of {member.username} reset")
+                 after={"two_factor": False}, says=("two_factor.reset", {"username": member.username}))
     db.session.commit()

@@ -81,6 +81,6 @@ def review(moderator: User, row: MessageReport, decision: str, note: str = "") -
     if row.status is FlagStatus.RESOLVED and row.message.hidden_at is None:
         row.message.hidden_at = utcnow()
     audit.record(f"message_report.{decision}", row, actor=moderator,
-                 summary=f"report {row.id} on message {row.message_id}")
+                 says=("message_report", {"report_id": row.id, "message_id": row.message_id}))
     db.session.commit()
     return row

@@ -18,5 +18,6 @@ def set_customer_messages(user: User, organisation: Organisation, allow: bool) -
     if organisation.allow_customer_messages != allow:
         organisation.allow_customer_messages = allow
         audit.record("organisation.customer_messages", organisation, actor=user,
-                     summary=f"{organisation.name}: messages with other customers {'allowed' if allow else 'off'}")
+                     says=("customer_messages.allowed" if allow else "customer_messages.off",
+                           {"organisation": organisation.name}))
     db.session.commit()

@@ -85,7 +85,7 @@ def review_flag(moderator: User, row: Flag, decision: FlagStatus | str, note: st
     row.status, row.reviewed_by_id, row.reviewed_at = decision, moderator.id, utcnow()
     row.review_note = (note or "").strip()[:1000]
     audit.record(f"flag.{decision.value}", row, actor=moderator,
-                 summary=f"{row.reason.value} flag on thread {row.thread_id}")
+                 says=("flag.review", {"reason": row.reason.value, "thread_id": row.thread_id}))
     db.session.commit()
     return row
 
@@ -231,7 +231,8 @@ def add_space_moderator(admin: User, space: Space, user: User) -> SpaceModerator
     row = SpaceModerator(space_id=space.id, user_id=user.id)
     db.session.add(row)
     db.session.commit()
-    audit.record("space_moderator.add", row, actor=admin, summary=f"{user.username} in {space.name}",
+    audit.record("space_moderator.add", row, actor=admin,
+                 says=("space_moderator", {"username": user.username, "space": space.name}),
                  commit=True)
     return row
 
@@ -240,7 +241,7 @@ def remove_space_moderator(admin: User, row: SpaceModerator) -> None:
     if not permissions.can_administer(admin):
         raise PermissionDenied(gettext("Admins only."))
     audit.record("space_moderator.remove", row, actor=admin, before=audit.snapshot(row), after=None,
-                 summary=f"{row.user.username} in {row.space.name}")
+                 says=("space_moderator", {"username": row.user.username, "space": row.space.name}))
     db.session.delete(row)
     db.session.commit()
 

@@ -13,10 +13,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
+from ...labels import label
+from ...languages import N_
 from ...models import AuditEntry, User
 
 # Installed by forum.views.moderation: () -> the acting user's id, or None outside a signed-in request.
@@ -66,15 +69,57 @@ def changes(obj: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     return before, after
 
 
+# What an entry says happened, by key: the entry keeps the key and its values (``summary_details``) and the audit
+# page writes the sentence in the reader's language; ``summary`` keeps it in English too (all that entries
+# written before the keys have, shown as they are).
+SUMMARIES = {
+    "sso.configure": N_("single sign-on of %(organisation)s"),
+    "sso.account_created": N_("%(email)s signed in through %(provider)s for the first time"),
+    "two_factor.enable": N_("%(username)s set up an authenticator app"),
+    "two_factor.disable": N_("%(username)s turned two-factor sign-in off"),
+    "two_factor.reset": N_("second factor of %(username)s reset"),
+    "pattern.thread": N_("thread %(thread_id)s: %(title)s"),
+    "reply.delete": N_("reply %(reply_id)s in thread %(thread_id)s"),
+    "internal_link.create": N_("internal discussion %(internal_id)s about thread %(thread_id)s"),
+    "thread.assign": N_("thread %(thread_id)s to %(username)s"),
+    "flag.review": N_("%(reason)s flag on thread %(thread_id)s"),
+    "space_moderator": N_("%(username)s in %(space)s"),
+    "idea.status": N_("idea %(thread_id)s: %(status)s"),
+    "pattern.idea": N_("pattern %(pattern_id)s waits on idea %(thread_id)s"),
+    "pattern.no_idea": N_("pattern %(pattern_id)s: no idea"),
+    "customer_messages.allowed": N_("%(organisation)s: messages with other customers allowed"),
+    "customer_messages.off": N_("%(organisation)s: messages with other customers off"),
+    "message_report": N_("report %(report_id)s on message %(message_id)s"),
+}
+_LABELLED = {"reason", "status"}  # stored values (spam, planned) shown through their labels
+
+
+def _english(key: str, params: dict) -> str:
+    return SUMMARIES[key] % {k: (str(v).replace("_", " ") if k in _LABELLED else v) for k, v in params.items()}
+
+
+def summary_text(entry: AuditEntry) -> str:
+    """What the entry says happened, in the reader's language (the stored English text for older entries)."""
+    details = entry.summary_details or {}
+    key, params = details.get("key"), details.get("params")
+    if key not in SUMMARIES or not isinstance(params, dict):
+        return entry.summary or ""
+    shown = {k: (label(v) if k in _LABELLED else v) for k, v in params.items()}
+    try:
+        return gettext(SUMMARIES[key], **shown)
+    except (KeyError, TypeError, ValueError):  # values that no longer fit the sentence: the stored text
+        return entry.summary or ""
+
+
 WORD_CHARS = 60
 
 
 def _words(value: Any) -> str:
     """A logged value as a reader says it: yes/no, lists joined, identifiers with spaces, long text cut."""
     if value is None or value == "" or value == [] or value == {}:
-        return "(none)"
+        return gettext("(none)")
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, list):
         text = ", ".join(_words(v) for v in value)
     elif isinstance(value, dict):
@@ -87,7 +132,8 @@ def _words(value: Any) -> str:
 
 
 def change_lines(before: dict | None, after: dict | None) -> list[str]:
-    """An entry's changes in words, by field: "is locked: no → yes"; a created row lists what it was given."""
+    """An entry's changes in words, by field: "is locked: no → yes"; a created row lists what it was given.
+    Called when the page is rendered: yes, no, (none) and (removed) are in the reader's language."""
     before, after = before or {}, after or {}
     lines = []
     for key in sorted(set(before) | set(after)):
@@ -99,7 +145,7 @@ def change_lines(before: dict | None, after: dict | None) -> list[str]:
             if new is not None:
                 lines.append(f"{name}: {_words(new)}")
         elif key not in after:
-            lines.append(f"{name}: {_words(old)} → (removed)")
+            lines.append(f"{name}: {_words(old)} → {gettext('(removed)')}")
         else:
             lines.append(f"{name}: {_words(old)} → {_words(new)}")
     return lines
@@ -120,18 +166,25 @@ def acting_user_id() -> int | None:
 
 def record(action: str, target: Any = None, *, actor: User | int | None = None,
            before: dict | None = None, after: dict | None = None, summary: str = "",
-           commit: bool = False) -> AuditEntry:
+           says: tuple[str, dict] | None = None, commit: bool = False) -> AuditEntry:
     """Add one entry to the session (committed with the caller's change, or now with ``commit``).
 
     Without ``before``/``after`` they come from ``target``'s pending changes (or its columns when clean).
+    ``says`` is a ``SUMMARIES`` key with its values: the summary, written in the reader's language when shown;
+    ``summary`` is a plain one (a title, a name: what members wrote, shown as it is).
     """
     if target is not None and before is None and after is None:
         before, after = changes(target)
+    details = None
+    if says is not None:
+        key, params = says
+        params = {k: _plain(v) for k, v in params.items()}
+        summary, details = _english(key, params), {"key": key, "params": params}
     entry = AuditEntry(
         actor_id=_actor_id(actor), action=action[:60],
         target_type=(target.__tablename__ if target is not None else "")[:40],
         target_id=getattr(target, "id", None) if target is not None else None,
-        summary=summary[:300], before=before, after=after)
+        summary=summary[:300], summary_details=details, before=before, after=after)
     db.session.add(entry)
     if commit:
         db.session.commit()

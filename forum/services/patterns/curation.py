@@ -180,7 +180,8 @@ def _record_membership(action: str, user: User, pattern: Pattern, thread: Thread
     # and before/after show every pattern the thread belonged to, since filing also drops other homes.
     after = _memberships_of(thread)
     audit.record(action, pattern, actor=user, before={"thread_id": thread.id, "memberships": before},
-                 after={"thread_id": thread.id, "memberships": after}, summary=f"thread {thread.id}: {thread.title}")
+                 after={"thread_id": thread.id, "memberships": after},
+                 says=("pattern.thread", {"thread_id": thread.id, "title": thread.title}))
 
 
 def thread(thread_id: int) -> Thread | None:
