@@ -1,4 +1,9 @@
-"""The metrics page's files: its tables as CSV (the charts are drawn in ``views/metrics_charts.py``)."""
+"""The metrics page's files: its tables as CSV (the charts are drawn in ``views/metrics_charts.py``).
+
+The files are data exports, the same for every reader: English column names (like the API's fields) over
+locale-free values (``0.25``, ``2026-11``), so scripts and spreadsheets read them alike whoever downloaded them.
+The metrics page explains the columns in the reader's language; nothing here goes through gettext on purpose.
+"""
 from __future__ import annotations
 
 import csv

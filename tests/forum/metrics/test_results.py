@@ -32,7 +32,7 @@ from forum.models import (
     utcnow,
 )
 from forum.services.metrics import results as metrics
-from forum.services.metrics.export import safe_cell, table_csv
+from forum.services.metrics.export import TABLES, safe_cell, table_csv
 
 JAN5 = datetime(2026, 1, 5, 8, 0)
 
@@ -188,6 +188,22 @@ def test_csv_exports_escape_and_neutralise_formulas(make, client, login):
     assert client.get("/metrics/nope.csv").status_code == 404
     for name in ("who-answers", "partners", "products", "trends", "reuse"):
         assert client.get(f"/metrics/{name}.csv?period=all").status_code == 200
+
+
+def test_a_csv_file_is_the_same_for_a_german_reader(app, make, client, login):
+    """The exports are data, not pages: column names and values do not follow the reader's language (the page
+    around them does)."""
+    w = build_forum(make)
+    german_lead = make.employee(locale="de")
+    login(w["employee"])
+    german = app.test_client()
+    login(german_lead, german)
+    assert "Antworten" in german.get("/metrics/?period=all").get_data(as_text=True)
+    for name in TABLES:
+        url = f"/metrics/{name}.csv?period=all"
+        assert german.get(url).get_data(as_text=True) == client.get(url).get_data(as_text=True), name
+    assert german.get("/metrics/customers.csv?period=all").get_data(as_text=True).startswith(
+        "organisation,threads,replies,open_questions")
 
 
 def test_csv_quoting_and_neutralised_cells():
