@@ -61,7 +61,7 @@ def notification_json(item) -> dict:
         return base
     return base | {"sentence": item.sentence, "title": item.title, "excerpt": item.excerpt,
                    "thread_id": item.thread_id, "reply_id": item.reply_id, "pattern_id": item.pattern_id,
-                   "playbook_id": item.playbook_id}
+                   "playbook_id": item.playbook_id, "product_version_id": item.product_version_id}
 
 
 def attachment_json(row) -> dict:

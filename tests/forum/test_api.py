@@ -226,6 +226,23 @@ def test_notifications_list_and_mark_read(client, world):
     assert client.post(f"/api/v1/notifications/{m.id}/read", headers=_auth(other)).status_code == 404
 
 
+def test_a_version_review_item_names_its_version_for_leads_only(client, make):
+    """An item about a new catalog version carries the version's id (its review list); a lead who is no
+    longer one sees it as not visible."""
+    from forum.models import Notification, NotificationKind
+
+    version, lead = make.product_version("Ledger", "2026.1"), make.employee(is_lead=True)
+    db.session.add(Notification(user_id=lead.id, kind=NotificationKind.VERSION_REVIEW, product_version_id=version.id))
+    db.session.commit()
+    raw = _token(lead)
+    item = client.get("/api/v1/notifications", headers=_auth(raw)).json["items"][0]
+    assert item["visible"] and item["product_version_id"] == version.id and item["title"] == "Ledger 2026.1"
+    lead.is_lead = False
+    db.session.commit()
+    item = client.get("/api/v1/notifications", headers=_auth(raw)).json["items"][0]
+    assert not item["visible"] and "product_version_id" not in item
+
+
 def test_openapi_matches_the_routes(app, client, make):
     from forum.api.openapi import DOCUMENT
 
