@@ -9,6 +9,9 @@ queries, template rendering and the response body — no network, no WSGI server
                                           [--pages home,space,thread] [--rebuild] [--explain] [--profile]
                                           [--unread]
 
+``--roles anonymous`` measures a reader who is not signed in, with ``PUBLIC_READ`` on (as
+``bench/flaskbb_compare.py`` serves the anonymous pages).
+
 ``--unread`` gives each measured user a read marker, half-way through its replies, on every thread of the
 home and space pages and on the measured thread (the rest of the forum unread), so every list counts "N new"
 and the thread page finds its first unread reply; the thread page's first view moves the marker (one write),
@@ -41,6 +44,7 @@ PAGES = {
     "home_page_4000": lambda targets: "/?page=4000",
     "space_page_1000": lambda targets: f"/s/{targets['space_slug']}?page=1000",
 }
+ANONYMOUS = "anonymous"  # --roles: a reader who is not signed in (PUBLIC_READ on)
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
@@ -68,7 +72,7 @@ class Cell:
 
     def __init__(self, backend: str, app, log: QueryLog, role: str, email: str, page: str, url: str) -> None:
         self.backend, self.app, self.log, self.role, self.page, self.url = backend, app, log, role, page, url
-        self.client = _signed_in_client(app, email)
+        self.client = app.test_client() if email is None else _signed_in_client(app, email)
         self.times: list[float] = []
         self.cpu: list[float] = []
         self.statements: dict[str, list[float]] = {}
@@ -97,7 +101,8 @@ class Cell:
         cuts = statistics.quantiles(self.times, n=100, method="inclusive")
         return {"backend": self.backend, "role": self.role, "page": self.page, "url": self.url,
                 "n": len(self.times), "p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1),
-                "max_ms": round(max(self.times), 1), "cpu_p50_ms": round(statistics.median(self.cpu), 1), "queries": sorted(self.queries), "bytes": self.size}
+                "max_ms": round(max(self.times), 1), "cpu_p50_ms": round(statistics.median(self.cpu), 1),
+                "cpu_p95_ms": round(statistics.quantiles(self.cpu, n=100, method="inclusive")[94], 1), "queries": sorted(self.queries), "bytes": self.size}
 
 
 def _signed_in_client(app, email: str):
@@ -152,7 +157,7 @@ def give_read_markers(app, emails: list[str], url_targets: dict) -> int:
 
 
 def targets_users(marker: dict, roles: list[str]) -> list[str]:
-    return [marker["targets"]["users"][role] for role in roles]
+    return [marker["targets"]["users"][role] for role in roles if role != ANONYMOUS]
 
 
 def clear_read_markers(app, emails: list[str]) -> None:
@@ -167,13 +172,14 @@ def clear_read_markers(app, emails: list[str]) -> None:
         db.session.commit()
 
 
-def _app_for(backend_or_url: str):
-    """The app on a backend's default database, or on a database URL (a data set of another size)."""
+def _app_for(backend_or_url: str, public_read: bool = False):
+    """The app on a backend's default database, or on a database URL (a data set of another size); with
+    ``public_read``, anonymous readers see the public threads."""
     from forum import create_app
     from forum.extensions import db
 
     url = backend_or_url if "://" in backend_or_url else default_url(backend_or_url)
-    app = create_app(bench_config(url))
+    app = create_app({**bench_config(url), "PUBLIC_READ": public_read})
     with app.app_context():
         log = QueryLog(db.engine)
     return app, log
@@ -221,7 +227,7 @@ def profile(cell: Cell, rounds: int) -> None:
         cell.get(record=False)
     profiler.disable()
     print(f"\n### profile: {LABELS[cell.backend]} · {cell.role} · {cell.page} ({rounds} requests)")
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_PROFILE_ROWS", "30")))
 
 
 def _span(values: list[int]) -> str:
@@ -273,14 +279,15 @@ def main(argv: list[str] | None = None) -> None:
     markers = {}
     for backend in backends:
         markers[backend] = marker = ensure(backend, Scale(threads=args.threads, replies=args.replies), args.rebuild)
-        app, log = _app_for(marker["url"])
+        app, log = _app_for(marker["url"], public_read=ANONYMOUS in roles)
         targets = marker["targets"]
         if args.unread:
-            made = give_read_markers(app, [targets["users"][role] for role in roles], targets)
+            made = give_read_markers(app, [targets["users"][role] for role in roles if role != ANONYMOUS], targets)
             print(f"{backend}: {made} read markers for {len(roles)} users")
         for role in roles:
             for page in pages:
-                cells.append(Cell(backend, app, log, role, targets["users"][role], page, PAGES[page](targets)))
+                email = None if role == ANONYMOUS else targets["users"][role]
+                cells.append(Cell(backend, app, log, role, email, page, PAGES[page](targets)))
 
     if args.explain:
         for _ in range(args.warmup):
@@ -326,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
         slowest_statements(cells, args.top)
     for s in summaries:
         print(f"  {s['backend']:<8} {s['role']:<9} {s['page']:<6} {s['url']:<24} max {s['max_ms']:6.1f} ms  "
-              f"CPU of this process p50 {s['cpu_p50_ms']:5.1f} ms  "
+              f"CPU of this process p50 {s['cpu_p50_ms']:5.1f} ms p95 {s['cpu_p95_ms']:5.1f} ms  "
               f"{s['bytes']:>7,} bytes")
 
 
