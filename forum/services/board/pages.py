@@ -110,15 +110,18 @@ LIST_PAGE_OPTIONS = (joinedload(Thread.author), joinedload(Thread.space), select
 OPEN_STATUSES = (ThreadStatus.OPEN, ThreadStatus.ANSWERED, ThreadStatus.NEEDS_STAFF)
 STATUS_FILTERS = {s.value: s for s in ThreadStatus}
 LIST_KINDS = ("latest", "unanswered", "org_open", "needs_staff")
+BRIEF_COLUMNS = (Thread.id, Thread.title, Thread.last_activity_at)
 
 
 def threads_query(user: User | None, *, space_id: int | None = None, status: str | None = None,
                   tag: str | None = None, only: str = "latest", brief: bool = False) -> Select:
     """Visible threads, newest activity first, narrowed by space, status, tag or one of ``LIST_KINDS``.
 
-    ``brief`` lists (titles only) skip loading authors, spaces and tags.
+    ``brief`` lists (the home page's side lists: titles and ages) read only ``BRIEF_COLUMNS``: no authors, spaces
+    and tags, nor the texts and snapshots a ``Thread`` would load.
     """
-    query = select(Thread).where(permissions.visible_threads(user))
+    query = select(*BRIEF_COLUMNS) if brief else select(Thread)
+    query = query.where(permissions.visible_threads(user))
     if space_id is not None:
         query = query.where(Thread.space_id == space_id)
     if status in STATUS_FILTERS:
@@ -142,8 +145,13 @@ def threads_query(user: User | None, *, space_id: int | None = None, status: str
 
 
 def list_threads(user: User | None, page: int, per_page: int, **filters: Any) -> Page:
-    """One page of ``threads_query``."""
-    return fetch_page(threads_query(user, **filters), page, per_page, key=Thread.id)
+    """One page of ``threads_query`` (rows of ``BRIEF_COLUMNS`` for a ``brief`` list, else threads)."""
+    load = _rows if filters.get("brief") else None
+    return fetch_page(threads_query(user, **filters), page, per_page, key=Thread.id, load=load)
+
+
+def _rows(query: Select) -> list:
+    return list(db.session.execute(query))
 
 
 def spaces_for(user: User | None) -> list[Space]:
