@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any
 
+import psycopg
 from flask import Flask
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 
 # models is imported for its side effect too: importing the package registers every table on the metadata
@@ -54,6 +57,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     mail_sweeper.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+        _keep_prepared_statements(app)
     return app
 
 
@@ -92,6 +97,41 @@ def _finish_config(app: Flask) -> None:
     if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+
+
+def _keep_prepared_statements(app: Flask) -> None:
+    """A transaction that only read ends in COMMIT rather than ROLLBACK (both leave the data as it was).
+
+    psycopg prepares a statement on a connection once it has run it a few times, so PostgreSQL stops planning
+    it on every execution; but it deallocates every prepared statement on ROLLBACK, and each request's session
+    ends its transaction with one: nothing stayed prepared from one request to the next. A transaction that ran
+    anything but a SELECT (a write, DDL, a savepoint), or that failed, still ends in ROLLBACK.
+    """
+    with app.app_context():
+        engine = db.engine
+    dialect = engine.dialect
+    rollback, commit = dialect.do_rollback, dialect.do_commit
+    wrote: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if statement.lstrip()[:6].upper() != "SELECT":
+            wrote.add(conn.connection.dbapi_connection)
+
+    def do_rollback(connection) -> None:  # noqa: ANN001
+        raw = getattr(connection, "dbapi_connection", connection)
+        if (isinstance(raw, psycopg.Connection) and raw not in wrote
+                and raw.info.transaction_status == TransactionStatus.INTRANS):
+            raw.commit()  # read only and not failed: nothing to undo
+        else:
+            rollback(connection)
+        wrote.discard(raw)
+
+    def do_commit(connection) -> None:  # noqa: ANN001
+        commit(connection)
+        wrote.discard(getattr(connection, "dbapi_connection", connection))
+
+    dialect.do_rollback, dialect.do_commit = do_rollback, do_commit
 
 
 def _tune_sqlite(app: Flask) -> None:

@@ -1,0 +1,68 @@
+"""On PostgreSQL a transaction that only read ends in COMMIT instead of ROLLBACK, so psycopg keeps the statements
+it prepared (a ROLLBACK makes it deallocate them all, and every page's statements were planned anew on every
+request: bench/README.md, "Side by side with FlaskBB"). Ending a transaction that changed nothing either way
+leaves the data alike; one that wrote, or failed, still ends in ROLLBACK.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DataError
+
+from forum.extensions import db
+from forum.models import Thread, Visibility
+
+
+@pytest.fixture()
+def thread(app, make, db_backend):
+    if db_backend != "postgres":
+        pytest.skip("psycopg's prepared statements are PostgreSQL's")
+    return make.thread(make.user(make.customer_org()), Visibility.PUBLIC, title="Before")
+
+
+def _prepared(conn) -> list[str]:
+    return list(conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars())
+
+
+def _title(thread_id: int) -> str:
+    with db.engine.connect() as other:
+        return other.execute(select(Thread.title).where(Thread.id == thread_id)).scalar_one()
+
+
+def test_read_only_transactions_keep_prepared_statements(app, thread):
+    query = select(Thread.title).where(Thread.id == thread.id)
+    with db.engine.connect() as conn:
+        for _ in range(7):  # one read-only transaction each, ended as a request's session ends it
+            assert conn.execute(query).scalar_one() == "Before"
+            conn.rollback()
+        assert any("FROM thread" in statement for statement in _prepared(conn))
+
+
+def test_a_transaction_that_wrote_is_still_rolled_back(app, thread):
+    db.session.commit()
+    with db.engine.connect() as conn:
+        conn.execute(update(Thread).where(Thread.id == thread.id).values(title="Never committed"))
+        assert conn.execute(select(Thread.title).where(Thread.id == thread.id)).scalar_one() == "Never committed"
+        conn.rollback()
+        assert conn.execute(select(Thread.title).where(Thread.id == thread.id)).scalar_one() == "Before"
+        conn.rollback()
+    assert _title(thread.id) == "Before"
+
+
+def test_a_session_closed_after_a_flush_writes_nothing(app, thread):
+    db.session.commit()
+    thread_id = thread.id
+    db.session.get(Thread, thread_id).title = "Flushed only"
+    db.session.flush()  # the UPDATE is sent; the session's dirty set is empty again
+    db.session.remove()  # what the end of a request does
+    assert _title(thread_id) == "Before"
+
+
+def test_a_failed_transaction_is_rolled_back_and_the_connection_serves_on(app, thread):
+    db.session.commit()
+    with db.engine.connect() as conn:
+        with pytest.raises(DataError):  # division by zero
+            conn.execute(text("SELECT 1 / 0"))
+        conn.rollback()
+        assert conn.execute(select(Thread.title).where(Thread.id == thread.id)).scalar_one() == "Before"
+        conn.rollback()
