@@ -30,16 +30,13 @@ def _members_only() -> None:
 
 
 @bp.app_context_processor
-def _unread_conversations() -> dict:
-    def unread_conversations() -> int:
-        # Asked by the page header: once per page, and only for a signed-in member.
-        return conversations.unread_count(current_user) if current_user.is_authenticated else 0
-
+def _review_counts() -> dict:
     def reported_messages_waiting() -> int:
         # Asked by the review queue's page only.
         return reports.open_count(current_user) if current_user.is_authenticated else 0
 
-    return {"unread_conversations": unread_conversations, "reported_messages_waiting": reported_messages_waiting}
+    # The header's unread conversations come with its other figures (notifications' ``unread_conversations``).
+    return {"reported_messages_waiting": reported_messages_waiting}
 
 
 def _form_error(form, exc: ValidationFailed) -> None:

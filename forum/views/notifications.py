@@ -15,6 +15,7 @@ from ..services.community import inbox as inbox_service
 from ..services.community import mail as notification_email
 from ..services.community import notifications, presence
 from ..services.mail import sweeper as mail_sweeper
+from ..services.messages import conversations
 from .lookup import or_404
 
 if TYPE_CHECKING:
@@ -39,18 +40,27 @@ def _seen() -> None:
         presence.touch(current_user._get_current_object())
 
 
+def _header_figures() -> tuple[int, int, int]:
+    """The signed-in header's unread inbox items, staff online and unread conversations: ONE query per page,
+    remembered for the request."""
+    if "header_figures" not in g:
+        g.header_figures = inbox_service.header_counts(current_user, conversations.unread_count_query(current_user))
+    return g.header_figures
+
+
 @bp.app_context_processor
 def _template_helpers() -> dict:
     def header_counts() -> tuple[int, int]:
-        # The header's unread and staff-online counts in ONE query per page, remembered for the request.
-        if "notification_header" not in g:
-            g.notification_header = inbox_service.header_counts(current_user)
-        return g.notification_header
+        unread, staff, _conversations = _header_figures()
+        return unread, staff
+
+    def unread_conversations() -> int:
+        return _header_figures()[2] if current_user.is_authenticated else 0
 
     def watching(target: str, target_id: int) -> bool:
         return notifications.is_watching(current_user, notifications.watch_kind(target), target_id)
 
-    return {"header_counts": header_counts, "tag_named": pages.tag_named, "is_online": presence.is_online,
+    return {"header_counts": header_counts, "unread_conversations": unread_conversations, "tag_named": pages.tag_named, "is_online": presence.is_online,
             "view_thread": presence.view_thread, "watching": watching}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ... import permissions
@@ -130,16 +130,18 @@ def inbox_page(user: User, page: int, per_page: int):
     return result
 
 
-def header_counts(user: User) -> tuple[int, int]:
-    """(unread items, staff online) for the page header in a single query."""
+def header_counts(user: User, *more: Select) -> tuple[int, ...]:
+    """(unread items, staff online, then a count for each of ``more``) for the page header in a single query."""
 
     unread = select(func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)).scalar_subquery()
+    extra = [query.scalar_subquery() for query in more]
     staff = presence.staff_online_from_redis()
     if staff is not None:
-        return db.session.execute(select(unread)).scalar_one(), staff
-    row = db.session.execute(select(unread, presence.staff_online_query().scalar_subquery())).one()
-    return int(row[0]), int(row[1])
+        row = db.session.execute(select(unread, *extra)).one()
+        return int(row[0]), staff, *(int(value) for value in row[1:])
+    row = db.session.execute(select(unread, presence.staff_online_query().scalar_subquery(), *extra)).one()
+    return tuple(int(value) for value in row)
 
 
 def mark_read(user: User, notification_id: int) -> Notification | None:

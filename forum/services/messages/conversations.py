@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import format_decimal, gettext
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ... import permissions
@@ -166,7 +166,11 @@ def conversations_for(user: User, limit: int = 100) -> list[ConversationRow]:
 
 def unread_count(user: User) -> int:
     """How many of the member's conversations have a message they have not read."""
-    return db.session.execute(
-        select(func.count(Conversation.id)).join(ConversationMember, and_(
-            ConversationMember.conversation_id == Conversation.id, ConversationMember.user_id == user.id))
-        .where(_unread_clause())).scalar_one()
+    return db.session.execute(unread_count_query(user)).scalar_one()
+
+
+def unread_count_query(user: User) -> Select:
+    """``unread_count`` as a query, for a page header asking it beside other figures in one statement."""
+    return (select(func.count(Conversation.id)).join(ConversationMember, and_(
+        ConversationMember.conversation_id == Conversation.id, ConversationMember.user_id == user.id))
+        .where(_unread_clause()))

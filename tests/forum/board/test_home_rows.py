@@ -49,7 +49,7 @@ def test_the_same_rows_are_rendered_once_per_process(app, forum):
     assert templating.thread_rows.misses == misses  # every row came from the memo
     signed_in = member.html("/")
     misses = templating.thread_rows.misses
-    assert member.html("/") == signed_in
+    assert _rows(member.html("/")) == _rows(signed_in)  # (the page around them holds a fresh CSRF token)
     assert templating.thread_rows.misses == misses
     assert "Acme private question" in signed_in and "Acme private question" not in again
     assert "Acme private question" not in anonymous.html("/")  # the member's row is never given to others
@@ -98,3 +98,15 @@ def test_home_page_side_lists_read_no_thread_texts(app, forum, signed_in):
     assert "Public upgrade question" in html
     reading_texts = [s for s in statements if "body_html" in s or "body_md" in s or "deployment_snapshot" in s]
     assert reading_texts == []
+
+
+def test_the_page_header_figures_come_from_one_statement(app, make, forum):
+    # Unread inbox items, staff online and unread conversations: the header's three figures, one round trip.
+    browser = Browser(app, forum["author"])
+    browser.get("/")
+    with counting_queries() as statements:
+        html = browser.html("/")
+    assert 'class="nav-inbox"' in html
+    header = [s for s in statements if "notification" in s or "conversation" in s]
+    assert len(header) == 1, header
+    assert "conversation_member" in header[0] and "notification" in header[0]
