@@ -108,7 +108,10 @@ def _mine(run: MiningRun, embedder, report) -> None:
     # The texts still to embed go out in chunks (to workers with a broker, and to this process); then all are read.
     missing = missing_items(items, embedder_key(embedder))
     report("embedding", 0, len(missing))
-    chunks.embed_run(run.id, [item.thread_id for item in missing], embedder,
+    # In order of length: the model pads a batch to its longest text and sorts by length only within one call,
+    # so chunks of mixed lengths would pad far more than one call over every text (bench/README.md).
+    by_length = sorted(missing, key=lambda item: (len(item.text), item.thread_id))
+    chunks.embed_run(run.id, [item.thread_id for item in by_length], embedder,
                      progress=lambda d, t: report("embedding", d, t))
     vectors, _ = ensure_embeddings(items, embedder)
     run.embedded = len(missing)

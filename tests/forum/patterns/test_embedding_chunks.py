@@ -92,3 +92,26 @@ def test_each_process_embeds_on_the_threads_it_is_given(app, monkeypatch):
     monkeypatch.setattr(embeddings, "_embedder_cache", {})
     app.config["MINING_EMBED_THREADS"] = None
     assert embeddings.get_embedder().num_threads is None
+
+
+def test_a_run_chunks_its_texts_in_order_of_length(app, make):
+    # The model pads every text of a batch to the batch's longest, and sorts by length only within one encode
+    # call: chunks of texts of any length made each call pad more than one call over all of them would
+    # (chunks of 64: +40% CPU against +15% with the texts in order of length; bench/README.md).
+    import random
+
+    from forum.services.vectors.embeddings import texts_for, thread_documents
+
+    app.config["MINING_EMBED_CHUNK"] = 5
+    author, space = make.user(make.customer_org()), make.space()
+    lengths = list(range(1, 31))
+    random.Random(3).shuffle(lengths)
+    for n in lengths:
+        make.thread(author, space=space, title=f"Import question {n}", body=" ".join(["word"] * (3 * n)))
+    run = leases.carry_out(_queued_run(), embedder=CountingEmbedder())
+    length = {item.thread_id: len(item.text) for item in texts_for(thread_documents())}
+    rows = db.session.execute(db.select(EmbeddingChunk.thread_ids).where(EmbeddingChunk.run_id == run.id)
+                              .order_by(EmbeddingChunk.id)).scalars().all()
+    spans = [(min(length[t] for t in ids), max(length[t] for t in ids)) for ids in rows]
+    assert len(spans) == 6
+    assert all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1)), spans
