@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
+import time
 import weakref
 from typing import Any
 
 import psycopg
 from flask import Flask
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event
+from sqlalchemy import event, exc
 
 # models is imported for its side effect too: importing the package registers every table on the metadata
 from . import auth, errors, i18n, inputs, models, security, templating  # noqa: F401
@@ -59,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         _tune_sqlite(app)
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
         _keep_prepared_statements(app)
+        _ping_idle_connections(app)
     return app
 
 
@@ -89,7 +91,8 @@ def _finish_config(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if url.startswith("postgresql"):
-        options.setdefault("pool_pre_ping", True)
+        # Not on every checkout: _ping_idle_connections pings a connection that has been idle a while.
+        options.setdefault("pool_pre_ping", False)
     else:
         options.setdefault("connect_args", {"timeout": 15})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -97,6 +100,43 @@ def _finish_config(app: Flask) -> None:
     if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+
+
+IDLE_PING_SECONDS = 1.0
+
+
+def _ping_idle_connections(app: Flask) -> None:
+    """Ping a pooled PostgreSQL connection before handing it out only when it has been idle ``IDLE_PING_SECONDS``.
+
+    A ping on every checkout (``pool_pre_ping``) was a round trip on every request. A connection back in the pool
+    a moment ago was working then; one idle for longer may have lost its server (a restart), and is pinged and,
+    when gone, replaced before the request sees it. A restart while requests are running fails those requests
+    either way (503, ``forum.errors``), and the first lost connection found empties the pool of the others.
+    """
+    with app.app_context():
+        engine = db.engine
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def _connected(dbapi_connection, record) -> None:  # noqa: ANN001
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record) -> None:  # noqa: ANN001
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy) -> None:  # noqa: ANN001
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.DisconnectionError(str(error)) from error  # the pool connects anew
+            raise
 
 
 def _keep_prepared_statements(app: Flask) -> None:

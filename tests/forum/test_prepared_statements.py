@@ -2,15 +2,23 @@
 it prepared (a ROLLBACK makes it deallocate them all, and every page's statements were planned anew on every
 request: bench/README.md, "Side by side with FlaskBB"). Ending a transaction that changed nothing either way
 leaves the data alike; one that wrote, or failed, still ends in ROLLBACK.
+
+A connection checked back into the pool less than ``IDLE_PING_SECONDS`` ago is handed out without a ping (a round
+trip per request while the forum is busy); one idle for longer is pinged first, and replaced when its server
+session has ended (a restarted database).
 """
 from __future__ import annotations
 
+import time
+
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import DataError
 
+from forum import IDLE_PING_SECONDS
 from forum.extensions import db
 from forum.models import Thread, Visibility
+from tests.conftest import PG_ADMIN_URL
 
 
 @pytest.fixture()
@@ -66,3 +74,40 @@ def test_a_failed_transaction_is_rolled_back_and_the_connection_serves_on(app, t
         conn.rollback()
         assert conn.execute(select(Thread.title).where(Thread.id == thread.id)).scalar_one() == "Before"
         conn.rollback()
+
+
+def _count_pings(monkeypatch) -> list[int]:
+    """Counts the pings the pool sends (the dialect's own ping, run on a real connection)."""
+    pings: list[int] = []
+    ping = db.engine.dialect.do_ping
+
+    def counted(dbapi_connection):  # noqa: ANN001
+        pings.append(1)
+        return ping(dbapi_connection)
+
+    monkeypatch.setattr(db.engine.dialect, "do_ping", counted)
+    return pings
+
+
+def test_a_connection_in_use_a_moment_ago_is_not_pinged_again(app, client, thread, monkeypatch):
+    app.config["PUBLIC_READ"] = True
+    db.session.remove()
+    pings = _count_pings(monkeypatch)
+    assert client.get("/").status_code == 200
+    before = len(pings)
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+    assert len(pings) == before  # a round trip per request saved while the forum is busy
+
+
+def test_an_idle_connection_whose_server_session_ended_is_replaced(app, client, thread):
+    app.config["PUBLIC_READ"] = True
+    db.session.remove()
+    assert client.get("/").status_code == 200
+    with create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT").connect() as admin:
+        ended = admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                              {"name": db.engine.url.database}).all()
+    assert ended  # the pool's connection was among them
+    time.sleep(IDLE_PING_SECONDS + 0.2)
+    assert client.get("/").status_code == 200  # pinged, found gone and replaced: no error for the reader
