@@ -77,7 +77,7 @@ def test_a_deep_page_skips_threads_in_the_index_alone(app, make, where, index):
     # A forum large enough that a deep page is worth an index to the planner: 2,400 threads of 20 organisations
     # (with a few threads each, reading them all and sorting them is the cheaper plan, and the right one).
     space = make.space()
-    for n in range(20):
+    for _ in range(20):
         author = make.user(make.customer_org())
         _threads_like(make.thread(author, Visibility.PUBLIC, space=space), 79)
         _threads_like(make.thread(author, Visibility.ORG_PRIVATE, space=space), 19)
