@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date
+from datetime import date, timedelta
+
+from sqlalchemy import insert
 
 from forum.extensions import db
 from forum.markdown import render_markdown
@@ -109,6 +111,15 @@ class Factory:
             title=title or f"Thread {n}", body_md=body, body_html=render_markdown(body), kind=kind,
             visibility=Visibility(visibility), status=fields.pop("status", ThreadStatus.OPEN), **fields)
         return self._save(thread)
+
+    def copies(self, thread: Thread, count: int, **changes) -> None:
+        """``count`` copies of ``thread`` in one statement, each seven minutes older than the one before: a forum
+        large enough for the planner to read plans on, in a fraction of what ``count`` threads one by one cost."""
+        columns = {c.key: getattr(thread, c.key) for c in Thread.__table__.columns if c.key != "id"}
+        rows = [{**columns, "title": f"{thread.title} {i}", **changes,
+                 "last_activity_at": thread.last_activity_at - timedelta(minutes=7 * i)} for i in range(1, count + 1)]
+        db.session.execute(insert(Thread), rows)
+        db.session.commit()
 
     def reply(self, thread: Thread, author: User, body: str = "A reply", staff_note: bool = False) -> Reply:
         reply = Reply(thread_id=thread.id, author_id=author.id, body_md=body, body_html=render_markdown(body),

@@ -7,10 +7,8 @@ holds the list's order and what ``permissions.visible_threads`` asks of a thread
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from forum.extensions import db
 from forum.models import Thread, Visibility
@@ -20,15 +18,6 @@ from tests.forum.query_plans import query_plan
 PER_PAGE = 3
 
 
-def _threads_like(thread: Thread, count: int, **changes) -> None:
-    """``count`` copies of ``thread`` in one statement, each a minute older than the one before."""
-    columns = {c.key: getattr(thread, c.key) for c in Thread.__table__.columns if c.key != "id"}
-    rows = [{**columns, "title": f"{thread.title} {i}", **changes,
-             "last_activity_at": thread.last_activity_at - timedelta(minutes=7 * i)} for i in range(1, count + 1)]
-    db.session.execute(insert(Thread), rows)
-    db.session.commit()
-
-
 @pytest.fixture
 def forum(make):
     """A space of public, private, internal, hidden and merged threads from two organisations, a few pinned."""
@@ -36,11 +25,11 @@ def forum(make):
     ours, theirs = make.customer_org(), make.customer_org()
     customer, other = make.user(ours), make.user(theirs)
     employee = make.employee()
-    _threads_like(make.thread(customer, Visibility.PUBLIC, space=space), 30)
-    _threads_like(make.thread(other, Visibility.ORG_PRIVATE, space=space), 15)
-    _threads_like(make.thread(customer, Visibility.ORG_PRIVATE, space=space), 10)
-    _threads_like(make.thread(employee, Visibility.INTERNAL, space=space), 10)
-    _threads_like(make.thread(other, Visibility.PUBLIC), 20)  # another space: on the home page only
+    make.copies(make.thread(customer, Visibility.PUBLIC, space=space), 30)
+    make.copies(make.thread(other, Visibility.ORG_PRIVATE, space=space), 15)
+    make.copies(make.thread(customer, Visibility.ORG_PRIVATE, space=space), 10)
+    make.copies(make.thread(employee, Visibility.INTERNAL, space=space), 10)
+    make.copies(make.thread(other, Visibility.PUBLIC), 20)  # another space: on the home page only
     ids = db.session.scalars(db.select(Thread.id).where(Thread.space_id == space.id).order_by(Thread.id)).all()
     db.session.execute(update(Thread).where(Thread.id.in_(ids[::9])).values(is_pinned=True))
     db.session.execute(update(Thread).where(Thread.id.in_(ids[4::11])).values(hidden_at=Thread.created_at))
@@ -79,9 +68,9 @@ def test_a_deep_page_skips_threads_in_the_index_alone(app, make, where, index):
     space = make.space()
     for _ in range(20):
         author = make.user(make.customer_org())
-        _threads_like(make.thread(author, Visibility.PUBLIC, space=space), 79)
-        _threads_like(make.thread(author, Visibility.ORG_PRIVATE, space=space), 19)
-        _threads_like(make.thread(author, Visibility.PUBLIC), 19)
+        make.copies(make.thread(author, Visibility.PUBLIC, space=space), 79)
+        make.copies(make.thread(author, Visibility.ORG_PRIVATE, space=space), 19)
+        make.copies(make.thread(author, Visibility.PUBLIC), 19)
     filters = {"space_id": space.id} if where == "space" else {}
     query = pages.threads_query(author, **filters)
     plan = query_plan(pages.page_keys(query, Thread.id, pages.DEEP_PAGE, 20))

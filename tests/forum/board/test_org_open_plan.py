@@ -10,12 +10,10 @@ the planner read every thread in activity order instead (a failure seen in a Pos
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
 from forum.extensions import db
-from forum.models import Thread, Visibility
+from forum.models import Visibility
 from forum.services.board import pages
 from tests.forum.query_plans import query_plan
 
@@ -31,23 +29,14 @@ def test_statistics_of_a_one_organisation_forum_are_left_behind(app, make):
         db.session.commit()
 
 
-def _threads_like(thread: Thread, count: int) -> None:
-    """``count`` copies of ``thread`` in one statement, each a minute older than the one before."""
-    columns = {c.key: getattr(thread, c.key) for c in Thread.__table__.columns if c.key != "id"}
-    rows = [{**columns, "title": f"{thread.title} {i}",
-             "last_activity_at": thread.last_activity_at - timedelta(minutes=i)} for i in range(1, count + 1)]
-    db.session.execute(insert(Thread), rows)
-    db.session.commit()
-
-
 def test_org_open_list_uses_the_organisation_activity_index(app, make):
     # Twenty organisations, as in any forum the list serves, each with far more threads than the list shows:
     # the member's organisation holds a twentieth of them (with only a few, reading them all and sorting them
     # is the cheaper plan, and the right one).
     for _ in range(19):
-        _threads_like(make.thread(make.user(make.customer_org()), Visibility.PUBLIC), 99)
+        make.copies(make.thread(make.user(make.customer_org()), Visibility.PUBLIC), 99)
     member = make.user(make.customer_org())
-    _threads_like(make.thread(member, Visibility.PUBLIC), 99)
+    make.copies(make.thread(member, Visibility.PUBLIC), 99)
     query = pages.threads_query(member, only="org_open", brief=True).limit(6)
     plan = query_plan(query)
     assert "ix_thread_org_activity" in plan, plan
