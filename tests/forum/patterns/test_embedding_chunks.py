@@ -115,3 +115,14 @@ def test_a_run_chunks_its_texts_in_order_of_length(app, make):
     spans = [(min(length[t] for t in ids), max(length[t] for t in ids)) for ids in rows]
     assert len(spans) == 6
     assert all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1)), spans
+
+
+def test_a_chunk_is_encoded_in_one_call(app, make):
+    # The model's calls of 64 texts cost 9-10% more than one call over all of them, calls of 256 3-5%
+    # (bench/README.md): a chunk goes to the model whole.
+    app.config["MINING_EMBED_CHUNK"] = 100
+    make.copies(make.thread(make.user(make.customer_org()), title="Batch import stops at row 4000"), 149)
+    embedder = CountingEmbedder()
+    run = leases.carry_out(_queued_run(), embedder=embedder)
+    assert run.embedded == 150
+    assert embedder.calls == [100, 50]
