@@ -12,7 +12,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import current_app
@@ -84,26 +85,52 @@ def claim_next(run_id: int, worker: str, stale_after: float | None = None) -> in
 
 
 def embed_chunk(chunk_id: int, worker: str, embedder=None) -> int:
-    """Embed a chunk ``worker`` holds, renewing its heartbeat per batch, then mark it done; how many were new."""
+    """Embed a chunk ``worker`` holds, its heartbeat renewed while it works, then mark it done; how many were new."""
     embedder = embedder or get_embedder()
     thread_ids = db.session.execute(select(EmbeddingChunk.thread_ids).where(EmbeddingChunk.id == chunk_id)).scalar()
     items: list[ThreadText] = texts_for(thread_documents(thread_ids or []))
-
-    def beat(_done: int, _total: int) -> None:
-        db.session.execute(update(EmbeddingChunk).where(EmbeddingChunk.id == chunk_id,
-                                                        EmbeddingChunk.claimed_by == worker)
-                           .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False))
-        db.session.commit()
-
     # One call of the model for the whole chunk: it sorts texts by length only within a call, and calls of 64
-    # texts cost 9-10% more than one over all of them (bench/README.md). The heartbeat goes before and after.
-    _, embedded = ensure_embeddings(items, embedder, batch_size=max(1, len(items)), progress=beat)
+    # texts cost 9-10% more than one over all of them (bench/README.md). That call can outlast the stale limit,
+    # so the heartbeat comes from a thread of its own while the chunk is worked.
+    with _heartbeat(chunk_id, worker):
+        _, embedded = ensure_embeddings(items, embedder, batch_size=max(1, len(items)))
     # Only its holder marks it done: a worker that lost its claim (silent too long) leaves that to the new one.
     db.session.execute(update(EmbeddingChunk).where(EmbeddingChunk.id == chunk_id,
                                                     EmbeddingChunk.claimed_by == worker)
                        .values(state=CHUNK_DONE, heartbeat_at=utcnow()).execution_options(synchronize_session=False))
     db.session.commit()
     return embedded
+
+
+def _beat(chunk_id: int, worker: str) -> None:
+    db.session.execute(update(EmbeddingChunk).where(EmbeddingChunk.id == chunk_id, EmbeddingChunk.claimed_by == worker)
+                       .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+@contextmanager
+def _heartbeat(chunk_id: int, worker: str) -> Iterator[None]:
+    """Renew the chunk's heartbeat four times per stale limit until the block ends (its own session)."""
+    app = current_app._get_current_object()
+    every = _stale_seconds() / 4
+    stop = threading.Event()
+
+    def beating() -> None:
+        with app.app_context():
+            try:
+                while not stop.wait(every):
+                    _beat(chunk_id, worker)
+            finally:
+                db.session.remove()
+
+    _beat(chunk_id, worker)
+    thread = threading.Thread(target=beating, name="groundwork-chunk-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def take(chunk_id: int) -> int:

@@ -126,3 +126,45 @@ def test_a_chunk_is_encoded_in_one_call(app, make):
     run = leases.carry_out(_queued_run(), embedder=embedder)
     assert run.embedded == 150
     assert embedder.calls == [100, 50]
+
+
+class _SlowEmbedder(CountingEmbedder):
+    """Takes ``seconds`` per call, as the model does on a long chunk of a loaded machine."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.started = threading.Event()
+
+    def embed(self, texts: list[str]):
+        self.started.set()
+        import time
+
+        time.sleep(self.seconds)
+        return super().embed(texts)
+
+
+def test_a_chunk_longer_than_the_stale_limit_keeps_its_claim(app, forum_threads):  # noqa: F811
+    # The model takes a chunk in one call, so the heartbeat cannot wait for the call to end: a call longer than
+    # the stale limit would let another worker take the chunk its holder is still embedding.
+    app.config["MINING_CHUNK_STALE_SECONDS"] = 1.0
+    run_id = _queued_run()
+    chunks.split(run_id, forum_threads["ora"], 100)
+    chunk_id = chunks.claim_next(run_id, "holder")
+    embedder = _SlowEmbedder(2.5)
+    holder = threading.Thread(target=lambda: _embed_in_app(app, chunk_id, embedder))
+    holder.start()
+    assert embedder.started.wait(10)
+    import time
+
+    time.sleep(1.6)  # past the stale limit since the call began
+    taken = chunks.claim_next(run_id, "other")
+    holder.join()
+    assert taken is None
+    assert db.session.get(EmbeddingChunk, chunk_id).state == "done"
+
+
+def _embed_in_app(app, chunk_id: int, embedder) -> None:
+    with app.app_context():
+        chunks.embed_chunk(chunk_id, "holder", embedder)
+        db.session.remove()
