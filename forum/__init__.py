@@ -58,7 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     mail_sweeper.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
-    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg:"):
         _keep_prepared_statements(app)
         _ping_idle_connections(app)
     return app
@@ -91,8 +91,9 @@ def _finish_config(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if url.startswith("postgresql"):
-        # Not on every checkout: _ping_idle_connections pings a connection that has been idle a while.
-        options.setdefault("pool_pre_ping", False)
+        # psycopg 3: not on every checkout (_ping_idle_connections pings a connection that has been idle a
+        # while); any other driver keeps SQLAlchemy's ping on every checkout.
+        options.setdefault("pool_pre_ping", not url.startswith("postgresql+psycopg:"))
     else:
         options.setdefault("connect_args", {"timeout": 15})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

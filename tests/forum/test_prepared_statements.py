@@ -111,3 +111,22 @@ def test_an_idle_connection_whose_server_session_ended_is_replaced(app, client, 
     assert ended  # the pool's connection was among them
     time.sleep(IDLE_PING_SECONDS + 0.2)
     assert client.get("/").status_code == 200  # pinged, found gone and replaced: no error for the reader
+
+
+@pytest.mark.parametrize(("url", "pinged_on_checkout"), [
+    ("postgresql+psycopg://postgres@127.0.0.1:5432/test", False),  # the idle ping stands in for it
+    ("postgresql+psycopg2://postgres@127.0.0.1:5432/test", True),  # no idle ping for this driver
+    ("postgresql+pg8000://postgres@127.0.0.1:5432/test", True),
+])
+def test_only_psycopg_connections_skip_the_ping_on_checkout(url, pinged_on_checkout):
+    # The configuration alone: the other drivers are not installed here, so no app can connect with them.
+    from flask import Flask
+
+    from forum import _finish_config
+    from forum.config import Config
+
+    app = Flask(__name__)
+    app.config.from_object(Config)
+    app.config.update(SQLALCHEMY_DATABASE_URI=url, SECRET_KEY="x" * 40, TESTING=True)
+    _finish_config(app)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is pinged_on_checkout
