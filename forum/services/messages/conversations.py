@@ -164,13 +164,9 @@ def conversations_for(user: User, limit: int = 100) -> list[ConversationRow]:
     return [ConversationRow(c, others[c.id], bool(unread)) for c, unread in rows]
 
 
-def unread_count(user: User) -> int:
-    """How many of the member's conversations have a message they have not read."""
-    return db.session.execute(unread_count_query(user)).scalar_one()
-
-
 def unread_count_query(user: User) -> Select:
-    """``unread_count`` as a query, for a page header asking it beside other figures in one statement."""
+    """How many of the member's conversations have a message they have not read, as a query: the page header
+    asks it beside its other figures in one statement."""
     return (select(func.count(Conversation.id)).join(ConversationMember, and_(
         ConversationMember.conversation_id == Conversation.id, ConversationMember.user_id == user.id))
         .where(_unread_clause()))
