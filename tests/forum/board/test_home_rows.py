@@ -13,7 +13,7 @@ import pytest
 
 from forum import templating
 from forum.extensions import db
-from forum.models import Tag, ThreadStatus, Visibility
+from forum.models import Tag, ThreadKind, ThreadStatus, Visibility
 from tests.forum.board.test_pages import Browser
 from tests.forum.board.test_queries import counting_queries
 
@@ -43,10 +43,11 @@ def _fresh(browser: Browser, url: str, **kwargs) -> str:
 def test_the_same_rows_are_rendered_once_per_process(app, forum):
     anonymous, member = Browser(app), Browser(app, forum["author"])
     first = _fresh(anonymous, "/")
-    misses = templating.thread_rows.misses
+    misses, hits = templating.thread_rows.misses, templating.thread_rows.hits
     again = anonymous.html("/")
     assert again == first
     assert templating.thread_rows.misses == misses  # every row came from the memo
+    assert templating.thread_rows.hits - hits == len(_rows(first)) > 0
     signed_in = member.html("/")
     misses = templating.thread_rows.misses
     assert _rows(member.html("/")) == _rows(signed_in)  # (the page around them holds a fresh CSRF token)
@@ -74,6 +75,16 @@ def test_rows_follow_every_change_to_what_they_show(app, make, forum):
     for shown in ("Renamed question", "7 replies", "Ada Renamed", "Acme Renamed", "Installations", "kafka"):
         assert shown in after, shown
     assert _rows(after) == _rows(_fresh(browser, "/"))
+    # The badges: locked, the kind of thread, and (for its author) the visibility.
+    member = Browser(app, author)
+    assert "badge-org_private" in member.html("/")
+    thread.is_locked = True
+    thread.kind = ThreadKind.DISCUSSION
+    forum["private"].visibility = Visibility.PUBLIC
+    db.session.commit()
+    after = member.html("/")
+    assert "badge-locked" in after and ">Discussion<" in after and "badge-org_private" not in after
+    assert _rows(after) == _rows(_fresh(member, "/"))
 
 
 @pytest.mark.parametrize("page", ["home", "space"])
