@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from flask import Flask
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event, exc
+from sqlalchemy import Select, event, exc
 
 # models is imported for its side effect too: importing the package registers every table on the metadata
 from . import auth, errors, i18n, inputs, models, security, templating  # noqa: F401
@@ -146,7 +146,8 @@ def _keep_prepared_statements(app: Flask) -> None:
     psycopg prepares a statement on a connection once it has run it a few times, so PostgreSQL stops planning
     it on every execution; but it deallocates every prepared statement on ROLLBACK, and each request's session
     ends its transaction with one: nothing stayed prepared from one request to the next. A transaction that ran
-    anything but a SELECT (a write, DDL, a savepoint), or that failed, still ends in ROLLBACK.
+    anything but a SELECT built as one (a write, DDL, a savepoint, SQL written as text), or that failed, still ends
+    in ROLLBACK.
     """
     with app.app_context():
         engine = db.engine
@@ -156,7 +157,10 @@ def _keep_prepared_statements(app: Flask) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _note_writes(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if statement.lstrip()[:6].upper() != "SELECT":
+        # Only a statement built as a SELECT reads: SQL written as text may write whatever its first word
+        # ("SELECT ... INTO" makes a table; a function called from a SELECT may change rows).
+        compiled = getattr(context, "compiled", None)
+        if not isinstance(getattr(compiled, "statement", None), Select):
             wrote.add(conn.connection.dbapi_connection)
 
     def do_rollback(connection) -> None:  # noqa: ANN001

@@ -66,6 +66,17 @@ def test_a_session_closed_after_a_flush_writes_nothing(app, thread):
     assert _title(thread_id) == "Before"
 
 
+def test_sql_written_as_text_is_rolled_back_even_when_it_starts_with_select(app, thread):
+    # Only a statement built as a SELECT counts as reading: "SELECT ... INTO" creates a table, and a function
+    # called from a SELECT may write.
+    db.session.commit()
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT id, title INTO probe_copy FROM thread"))
+        conn.rollback()
+    with db.engine.connect() as other:
+        assert other.execute(text("SELECT to_regclass('probe_copy')")).scalar() is None
+
+
 def test_a_failed_transaction_is_rolled_back_and_the_connection_serves_on(app, thread):
     db.session.commit()
     with db.engine.connect() as conn:
