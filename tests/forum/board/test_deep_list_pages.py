@@ -78,3 +78,24 @@ def test_a_deep_page_skips_threads_in_the_index_alone(app, make, where, index):
     if db.engine.dialect.name == "sqlite":
         assert f"COVERING INDEX {index}" in plan, plan  # the skipped threads are never read from the table
         assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize("reader", ["customer", "partner", "employee", "anonymous"])
+def test_the_list_indexes_hold_every_column_the_visibility_rule_reads(app, make, reader):
+    # The covering indexes name the columns of permissions.visible_threads (models/board.py); a rule that read
+    # one more would send deep pages back to the table, silently.
+    from sqlalchemy.sql import visitors
+
+    from forum import permissions
+    from forum.models import OrgKind
+
+    app.config["PUBLIC_READ"] = True
+    user = {"customer": lambda: make.user(make.customer_org()),
+            "partner": lambda: make.user(make.org(OrgKind.PARTNER)),
+            "employee": make.employee, "anonymous": lambda: None}[reader]()
+    read = {c.name for c in visitors.iterate(permissions.visible_threads(user))
+            if getattr(c, "table", None) is Thread.__table__}
+    indexes = {index.name: [c.name for c in index.columns] for index in Thread.__table__.indexes}
+    for name in ("ix_thread_space_list", "ix_thread_list"):
+        assert read <= set(indexes[name]), (name, read - set(indexes[name]))
+    assert "merged_into_id" in read and (reader == "employee" or {"visibility", "hidden_at"} <= read)
