@@ -318,14 +318,12 @@ def idea_status_changed(thread: Thread, voters: Iterable[User], actor: User) -> 
 
 
 def version_added(version: ProductVersion, actor: User | None = None) -> list[Notification]:
-    """A version entered the catalog: each lead hears once of the playbooks to review on it (none when there is
-    nothing to review, such as a new product's first version)."""
-    from ..board.versions import review_list  # the review list reads playbooks; imported where it is needed
-
+    """A version entered the catalog with playbooks to review on it: each lead hears of them once (the catalog
+    asks only when its review list holds something; a new product's first version has nothing to review)."""
     exists = db.session.execute(select(Notification.id).where(
         Notification.kind == NotificationKind.VERSION_REVIEW,
         Notification.product_version_id == version.id).limit(1)).first()
-    if exists is not None or not review_list(version, limit=1):
+    if exists is not None:
         return []
     leads = db.session.execute(select(User).where(or_(User.is_lead.is_(True), User.is_admin.is_(True)))
                                .where(User.active.is_(True)).order_by(User.id)).scalars()

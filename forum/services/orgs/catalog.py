@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Product, ProductVersion, Space, SpaceKind, User, Visibility
+from ..board.versions import review_list
 from ..community import notifications
 from ..moderation import audit
 
@@ -174,8 +175,13 @@ def create_version(product: Product, name: str, released_on: date | None = None,
     audit.record("version.create", version, commit=True)
     # Leads hear of the playbooks to review on it (after the version is saved; a failure there cannot undo it).
     actor_id = audit.acting_user_id()
-    notifications.safely(notifications.version_added, version, db.session.get(User, actor_id) if actor_id else None)
+    notifications.safely(_tell_leads, version, db.session.get(User, actor_id) if actor_id else None)
     return version
+
+
+def _tell_leads(version: ProductVersion, actor: User | None) -> None:
+    if review_list(version, limit=1):
+        notifications.version_added(version, actor)
 
 
 def update_version(version: ProductVersion, name: str, released_on: date | None,
