@@ -65,6 +65,12 @@ def is_lead(user: User | None) -> bool:
     return is_employee(user) and (user.is_lead or user.is_admin)
 
 
+def leads() -> ColumnElement[bool]:
+    """A WHERE clause on ``User`` that keeps exactly the members ``is_lead`` says yes to (whom lead news goes to)."""
+    return and_(or_(User.is_lead.is_(True), User.is_admin.is_(True)),
+                User.organisation_id.in_(select(Organisation.id).where(Organisation.kind == OrgKind.VENDOR)))
+
+
 def public_read_enabled() -> bool:
     return bool(current_app.config.get("PUBLIC_READ"))
 

@@ -252,8 +252,7 @@ def thread_assigned(thread: Thread, assignee: User, actor: User) -> list[Notific
 def pattern_emerging(pattern, recipients: Iterable[User] | None = None) -> list[Notification]:
     """Leads (or the given users) and the pattern's watchers hear that a pattern is emerging."""
     if recipients is None:
-        recipients = db.session.execute(select(User).where(or_(User.is_lead.is_(True), User.is_admin.is_(True)))
-                                        .where(User.active.is_(True))).scalars()
+        recipients = db.session.execute(select(User).where(permissions.leads(), User.active.is_(True))).scalars()
     watchers = db.session.execute(select(Watch).options(selectinload(Watch.user)).where(
         Watch.target_type == WatchTarget.PATTERN, Watch.target_id == pattern.id)).scalars()
     pairs = [(w.user, w) for w in watchers] + [(u, None) for u in recipients]
@@ -325,8 +324,8 @@ def version_added(version: ProductVersion, actor: User | None = None) -> list[No
         Notification.product_version_id == version.id).limit(1)).first()
     if exists is not None:
         return []
-    leads = db.session.execute(select(User).where(or_(User.is_lead.is_(True), User.is_admin.is_(True)))
-                               .where(User.active.is_(True)).order_by(User.id)).scalars()
+    leads = db.session.execute(select(User).where(permissions.leads(), User.active.is_(True))
+                               .order_by(User.id)).scalars()
     made = _fan_out(NotificationKind.VERSION_REVIEW, ((u, None) for u in leads), actor=actor,
                     may_see=permissions.can_edit_playbook, product_version_id=version.id)
     return _finish(made)
