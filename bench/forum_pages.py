@@ -253,6 +253,25 @@ def table(summaries: list[dict], backends: list[str]) -> str:
     return "\n".join(lines)
 
 
+def print_prepared(apps) -> None:
+    """What the connection of a run holds prepared. The test client serves one request at a time, so the pool
+    only ever opened one connection, and the statements the run prepared are on it."""
+    from sqlalchemy import text
+
+    from forum.extensions import db
+
+    for app in apps:
+        with app.app_context():
+            rows = db.session.execute(text(
+                "SELECT generic_plans, custom_plans, left(regexp_replace(statement, '\\s+', ' ', 'g'), 90) "
+                "FROM pg_prepared_statements ORDER BY custom_plans DESC, generic_plans DESC")).all()
+            db.session.rollback()
+        print(f"\n### prepared statements on PostgreSQL's connection: {len(rows)}, "
+              f"{sum(1 for g, c, _ in rows if g == 0)} of them planned anew on every run (custom plans only)")
+        for generic, custom, statement in rows:
+            print(f"  generic {generic:5d}  custom {custom:5d}  {statement}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite,postgres")
@@ -270,6 +289,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="measured users have read markers half-way through the listed threads")
     parser.add_argument("--statements", action="store_true",
                         help="also time every SQL statement and print the slowest per page")
+    parser.add_argument("--prepared", action="store_true",
+                        help="PostgreSQL: after the run, the statements its connection holds prepared, with their "
+                             "generic and custom plan counts")
     args = parser.parse_args(argv)
 
     backends = [b.strip() for b in args.db.split(",") if b.strip()]
@@ -312,6 +334,8 @@ def main(argv: list[str] | None = None) -> None:
         for cell in cells:
             cell.get(record=True)
     load_after = os.getloadavg()
+    if args.prepared:
+        print_prepared({cell.backend: cell.app for cell in cells if cell.backend == "postgres"}.values())
     if args.unread:  # the shared data set goes back to no markers, as other measurements expect
         for cell in cells:
             clear_read_markers(cell.app, targets_users(markers[cell.backend], roles))
