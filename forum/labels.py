@@ -49,6 +49,7 @@ def label(value: object) -> str:
     found = LABELS.get(key) if isinstance(key, str) else None
     return str(found) if found is not None else str(key).replace("_", " ")
 
+
 def one_of(values: list) -> str:
     """Labels joined as alternatives in the reader's language ("lead or admin", "Leitung oder Verwaltung")."""
     return format_list([label(v) for v in values], style="or", locale=get_locale() or "en")

@@ -60,8 +60,9 @@ def _template_helpers() -> dict:
     def watching(target: str, target_id: int) -> bool:
         return notifications.is_watching(current_user, notifications.watch_kind(target), target_id)
 
-    return {"header_counts": header_counts, "unread_conversations": unread_conversations, "tag_named": pages.tag_named, "is_online": presence.is_online,
-            "view_thread": presence.view_thread, "watching": watching}
+    return {"header_counts": header_counts, "unread_conversations": unread_conversations,
+            "tag_named": pages.tag_named, "is_online": presence.is_online, "view_thread": presence.view_thread,
+            "watching": watching}
 
 
 # --- inbox ---------------------------------------------------------------------------------------
