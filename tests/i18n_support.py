@@ -18,11 +18,16 @@ ATTRIBUTES = ("title", "placeholder", "aria-label", "alt", "data-confirm")
 ENGLISH_PATTERNS = re.compile(r"\b\d+ (?:minutes?|hours?|days?|months?|years?) ago\b|\bjust now\b|\b\d+ repl(?:y|ies)\b")
 
 
+def german_catalog():
+    """The German catalog as Babel reads it."""
+    with CATALOG.open("rb") as handle:
+        return read_po(handle, locale="de")
+
+
 def english_ui_strings() -> set[str]:
     """The English of every message translated differently into German, without placeholders (and not also
     the German of another message)."""
-    with CATALOG.open("rb") as handle:
-        catalog = read_po(handle, locale="de")
+    catalog = german_catalog()
     english, german_words = set(), set()
     for message in catalog:
         if not message.id:

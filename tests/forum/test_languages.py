@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
-from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
 from forum.extensions import db
@@ -25,15 +24,17 @@ from forum.templating import age, local_date, local_number, timeago
 from tests.factories import csrf_token_from
 from tests.forum.board.test_pages import Browser
 from tests.forum.patterns import pattern_factories
-from tests.i18n_support import CATALOG, bare_english, english_left, english_ui_strings, page_texts
+from tests.i18n_support import (
+    CATALOG,
+    bare_english,
+    english_left,
+    english_ui_strings,
+    german_catalog,
+    page_texts,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
-
-
-def _catalog():
-    with CATALOG.open("rb") as handle:
-        return read_po(handle, locale="de")
 
 
 def _whole(text):
@@ -51,7 +52,7 @@ def _extracted_ids() -> set[str]:
 
 
 def test_every_message_of_the_sources_has_a_german_translation():
-    catalog = _catalog()
+    catalog = german_catalog()
     german = {}
     for message in catalog:
         if message.id:
@@ -81,12 +82,12 @@ def test_the_compiled_catalog_is_the_current_one():
 
     with CATALOG.with_suffix(".mo").open("rb") as handle:
         compiled = pairs(read_mo(handle))
-    written = pairs(_catalog())
+    written = pairs(german_catalog())
     assert compiled == written, "forum/translations/de/LC_MESSAGES/messages.mo is stale: run pybabel compile"
 
 
 def test_a_placeholder_stays_a_placeholder_in_german():
-    for message in _catalog():
+    for message in german_catalog():
         ids = message.id if isinstance(message.id, (list, tuple)) else (message.id,)
         strings = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
         names = {part.split(")")[0] for part in ids[0].split("%(")[1:]}
