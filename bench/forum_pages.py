@@ -221,6 +221,15 @@ def profile(cell: Cell, rounds: int) -> None:
     import cProfile
     import pstats
 
+    if os.environ.get("BENCH_PROFILER") == "pyinstrument":  # a call tree; pyinstrument is not a requirement
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0002)
+        with profiler:
+            for _ in range(rounds):
+                cell.get(record=False)
+        print(profiler.output_text(unicode=True, show_all=False, short_mode=False))
+        return
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(rounds):

@@ -15,7 +15,6 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from ... import permissions
 from ...extensions import db
 from ...models import (
-    Confirmation,
     Deployment,
     Reply,
     Revision,
@@ -26,7 +25,7 @@ from ...models import (
     ThreadStatus,
     User,
 )
-from . import reply_rows
+from . import reply_rows, versions
 
 MAX_PAGE = 10_000  # deeper offsets are useless to people and only cost the database
 DEEP_PAGE = 10  # from this page on a list page reads its rows by key (``fetch_page``)
@@ -251,20 +250,17 @@ def page_of_reply(user: User | None, reply: Reply, per_page: int) -> int:
 
 
 def confirmations_of(user: User | None, thread: Thread) -> dict[str, Any]:
-    """How many deployments confirmed the accepted answer, and which of the user's may still confirm."""
-    if thread.accepted_reply_id is None:
-        return {"count": 0, "choices": [], "can_confirm": False}
-    count = db.session.execute(select(func.count(Confirmation.id)).where(
-        Confirmation.reply_id == thread.accepted_reply_id)).scalar_one()
+    """How many deployments confirmed the accepted answer, which of the user's may still confirm, and what the
+    page says about versions (``notes``): one read of the confirmations and, when needed, one of the user's
+    deployments (with their versions), shared by all three."""
+    confirmed = versions.answer_confirmations(thread)
     can_confirm = permissions.can_confirm(user, thread)
-    choices: list[Deployment] = []
-    if can_confirm:
-        done = select(Confirmation.deployment_id).where(Confirmation.reply_id == thread.accepted_reply_id)
-        choices = list(db.session.execute(
-            select(Deployment).where(Deployment.organisation_id == user.organisation_id,
-                                     Deployment.id.not_in(done))
-            .order_by(Deployment.name, Deployment.id)).scalars())
-    return {"count": count, "choices": choices, "can_confirm": can_confirm}
+    pairs = versions.answer_pairs(thread, confirmed)
+    own = own_deployments(user) if _signed_in(user) and (can_confirm or pairs) else []
+    done = {deployment_id for deployment_id, _, _ in confirmed}
+    reader_pairs = {(d.product_version.product.name, d.product_version.name) for d in own}
+    return {"count": len(confirmed), "choices": [d for d in own if d.id not in done] if can_confirm else [],
+            "can_confirm": can_confirm, "notes": versions.notes_from(pairs, reader_pairs)}
 
 
 def revisions_of(*, thread: Thread | None = None, reply: Reply | None = None) -> list[Revision]:

@@ -44,6 +44,13 @@ class VersionNotes:
     notices: list[Notice] = field(default_factory=list)
 
 
+def _snapshot_pair(thread: Thread) -> Pair | None:
+    snapshot = thread.deployment_snapshot
+    if isinstance(snapshot, dict) and snapshot.get("product") and snapshot.get("version"):
+        return str(snapshot["product"]), str(snapshot["version"])
+    return None
+
+
 def _answer_pairs(threads: list[Thread]) -> dict[int, set[Pair]]:
     """Per thread with an accepted answer: the versions it was confirmed on (one query for all of them)."""
     pairs: dict[int, set[Pair]] = defaultdict(set)
@@ -52,9 +59,8 @@ def _answer_pairs(threads: list[Thread]) -> dict[int, set[Pair]]:
         if thread.accepted_reply_id is None:
             continue
         reply_thread[thread.accepted_reply_id] = thread.id
-        snapshot = thread.deployment_snapshot
-        if isinstance(snapshot, dict) and snapshot.get("product") and snapshot.get("version"):
-            pairs[thread.id].add((str(snapshot["product"]), str(snapshot["version"])))
+        if (pair := _snapshot_pair(thread)) is not None:
+            pairs[thread.id].add(pair)
     if reply_thread:
         for reply_id, product, version in db.session.execute(
                 select(Confirmation.reply_id, Product.name, ProductVersion.name)
@@ -62,6 +68,28 @@ def _answer_pairs(threads: list[Thread]) -> dict[int, set[Pair]]:
                 .join(Product, Product.id == ProductVersion.product_id)
                 .where(Confirmation.reply_id.in_(list(reply_thread)))):
             pairs[reply_thread[reply_id]].add((product, version))
+    return pairs
+
+
+def answer_confirmations(thread: Thread) -> list[tuple[int, str | None, str | None]]:
+    """The accepted answer's confirmations as (deployment id, product, version), the version the deployment ran
+    when it confirmed (None when unknown); empty without an accepted answer."""
+    if thread.accepted_reply_id is None:
+        return []
+    return [(deployment_id, product, version) for deployment_id, product, version in db.session.execute(
+        select(Confirmation.deployment_id, Product.name, ProductVersion.name)
+        .outerjoin(ProductVersion, ProductVersion.id == Confirmation.product_version_id)
+        .outerjoin(Product, Product.id == ProductVersion.product_id)
+        .where(Confirmation.reply_id == thread.accepted_reply_id))]
+
+
+def answer_pairs(thread: Thread, confirmations: list[tuple[int, str | None, str | None]]) -> set[Pair]:
+    """The versions the accepted answer was confirmed on: the asker's snapshot and ``answer_confirmations``."""
+    if thread.accepted_reply_id is None:
+        return set()
+    pairs = {(product, version) for _, product, version in confirmations if product and version}
+    if (pair := _snapshot_pair(thread)) is not None:
+        pairs.add(pair)
     return pairs
 
 
@@ -111,11 +139,15 @@ def notes_for(reader: User | None, subject: Thread | Playbook) -> VersionNotes:
         pairs = _answer_pairs([subject]).get(subject.id, set())
     else:
         pairs = _playbook_pairs([subject.id]).get(subject.id, set())
+    return notes_from(pairs, _reader_versions(reader) if pairs else set())
+
+
+def notes_from(pairs: set[Pair], reader_pairs: set[Pair]) -> VersionNotes:
+    """``notes_for`` from what is known already: the confirmed versions and those of the reader's deployments."""
     confirmed = _ordered(pairs)
     if not confirmed:
         return VersionNotes()
-    notices = [Notice(product, confirmed[product], version)
-               for product, version in sorted(_reader_versions(reader))
+    notices = [Notice(product, confirmed[product], version) for product, version in sorted(reader_pairs)
                if product in confirmed and version not in confirmed[product]]
     return VersionNotes(confirmed, notices)
 

@@ -96,3 +96,29 @@ def test_playbook_pages_say_it_too_and_leads_get_a_review_list(app, client, make
     # The playbooks page points leads at the newest version's review list.
     assert f"/playbooks/review/{v2.id}" in lead_client.get("/playbooks/").get_data(as_text=True)
     assert quiet.title in page and done.title not in page
+
+
+def test_the_answer_panel_reads_confirmations_and_deployments_once_each(app, client, make, login):
+    """The count, the "worked for us too" choices and the version notes come from one read of the answer's
+    confirmations and one of the reader's deployments (they were four statements over the same rows)."""
+    from tests.forum.board.test_queries import counting_queries
+
+    v1, v2 = make.product_version("Ledger", "2025.2"), make.product_version("Ledger", "2026.1")
+    v1.position, v2.position = 1, 2
+    db.session.commit()
+    thread = _answered(make, make.user(), v1)
+    confirmer = make.user()
+    threads.confirm(confirmer, thread, make.deployment(confirmer.organisation, product_version=v1))
+    reader = make.user()
+    make.deployment(reader.organisation, product_version=v2, name="Reader production")
+    make.deployment(reader.organisation, product_version=v1, name="Reader staging")
+    login(reader)
+    client.get(f"/t/{thread.id}")
+    with counting_queries() as statements:
+        page = client.get(f"/t/{thread.id}").get_data(as_text=True)
+    assert "Confirmed at 1 deployment" in page and "Ledger 2025.2" in page
+    assert "Confirmed on Ledger 2025.2; not yet on your 2026.1" in page
+    assert "Reader production" in page and "Reader staging" in page  # both may still confirm
+    reading = [s for s in map(" ".join, map(str.split, statements))
+               if any(f"{word} {table} " in s + " " for word in ("FROM", "JOIN") for table in ("confirmation", "deployment"))]
+    assert len(reading) == 2, reading
