@@ -44,7 +44,7 @@ def _header_figures() -> tuple[int, int, int]:
     """The signed-in header's unread inbox items, staff online and unread conversations: ONE query per page,
     remembered for the request."""
     if "header_figures" not in g:
-        g.header_figures = inbox_service.header_counts(current_user, conversations.unread_count_query(current_user))
+        g.header_figures = inbox_service.header_counts(current_user, conversations.unread_count_query())
     return g.header_figures
 
 

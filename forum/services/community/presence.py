@@ -7,13 +7,14 @@ process's memory otherwise (exact for one process, an approximation across sever
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ...extensions import db
@@ -106,9 +107,14 @@ def _redis_call(fn):
         return None
 
 
+def online_since(now: datetime | None = None) -> datetime:
+    """The moment from which a member counts as online now (``ONLINE_SECONDS`` before ``now``)."""
+    return (now or utcnow()) - timedelta(seconds=ONLINE_SECONDS)
+
+
 def staff_online_from_redis(now: datetime | None = None) -> int | None:
     """Employees seen in the last five minutes, from Redis; None when Redis is not configured (or down)."""
-    cutoff = (now or utcnow()) - timedelta(seconds=ONLINE_SECONDS)
+    cutoff = online_since(now)
 
     def from_redis(r):
         r.zremrangebyscore(_key("staff"), "-inf", cutoff.timestamp())
@@ -117,11 +123,12 @@ def staff_online_from_redis(now: datetime | None = None) -> int | None:
     return _redis_call(from_redis)
 
 
-def staff_online_query(now: datetime | None = None):
-    """SELECT count of employees seen in the last five minutes (to run alone or as a subquery)."""
-    cutoff = (now or utcnow()) - timedelta(seconds=ONLINE_SECONDS)
+@functools.cache
+def staff_online_query() -> Select:
+    """SELECT count of employees seen since the bind parameter ``online_since`` (to run alone or as a subquery).
+    Built once per process: every page header asks it, and building it cost more than running it."""
     return (select(func.count(User.id)).join(Organisation, User.organisation_id == Organisation.id)
-            .where(Organisation.kind == OrgKind.VENDOR, User.last_seen_at >= cutoff))
+            .where(Organisation.kind == OrgKind.VENDOR, User.last_seen_at >= bindparam("online_since")))
 
 
 def staff_online(now: datetime | None = None) -> int:
@@ -129,7 +136,7 @@ def staff_online(now: datetime | None = None) -> int:
     counted = staff_online_from_redis(now)
     if counted is not None:
         return counted
-    return db.session.execute(staff_online_query(now)).scalar_one()
+    return db.session.execute(staff_online_query(), {"online_since": online_since(now)}).scalar_one()
 
 
 def view_thread(thread_id: int, user: User | None, now: float | None = None) -> int:

@@ -1,11 +1,12 @@
 """Starting conversations, writing in them, listing and reading them; unread counts per member."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import format_decimal, gettext
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ... import permissions
@@ -164,9 +165,10 @@ def conversations_for(user: User, limit: int = 100) -> list[ConversationRow]:
     return [ConversationRow(c, others[c.id], bool(unread)) for c, unread in rows]
 
 
-def unread_count_query(user: User) -> Select:
-    """How many of the member's conversations have a message they have not read, as a query: the page header
-    asks it beside its other figures in one statement."""
+@functools.cache
+def unread_count_query() -> Select:
+    """How many of a member's conversations (the bind parameter ``user_id``) have a message they have not read, as
+    a query: the page header asks it beside its other figures in one statement. Built once per process."""
     return (select(func.count(Conversation.id)).join(ConversationMember, and_(
-        ConversationMember.conversation_id == Conversation.id, ConversationMember.user_id == user.id))
+        ConversationMember.conversation_id == Conversation.id, ConversationMember.user_id == bindparam("user_id")))
         .where(_unread_clause()))

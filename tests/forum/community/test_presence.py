@@ -149,3 +149,34 @@ def test_anonymous_public_reader_sees_the_thread_without_watch_or_presence_write
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Watch thread" not in html and "is online now" in html
+
+
+def test_header_figures_stay_each_readers_and_follow_the_clock(app, make, login, monkeypatch):
+    """The header's statement is built once per process and run with each request's values: the reader's own
+    unread items and conversations, and staff seen in the five minutes before *this* request."""
+    from forum.models import Notification, NotificationKind
+    from forum.services.messages import conversations
+
+    busy, quiet = make.user(), make.user()
+    for _ in range(2):
+        db.session.add(Notification(user_id=busy.id, kind=NotificationKind.REPLY))
+    db.session.commit()
+    conversations.start(make.employee(), [busy], "Licence keys", "Which key do you use?")
+    make.employee(last_seen_at=utcnow() - timedelta(minutes=1))
+    browsers = {}
+    for name, user in (("busy", busy), ("quiet", quiet)):
+        browsers[name] = app.test_client()
+        login(user, browsers[name])
+
+    def header(name: str) -> str:
+        page = browsers[name].get("/").get_data(as_text=True)
+        return page[:page.index("<main")]
+
+    for _ in range(2):  # alternating readers, the same process
+        busy_header, quiet_header = header("busy"), header("quiet")
+        assert "Inbox, 3 unread" in busy_header and 'aria-label="1 unread"' in busy_header
+        assert "unread" not in quiet_header
+        assert "1 staff online" in busy_header and "1 staff online" in quiet_header
+    later = utcnow() + timedelta(minutes=10)
+    monkeypatch.setattr(presence, "utcnow", lambda: later)
+    assert "staff online" not in header("busy") and "staff online" not in header("quiet")
