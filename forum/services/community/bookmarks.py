@@ -7,11 +7,12 @@ inbox and the mail outbox like any other.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from ... import permissions
@@ -140,10 +141,16 @@ def marked(user: User | None, thread_id: int, reply_ids: list[int]) -> dict[int 
     """Which of the thread (key None) and these replies the user bookmarked, in one query: key -> bookmark id."""
     if user is None or not getattr(user, "is_authenticated", False):
         return {}
-    rows = db.session.execute(select(Bookmark.reply_id, Bookmark.id).where(
-        Bookmark.user_id == user.id, Bookmark.thread_id == thread_id))
+    rows = db.session.execute(_marked_query(), {"user_id": user.id, "thread_id": thread_id})
     wanted = set(reply_ids)
     return {reply_id: bookmark_id for reply_id, bookmark_id in rows if reply_id is None or reply_id in wanted}
+
+
+@functools.cache
+def _marked_query() -> Select:
+    # built once per process: every thread page asks, and building the statement cost more than running it
+    return select(Bookmark.reply_id, Bookmark.id).where(Bookmark.user_id == bindparam("user_id"),
+                                                        Bookmark.thread_id == bindparam("thread_id"))
 
 
 # --- reminders -----------------------------------------------------------------------------------

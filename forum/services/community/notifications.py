@@ -6,10 +6,11 @@ asked twice through ``forum.permissions``: when it is created, and again every t
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -47,8 +48,15 @@ MAX_GROUP_MEMBERS = 500  # members notified per organisation mention
 
 def is_watching(user: User, target: WatchTarget, target_id: int) -> bool:
     """Does this user watch this target?"""
-    return db.session.execute(select(Watch.id).where(
-        Watch.user_id == user.id, Watch.target_type == target, Watch.target_id == target_id)).first() is not None
+    return db.session.execute(_watching_query(), {"user_id": user.id, "target_type": target,
+                                                  "target_id": target_id}).first() is not None
+
+
+@functools.cache
+def _watching_query() -> Select:
+    # built once per process: every thread page asks, and building the statement cost more than running it
+    return select(Watch.id).where(Watch.user_id == bindparam("user_id"), Watch.target_type == bindparam("target_type"),
+                                  Watch.target_id == bindparam("target_id"))
 
 
 def watch(user: User, target: WatchTarget, target_id: int) -> Watch:
