@@ -25,7 +25,8 @@ bp = Blueprint("ideas", __name__)
 def _helpers() -> dict:
     return {"idea_panel": lambda thread: ideas.panel(current_user, thread),
             "pattern_idea": lambda pattern: ideas.pattern_idea(current_user, pattern),
-            "idea_status_labels": _status_labels()}
+            # a function: translating every status cost each page render, and few pages show an idea
+            "idea_status_labels": _status_labels}
 
 
 def _status_labels() -> dict:
