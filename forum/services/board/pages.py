@@ -4,13 +4,15 @@ Every list goes through ``permissions.visible_threads`` in SQL; every single thr
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import permissions
 from ...extensions import db
@@ -24,6 +26,7 @@ from ...models import (
     ThreadKind,
     ThreadStatus,
     User,
+    thread_tag,
 )
 from . import reply_rows, versions
 
@@ -195,13 +198,21 @@ def visible_thread(user: User | None, thread_id: int) -> Thread | None:
         return None
     thread = db.session.execute(
         select(Thread).where(Thread.id == thread_id).options(
-            joinedload(Thread.author), joinedload(Thread.space), joinedload(Thread.organisation), selectinload(Thread.tags),
+            joinedload(Thread.author), joinedload(Thread.space), joinedload(Thread.organisation),
             # Many-to-one: joined into the same statement rather than two more round trips.
             joinedload(Thread.accepted_reply).joinedload(Reply.author))
     ).scalar_one_or_none()
     if thread is None or not permissions.can_view(user, thread):
         return None
+    # The tags by a statement built once (selectinload's loader cost half as much again as the thread's own read).
+    set_committed_value(thread, "tags", list(db.session.execute(_tags_of_thread(), {"thread_id": thread.id}).scalars()))
     return thread
+
+
+@functools.cache
+def _tags_of_thread() -> Select:
+    return (select(Tag).join(thread_tag, thread_tag.c.tag_id == Tag.id)
+            .where(thread_tag.c.thread_id == bindparam("thread_id")).order_by(Tag.name))
 
 
 def visible_reply(user: User | None, reply_id: int) -> Reply | None:
