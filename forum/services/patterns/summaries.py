@@ -7,12 +7,25 @@ the first time in the last ``PATTERN_EMERGING_DAYS`` (14) days.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Text, case, column, distinct, func, literal_column, select, true
+from sqlalchemy import (
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    case,
+    column,
+    distinct,
+    func,
+    literal_column,
+    select,
+    true,
+)
 
 from ... import permissions
 from ...extensions import db
@@ -295,6 +308,22 @@ class OthersHitThis:
     pattern: Pattern | None = None  # employees only: customers and partners never learn its name
 
 
+@functools.cache
+def _pattern_counts_of_thread() -> Select:
+    """The organisations and threads of the largest active pattern holding the thread (bind parameter
+    ``thread_id``), the vendor's own threads left out. Built once per process: every thread page asks it, and
+    building it cost more than running it."""
+    return (select(Pattern.id, func.count(distinct(Thread.organisation_id)), func.count(distinct(Thread.id)))
+            .join(PatternMember, PatternMember.pattern_id == Pattern.id)
+            .join(Thread, Thread.id == PatternMember.thread_id)
+            .join(Organisation, Organisation.id == Thread.organisation_id)
+            .where(Pattern.status == PatternStatus.ACTIVE, PatternMember.source.in_(MEMBER_SOURCES),
+                   Organisation.kind != OrgKind.VENDOR,
+                   Pattern.id.in_(select(PatternMember.pattern_id).where(
+                       PatternMember.thread_id == bindparam("thread_id"), PatternMember.source.in_(MEMBER_SOURCES))))
+            .group_by(Pattern.id).order_by(func.count(distinct(Thread.id)).desc(), Pattern.id).limit(1))
+
+
 def others_hit_this(user: User | None, thread: Thread, limit: int = 5) -> OthersHitThis | None:
     """Aggregate counts (and links to member threads the user may see) for ``thread``'s pattern.
 
@@ -305,16 +334,7 @@ def others_hit_this(user: User | None, thread: Thread, limit: int = 5) -> Others
 
     if not permissions.can_view(user, thread):
         return None
-    counts = (select(Pattern.id, func.count(distinct(Thread.organisation_id)), func.count(distinct(Thread.id)))
-              .join(PatternMember, PatternMember.pattern_id == Pattern.id)
-              .join(Thread, Thread.id == PatternMember.thread_id)
-              .join(Organisation, Organisation.id == Thread.organisation_id)
-              .where(Pattern.status == PatternStatus.ACTIVE, PatternMember.source.in_(MEMBER_SOURCES),
-                     Organisation.kind != OrgKind.VENDOR,
-                     Pattern.id.in_(select(PatternMember.pattern_id).where(
-                         PatternMember.thread_id == thread.id, PatternMember.source.in_(MEMBER_SOURCES))))
-              .group_by(Pattern.id).order_by(func.count(distinct(Thread.id)).desc(), Pattern.id).limit(1))
-    row = db.session.execute(counts).first()
+    row = db.session.execute(_pattern_counts_of_thread(), {"thread_id": thread.id}).first()
     if row is None:
         return None
     pattern_id, organisations, threads = row
