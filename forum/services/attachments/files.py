@@ -5,13 +5,14 @@ hides its files with it, and a hidden or merged thread hides the question's.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from ... import permissions
 from ...clock import utcnow
@@ -141,14 +142,20 @@ def for_thread_page(user: User | None, thread: Thread, replies: Sequence[Reply])
     if thread.accepted_reply_id and thread.accepted_reply and (
             not thread.accepted_reply.is_deleted or permissions.can_see_deleted_text(user)):
         reply_ids.append(thread.accepted_reply_id)
-    rows = db.session.execute(
-        select(Attachment).where(Attachment.thread_id == thread.id, Attachment.deleted_at.is_(None),
-                                 Attachment.reply_id.is_(None) | Attachment.reply_id.in_(reply_ids))
-        .order_by(Attachment.id)).scalars()
+    rows = db.session.execute(_files_of_thread_page(), {"thread_id": thread.id, "reply_ids": reply_ids}).scalars()
     grouped: dict[int | None, list[Attachment]] = {}
     for row in rows:
         grouped.setdefault(row.reply_id, []).append(row)
     return grouped
+
+
+@functools.cache
+def _files_of_thread_page() -> Select:
+    # built once per process (every thread page asks); the reply ids expand into the IN list when it runs
+    return (select(Attachment).where(
+        Attachment.thread_id == bindparam("thread_id"), Attachment.deleted_at.is_(None),
+        Attachment.reply_id.is_(None) | Attachment.reply_id.in_(bindparam("reply_ids", expanding=True)))
+        .order_by(Attachment.id))
 
 
 def visible_attachment(user: User | None, attachment_id: int) -> Attachment | None:
