@@ -215,9 +215,12 @@ def visible_replies(user: User | None) -> ColumnElement[bool]:
 
     Callers combine it with ``visible_threads`` on the reply's thread.
     """
-    if is_employee(user):
-        return true()
-    return Reply.is_staff_note.is_(False)
+    # The same two expressions every time: a statement built around one can be kept and reused (keyed by it).
+    return _ALL_REPLIES if is_employee(user) else _NO_STAFF_NOTES
+
+
+_ALL_REPLIES = true()
+_NO_STAFF_NOTES = Reply.is_staff_note.is_(False)
 
 
 def can_see_deleted_text(user: User | None) -> bool:

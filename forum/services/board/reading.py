@@ -7,11 +7,12 @@ index range on ``reply (thread_id, id)`` or the marker's primary key.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -53,21 +54,31 @@ def thread_state(user: User | None, thread: Thread) -> ReadState:
     """The member's marker in ``thread``, how many replies came after it and where the first of them is (one query)."""
     if not _signed_in(user):
         return ReadState()
-    marker = (select(ThreadRead.last_read_reply_id)
-              .where(ThreadRead.user_id == user.id, ThreadRead.thread_id == thread.id).scalar_subquery())
-    in_thread = and_(Reply.thread_id == thread.id, permissions.visible_replies(user))
-    newer = and_(in_thread, Reply.deleted_at.is_(None), Reply.id > marker)
-    first = select(func.min(Reply.id)).where(newer).scalar_subquery()
-    row = db.session.execute(select(
-        marker,
-        select(func.count(Reply.id)).where(newer).scalar_subquery(),
-        first,
-        select(func.count(Reply.id)).where(in_thread, Reply.id < first).scalar_subquery(),
-    )).one()
+    row = db.session.execute(_state_query(permissions.visible_replies(user)),
+                             {"user_id": user.id, "thread_id": thread.id}).one()
     if row[0] is None:
         return ReadState()
     return ReadState(last_read=row[0], new_count=row[1] or 0, first_unread_id=row[2],
                      replies_before_first_unread=row[3] or 0)
+
+
+@functools.cache
+def _state_query(visible: ColumnElement[bool]) -> Select:
+    """``thread_state``'s statement for one kind of reader (``visible`` is ``permissions.visible_replies``, the same
+    expression for each kind), with the bind parameters ``user_id`` and ``thread_id``: every thread page asks
+    it, and building it cost more than running it."""
+    marker = (select(ThreadRead.last_read_reply_id)
+              .where(ThreadRead.user_id == bindparam("user_id"), ThreadRead.thread_id == bindparam("thread_id"))
+              .scalar_subquery())
+    in_thread = and_(Reply.thread_id == bindparam("thread_id"), visible)
+    newer = and_(in_thread, Reply.deleted_at.is_(None), Reply.id > marker)
+    first = select(func.min(Reply.id)).where(newer).scalar_subquery()
+    return select(
+        marker,
+        select(func.count(Reply.id)).where(newer).scalar_subquery(),
+        first,
+        select(func.count(Reply.id)).where(in_thread, Reply.id < first).scalar_subquery(),
+    )
 
 
 def mark_read(user: User | None, thread: Thread, state: ReadState, shown: list[Reply]) -> bool:

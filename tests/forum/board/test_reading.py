@@ -180,3 +180,18 @@ def test_moving_the_marker_costs_one_statement(app, web, make):
     writes = [s for s in moving if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
     assert len(writes) == 1 and "thread_read" in writes[0]
     assert len(moving) <= len(still) + 1, (len(moving), len(still))
+
+
+def test_the_thread_page_counts_new_replies_as_each_reader_sees_them(app, web, make):
+    """A customer and an employee read the same thread in one process: the thread page's "N new" counts staff
+    notes for the employee only (its statement is kept per kind of reader)."""
+    writer, staff = make.user(), make.employee()
+    thread = make.thread(writer)
+    make.reply(thread, writer, "first")
+    customer, employee = web(make.user()), web(make.employee())
+    customer.html(f"/t/{thread.id}")
+    employee.html(f"/t/{thread.id}")
+    make.reply(thread, staff, "a staff note", staff_note=True)
+    make.reply(thread, writer, "a reply")
+    assert "2 new" in employee.html(f"/t/{thread.id}")
+    assert "1 new" in customer.html(f"/t/{thread.id}")
