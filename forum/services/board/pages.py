@@ -185,9 +185,14 @@ def starting_space(spaces: list[Space], wanted_slug: str | None) -> Space | None
 
 def own_deployments(user: User) -> list[Deployment]:
     """The deployments of the user's organisation (the ask and confirm pickers)."""
-    return list(db.session.execute(
-        select(Deployment).where(Deployment.organisation_id == user.organisation_id)
-        .order_by(Deployment.name, Deployment.id)).scalars())
+    return list(db.session.execute(_own_deployments_query(), {"organisation_id": user.organisation_id}).scalars())
+
+
+@functools.cache
+def _own_deployments_query() -> Select:
+    # built once per process: the thread page asks it for every customer who may confirm
+    return (select(Deployment).where(Deployment.organisation_id == bindparam("organisation_id"))
+            .order_by(Deployment.name, Deployment.id))
 
 
 # --- one thread ----------------------------------------------------------------------------------
@@ -196,17 +201,21 @@ def visible_thread(user: User | None, thread_id: int) -> Thread | None:
     """The thread with what its page shows, or None when missing or not visible (both look alike)."""
     if not 0 < thread_id <= MAX_ID:
         return None
-    thread = db.session.execute(
-        select(Thread).where(Thread.id == thread_id).options(
-            joinedload(Thread.author), joinedload(Thread.space), joinedload(Thread.organisation),
-            # Many-to-one: joined into the same statement rather than two more round trips.
-            joinedload(Thread.accepted_reply).joinedload(Reply.author))
-    ).scalar_one_or_none()
+    thread = db.session.execute(_thread_page_query(), {"thread_id": thread_id}).scalar_one_or_none()
     if thread is None or not permissions.can_view(user, thread):
         return None
     # The tags by a statement built once (selectinload's loader cost half as much again as the thread's own read).
     set_committed_value(thread, "tags", list(db.session.execute(_tags_of_thread(), {"thread_id": thread.id}).scalars()))
     return thread
+
+
+@functools.cache
+def _thread_page_query() -> Select:
+    # Built once per process, as the thread page's other fixed statements: building cost more than running.
+    return select(Thread).where(Thread.id == bindparam("thread_id")).options(
+        joinedload(Thread.author), joinedload(Thread.space), joinedload(Thread.organisation),
+        # Many-to-one: joined into the same statement rather than two more round trips.
+        joinedload(Thread.accepted_reply).joinedload(Reply.author))
 
 
 @functools.cache
@@ -239,8 +248,10 @@ def reply_page(user: User | None, thread: Thread, page: int, per_page: int) -> P
     pinned above the replies, as a row too (None without one), from the thread as ``visible_thread`` loaded it.
     """
     reader_id = user.id if _signed_in(user) else None
-    query = reply_rows.with_authors(_replies_query(user, thread), reader_id).order_by(Reply.id)
-    result = fetch_page(query, page, per_page, load=reply_rows.rows)
+    page = clamp_page(page)
+    items = reply_rows.rows(_reply_page_query(permissions.visible_replies(user), reader_id is not None), {
+        "thread_id": thread.id, "reader_id": reader_id, "limit": per_page + 1, "offset": (page - 1) * per_page})
+    result = Page(items=items[:per_page], page=page, per_page=per_page, has_next=len(items) > per_page)
     accepted = thread.accepted_reply
     result.extra["accepted"] = reply_rows.row_of(accepted) if accepted is not None else None
     if not result.has_next and (result.items or result.page == 1):
@@ -250,6 +261,15 @@ def reply_page(user: User | None, thread: Thread, page: int, per_page: int) -> P
         result.total = db.session.execute(
             _replies_query(user, thread).with_only_columns(func.count(Reply.id))).scalar_one()
     return result
+
+
+@functools.cache
+def _reply_page_query(visible: ColumnElement[bool], signed_in: bool) -> Select:
+    """``reply_page``'s statement for one kind of reader (``visible`` is ``permissions.visible_replies``, the same
+    expression for each kind), built once: the thread, the reader, the limit and the offset are bind parameters."""
+    query = select(Reply).where(Reply.thread_id == bindparam("thread_id"), visible)
+    return (reply_rows.with_authors(query, bindparam("reader_id") if signed_in else None).order_by(Reply.id)
+            .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 def page_of_reply(user: User | None, reply: Reply, per_page: int) -> int:

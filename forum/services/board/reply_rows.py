@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, and_, null
+from sqlalchemy import BindParameter, Integer, Select, and_, null
 
 from ...extensions import db
 from ...models import Organisation, OrgKind, Reply, User, Vote
@@ -48,7 +48,7 @@ COLUMNS = (Reply.id, Reply.thread_id, Reply.author_id, Reply.body_html, Reply.is
            User.avatar_sha256, Organisation.name, Organisation.kind)
 
 
-def with_authors(query: Select, reader_id: int | None) -> Select:
+def with_authors(query: Select, reader_id: int | BindParameter | None) -> Select:
     """``query`` (over ``Reply``) reduced to the row's columns, its author and organisation joined in, and the
     reader's vote (one per reply and member, by the vote table's unique key) rather than a statement of its own."""
     query = (query.with_only_columns(*COLUMNS).join(User, User.id == Reply.author_id)
@@ -79,6 +79,6 @@ def row_of(reply: Reply) -> ReplyRow:
         author.avatar_sha256, author.organisation.name, author.organisation.kind, None))
 
 
-def rows(query: Select) -> list[ReplyRow]:
-    """Run a ``with_authors`` query into rows."""
-    return [row_from_columns(values) for values in db.session.execute(query)]
+def rows(query: Select, values: dict | None = None) -> list[ReplyRow]:
+    """Run a ``with_authors`` query (with the values of its bind parameters) into rows."""
+    return [row_from_columns(row) for row in db.session.execute(query, values)]

@@ -7,11 +7,12 @@ frozen then). A playbook is confirmed on its own confirmations' versions and on 
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from ...extensions import db
 from ...models import (
@@ -77,10 +78,16 @@ def answer_confirmations(thread: Thread) -> list[tuple[int, str | None, str | No
     if thread.accepted_reply_id is None:
         return []
     return [(deployment_id, product, version) for deployment_id, product, version in db.session.execute(
-        select(Confirmation.deployment_id, Product.name, ProductVersion.name)
-        .outerjoin(ProductVersion, ProductVersion.id == Confirmation.product_version_id)
-        .outerjoin(Product, Product.id == ProductVersion.product_id)
-        .where(Confirmation.reply_id == thread.accepted_reply_id))]
+        _confirmations_query(), {"reply_id": thread.accepted_reply_id})]
+
+
+@functools.cache
+def _confirmations_query() -> Select:
+    # built once per process: every thread page with an accepted answer asks it
+    return (select(Confirmation.deployment_id, Product.name, ProductVersion.name)
+            .outerjoin(ProductVersion, ProductVersion.id == Confirmation.product_version_id)
+            .outerjoin(Product, Product.id == ProductVersion.product_id)
+            .where(Confirmation.reply_id == bindparam("reply_id")))
 
 
 def answer_pairs(thread: Thread, confirmations: list[tuple[int, str | None, str | None]]) -> set[Pair]:

@@ -16,13 +16,14 @@ The masks are only a ranking aid: every thread that leaves this package is re-ch
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import not_, select
+from sqlalchemy import Select, not_, select
 
 from ... import permissions
 from ...extensions import db
@@ -121,10 +122,14 @@ def database_key() -> str:
 
 
 def _signature() -> tuple:
-    row = db.session.execute(
-        select(ThreadEmbedding.id, ThreadEmbedding.content_hash).order_by(ThreadEmbedding.id.desc()).limit(1)
-    ).first()
+    row = db.session.execute(_signature_query()).first()
     return (row[0], row[1]) if row else (None, None)
+
+
+@functools.cache
+def _signature_query() -> Select:
+    # built once per process: every page that ranks by meaning asks whether new vectors came
+    return select(ThreadEmbedding.id, ThreadEmbedding.content_hash).order_by(ThreadEmbedding.id.desc()).limit(1)
 
 
 def current_matrix(model: str) -> VectorMatrix | None:
