@@ -575,11 +575,15 @@ def can_view_playbook(user: User | None, playbook) -> bool:
 def visible_playbooks(user: User | None) -> ColumnElement[bool]:
     """SQL twin of ``can_view_playbook``: a WHERE clause on ``Playbook``."""
 
+    # The same three expressions every time, so a statement built around one can be kept (keyed by it).
     if is_employee(user):
-        return true()
+        return _ALL_PLAYBOOKS
     if not _signed_in(user) and not public_read_enabled():
-        return false()
-    return Playbook.visibility == Visibility.PUBLIC
+        return _NO_PLAYBOOKS
+    return _PUBLIC_PLAYBOOKS
+
+
+_ALL_PLAYBOOKS, _NO_PLAYBOOKS, _PUBLIC_PLAYBOOKS = true(), false(), Playbook.visibility == Visibility.PUBLIC
 
 
 def can_edit_playbook(user: User | None, playbook=None) -> bool:

@@ -6,12 +6,13 @@ Creating and editing a playbook (publishing it included) is audited with the tex
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import gettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -344,13 +345,19 @@ def revisions_of(playbook: Playbook) -> list[PlaybookRevision]:
 
 def playbook_for_thread(user: User | None, thread: Thread) -> Playbook | None:
     """The playbook (visible to the user) that links this thread as evidence or through its pattern."""
-    evidence = select(PlaybookEvidence.playbook_id).where(PlaybookEvidence.thread_id == thread.id)
+    return db.session.execute(_thread_playbook_query(permissions.visible_playbooks(user)),
+                              {"thread_id": thread.id}).scalar_one_or_none()
+
+
+@functools.cache
+def _thread_playbook_query(visible: ColumnElement[bool]) -> Select:
+    """``playbook_for_thread``'s statement for one kind of reader (``visible`` is ``permissions.visible_playbooks``,
+    the same expression for each kind), built once: every thread page asks it."""
+    evidence = select(PlaybookEvidence.playbook_id).where(PlaybookEvidence.thread_id == bindparam("thread_id"))
     patterns = select(PatternMember.pattern_id).where(
-        PatternMember.thread_id == thread.id, PatternMember.source != MembershipSource.EXCLUDED)
-    return db.session.execute(
-        select(Playbook).where(permissions.visible_playbooks(user),
-                               or_(Playbook.id.in_(evidence), Playbook.pattern_id.in_(patterns)))
-        .order_by(Playbook.id.in_(evidence).desc(), Playbook.id).limit(1)).scalar_one_or_none()
+        PatternMember.thread_id == bindparam("thread_id"), PatternMember.source != MembershipSource.EXCLUDED)
+    return (select(Playbook).where(visible, or_(Playbook.id.in_(evidence), Playbook.pattern_id.in_(patterns)))
+            .order_by(Playbook.id.in_(evidence).desc(), Playbook.id).limit(1))
 
 
 def playbook_for_pattern(user: User | None, pattern: Pattern) -> Playbook | None:
