@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,28 @@ RATE_SAMPLE = 500
 def load() -> str:
     """The 1/5/15-minute load averages, as uptime prints them."""
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def time_embedding(embedder) -> tuple[dict, Callable]:  # noqa: ANN001 - the forum's embedder
+    """Wrap ``embedder.embed`` (same object, same key) to add up, in the returned dict, the seconds of the model's
+    load (``load_s``) and of encoding (``encode_s``), the texts encoded (``texts``) and the calls (``calls``);
+    also returns the unwrapped ``embed``."""
+    original, clock = embedder.embed, {"load_s": 0.0, "encode_s": 0.0, "texts": 0, "calls": 0}
+
+    def embed(texts):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        if not embedder.loaded:
+            embedder.load()
+            clock["load_s"] += time.perf_counter() - started
+        started = time.perf_counter()
+        vectors = original(texts)
+        clock["encode_s"] += time.perf_counter() - started
+        clock["texts"] += len(texts)
+        clock["calls"] += 1
+        return vectors
+
+    embedder.embed = embed
+    return clock, original
 
 
 def timed(cmd: list[str], env: dict | None = None) -> dict:
@@ -165,21 +188,7 @@ def run_once(url: str, out: Path, rate_sample: int) -> None:
     app = app_for(url)
     with app.app_context():
         embedder = get_embedder()
-        original = embedder.embed
-        clock = {"load_s": 0.0, "encode_s": 0.0, "texts": 0}
-
-        def embed(texts):  # same object, same key; only times the model load and the encoding
-            t0 = time.perf_counter()
-            if not embedder.loaded:
-                embedder.load()
-                clock["load_s"] += time.perf_counter() - t0
-            t1 = time.perf_counter()
-            vectors = original(texts)
-            clock["encode_s"] += time.perf_counter() - t1
-            clock["texts"] += len(texts)
-            return vectors
-
-        embedder.embed = embed
+        clock, original = time_embedding(embedder)
         stages: dict[str, float] = {}
 
         def stage(name, done, total):

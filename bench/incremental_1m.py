@@ -38,15 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-OUT = ROOT / "bench" / "out"
+from forum_mining import N_CENTRES, NEW_FRACTION, OUT, load, time_embedding  # noqa: E402  (the 100k runs' settings)
+
 WORK = Path(os.environ.get("BENCH_INCREMENTAL_DIR", Path(tempfile.gettempdir()) / "gw_incremental_1m"))
-NEW_FRACTION = 0.01
-N_CENTRES = 200
 INSERT_CHUNK = 20_000
-
-
-def load() -> str:
-    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def peak_rss_mib() -> int:
@@ -165,21 +160,10 @@ def measure(url: str, rate_sample: int) -> dict:
         print(f"setup: {len(items) - n_new:,} vectors stored in {result['setup_s']} s; load {load()}", flush=True)
 
         # 3. embedding stage, as _mine does it, with its parts timed from inside
-        clock = {"load_s": 0.0, "encode_s": 0.0, "encoded": 0, "calls": 0, "lookup_s": 0.0, "lookups": []}
-        original_embed = embedder.embed
+        clock, original_embed = time_embedding(embedder)
+        clock.update(lookup_s=0.0, lookups=[])
+        timed_embed, embedder.embed = embedder.embed, original_embed  # timed during the stage only
         original_stored = emb._stored_rows
-
-        def embed(texts):
-            t = time.perf_counter()
-            if not embedder.loaded:
-                embedder.load()
-                clock["load_s"] += time.perf_counter() - t
-            t = time.perf_counter()
-            vectors = original_embed(texts)
-            clock["encode_s"] += time.perf_counter() - t
-            clock["encoded"] += len(texts)
-            clock["calls"] += 1
-            return vectors
 
         def stored_rows(thread_ids, model_name):
             t = time.perf_counter()
@@ -195,7 +179,7 @@ def measure(url: str, rate_sample: int) -> dict:
             db.session.commit()
 
         chunks_size = int(app.config.get("MINING_EMBED_CHUNK", 256))
-        embedder.embed = embed
+        embedder.embed = timed_embed
         emb._stored_rows = stored_rows
         load_before = load()
         t0 = time.perf_counter()
@@ -214,7 +198,7 @@ def measure(url: str, rate_sample: int) -> dict:
             embedder.embed = original_embed
         assert {it.thread_id for it in missing} == new_ids and late == 0 and vectors.shape == (len(items), 384)
         result.update(
-            embedded=clock["encoded"], embedding_stage_s=round(stage, 1), model_load_s=round(clock["load_s"], 1),
+            embedded=clock["texts"], embedding_stage_s=round(stage, 1), model_load_s=round(clock["load_s"], 1),
             encoding_s=round(clock["encode_s"], 1), encode_calls=clock["calls"],
             lookup_s=round(clock["lookup_s"], 1), full_lookups_s=clock["lookups"],
             missing_items_s=round(t_missing - t0, 1), chunks_s=round(t_chunks - t_missing, 1),
