@@ -205,7 +205,8 @@ def visible_thread(user: User | None, thread_id: int) -> Thread | None:
     if thread is None or not permissions.can_view(user, thread):
         return None
     # The tags by a statement built once (selectinload's loader cost half as much again as the thread's own read).
-    set_committed_value(thread, "tags", list(db.session.execute(_tags_of_thread(), {"thread_id": thread.id}).scalars()))
+    tags = db.session.execute(_tags_of_thread(), {"thread_id": thread.id}).scalars()
+    set_committed_value(thread, "tags", list(tags))
     return thread
 
 
