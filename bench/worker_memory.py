@@ -10,7 +10,11 @@ threads) and ask-page suggestions (each embeds a draft and asks the index). The 
 is its own (anonymous) or shared file pages (the memory-mapped index, the model's weights), is read from
 ``/proc`` after each stage.
 
-    .venv/bin/python bench/worker_memory.py --threads 1000000 --replies 10000000 --db sqlite
+It writes into the database it measures (the vectors, and the customer's reading state of every thread page it
+requests), so it is run on a copy of a data set that other benchmarks read (``BENCH_SQLITE_PATH``).
+
+    .venv/bin/python bench/worker_memory.py --threads 1000000 --clustered --build-only   # the index first
+    BENCH_SQLITE_PATH=<copy> .venv/bin/python bench/worker_memory.py --threads 1000000 --db sqlite --clustered
 """
 from __future__ import annotations
 
