@@ -226,8 +226,7 @@ def search_threads(user: User | None, query: str | None, page: int, per_page: in
     rows = {t.id: t for t in db.session.execute(
         select(Thread).where(Thread.id.in_(ids), *where).options(*LIST_OPTIONS)).scalars()} if ids else {}
     items = [rows[tid] for tid in ids if tid in rows]
-    result = Page(items=items[:per_page], page=page, per_page=per_page, has_next=len(items) > per_page,
-                  total=None if capped else len(order))
+    result = Page.of_rows(items, page, per_page, total=None if capped else len(order))
     words = terms.words
     result.extra = {
         "snippets": {t.id: highlight(plain_text(t.body_html), words, SNIPPET_CHARS) for t in result.items},
