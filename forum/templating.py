@@ -171,10 +171,11 @@ class ThreadRows:
         space, author = thread.space, thread.author
         organisation = author.organisation
         when = thread.last_activity_at
-        key = (getattr(macro, "name", None), thread.id, thread.title, thread.kind, thread.status, thread.visibility, thread.is_pinned,
-               thread.is_locked, thread.reply_count, show_space, new, space.slug, space.name, author.display_name,
-               None if organisation is None else organisation.name, tuple(tag.name for tag in thread.tags),
-               when, None if when is None else _unit_and_count(when), str(get_locale()), request.script_root)
+        key = (getattr(macro, "name", None), thread.id, thread.title, thread.kind, thread.status, thread.visibility,
+               thread.is_pinned, thread.is_locked, thread.reply_count, show_space, new, space.slug, space.name,
+               author.display_name, None if organisation is None else organisation.name,
+               tuple(tag.name for tag in thread.tags), when, None if when is None else _unit_and_count(when),
+               str(get_locale()), request.script_root)
         row = self._rows.get(key)
         if row is not None:
             self.hits += 1
