@@ -34,6 +34,11 @@ class Config:
     MINING_EMBED_CHUNK = 256  # threads per embedding chunk a worker claims
     MINING_CHUNK_STALE_SECONDS = 60  # a claimed chunk whose heartbeat is older is taken again
     MINING_EMBED_THREADS = None  # torch threads per process embedding (None: every core)
+    # "process": each web worker embeds drafts and search queries itself (loads torch and the model); "worker":
+    # with a broker, a query worker (README) embeds them and web workers stay small; waited for at most TIMEOUT s.
+    QUERY_EMBEDDING = "process"
+    QUERY_EMBEDDING_QUEUE = "groundwork.queries"
+    QUERY_EMBEDDING_TIMEOUT = 2.0
     PUBLIC_READ = False
     PATTERN_MIN_ORGS = 3
     # The patterns page's clock: "" = real time, "latest" = the newest thread (demo data frozen in time),

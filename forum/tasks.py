@@ -13,6 +13,7 @@ from .services import background
 from .services.mail import delivery, outbox
 from .services.patterns import chunks, leases, pages, runs, snapshots
 from .services.patterns.summaries import PatternFilters
+from .services.vectors import query_embedding
 from .services.vectors import store as vector_store
 from .services.webhooks import delivery as webhook_delivery
 from .services.webhooks import events as webhook_events
@@ -59,3 +60,9 @@ def deliver_webhook_task(delivery_id: int) -> None:
 def rebuild_vector_index_task(model: str) -> None:
     """Rebuild the vector index file of ``model`` from every stored vector (skipped while another build runs)."""
     vector_store.rebuild(model)
+
+
+@shared_task(name=query_embedding.EMBED_QUERY)
+def embed_query_task(texts: list[str], reply_key: str) -> None:
+    """Embed a web worker's draft or search query and push the vectors to the list it waits on."""
+    query_embedding.answer(texts, reply_key)

@@ -23,6 +23,7 @@ from ...models import Reply, Thread, ThreadStatus, User
 from .. import background
 from ..excerpts import excerpt
 from . import index as vector_index
+from . import query_embedding
 from .embeddings import embedder_key, get_embedder
 from .index import VectorMatrix
 
@@ -35,6 +36,9 @@ MAX_POOL = 6_400  # past this pool, rank exactly over the reader's visible threa
 MAX_EXACT_VISIBLE = 200_000  # newest visible threads an exact ranking reads (bounded memory)
 KEYWORD_WINDOW = 30_000  # the keyword fallback looks at this many newest threads (bounded cost)
 RETRY_EMBEDDER_SECONDS = 60
+# A query worker that did not answer (none running yet, or all busy) is asked again sooner than a model that
+# failed to load: the next draft after this many seconds waits for it once more.
+RETRY_QUERY_WORKER_SECONDS = 10
 STOPWORDS = frozenset("""
 a about after again all also am an and any are as at be because been before being but by can cannot could
 did do does doing done for from get gets got had has have having how i if in into is it its just me more
@@ -44,7 +48,7 @@ who why will with would you your yes after error errors issue problem help pleas
 """.split())
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.\-]*[a-z0-9]|[a-z0-9]")
 
-_embedder_failed_at: float | None = None
+_embedder_retry_at: float | None = None  # until then drafts and queries are matched by keywords
 
 
 @dataclass
@@ -102,15 +106,16 @@ def query_embedder():
 
 
 def _loaded_embedder():
-    global _embedder_failed_at
-    if _embedder_failed_at is not None and time.monotonic() - _embedder_failed_at < RETRY_EMBEDDER_SECONDS:
+    global _embedder_retry_at
+    if _embedder_retry_at is not None and time.monotonic() < _embedder_retry_at:
         return None
     try:
-
+        if query_embedding.uses_worker():
+            return query_embedding.worker_embedder()  # torch and the model stay out of this process
         return get_embedder()
     except Exception:  # noqa: BLE001 - a missing model or package must not break asking a question
         log.warning("embedder unavailable; similar threads use keywords", exc_info=True)
-        _embedder_failed_at = time.monotonic()
+        _embedder_retry_at = time.monotonic() + RETRY_EMBEDDER_SECONDS
         return None
 
 
@@ -130,14 +135,18 @@ def _embeds_queries(embedder) -> bool:
 
 
 def _embed(embedder, text: str, vectors: VectorMatrix) -> np.ndarray | None:
-    global _embedder_failed_at
+    global _embedder_retry_at
     if not _embeds_queries(embedder):
         return None
     try:
         vector = np.asarray(embedder.embed([text]), dtype=np.float32).reshape(-1)
+    except query_embedding.QueryWorkerUnavailable as exc:
+        log.warning("%s; similar threads use keywords for %d s", exc, RETRY_QUERY_WORKER_SECONDS)
+        _embedder_retry_at = time.monotonic() + RETRY_QUERY_WORKER_SECONDS
+        return None
     except Exception:  # noqa: BLE001
         log.warning("embedding the draft failed; similar threads use keywords", exc_info=True)
-        _embedder_failed_at = time.monotonic()
+        _embedder_retry_at = time.monotonic() + RETRY_EMBEDDER_SECONDS
         return None
     norm = float(np.linalg.norm(vector))
     if vector.shape[0] != vectors.dimensions or norm == 0.0:

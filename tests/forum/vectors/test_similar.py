@@ -36,7 +36,7 @@ FAKE = HashEmbedder()
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     vector_index.clear_caches()
-    similar._embedder_failed_at = None
+    similar._embedder_retry_at = None
     yield
     vector_index.clear_caches()
 
