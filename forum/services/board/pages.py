@@ -8,16 +8,18 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import permissions
 from ...extensions import db
 from ...models import (
     Deployment,
+    Organisation,
     Reply,
     Revision,
     Space,
@@ -26,6 +28,7 @@ from ...models import (
     ThreadKind,
     ThreadStatus,
     User,
+    Visibility,
     thread_tag,
 )
 from . import reply_rows, versions
@@ -108,11 +111,6 @@ def page_keys(query: Select, key: ColumnElement, page: int, per_page: int) -> Se
 
 
 LIST_OPTIONS = (selectinload(Thread.author), selectinload(Thread.space), selectinload(Thread.tags))
-# The home and space lists: authors and spaces (many-to-one) joined into the page's own statement rather than
-# two more round trips, and the texts and snapshots, which no list shows, left in the database (measured 10-15%
-# of these pages' CPU time, bench/README.md).
-LIST_PAGE_OPTIONS = (joinedload(Thread.author), joinedload(Thread.space), selectinload(Thread.tags),
-                     defer(Thread.body_md), defer(Thread.body_html), defer(Thread.deployment_snapshot))
 OPEN_STATUSES = (ThreadStatus.OPEN, ThreadStatus.ANSWERED, ThreadStatus.NEEDS_STAFF)
 STATUS_FILTERS = {s.value: s for s in ThreadStatus}
 LIST_KINDS = ("latest", "unanswered", "org_open", "needs_staff")
@@ -143,21 +141,86 @@ def threads_query(user: User | None, *, space_id: int | None = None, status: str
                             Thread.status.in_(OPEN_STATUSES))
     elif only == "needs_staff":
         query = query.where(Thread.status == ThreadStatus.NEEDS_STAFF)
-    if not brief:
-        query = query.options(*LIST_PAGE_OPTIONS)
     if space_id is not None:
         query = query.order_by(Thread.is_pinned.desc())  # pinned threads lead their space
     return query.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
 
 
+@dataclass(frozen=True, slots=True)
+class Named:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListSpace:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListAuthor:
+    display_name: str
+    organisation: Named
+
+
+@dataclass(slots=True)
+class ListThread:
+    """A thread as the home and space lists show it (``_board.html``'s ``thread_row``): plain values.
+
+    Read in one statement with its author, organisation and space, and its tags in one more for the page; loading
+    the page's threads as ORM objects was about a quarter of the home page's time (bench/README.md).
+    """
+
+    id: int
+    title: str
+    kind: ThreadKind
+    status: ThreadStatus
+    visibility: Visibility
+    is_pinned: bool
+    is_locked: bool
+    reply_count: int
+    last_activity_at: datetime
+    space: ListSpace
+    author: ListAuthor
+    tags: list[Named] = field(default_factory=list)
+
+
+LIST_ROW_COLUMNS = (Thread.id, Thread.title, Thread.kind, Thread.status, Thread.visibility, Thread.is_pinned,
+                    Thread.is_locked, Thread.reply_count, Thread.last_activity_at, Space.slug, Space.name,
+                    User.display_name, Organisation.name.label("organisation_name"))
+
+
 def list_threads(user: User | None, page: int, per_page: int, **filters: Any) -> Page:
-    """One page of ``threads_query`` (rows of ``BRIEF_COLUMNS`` for a ``brief`` list, else threads)."""
-    load = _rows if filters.get("brief") else None
+    """One page of ``threads_query``: rows of ``BRIEF_COLUMNS`` for a ``brief`` list, else ``ListThread``s."""
+    load = _rows if filters.get("brief") else _list_threads
     return fetch_page(threads_query(user, **filters), page, per_page, key=Thread.id, load=load)
 
 
 def _rows(query: Select) -> list:
     return list(db.session.execute(query))
+
+
+def _list_threads(limited: Select) -> list[ListThread]:
+    """The page's threads of ``limited`` (a page of ``threads_query``) with what their rows show."""
+    rows = db.session.execute(
+        limited.with_only_columns(*LIST_ROW_COLUMNS)
+        .join(User, User.id == Thread.author_id).join(Space, Space.id == Thread.space_id)
+        .join(Organisation, Organisation.id == User.organisation_id)).all()
+    threads = [ListThread(r.id, r.title, r.kind, r.status, r.visibility, r.is_pinned, r.is_locked, r.reply_count,
+                          r.last_activity_at, ListSpace(r.slug, r.name),
+                          ListAuthor(r.display_name, Named(r.organisation_name))) for r in rows]
+    if threads:
+        by_id = {thread.id: thread for thread in threads}
+        for thread_id, name in db.session.execute(_tags_of_threads(), {"thread_ids": list(by_id)}):
+            by_id[thread_id].tags.append(Named(name))
+    return threads
+
+
+@functools.cache
+def _tags_of_threads() -> Select:
+    return (select(thread_tag.c.thread_id, Tag.name).join(Tag, Tag.id == thread_tag.c.tag_id)
+            .where(thread_tag.c.thread_id.in_(bindparam("thread_ids", expanding=True)))
+            .order_by(thread_tag.c.thread_id, Tag.name))
 
 
 def spaces_for(user: User | None) -> list[Space]:
