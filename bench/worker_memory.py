@@ -15,6 +15,10 @@ requests), so it is run on a copy of a data set that other benchmarks read (``BE
 
     .venv/bin/python bench/worker_memory.py --threads 1000000 --clustered --build-only   # the index first
     BENCH_SQLITE_PATH=<copy> .venv/bin/python bench/worker_memory.py --threads 1000000 --db sqlite --clustered
+    BENCH_SQLITE_PATH=<copy> .venv/bin/python bench/worker_memory.py --threads 1000000 --db sqlite --query-worker
+
+``--query-worker`` serves as the README's ``FORUM_QUERY_EMBEDDING=worker`` deployment: the README's query worker
+embeds the drafts (its memory is reported apart: one per machine, whatever the number of web workers).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import numpy as np
 
@@ -209,6 +214,9 @@ def main() -> None:
     parser.add_argument("--suggestions", type=int, default=100, help="ask-page suggestion lookups")
     parser.add_argument("--clustered", action="store_true", help="clustered random vectors instead of the realistic set")
     parser.add_argument("--build-only", action="store_true", help="only make the vectors and the index file")
+    parser.add_argument("--query-worker", action="store_true",
+                        help="FORUM_QUERY_EMBEDDING=worker: the README's query worker embeds the drafts, not the web worker")
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/12", help="the broker of --query-worker")
     args = parser.parse_args()
     if args.build_only:
         build_index(args.threads, args.clustered)
@@ -243,8 +251,15 @@ def main() -> None:
     env = dict(os.environ, SECRET_KEY=SECRET, DATABASE_URL=url, FORUM_VECTOR_INDEX_DIR=str(index_dir),
                FORUM_RATELIMIT_ENABLED="false", FORUM_MINING_IN_BACKGROUND="false", HF_HUB_OFFLINE="1",
                TRANSFORMERS_OFFLINE="1")
+    queries = None
+    if args.query_worker:
+        env.update(CELERY_BROKER_URL=args.broker, FORUM_QUERY_EMBEDDING="worker")
+        # The README's query worker command, from the repository root, beside gunicorn in the same environment.
+        queries = subprocess.Popen([str(ROOT / ".venv" / "bin" / "celery"), "-A", "forum.celery_worker", "worker",
+                                    "-Q", "groundwork.queries", "--pool", "solo"], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=open(OUT / "worker_memory_queries.log", "w"))
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f}; "
-          f"{url}, index in {index_dir}", flush=True)
+          f"{url}, index in {index_dir}{'; drafts embedded by the query worker' if queries else ''}", flush=True)
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "wsgi:app", "--workers", "1",
                                "--bind", f"127.0.0.1:{port}", "--timeout", "300"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=open(OUT / "worker_memory_gunicorn.log", "w"))
@@ -290,10 +305,18 @@ def main() -> None:
             reply = response.json()
             found += bool(reply["threads"])
         stages[f"{len(public) - args.thread_pages} suggestions"] = memory(worker)
+        for _tid, title in public[args.thread_pages:]:  # the same titles as searches: full text blended with meaning
+            get("search (query embedded, full text and index lookup)", "/search?" + urlencode({"q": title}))
+        stages[f"{len(public) - args.thread_pages} searches"] = memory(worker)
         method = reply.get("method")
+        if queries is not None:
+            stages["the query worker (one per machine, not a web worker)"] = memory(queries.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+        if queries is not None:
+            queries.send_signal(signal.SIGTERM)
+            queries.wait(timeout=60)
     print(f"load average {os.getloadavg()[0]:.2f}; suggestions answered by {method!r}, "
           f"{found} of {len(public) - args.thread_pages} with threads\n")
     print("| stage | RSS | anonymous | file-backed | PSS | peak RSS |\n|---|---|---|---|---|---|")
