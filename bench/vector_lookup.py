@@ -14,6 +14,13 @@ numpy over every stored vector). A web worker's memory with the index open is me
 
     .venv/bin/python bench/vector_lookup.py --threads 1000000 --db sqlite
     .venv/bin/python bench/vector_lookup.py --threads 200000 --db sqlite,postgres --rounds 200
+
+``--forum-db`` measures the same lookups on a ``bench/forum_data.py`` forum instead (1M threads / 10M replies),
+whose realistic vectors and index file ``bench/worker_memory.py`` stored and placed, with each role's visible
+threads as the forum's own rules give them:
+
+    .venv/bin/python bench/vector_lookup.py --threads 1000000 --forum-db sqlite:///<copy> \
+        --index-dir bench/out/vector-index-sqlite-1000000
 """
 from __future__ import annotations
 
@@ -144,39 +151,85 @@ def exact_visible(vectors, allowed: np.ndarray, query: np.ndarray, k: int = 10) 
 
 
 def measure(db: str, threads: int, rounds: int) -> None:
+    """The lookups on the forum ``build`` made: its visibility draw, its customer 19 and employee 1."""
     from forum.extensions import db as sqla
-    from forum.models import Thread, User
-    from forum.permissions import visible_threads
-    from forum.services.board import search
+    from forum.models import User
     from forum.services.vectors import index as vector_index
-    from forum.services.vectors import similar, store
+    from forum.services.vectors import store
 
     app = _app(_url(db, threads))
-    embedder = FixedEmbedder()
-    similar.query_embedder = lambda: embedder
-    similar._model_key = lambda e: e.model_name
-    vectors = dataset(threads)
     visibility = visibility_of(threads)
-    customer_org = 2 + 17
     allowed = {"customer": (visibility == 0) | ((visibility == 1) & (np.arange(1, threads + 1) % CUSTOMERS == 17)),
                "employee": np.ones(threads, dtype=bool)}
-    from threadpoolctl import threadpool_limits
-
-    # Exact search for the recall runs between the timed lookups: on one BLAS thread, so no spinning BLAS thread
-    # is left behind to take a core from (and add CPU time to) the lookup timed next.
-    with app.test_request_context(), threadpool_limits(limits=1, user_api="blas"):
+    with app.test_request_context():
         path = store.path_for(vector_index.database_key(), MODEL)
         if not path.exists():
             started = time.perf_counter()
             store.rebuild(MODEL)
             print(f"index built by the rebuild job in {time.perf_counter() - started:.0f} s: "
                   f"{path.stat().st_size / 2**20:.0f} MB", flush=True)
+        users = {"customer": sqla.session.get(User, 2 + 17), "employee": sqla.session.get(User, 1)}
+        lookups(f"{db}, {threads:,} threads", MODEL, dataset(threads), allowed, users, rounds)
+
+
+def measure_forum(url: str, threads: int, rounds: int, index_dir: str) -> None:
+    """The lookups on a ``bench/forum_data.py`` forum whose stored vectors are the realistic set (thread ``i``
+    row ``i - 1``, as ``bench/worker_memory.py`` stores them, its index file placed in ``index_dir``): the bench
+    customer and employee, each thread's visibility as the forum's own rules give it."""
+    import json
+
+    from forum_data import bench_config, marker_path
+    from sqlalchemy import select
+
+    from forum import create_app
+    from forum.extensions import db as sqla
+    from forum.models import Thread, User
+    from forum.permissions import visible_threads
+    from forum.services.vectors.embeddings import embedder_key, get_embedder
+
+    app = create_app(dict(bench_config(url), VECTOR_INDEX_DIR=index_dir, SERVER_NAME="bench.test",
+                          SUGGEST_MIN_SCORE=0.0, SEARCH_MIN_SCORE=0.0))
+    emails = json.loads(marker_path("sqlite" if url.startswith("sqlite") else "postgres", url).read_text())
+    with app.test_request_context():
+        model = embedder_key(get_embedder())  # the settings only: the model itself is not loaded
+        users, allowed = {}, {}
+        for role in ("customer", "employee"):
+            user = sqla.session.execute(select(User).where(
+                User.email == emails["targets"]["users"][role])).scalar_one()
+            mask = np.zeros(threads, dtype=bool)
+            ids = np.fromiter(sqla.session.execute(select(Thread.id).where(visible_threads(user))).scalars(), np.int64)
+            mask[ids[ids <= threads] - 1] = True
+            users[role], allowed[role] = user, mask
+            print(f"{role}: sees {int(mask.sum()):,} of {threads:,} threads", flush=True)
+        sqla.session.rollback()
+        lookups(f"{url.rsplit('/', 1)[1]}, {threads:,} threads (bench/forum_data.py)", model, dataset(threads),
+                allowed, users, rounds)
+
+
+def lookups(label: str, model: str, vectors, allowed: dict[str, np.ndarray], users: dict, rounds: int) -> None:
+    """Time ``suggest``, ``search`` and ``related`` per role and check each against exact search (recall@10)."""
+    from forum.extensions import db as sqla
+    from forum.models import Thread
+    from forum.permissions import visible_threads
+    from forum.services.board import search
+    from forum.services.vectors import index as vector_index
+    from forum.services.vectors import similar
+
+    embedder = FixedEmbedder()
+    embedder.model_name = model
+    similar.query_embedder = lambda: embedder
+    similar._model_key = lambda e: e.model_name
+    threads = vectors.shape[0]
+    from threadpoolctl import threadpool_limits
+
+    # Exact search for the recall runs between the timed lookups: on one BLAS thread, so no spinning BLAS thread
+    # is left behind to take a core from (and add CPU time to) the lookup timed next.
+    with threadpool_limits(limits=1, user_api="blas"):
         vector_index.clear_caches()
         started = time.perf_counter()
-        matrix = vector_index.current_matrix(MODEL)
-        print(f"\n{db}, {threads:,} threads: index opened in {time.perf_counter() - started:.2f} s "
+        matrix = vector_index.current_matrix(model)
+        print(f"\n{label}: index opened in {time.perf_counter() - started:.2f} s "
               f"({matrix.ann.count:,} vectors in the file, {matrix.tail_size} in the tail)")
-        users = {"customer": sqla.session.get(User, customer_org), "employee": sqla.session.get(User, 1)}
         drafts = queries(rounds)
         print("| lookup | role | wall p50 | wall p95 | CPU p50 | recall@10 vs exact |\n|---|---|---|---|---|---|")
         for role, user in users.items():
@@ -199,7 +252,7 @@ def measure(db: str, threads: int, rounds: int) -> None:
                 recall["search"].append(len(set(ranked[:10]) & set(truth)) / 10)
                 tid = 1 + (i * 7919) % threads
                 while not allowed[role][tid - 1]:
-                    tid += 1
+                    tid = tid % threads + 1
                 thread = sqla.session.get(Thread, tid)
                 t0, c0 = time.perf_counter(), time.process_time()
                 related = similar.related_threads(user, thread, limit=10)
@@ -221,8 +274,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1_000_000)
     parser.add_argument("--db", default="sqlite")
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--forum-db", help="measure on this bench/forum_data.py database instead (URL), whose "
+                                           "vectors and index bench/worker_memory.py stored and placed")
+    parser.add_argument("--index-dir", help="with --forum-db: the folder of its index file")
     args = parser.parse_args()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.2f}")
+    if args.forum_db:
+        measure_forum(args.forum_db, args.threads, args.rounds, args.index_dir)
+        print(f"load {os.getloadavg()[0]:.2f}")
+        return
     for db in args.db.split(","):
         build(db, args.threads)
         measure(db, args.threads, args.rounds)
