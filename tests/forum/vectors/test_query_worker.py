@@ -58,6 +58,9 @@ DRAFT = {"title": "All pooled connections in use after upgrading", "body": ""}
 
 def _sign_in(base_url: str) -> tuple[requests.Session, str]:
     session = requests.Session()
+    # A connection kept alive across the waits below could be closed by gunicorn's keep-alive timeout (2 s) just
+    # as it is reused, which the client sees as a reset: every request on a connection of its own.
+    session.headers["Connection"] = "close"
     page = session.get(f"{base_url}/login", timeout=10).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     response = session.post(f"{base_url}/login", data={"csrf_token": token, "email": "ann@acme.test",
