@@ -141,3 +141,21 @@ def test_only_psycopg_connections_skip_the_ping_on_checkout(url, pinged_on_check
     app.config.update(SQLALCHEMY_DATABASE_URI=url, SECRET_KEY="x" * 40, TESTING=True)
     _finish_config(app)
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is pinged_on_checkout
+
+
+def test_the_home_list_is_planned_once_not_on_every_request(app, client, thread):
+    """The list's LIMIT and OFFSET are written into its statement: as parameters PostgreSQL could not cost a generic
+    plan for them and planned the list anew on every request (custom plans only, bench/README.md)."""
+    app.config["PUBLIC_READ"] = True
+    db.session.remove()
+    # psycopg prepares from a connection's 5th run, PostgreSQL plans the 5 runs after that each anew; the pool
+    # hands its idle connections out in turn, so each of them must see more than 10
+    for _ in range(45):
+        assert client.get("/").status_code == 200
+    lists = db.session.execute(text(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+        "WHERE statement LIKE 'SELECT thread.id, thread.title, thread.kind%'")).all()
+    assert lists, "the home list was not kept prepared"
+    for statement, generic, custom in lists:
+        assert "LIMIT $" not in statement and "OFFSET $" not in statement
+        assert generic > 0 and custom <= 5, (generic, custom)
