@@ -74,9 +74,10 @@ def _finish_config(app: Flask) -> None:
         raise ConfigurationError(
             f"QUERY_EMBEDDING is {app.config['QUERY_EMBEDDING']!r}: use 'process' (each web worker embeds) or "
             "'worker' (a query worker embeds; needs CELERY_BROKER_URL).")
-    if app.config.get("QUERY_EMBEDDING") == "worker" and not app.config.get("CELERY_BROKER_URL"):
-        raise ConfigurationError("QUERY_EMBEDDING=worker needs CELERY_BROKER_URL: the query worker takes its texts "
-                                 "from the broker.")
+    if app.config.get("QUERY_EMBEDDING") == "worker" and not str(app.config.get("CELERY_BROKER_URL") or "").startswith(
+            ("redis://", "rediss://", "unix://")):
+        raise ConfigurationError("QUERY_EMBEDDING=worker needs a Redis CELERY_BROKER_URL: the query worker takes its "
+                                 "texts from the broker and answers on a Redis list.")
     if debug_or_test:
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
         if not app.config.get("FORCE_SECURE_COOKIES"):

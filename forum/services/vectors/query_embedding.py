@@ -40,8 +40,7 @@ def uses_worker() -> bool:
 
 
 def _reply_url() -> str:
-    return (current_app.config.get("CELERY_RESULT_BACKEND") or current_app.config.get("CELERY_BROKER_URL")
-            or current_app.config.get("REDIS_URL"))
+    return current_app.config["CELERY_BROKER_URL"]  # a Redis broker (checked at start-up) carries the replies
 
 
 def _client(url: str):

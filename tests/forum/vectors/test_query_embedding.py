@@ -23,7 +23,8 @@ BROKER = os.environ.get("TEST_QUERY_BROKER", "redis://127.0.0.1:6379/14")
 
 @pytest.mark.parametrize(("settings", "message"), [
     ({"QUERY_EMBEDDING": "workers"}, "use 'process'"),
-    ({"QUERY_EMBEDDING": "worker"}, "needs CELERY_BROKER_URL"),
+    ({"QUERY_EMBEDDING": "worker"}, "needs a Redis CELERY_BROKER_URL"),
+    ({"QUERY_EMBEDDING": "worker", "CELERY_BROKER_URL": "amqp://guest@127.0.0.1//"}, "needs a Redis CELERY_BROKER_URL"),
 ])
 def test_a_misconfigured_query_embedding_is_refused_with_a_clear_message(database_url, settings, message):
     with pytest.raises(ConfigurationError, match=message):
