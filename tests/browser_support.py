@@ -87,7 +87,9 @@ def served_forum(tmp_path: Path, seed_code: str, extra_env: dict[str, str] | Non
     log = tmp_path / "gunicorn.log"
     with open(log, "w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
+            # the README's ``gunicorn ... wsgi:app`` with the venv's script: ``-m gunicorn`` would put the working
+            # directory on sys.path and hide a project that is not installed
+            [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
              "--timeout", "60", "--access-logfile", "-", "wsgi:app"],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
