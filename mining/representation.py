@@ -329,8 +329,13 @@ def build_themes(patterns: list[Pattern], titles: list[str], labels: np.ndarray)
     themes = []
     for new_id, (_, members) in enumerate(ordered):
         members.sort(key=lambda p: -p.size)
-        member_titles = [titles[i] for p in members for i in p.representative]
-        name = pattern_name(member_titles, max_chars=48, max_words=3) or members[0].name
+        if len(members) == 1:
+            # its one pattern's topic again: a second, shorter name for it only read worse ("Calls after
+            # credential" beside "Client secret · AUTH-0401" on the demo)
+            name = members[0].name
+        else:
+            member_titles = [titles[i] for p in members for i in p.representative]
+            name = pattern_name(member_titles, max_chars=48, max_words=3) or members[0].name
         themes.append(Theme(id=new_id, name=name, patterns=[p.id for p in members],
                             size=sum(p.size for p in members)))
         for pattern in members:

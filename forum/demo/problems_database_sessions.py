@@ -68,7 +68,7 @@ P14 = Problem(
     fits=lambda d: d.topology != "single node",
     variables={
         "lb": ("F5", "HAProxy", "nginx", "an Azure Application Gateway", "AWS ALB", "NetScaler"),
-        "mins": ("two", "5", "10", "a few"),
+        "mins": ("two", "5", "10", "few"),
     },
     titles=(
         "Users logged out every few minutes since moving to {topology}",

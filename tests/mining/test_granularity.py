@@ -125,7 +125,7 @@ def test_a_name_is_said_by_a_member_title_not_glued_from_two_places():
         "sessions": ["Users complain about being logged out constantly after the move to HA",
                      "Logged out mid-entry, 'session not found'", "Do we need sticky sessions for Ledger on F5?",
                      "Users randomly get the login page (load balanced)",
-                     "Session drops every a few minutes on the load-balanced setup",
+                     "Session drops every few minutes on the load-balanced setup",
                      "Random session expiry behind NetScaler", "LDG-SES-0401 session not found",
                      "Users logged out when the second node joins"],
         "connections": ["Connection errors after scaling out to 2 nodes", "LDG-DB-0053 cannot obtain connection",
@@ -151,3 +151,27 @@ def test_a_name_is_said_by_a_member_title_not_glued_from_two_places():
         phrase = name.split(" · ")[0].lower()
         assert any(phrase in title.lower() for title in titles), (key, name)
         assert len(phrase.split()) >= 2, (key, name)  # "Session" alone says less than the titles do
+
+
+def test_a_theme_of_one_pattern_is_named_as_its_pattern():
+    from mining.representation import Pattern, build_themes
+
+    titles = ["401 Unauthorized on all outbound calls after credential change",
+              "Outbound calls fail after the client secret was rotated",
+              "AUTH-0401 on every outbound call after credential change",
+              "Session drops every few minutes on the load-balanced setup",
+              "Random session expiry behind NetScaler", "Session not found after the move to HA",
+              "Sessions drop on the second node"]
+
+    def pattern(pid: int, members: list[int], theme: int, name: str) -> Pattern:
+        return Pattern(id=pid, size=len(members), name=name, keywords=[], signatures=[], representative=members,
+                       cohesion=0.5, centroid=np.zeros(2, dtype=np.float32), members=members, theme=theme)
+
+    patterns = [pattern(0, [0, 1, 2], 0, "Outbound calls after credential change · AUTH-0401"),
+                pattern(1, [3, 4], 1, "Session drops"), pattern(2, [5, 6], 1, "Session not found")]
+    themes = build_themes(patterns, titles, np.array([0, 0, 0, 1, 1, 2, 2]))
+    # alone in its theme, a pattern's theme is the pattern's topic again: no second, shorter name for it
+    assert [(t.name, t.patterns) for t in themes if len(t.patterns) == 1] == [
+        ("Outbound calls after credential change · AUTH-0401", [0])]
+    several = next(t for t in themes if len(t.patterns) == 2)
+    assert "session" in several.name.lower() and len(several.name) <= 48

@@ -104,11 +104,15 @@ def test_theme_headings_only_where_a_theme_holds_several_patterns(world, client,
     login(world.employee)
     world.x.theme, world.y.theme = "Directory", "Sign-in"
     db.session.commit()
-    assert 'class="ptable-theme"' not in client.get("/patterns/").get_data(as_text=True)
+    html = client.get("/patterns/").get_data(as_text=True)
+    assert 'class="ptable-theme"' not in html
+    # a theme of one pattern is that pattern's topic again: its card shows no second name for it
+    assert 'class="badge badge-theme"' not in html and "Directory" not in html
     world.x.theme = "Sign-in"
     db.session.commit()
     html = client.get("/patterns/").get_data(as_text=True)
     assert html.count('class="ptable-theme"') == 1 and "Sign-in <span" in html
+    assert html.count('<span class="badge badge-theme">Sign-in</span>') == 2  # on both cards of the theme
 
 
 def test_zero_confirmations_are_not_shown_as_success(world, client, login):  # noqa: F811
