@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -84,6 +85,9 @@ class Tag(db.Model):
 
 # What ``permissions.visible_threads`` reads of a thread.
 _VISIBILITY_COLUMNS = ("visibility", "organisation_id", "merged_into_id", "hidden_at")
+# Which threads the side lists' partial indexes hold (``pages.threads_query``'s "unanswered" and "needs_staff").
+_UNANSWERED = text("kind = 'question' AND reply_count = 0 AND merged_into_id IS NULL")
+_NEEDS_STAFF = text("status = 'needs_staff' AND merged_into_id IS NULL")
 
 
 class Thread(db.Model):
@@ -99,6 +103,12 @@ class Thread(db.Model):
         # The home page's "open in your organisation" list: without it both databases read and sort all of an
         # organisation's threads, which grow with the forum (5-8 ms at 1M threads; see bench/README.md).
         Index("ix_thread_org_activity", "organisation_id", "last_activity_at"),
+        # The home page's side lists: their few threads in activity order, without walking every answered thread
+        # newer than them (see bench/README.md).
+        Index("ix_thread_unanswered", "last_activity_at", "id", *_VISIBILITY_COLUMNS, "status",
+              sqlite_where=_UNANSWERED, postgresql_where=_UNANSWERED),
+        Index("ix_thread_needs_staff", "last_activity_at", "id", *_VISIBILITY_COLUMNS,
+              sqlite_where=_NEEDS_STAFF, postgresql_where=_NEEDS_STAFF),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

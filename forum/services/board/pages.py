@@ -129,6 +129,16 @@ LIST_KINDS = ("latest", "unanswered", "org_open", "needs_staff")
 BRIEF_COLUMNS = (Thread.id, Thread.title, Thread.last_activity_at)
 
 
+def _is(column: Any, value: Any) -> ColumnElement[bool]:
+    """``column == value`` with the value written into the statement: the side lists' partial indexes
+    (``ix_thread_unanswered``, ``ix_thread_needs_staff``) hold only rows of these values, and PostgreSQL can use
+    them in a plan made once for every request only when the statement itself says the value."""
+    return column == bindparam(None, value, type_=column.type, literal_execute=True)
+
+
+_OPEN_STATUSES = bindparam(None, list(OPEN_STATUSES), expanding=True, type_=Thread.status.type, literal_execute=True)
+
+
 def threads_query(user: User | None, *, space_id: int | None = None, status: str | None = None,
                   tag: str | None = None, only: str = "latest", brief: bool = False) -> Select:
     """Visible threads, newest activity first, narrowed by space, status, tag or one of ``LIST_KINDS``.
@@ -145,14 +155,14 @@ def threads_query(user: User | None, *, space_id: int | None = None, status: str
     if tag:
         query = query.where(Thread.tags.any(Tag.name == tag))
     if only == "unanswered":
-        query = query.where(Thread.kind == ThreadKind.QUESTION, Thread.reply_count == 0,
-                            Thread.status.in_(OPEN_STATUSES))
+        query = query.where(_is(Thread.kind, ThreadKind.QUESTION), _is(Thread.reply_count, 0),
+                            Thread.status.in_(_OPEN_STATUSES))
     elif only == "org_open":
         org_id = user.organisation_id if _signed_in(user) else -1
-        query = query.where(Thread.organisation_id == org_id, Thread.kind == ThreadKind.QUESTION,
-                            Thread.status.in_(OPEN_STATUSES))
+        query = query.where(Thread.organisation_id == org_id, _is(Thread.kind, ThreadKind.QUESTION),
+                            Thread.status.in_(_OPEN_STATUSES))
     elif only == "needs_staff":
-        query = query.where(Thread.status == ThreadStatus.NEEDS_STAFF)
+        query = query.where(_is(Thread.status, ThreadStatus.NEEDS_STAFF))
     if space_id is not None:
         query = query.order_by(Thread.is_pinned.desc())  # pinned threads lead their space
     return query.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
