@@ -126,6 +126,16 @@ def visible_threads(user: User | None) -> ColumnElement[bool]:
     return and_(not_merged, Thread.hidden_at.is_(None), _visible_unmoderated(user))
 
 
+def visibility_key(user: User | None) -> tuple:
+    """What ``visible_threads(user)`` depends on, as a value: two readers with equal keys get the same clause, so a
+    statement built around it for one may serve the other (``pages.list_threads`` keeps them)."""
+    if is_employee(user):
+        return ("employee",)
+    if not _signed_in(user):
+        return ("anonymous", public_read_enabled())
+    return (user.role.value, user.organisation_id)
+
+
 def _visible_unmoderated(user: User | None) -> ColumnElement[bool]:
     """``visible_threads`` for a non-employee, before hidden and merged threads are taken out."""
     if not _signed_in(user):

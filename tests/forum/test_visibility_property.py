@@ -24,6 +24,7 @@ from forum.models import (
     Visibility,
     utcnow,
 )
+from forum.services.board import pages
 
 KINDS = [OrgKind.CUSTOMER, OrgKind.PARTNER, OrgKind.VENDOR]
 
@@ -126,6 +127,10 @@ def _check_agreement(viewer) -> int:
     for reply in replies:
         assert permissions.can_view_reply(viewer, reply) == (reply.id in visible_replies), (
             f"can_view_reply and visible_replies disagree for {viewer!r} on reply {reply.id}")
+    # the lists' statements are kept per visibility_key: a kept one must list exactly what this viewer sees
+    listed = {t.id for t in pages.list_threads(viewer, 1, 50).items}
+    listed_brief = {row.id for row in pages.list_threads(viewer, 1, 50, brief=True).items}
+    assert listed == listed_brief == visible, (viewer, listed, visible, _describe())
     spaces = db.session.execute(db.select(Space)).scalars().all()
     visible_spaces = set(db.session.execute(
         db.select(Space.id).where(permissions.visible_spaces(viewer))).scalars())
@@ -185,3 +190,25 @@ def test_engagement_of_a_non_partner_grants_nothing(app, make):
     listed = private in set(db.session.execute(
         db.select(Thread).where(permissions.visible_threads(viewer))).scalars())
     assert permissions.can_view(viewer, private) == listed
+
+
+def test_equal_visibility_keys_mean_equal_filters(app, make):
+    """``visibility_key`` says when two readers' ``visible_threads`` are the same clause, so statements built for one
+    may serve the other: equal keys, equal SQL; different SQL, different keys."""
+    a, b = make.customer_org(), make.customer_org()
+    partner = make.partner_org()
+    make.engage(partner, a)
+    readers = [make.user(a), make.user(a), make.user(b), make.user(partner), make.user(make.partner_org()),
+               make.employee(), make.employee(is_admin=True), None, AnonymousUserMixin()]
+
+    def sql(reader) -> str:
+        clause = permissions.visible_threads(reader)
+        return str(db.select(Thread.id).where(clause).compile(db.engine, compile_kwargs={"literal_binds": True}))
+
+    for public_read in (False, True):
+        app.config["PUBLIC_READ"] = public_read
+        with app.test_request_context():
+            for first in readers:
+                for second in readers:
+                    same_key = permissions.visibility_key(first) == permissions.visibility_key(second)
+                    assert same_key == (sql(first) == sql(second)), (first, second, public_read)

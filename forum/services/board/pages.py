@@ -92,15 +92,19 @@ def fetch_page(query: Select, page: int, per_page: int, total: int | None = None
     With ``key`` (the rows' id column), a page from ``DEEP_PAGE`` on reads its rows by the keys of ``page_keys``.
     """
     page = clamp_page(page)
-    if key is not None and page >= DEEP_PAGE:
-        limited = query.where(key.in_(page_keys(query, key, page, per_page).scalar_subquery())).limit(per_page + 1)
-    else:
-        limit, offset = per_page + 1, (page - 1) * per_page
-        if db.session.get_bind().dialect.name == "postgresql":
-            limit, offset = _inline(limit), _inline(offset)
-        limited = query.limit(limit).offset(offset)
+    limited = limit_page(query, page, per_page, key)
     rows = load(limited) if load is not None else list(db.session.execute(limited).scalars())
     return Page.of_rows(rows, page, per_page, total)
+
+
+def limit_page(query: Select, page: int, per_page: int, key: ColumnElement | None = None) -> Select:
+    """``query`` limited to one page (``page`` already clamped) and one row more; see ``fetch_page``."""
+    if key is not None and page >= DEEP_PAGE:
+        return query.where(key.in_(page_keys(query, key, page, per_page).scalar_subquery())).limit(per_page + 1)
+    limit, offset = per_page + 1, (page - 1) * per_page
+    if db.session.get_bind().dialect.name == "postgresql":
+        limit, offset = _inline(limit), _inline(offset)
+    return query.limit(limit).offset(offset)
 
 
 def _inline(number: int) -> ColumnElement[int]:
@@ -213,21 +217,48 @@ LIST_ROW_COLUMNS = (Thread.id, Thread.title, Thread.kind, Thread.status, Thread.
 
 
 def list_threads(user: User | None, page: int, per_page: int, **filters: Any) -> Page:
-    """One page of ``threads_query``: rows of ``BRIEF_COLUMNS`` for a ``brief`` list, else ``ListThread``s."""
-    load = _rows if filters.get("brief") else _list_threads
-    return fetch_page(threads_query(user, **filters), page, per_page, key=Thread.id, load=load)
+    """One page of ``threads_query``: rows of ``BRIEF_COLUMNS`` for a ``brief`` list, else ``ListThread``s.
+
+    The page's statement is built once per process for every reader with the same ``permissions.visibility_key``
+    (and organisation, which the "org_open" list reads) and the same filters and page: building it cost more than
+    running it on the home page (bench/README.md).
+    """
+    page = clamp_page(page)
+    dialect = db.session.get_bind().dialect.name
+    key = (permissions.visibility_key(user), user.organisation_id if _signed_in(user) else None,
+           tuple(sorted(filters.items())), page, per_page, dialect)
+    statement = _LIST_STATEMENTS.get(key)
+    if statement is None:
+        statement = _list_statement(threads_query(user, **filters), page, per_page, bool(filters.get("brief")))
+        if len(_LIST_STATEMENTS) >= MAX_LIST_STATEMENTS:
+            _LIST_STATEMENTS.clear()  # a page number or tag from every URL must not grow it without bound
+        _LIST_STATEMENTS[key] = statement
+    rows = _rows(statement) if filters.get("brief") else _list_threads(statement)
+    return Page.of_rows(rows, page, per_page)
+
+
+MAX_LIST_STATEMENTS = 2048
+_LIST_STATEMENTS: dict[tuple, Select] = {}
+
+
+def _list_statement(query: Select, page: int, per_page: int, brief: bool) -> Select:
+    """The statement of one page of ``query`` (a ``threads_query``), limited as ``fetch_page`` limits it: its
+    ``BRIEF_COLUMNS`` for a brief list, else the columns a ``ListThread`` shows, with its author and space."""
+    limited = limit_page(query, page, per_page, key=Thread.id)
+    if brief:
+        return limited
+    return (limited.with_only_columns(*LIST_ROW_COLUMNS)
+            .join(User, User.id == Thread.author_id).join(Space, Space.id == Thread.space_id)
+            .join(Organisation, Organisation.id == User.organisation_id))
 
 
 def _rows(query: Select) -> list:
     return list(db.session.execute(query))
 
 
-def _list_threads(limited: Select) -> list[ListThread]:
-    """The page's threads of ``limited`` (a page of ``threads_query``) with what their rows show."""
-    rows = db.session.execute(
-        limited.with_only_columns(*LIST_ROW_COLUMNS)
-        .join(User, User.id == Thread.author_id).join(Space, Space.id == Thread.space_id)
-        .join(Organisation, Organisation.id == User.organisation_id)).all()
+def _list_threads(statement: Select) -> list[ListThread]:
+    """The threads ``statement`` (a ``_list_statement``) reads, with their tags."""
+    rows = db.session.execute(statement).all()
     threads = [ListThread(r.id, r.title, r.kind, r.status, r.visibility, r.is_pinned, r.is_locked, r.reply_count,
                           r.last_activity_at, ListSpace(r.slug, r.name),
                           ListAuthor(r.display_name, Named(r.organisation_name))) for r in rows]
