@@ -146,3 +146,24 @@ def test_the_page_header_figures_come_from_one_statement(app, make, forum):
     header = [s for s in statements if "notification" in s or "conversation" in s]
     assert len(header) == 1, header
     assert "conversation_member" in header[0] and "notification" in header[0]
+
+
+def _space_list(html: str) -> list[str]:
+    listed = re.search(r'<ul class="space-list">(.*?)</ul>', html, flags=re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip()
+            for item in re.findall(r"<li>(.*?)</li>", listed.group(1), flags=re.S)] if listed else []
+
+
+def test_the_space_list_shows_what_each_reader_may_see_in_the_admins_order(app, make, forum):
+    staff_room = make.space("Staff room", visibility=Visibility.INTERNAL)
+    staff_room.description, staff_room.position = "Vendor only", 1
+    forum["space"].description, forum["space"].position = "Installing and upgrading", 2
+    make.space("Announcements").position = 0
+    db.session.commit()
+    employee = Browser(app, make.employee()).get("/").get_data(as_text=True)
+    assert _space_list(employee) == ["Announcements", "Staff room Internal Vendor only",
+                                     "Installs Installing and upgrading"]
+    assert f'href="/s/{staff_room.slug}"' in employee
+    customer = Browser(app, forum["author"]).get("/").get_data(as_text=True)
+    anonymous = Browser(app).get("/").get_data(as_text=True)
+    assert _space_list(customer) == _space_list(anonymous) == ["Announcements", "Installs Installing and upgrading"]
