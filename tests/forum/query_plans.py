@@ -14,18 +14,11 @@ def query_plan(statement) -> str:
                      if isinstance(t, Table)})
     # Statistics of the test's own rows, as a live database keeps them (autovacuum; ANALYZE after a mining run):
     # DELETE between tests keeps an earlier test's, which can make another index the cheaper plan for data this
-    # test does not have. VACUUM also sets PostgreSQL's visibility map, which index-only scans need. REINDEX: the
-    # rows earlier tests inserted and deleted leave PostgreSQL's indexes as many pages as they once needed, and a
-    # small partial index swollen so costs more to the planner than one a live table would have (a side-list test
-    # failed so, depending on which tests ran before it in its process).
+    # test does not have. VACUUM also sets PostgreSQL's visibility map, which index-only scans need.
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for name in tables:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f'REINDEX TABLE "{name}"'))
-                conn.execute(text(f'VACUUM ANALYZE "{name}"'))
-            else:
-                conn.execute(text(f'ANALYZE "{name}"'))
+            conn.execute(text(f'VACUUM ANALYZE "{name}"' if conn.dialect.name == "postgresql" else f'ANALYZE "{name}"'))
     if db.session.get_bind().dialect.name == "postgresql":
         # A handful of rows make a sequential scan the cheaper plan; forbid it to see which index matches.
         db.session.execute(text("SET LOCAL enable_seqscan = off"))

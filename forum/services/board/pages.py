@@ -107,13 +107,15 @@ def limit_page(query: Select, page: int, per_page: int, key: ColumnElement | Non
     return query.limit(limit).offset(offset)
 
 
-def _inline(number: int) -> ColumnElement[int]:
-    """A LIMIT or OFFSET written into the statement's text rather than sent as a parameter: PostgreSQL cannot
-    cost a generic plan for a parameter there, so it planned every list statement anew on every request (custom
-    plans only, bench/README.md); each page size and offset gets a statement of its own, planned once. Not on
-    SQLite, whose planner took another index for the signed-in home list with the number written in (6 -> 160 ms
-    at 100k threads)."""
-    return bindparam(None, number, literal_execute=True)
+def _inline(value: Any, type_: Any = None) -> ColumnElement:
+    """A value written into the statement's text rather than sent as a parameter.
+
+    For a LIMIT or OFFSET: PostgreSQL cannot cost a generic plan for a parameter there, so it planned every list
+    statement anew on every request (custom plans only, bench/README.md); each page size and offset gets a
+    statement of its own, planned once. Not on SQLite, whose planner took another index for the signed-in home
+    list with the number written in (6 -> 160 ms at 100k threads). For the side lists' constants, see ``_is``.
+    """
+    return bindparam(None, value, type_=type_, literal_execute=True)
 
 
 def page_keys(query: Select, key: ColumnElement, page: int, per_page: int) -> Select:
@@ -137,7 +139,7 @@ def _is(column: Any, value: Any) -> ColumnElement[bool]:
     """``column == value`` with the value written into the statement: the side lists' partial indexes
     (``ix_thread_unanswered``, ``ix_thread_needs_staff``) hold only rows of these values, and PostgreSQL can use
     them in a plan made once for every request only when the statement itself says the value."""
-    return column == bindparam(None, value, type_=column.type, literal_execute=True)
+    return column == _inline(value, column.type)
 
 
 _OPEN_STATUSES = bindparam(None, list(OPEN_STATUSES), expanding=True, type_=Thread.status.type, literal_execute=True)
