@@ -1,7 +1,7 @@
 """The home page's "unanswered" and "needs staff" side lists read their few threads from indexes of their own.
 
 Through the list index (``ix_thread_list``) both databases walked the newest threads one by one and dropped every
-answered one, or every one not waiting for staff: about 350 rows for 6 at 100k threads on PostgreSQL, 0.5-0.7 ms a
+answered one, or every one not waiting for staff: 286-349 rows for 6 at 100k threads on PostgreSQL, 0.4-0.7 ms a
 page (bench/README.md), and more wherever most recent threads are answered, which is what a healthy forum looks
 like. Statistics are set the way a live database keeps them (``query_plan`` analyzes the test's own rows).
 """
