@@ -70,11 +70,11 @@ def _finish_config(app: Flask) -> None:
         raise ConfigurationError(
             "SECRET_KEY is the development default. Set SECRET_KEY in the environment "
             "(for example: export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')).")
-    if app.config.get("QUERY_EMBEDDING", "process") not in ("process", "worker"):
+    if app.config["QUERY_EMBEDDING"] not in ("process", "worker"):
         raise ConfigurationError(
             f"QUERY_EMBEDDING is {app.config['QUERY_EMBEDDING']!r}: use 'process' (each web worker embeds) or "
             "'worker' (a query worker embeds; needs CELERY_BROKER_URL).")
-    if app.config.get("QUERY_EMBEDDING") == "worker" and not str(app.config.get("CELERY_BROKER_URL") or "").startswith(
+    if app.config["QUERY_EMBEDDING"] == "worker" and not str(app.config.get("CELERY_BROKER_URL") or "").startswith(
             ("redis://", "rediss://", "unix://")):
         raise ConfigurationError("QUERY_EMBEDDING=worker needs a Redis CELERY_BROKER_URL: the query worker takes its "
                                  "texts from the broker and answers on a Redis list.")

@@ -150,7 +150,7 @@ def counts(run_id: int) -> tuple[int, int]:
 def embed_run(run_id: int, thread_ids: Sequence[int], embedder, *, progress: ProgressCallback | None = None,
               poll_seconds: float = 0.5) -> int:
     """Embed a run's threads through chunks, with workers when there is a broker; new embeddings made here."""
-    size = int(current_app.config.get("MINING_EMBED_CHUNK", 512))
+    size = int(current_app.config["MINING_EMBED_CHUNK"])
     split(run_id, thread_ids, size)
     # TF-IDF vectors depend on the corpus the run's embedder learnt: only model embedders go to other processes.
     if background.has_broker() and not hasattr(embedder, "fit"):

@@ -35,7 +35,7 @@ class QueryWorkerUnavailable(RuntimeError):
 
 def uses_worker() -> bool:
     """Whether this process sends its drafts and queries to a query worker rather than embedding them itself."""
-    return (current_app.config.get("QUERY_EMBEDDING", "process") == "worker" and background.has_broker()
+    return (current_app.config["QUERY_EMBEDDING"] == "worker" and background.has_broker()
             and current_app.config.get("MINING_EMBEDDER", "minilm") == "minilm")
 
 
