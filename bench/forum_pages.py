@@ -228,7 +228,7 @@ def profile(cell: Cell, rounds: int) -> None:
         with profiler:
             for _ in range(rounds):
                 cell.get(record=False)
-        print(profiler.output_text(unicode=True, show_all=False, short_mode=False))
+        print(profiler.output_text(unicode=True, show_all=os.environ.get("BENCH_PROFILE_ALL") == "1", short_mode=False))
         return
     profiler = cProfile.Profile()
     profiler.enable()

@@ -18,6 +18,7 @@ from .cli import register_cli
 from .config import DEV_SECRET_KEY, Config, apply_environment
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .services import background
+from .services.board import generation as board_generation
 from .services.community import mail as community_mail
 from .services.mail import outbox as mail_outbox
 from .services.mail import sweeper as mail_sweeper
@@ -61,6 +62,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg:"):
         _keep_prepared_statements(app)
         _ping_idle_connections(app)
+    with app.app_context():
+        board_generation.watch(db.engine)
     return app
 
 

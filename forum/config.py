@@ -66,6 +66,10 @@ class Config:
     POST_MAX_LENGTH = 50_000
     PAGE_SIZE = 20
     REPLIES_PAGE_SIZE = 50
+    # The home and space lists a process has read are served again until a commit changes what they can show
+    # (services.board.generation), and for this long at most (writes made outside the app are not counted).
+    # 0 reads every list from the database.
+    LIST_CACHE_SECONDS = 30
 
     # Sign-ins last two weeks of inactivity at most; logout and password change end them at once.
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)

@@ -73,7 +73,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: floa
 
 
 @contextlib.contextmanager
-def served_forum(tmp_path: Path, seed_code: str, extra_env: dict[str, str] | None = None
+def served_forum(tmp_path: Path, seed_code: str, extra_env: dict[str, str] | None = None, workers: int = 1
                  ) -> Iterator[tuple[str, object]]:
     env = {**forum_env(tmp_path / "forum.sqlite"), **(extra_env or {})}
     # the README's command with the venv's flask script (``-m flask`` would put the working directory on sys.path)
@@ -89,7 +89,7 @@ def served_forum(tmp_path: Path, seed_code: str, extra_env: dict[str, str] | Non
         process = subprocess.Popen(
             # the README's ``gunicorn ... wsgi:app`` with the venv's script: ``-m gunicorn`` would put the working
             # directory on sys.path and hide a project that is not installed
-            [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
+            [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4",
              "--timeout", "60", "--access-logfile", "-", "wsgi:app"],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"

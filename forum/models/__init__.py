@@ -8,6 +8,7 @@ kept by idempotency key).
 from .attachments import Attachment, AttachmentKind
 from .base import _enum, utcnow
 from .board import (
+    BoardGeneration,
     Confirmation,
     Reply,
     Revision,
@@ -72,7 +73,7 @@ from .webhooks import EVENTS as WEBHOOK_EVENTS
 from .webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
-    "SCOPES", "ApiToken", "Assignment", "Attachment", "AttachmentKind", "AuditEntry", "Confirmation", "Deployment", "EmailMode", "EmbeddingChunk", "Engagement",
+    "SCOPES", "ApiToken", "Assignment", "Attachment", "AttachmentKind", "AuditEntry", "BoardGeneration", "Confirmation", "Deployment", "EmailMode", "EmbeddingChunk", "Engagement",
     "Environment", "Flag", "FlagReason", "FlagStatus", "Hosting", "IdempotentRequest", "InternalLink", "Invitation",
     "MembershipSource",
     "MiningRun", "ModerationSettings", "Notification", "NotificationKind", "NotificationSetting", "OrgKind",

@@ -5,7 +5,9 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    DDL,
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -225,3 +228,22 @@ class Confirmation(db.Model):
 
     user: Mapped[User] = relationship()
     deployment: Mapped[Deployment] = relationship()
+
+
+class BoardGeneration(db.Model):
+    """One row counting the commits that changed what the thread lists can show (``services.board.generation``).
+
+    Every process keeps the lists it read under the count it read first; a commit that wrote the threads, their
+    tags, spaces, authors' names or organisations adds one in the same transaction, so no process serves a list
+    from before it.
+    """
+
+    __tablename__ = "board_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# Its one row, also where the schema is made without the migrations (create_all).
+event.listen(BoardGeneration.__table__, "after_create",
+             DDL("INSERT INTO board_generation (id, value) VALUES (1, 0)"))

@@ -111,7 +111,7 @@ def home():
         if show != mine:
             side[mine] = pages.list_threads(current_user, 1, 5, only=mine, brief=True)
     return render_template("board/home.html", show=show, threads=main, side=side,
-                           spaces=pages.spaces_for(current_user))
+                           spaces=pages.home_spaces(current_user))
 
 
 @bp.route("/s/<slug>")

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import functools
 import math
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from flask import current_app
+from sqlalchemy import ColumnElement, Engine, Select, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,7 +34,7 @@ from ...models import (
     Visibility,
     thread_tag,
 )
-from . import reply_rows, versions
+from . import generation, reply_rows, versions
 
 MAX_PAGE = 10_000  # deeper offsets are useless to people and only cost the database
 DEEP_PAGE = 10  # from this page on a list page reads its rows by key (``fetch_page``)
@@ -235,12 +238,42 @@ def list_threads(user: User | None, page: int, per_page: int, **filters: Any) ->
         if len(_LIST_STATEMENTS) >= MAX_LIST_STATEMENTS:
             _LIST_STATEMENTS.clear()  # a page number or tag from every URL must not grow it without bound
         _LIST_STATEMENTS[key] = statement
-    rows = _rows(statement) if filters.get("brief") else _list_threads(statement)
+    rows = _kept(("list", *key), lambda: _rows(statement) if filters.get("brief") else _list_threads(statement))
     return Page.of_rows(rows, page, per_page)
 
 
 MAX_LIST_STATEMENTS = 2048
 _LIST_STATEMENTS: dict[tuple, Select] = {}
+
+MAX_KEPT_LISTS = 2048
+_KEPT_LISTS: weakref.WeakKeyDictionary[Engine, dict[tuple, tuple[int, float, Any]]] = weakref.WeakKeyDictionary()
+
+
+def _kept(key: tuple, read: Callable[[], Any]) -> Any:
+    """What ``read`` returns, kept per process and database under the board's generation: served again to readers
+    with the same key until a commit changes what lists show (``generation``), or ``LIST_CACHE_SECONDS`` pass.
+
+    The key holds everything the value depends on besides the data (the reader's ``visibility_key``, filters,
+    page); the values are plain rows that nothing changes after they are read, shared by the threads of a worker.
+    """
+    seconds = current_app.config["LIST_CACHE_SECONDS"]
+    current = generation.current(db.session()) if seconds > 0 else None
+    if current is None:
+        return read()
+    engine = db.session.get_bind()
+    kept = _KEPT_LISTS.get(engine)
+    if kept is None:
+        kept = _KEPT_LISTS.setdefault(engine, {})
+    now = time.monotonic()
+    held = kept.get(key)
+    # Equal, not at least: a database restored from a backup counts from an earlier number again.
+    if held is not None and held[0] == current and now - held[1] < seconds:
+        return held[2]
+    value = read()
+    if len(kept) >= MAX_KEPT_LISTS:
+        kept.clear()  # every page number and tag of every URL must not grow it without bound
+    kept[key] = (current, now, value)
+    return value
 
 
 def _list_statement(query: Select, page: int, per_page: int, brief: bool) -> Select:
@@ -276,6 +309,16 @@ def _tags_of_threads() -> Select:
     return (select(thread_tag.c.thread_id, Tag.name).join(Tag, Tag.id == thread_tag.c.tag_id)
             .where(thread_tag.c.thread_id.in_(bindparam("thread_ids", expanding=True)))
             .order_by(thread_tag.c.thread_id, Tag.name))
+
+
+def home_spaces(user: User | None) -> list:
+    """The spaces the home page lists for this user, as rows of what it shows (slug, name, default visibility,
+    description), in the admins' order; kept per process like the lists."""
+    def read() -> list:
+        return list(db.session.execute(
+            select(Space.slug, Space.name, Space.default_visibility, Space.description)
+            .where(permissions.visible_spaces(user)).order_by(Space.position, Space.name)))
+    return _kept(("spaces", permissions.visibility_key(user)), read)
 
 
 def spaces_for(user: User | None) -> list[Space]:
