@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,7 +90,7 @@ def new_run(app) -> int:
         return leases.create_run(None, "bench").id
 
 
-def overhead(app, chunk: int, rounds: int) -> dict:
+def overhead(app, chunk: int, rounds: int, control: bool = False) -> dict:
     from forum.services.patterns import chunks
     from forum.services.vectors.embeddings import get_embedder, texts_for, thread_documents
 
@@ -100,7 +101,7 @@ def overhead(app, chunk: int, rounds: int) -> dict:
         ids = [item.thread_id for item in items]
         texts = [item.text for item in items]
         model.encode(texts[:64], batch_size=embedder.batch_size)  # warm
-    raw, chunked, raw_cpu, chunked_cpu = [], [], [], []
+    raw, chunked, raw_cpu, chunked_cpu, again, again_cpu = [], [], [], [], [], []
     inside: list[dict] = []
     for _ in range(rounds):
         started, cpu = time.perf_counter(), time.process_time()
@@ -117,6 +118,11 @@ def overhead(app, chunk: int, rounds: int) -> dict:
             chunked_cpu.append(time.process_time() - cpu)
         inside.append(spent)
         assert made == len(ids), made
+        if control:  # the same raw call once more: how far two runs of identical work differ in one round
+            started, cpu = time.perf_counter(), time.process_time()
+            model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+            again.append(time.perf_counter() - started)
+            again_cpu.append(time.process_time() - cpu)
     best_raw, best_chunked = min(raw), min(chunked)
     # The chunked path's own work is what it does outside the model's encode, measured in the same round as the
     # encode it wraps: load on the machine stretches both, so this share holds still where wall-time differences
@@ -134,7 +140,66 @@ def overhead(app, chunk: int, rounds: int) -> dict:
             "encode_calls_in_chunks": [i["calls"] for i in inside],
             "outside_encode_pct_of_raw": [round(x, 2) for x in outside],
             "outside_encode_cpu_pct_of_raw": [round(x, 2) for x in outside_cpu],
-            "chunk_batches_cpu_pct_vs_raw": [round(x, 1) for x in batches]}
+            "chunk_batches_cpu_pct_vs_raw": [round(x, 1) for x in batches],
+            "median_overhead_pct": round(statistics.median(100 * (c - r) / r for r, c in zip(raw, chunked, strict=True)), 1),
+            **({"raw_again_pct_per_round": [round(100 * (a - r) / r, 1) for r, a in zip(raw, again, strict=True)],
+                "raw_again_cpu_pct_per_round": [round(100 * (a - r) / r, 1)
+                                                for r, a in zip(raw_cpu, again_cpu, strict=True)]} if control else {})}
+
+
+def paired(app, chunk: int, rounds: int) -> dict:
+    """Each chunk against raw ``encode`` of its own texts, the two timed back to back (which goes first
+    alternates): what the path adds per chunk, measured where the machine's drift is the same for both."""
+    from sqlalchemy import select
+
+    from forum.extensions import db
+    from forum.models import EmbeddingChunk
+    from forum.services.patterns import chunks
+    from forum.services.vectors.embeddings import get_embedder, texts_for, thread_documents
+
+    with app.app_context():
+        embedder = get_embedder()
+        model = embedder.load()
+        items = texts_for(thread_documents())
+        ids = [item.thread_id for item in items]
+        embedder.embed([item.text for item in items[:64]])  # warm, and torch's threads as the path sets them
+    worker = chunks.worker_name()
+    raw, path, raw_cpu, path_cpu = [], [], [], []
+    for round_number in range(rounds):
+        clear_embeddings(app)
+        run_id = new_run(app)
+        with app.app_context():
+            chunks.split(run_id, ids, chunk)
+            held = db.session.execute(select(EmbeddingChunk.id, EmbeddingChunk.thread_ids)
+                                      .where(EmbeddingChunk.run_id == run_id).order_by(EmbeddingChunk.id)).all()
+            db.session.rollback()
+            for number, (chunk_id, thread_ids) in enumerate(held):
+                texts = [item.text for item in texts_for(thread_documents(thread_ids))]
+                db.session.rollback()
+
+                def raw_call(texts=texts):
+                    model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True)
+
+                def path_call(chunk_id=chunk_id, texts=texts):
+                    assert chunks.claim(chunk_id, worker)
+                    assert chunks.embed_chunk(chunk_id, worker, embedder) == len(texts)
+
+                calls = [(raw_call, raw, raw_cpu), (path_call, path, path_cpu)]
+                for call, walls, cpus in (calls if (round_number + number) % 2 == 0 else calls[::-1]):
+                    started, cpu = time.perf_counter(), time.process_time()
+                    call()
+                    walls.append(time.perf_counter() - started)
+                    cpus.append(time.process_time() - cpu)
+    per_pair = [100 * (p - r) / r for r, p in zip(raw, path, strict=True)]
+    per_pair_cpu = [100 * (p - r) / r for r, p in zip(raw_cpu, path_cpu, strict=True)]
+    return {"pairs": len(raw), "chunk": chunk,
+            "overhead_pct_median": round(statistics.median(per_pair), 1),
+            "overhead_pct_of_sums": round(100 * (sum(path) - sum(raw)) / sum(raw), 1),
+            "overhead_pct_per_pair": [round(x, 1) for x in per_pair],
+            "cpu_overhead_pct_median": round(statistics.median(per_pair_cpu), 1),
+            "cpu_overhead_pct_of_sums": round(100 * (sum(path_cpu) - sum(raw_cpu)) / sum(raw_cpu), 1),
+            "raw_s": round(sum(raw), 2), "path_s": round(sum(path), 2)}
 
 
 @contextmanager
@@ -236,6 +301,10 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--overhead-only", action="store_true", help="skip the 1 vs 2 worker runs")
+    parser.add_argument("--paired", action="store_true",
+                        help="only each chunk against raw encode of its own texts, back to back")
+    parser.add_argument("--control", action="store_true",
+                        help="encode the raw texts a second time in each round: the spread of identical work")
     args = parser.parse_args()
 
     import forum_data
@@ -246,7 +315,10 @@ def main() -> None:
     build(url, args.threads)
     print(f"load before: {os.getloadavg()}", flush=True)
     app = create_app(forum_data.bench_config(url))
-    result = {"overhead": overhead(app, args.chunk, args.rounds)}
+    if args.paired:
+        print(json.dumps({"paired": paired(app, args.chunk, args.rounds)}), flush=True)
+        return
+    result = {"overhead": overhead(app, args.chunk, args.rounds, args.control)}
     print(json.dumps(result["overhead"]), flush=True)
     if args.overhead_only:
         return
