@@ -118,6 +118,22 @@ def _reader(session: requests.Session, urls: list[str], stop: threading.Event, t
             failures.append(f"{type(exc).__name__} {url}")
 
 
+def _writer(url: str, thread_id: int, stop: threading.Event) -> None:
+    """Change a thread twice a second through the app's engine, so the board's generation moves and every worker
+    reads its kept lists anew, in several threads at once."""
+    from sqlalchemy import text
+
+    from forum import create_app
+    from forum.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "stress-only-" + "x" * 32})
+    with app.app_context():
+        while not stop.wait(0.5):
+            db.session.execute(text("UPDATE thread SET last_activity_at = last_activity_at WHERE id = :id"),
+                               {"id": thread_id})
+            db.session.commit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
@@ -129,6 +145,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--with-vectors", action="store_true", help="SQLite: every thread has a stored vector")
     parser.add_argument("--gc-threshold", type=int, default=0, help="gc generation-0 threshold in the server")
+    parser.add_argument("--with-lists", action="store_true",
+                        help="also read home and space pages while this process changes a thread twice a second "
+                             "(the lists every worker keeps are read anew by its threads at once)")
     parser.add_argument("--log", type=Path, default=ROOT / "bench" / "out" / "thread_stress.log", help="the server's log")
     args = parser.parse_args()
 
@@ -136,6 +155,10 @@ def main() -> None:
     targets = marker["targets"]
     base = f"http://127.0.0.1:{args.port}"
     urls = [f"{base}/t/{tid}" for tid in targets["fifty_reply_thread_ids"]]
+    if args.with_lists:
+        space = f"{base}/s/{targets['space_slug']}"
+        lists = [f"{base}/", space, f"{base}/?page=2", f"{space}?page=2"]
+        urls = [u for i, thread in enumerate(urls) for u in (thread, lists[i % len(lists)])]
     url = default_url(args.db)
     if args.with_vectors:
         if args.db != "sqlite":
@@ -163,6 +186,9 @@ def main() -> None:
         sessions = [_sign_in(base, targets["users"]["customer"], targets["password"]) for _ in range(args.clients)]
         readers = [threading.Thread(target=_reader, args=(s, urls, stop, times, failures, i * 3), daemon=True)
                    for i, s in enumerate(sessions)]
+        if args.with_lists:
+            readers.append(threading.Thread(target=_writer, args=(url, targets["fifty_reply_thread_ids"][0], stop),
+                                            daemon=True))
         started = time.monotonic()
         for reader in readers:
             reader.start()

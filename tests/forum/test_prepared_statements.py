@@ -147,6 +147,7 @@ def test_the_home_list_is_planned_once_not_on_every_request(app, client, thread)
     """The list's LIMIT and OFFSET are written into its statement: as parameters PostgreSQL could not cost a generic
     plan for them and planned the list anew on every request (custom plans only, bench/README.md)."""
     app.config["PUBLIC_READ"] = True
+    app.config["LIST_CACHE_SECONDS"] = 0  # the list read on every request, as when the board changes between them
     db.session.remove()
     # psycopg prepares from a connection's 5th run, PostgreSQL plans the 5 runs after that each anew; the pool
     # hands its idle connections out in turn, so each of them must see more than 10
