@@ -24,19 +24,9 @@ from forum.extensions import db
 from forum.models import BoardGeneration, Visibility, utcnow
 from forum.services.board import generation, pages
 from tests.browser_support import ROOT, forum_env, served_forum
+from tests.forum.board.test_home_rows import forum  # noqa: F401  (fixture: one public thread, one private)
 from tests.forum.board.test_pages import Browser
 from tests.forum.board.test_queries import counting_queries
-
-
-@pytest.fixture()
-def forum(app, make):
-    app.config["PUBLIC_READ"] = True
-    org = make.customer_org("Acme")
-    author = make.user(org, display_name="Ada Author")
-    space = make.space("Installs")
-    thread = make.thread(author, Visibility.PUBLIC, space=space, title="Licence server not reachable")
-    db.session.commit()
-    return {"author": author, "space": space, "thread": thread}
 
 
 def _generation() -> int:
@@ -45,7 +35,7 @@ def _generation() -> int:
     return value
 
 
-def test_a_kept_list_is_served_until_a_commit_changes_what_lists_show(app, make, forum):
+def test_a_kept_list_is_served_until_a_commit_changes_what_lists_show(app, make, forum):  # noqa: F811
     anonymous = Browser(app)
     first = anonymous.html("/")
     with counting_queries() as statements:
@@ -64,7 +54,7 @@ def test_a_kept_list_is_served_until_a_commit_changes_what_lists_show(app, make,
     assert "Posted after the first read" in anonymous.html(f"/s/{forum['space'].slug}")
 
 
-def test_what_lists_do_not_show_is_not_counted_and_what_they_show_is(app, forum):
+def test_what_lists_do_not_show_is_not_counted_and_what_they_show_is(app, forum):  # noqa: F811
     anonymous = Browser(app)
     assert "Ada Author" in anonymous.html("/")
     before = _generation()
@@ -78,41 +68,41 @@ def test_what_lists_do_not_show_is_not_counted_and_what_they_show_is(app, forum)
     assert "Ada Renamed" in html and "Ada Author" not in html
 
 
-def test_a_rolled_back_change_is_not_counted_and_sql_written_as_text_is(app, forum):
+def test_a_rolled_back_change_is_not_counted_and_sql_written_as_text_is(app, forum):  # noqa: F811
     before = _generation()
-    forum["thread"].title = "Never saved"
+    forum["public"].title = "Never saved"
     db.session.flush()
     db.session.rollback()
     assert _generation() == before
-    db.session.execute(text("UPDATE thread SET title = 'Typed as SQL' WHERE id = :id"), {"id": forum["thread"].id})
+    db.session.execute(text("UPDATE thread SET title = 'Typed as SQL' WHERE id = :id"), {"id": forum["public"].id})
     db.session.commit()
     assert _generation() == before + 1
     assert "Typed as SQL" in Browser(app).html("/")
 
 
-def test_a_transaction_that_changed_the_lists_reads_them_itself(app, forum):
+def test_a_transaction_that_changed_the_lists_reads_them_itself(app, forum):  # noqa: F811
     def titles() -> list[str]:
         return [t.title for t in pages.list_threads(None, 1, 20).items]
 
-    assert titles() == ["Licence server not reachable"]
-    assert titles() == ["Licence server not reachable"]  # now kept
-    forum["thread"].title = "Renamed in this transaction"
+    assert titles() == ["Public upgrade question"]
+    assert titles() == ["Public upgrade question"]  # now kept
+    forum["public"].title = "Renamed in this transaction"
     db.session.flush()
     assert generation.current(db.session()) is None
     assert titles() == ["Renamed in this transaction"]
     db.session.rollback()
-    assert titles() == ["Licence server not reachable"]
+    assert titles() == ["Public upgrade question"]
 
 
-def test_a_write_that_bypasses_the_app_shows_once_the_kept_list_expires(app, forum, database_url):
+def test_a_write_that_bypasses_the_app_shows_once_the_kept_list_expires(app, forum, database_url):  # noqa: F811
     app.config["LIST_CACHE_SECONDS"] = 1.0
     anonymous = Browser(app)
-    assert "Licence server not reachable" in anonymous.html("/")
+    assert "Public upgrade question" in anonymous.html("/")
     outside = create_engine(database_url)  # as SQL typed into a database shell: no hook of the app sees it
     try:
         with outside.begin() as conn:
             conn.execute(text("UPDATE thread SET title = 'Changed behind the app' WHERE id = :id"),
-                         {"id": forum["thread"].id})
+                         {"id": forum["public"].id})
     finally:
         outside.dispose()
     assert "Changed behind the app" not in anonymous.html("/")  # the kept list, at most a second old
@@ -122,7 +112,7 @@ def test_a_write_that_bypasses_the_app_shows_once_the_kept_list_expires(app, for
     outside = create_engine(database_url)
     try:
         with outside.begin() as conn:
-            conn.execute(text("UPDATE thread SET title = 'Read every time' WHERE id = :id"), {"id": forum["thread"].id})
+            conn.execute(text("UPDATE thread SET title = 'Read every time' WHERE id = :id"), {"id": forum["public"].id})
     finally:
         outside.dispose()
     assert "Read every time" in anonymous.html("/")  # 0: nothing kept
