@@ -86,8 +86,8 @@ def watch(engine: Engine) -> None:
             try:
                 cursor.execute(bump)
             except sqlite3.OperationalError as error:
-                if "no such table" not in str(error):
-                    raise  # a database not migrated yet: nothing keeps lists from it
+                if "no such table" not in str(error):  # not migrated yet: nothing keeps lists from it
+                    raise
             finally:
                 cursor.close()
         commit(connection)
