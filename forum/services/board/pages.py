@@ -235,17 +235,13 @@ def list_threads(user: User | None, page: int, per_page: int, **filters: Any) ->
     statement = _LIST_STATEMENTS.get(key)
     if statement is None:
         statement = _list_statement(threads_query(user, **filters), page, per_page, bool(filters.get("brief")))
-        if len(_LIST_STATEMENTS) >= MAX_LIST_STATEMENTS:
-            _LIST_STATEMENTS.clear()  # a page number or tag from every URL must not grow it without bound
-        _LIST_STATEMENTS[key] = statement
+        _remember(_LIST_STATEMENTS, key, statement)
     rows = _kept(("list", *key), lambda: _rows(statement) if filters.get("brief") else _list_threads(statement))
     return Page.of_rows(rows, page, per_page)
 
 
-MAX_LIST_STATEMENTS = 2048
+MAX_REMEMBERED = 2048  # statements, and kept lists per database
 _LIST_STATEMENTS: dict[tuple, Select] = {}
-
-MAX_KEPT_LISTS = 2048
 _KEPT_LISTS: weakref.WeakKeyDictionary[Engine, dict[tuple, tuple[int, float, Any]]] = weakref.WeakKeyDictionary()
 
 
@@ -260,20 +256,21 @@ def _kept(key: tuple, read: Callable[[], Any]) -> Any:
     current = generation.current(db.session()) if seconds > 0 else None
     if current is None:
         return read()
-    engine = db.session.get_bind()
-    kept = _KEPT_LISTS.get(engine)
-    if kept is None:
-        kept = _KEPT_LISTS.setdefault(engine, {})
+    kept = _KEPT_LISTS.setdefault(db.session.get_bind(), {})
     now = time.monotonic()
     held = kept.get(key)
     # Equal, not at least: a database restored from a backup counts from an earlier number again.
     if held is not None and held[0] == current and now - held[1] < seconds:
         return held[2]
     value = read()
-    if len(kept) >= MAX_KEPT_LISTS:
-        kept.clear()  # every page number and tag of every URL must not grow it without bound
-    kept[key] = (current, now, value)
+    _remember(kept, key, (current, now, value))
     return value
+
+
+def _remember(store: dict, key: tuple, value: Any) -> None:
+    if len(store) >= MAX_REMEMBERED:
+        store.clear()  # a page number or tag from every URL must not grow it without bound
+    store[key] = value
 
 
 def _list_statement(query: Select, page: int, per_page: int, brief: bool) -> Select:
@@ -316,15 +313,17 @@ def home_spaces(user: User | None) -> list:
     description), in the admins' order; kept per process like the lists."""
     def read() -> list:
         return list(db.session.execute(
-            select(Space.slug, Space.name, Space.default_visibility, Space.description)
-            .where(permissions.visible_spaces(user)).order_by(Space.position, Space.name)))
+            _spaces_query(user, Space.slug, Space.name, Space.default_visibility, Space.description)))
     return _kept(("spaces", permissions.visibility_key(user)), read)
 
 
 def spaces_for(user: User | None) -> list[Space]:
     """The spaces this user may see, in the admins' order."""
-    return list(db.session.execute(
-        select(Space).where(permissions.visible_spaces(user)).order_by(Space.position, Space.name)).scalars())
+    return list(db.session.execute(_spaces_query(user, Space)).scalars())
+
+
+def _spaces_query(user: User | None, *columns: Any) -> Select:
+    return select(*columns).where(permissions.visible_spaces(user)).order_by(Space.position, Space.name)
 
 
 def space_by_slug(user: User | None, slug: str) -> Space | None:
