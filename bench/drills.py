@@ -58,6 +58,7 @@ class Client:
 
     def call(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
              timeout: float = 15) -> tuple[int, bytes, dict]:
+        phase = self.phase  # the drill the request is sent in; its answer may come in the next one
         request = urllib.request.Request(self.base + path, data=body, method=method, headers={
             "Authorization": f"Bearer {self.token}", "Content-Type": "application/json", **(headers or {})})
         try:
@@ -67,10 +68,12 @@ class Client:
             status, data, head = exc.code, exc.read(), dict(exc.headers)
         except OSError:
             status, data, head = 0, b"", {}  # connection refused or reset: a worker died under the request
+        # A request the outage overlapped is the outage's, whether it was sent or answered while it lasted.
+        phase = next((p for p in (phase, self.phase) if p.endswith(" down")), phase)
         with self.lock:
-            self.counts[(self.phase, status)] += 1
+            self.counts[(phase, status)] += 1
             if status >= 500:
-                self.failures.append(f"{self.phase}: {method} {path} -> {status} {data[:120]!r}")
+                self.failures.append(f"{phase}: {method} {path} -> {status} {data[:120]!r}")
         return status, data, head
 
 

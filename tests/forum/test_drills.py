@@ -31,3 +31,40 @@ def test_quick_drills_lose_nothing_and_answer_bad_input_with_4xx(tmp_path):
     fives = ast.literal_eval(report["5xx by drill and status"])
     assert set(fives) <= {"database down 503"}, (fives, report["other 5xx answers"])
     assert report["outbox empty after broker's return (s)"] != "None"
+
+
+def test_an_answer_counts_in_the_drill_its_request_was_sent_in():
+    """A request the database outage overlapped, sent before it or while it lasted and answered 503 after, is the
+    outage's answer: the report must not charge it to the drill before or after (the full drill failed so twice)."""
+    import http.server
+    import threading
+    import time
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from drills import Client
+
+    class Slow503(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the handler's name is http.server's
+            time.sleep(0.5)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):  # noqa: ANN002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow503)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = Client(f"http://127.0.0.1:{server.server_address[1]}", "token")
+        for sent, answered in (("database down", "database back"), ("broker back", "database down")):
+            client.phase = sent
+            call = threading.Thread(target=client.call, args=("POST", "/api/v1/threads", b"{}"))
+            call.start()
+            time.sleep(0.2)
+            client.phase = answered
+            call.join(10)
+    finally:
+        server.shutdown()
+    assert client.counts == {("database down", 503): 2}
+    assert client.failures[0].startswith("database down: POST /api/v1/threads -> 503")
