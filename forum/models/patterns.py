@@ -59,6 +59,10 @@ class ThreadEmbedding(db.Model):
     dimensions: Mapped[int] = mapped_column(Integer)
     # float32, little-endian, L2-normalised.
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+    # The encoder's word-level detail of the same text from the same forward pass (mining.embedders,
+    # DETAIL_DIMENSIONS wide), stored like ``vector``. NULL for embedders without one, and for rows
+    # stored before it existed: those are embedded again once by the next run of an embedder that has one.
+    detail: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
