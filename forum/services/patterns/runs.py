@@ -28,7 +28,9 @@ from ..community import notifications, routing
 from ..vectors.embeddings import (
     embedder_key,
     ensure_embeddings,
+    ensure_embeddings_with_details,
     get_embedder,
+    gives_detail,
     missing_items,
     texts_for,
     thread_documents,
@@ -106,14 +108,16 @@ def _mine(run: MiningRun, embedder, report) -> None:
     if hasattr(embedder, "fit") and getattr(embedder, "_vectorizer", True) is None:
         embedder.fit([item.text for item in items])  # the TF-IDF fallback learns its vocabulary once
     # The texts still to embed go out in chunks (to workers with a broker, and to this process); then all are read.
-    missing = missing_items(items, embedder_key(embedder))
+    # A thread stored before the embedder gave details is embedded once more, by the chunks like a new one.
+    missing = missing_items(items, embedder_key(embedder), with_detail=gives_detail(embedder))
     report("embedding", 0, len(missing))
     # In order of length: the model pads a batch to its longest text and sorts by length only within one call,
     # so chunks of mixed lengths would pad far more than one call over every text (bench/README.md).
     by_length = sorted(missing, key=lambda item: (len(item.text), item.thread_id))
     chunks.embed_run(run.id, [item.thread_id for item in by_length], embedder,
                      progress=lambda d, t: report("embedding", d, t))
-    vectors, _ = ensure_embeddings(items, embedder)
+    stored = ensure_embeddings_with_details(items, embedder)
+    vectors, details = stored.vectors, stored.details
     run.embedded = len(missing)
     if len(documents) < 10:
         run.patterns_found, run.noise_fraction = 0, 1.0
@@ -124,7 +128,9 @@ def _mine(run: MiningRun, embedder, report) -> None:
     index_of = {doc.id: i for i, doc in enumerate(documents)}
     seeds = _curated_seeds(index_of)
     miner = make_miner(run.parameters or {}, embedder, n_documents=len(documents))
-    miner.fit(documents, seeds=seeds or None, embeddings=vectors)
+    # The word-level details sharpen the patterns where the embedder gives them for every thread; the
+    # patterns' centroids stay in the vectors' space, so assignment between runs and the threshold need none.
+    miner.fit(documents, seeds=seeds or None, embeddings=vectors, details=details)
     report("saving", 0, 1)
     _store_patterns(run, documents, vectors, miner)
     labels = np.asarray(miner.labels_)

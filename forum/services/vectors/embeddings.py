@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from mining.documents import Document, document_text
-from mining.embedders import SentenceTransformerEmbedder, TfidfEmbedder
+from mining.embedders import SentenceTransformerEmbedder, TfidfEmbedder, embed_with_detail
 
 from ...extensions import db
 from ...models import Attachment, Reply, Thread, ThreadEmbedding
@@ -51,6 +51,11 @@ def get_embedder():
 def embedder_key(embedder) -> str:
     """What stored vectors are keyed by: the model and every setting that changes the vectors."""
     return str(getattr(embedder, "settings_key", None) or getattr(embedder, "model_name", type(embedder).__name__))
+
+
+def gives_detail(embedder) -> bool:
+    """Whether the embedder also gives the word-level detail of a text (in the same pass as its vector)."""
+    return hasattr(embedder, "embed_with_detail")
 
 
 def thread_documents(thread_ids: Sequence[int] | None = None) -> list:
@@ -106,12 +111,22 @@ class _Stored:
     row_id: int
     content_hash: str
     vector: bytes
+    has_detail: bool
+    detail: bytes | None = None  # read only for a caller that asked for the details
+
+    def current_for(self, item: ThreadText, with_detail: bool) -> bool:
+        """Whether the row holds this text's embedding (and its detail, when the embedder gives one)."""
+        return self.content_hash == item.content_hash and (self.has_detail or not with_detail)
 
 
-def _stored_rows(thread_ids: Sequence[int], model: str) -> dict[int, _Stored]:
-    """The stored rows for these threads, as plain values: no ORM objects, so no commit expires them."""
+def _stored_rows(thread_ids: Sequence[int], model: str, *, read_detail: bool = False) -> dict[int, _Stored]:
+    """The stored rows for these threads, as plain values: no ORM objects, so no commit expires them.
+
+    Only whether a row has a detail is read, unless ``read_detail``: most readers need the vectors alone.
+    """
     table = ThreadEmbedding.__table__
-    query = select(table.c.id, table.c.thread_id, table.c.content_hash, table.c.vector).where(
+    detail = table.c.detail if read_detail else table.c.detail.isnot(None)
+    query = select(table.c.id, table.c.thread_id, table.c.content_hash, table.c.vector, detail).where(
         table.c.model_name == model)
     wanted = set(thread_ids)
     if len(wanted) <= _IN_LIST_LIMIT:
@@ -120,17 +135,34 @@ def _stored_rows(thread_ids: Sequence[int], model: str) -> dict[int, _Stored]:
     # Streamed in partitions so that a whole forum's vectors never sit twice in memory as raw rows.
     result = db.session.execute(query.execution_options(yield_per=2000))
     for partition in result.partitions():
-        for row_id, thread_id, hash_, vector in partition:
+        for row_id, thread_id, hash_, vector, found in partition:
             if thread_id in wanted:
-                stored[thread_id] = _Stored(row_id, hash_, bytes(vector))
+                if read_detail:
+                    found = None if found is None else bytes(found)
+                    stored[thread_id] = _Stored(row_id, hash_, bytes(vector), found is not None, found)
+                else:
+                    stored[thread_id] = _Stored(row_id, hash_, bytes(vector), bool(found))
     return stored
 
 
-def missing_items(items: Sequence[ThreadText], model: str) -> list[ThreadText]:
-    """The items with no vector stored for ``model`` and their current text (new or edited threads)."""
+def missing_items(items: Sequence[ThreadText], model: str, *, with_detail: bool = False) -> list[ThreadText]:
+    """The items with no vector stored for ``model`` and their current text (new or edited threads).
+
+    With ``with_detail`` (the embedder gives details: ``gives_detail``), a stored vector without its
+    detail counts as missing too, as ``ensure_embeddings`` counts it.
+    """
     stored = _stored_rows([item.thread_id for item in items], model)
     return [item for item in items
-            if item.thread_id not in stored or stored[item.thread_id].content_hash != item.content_hash]
+            if item.thread_id not in stored or not stored[item.thread_id].current_for(item, with_detail)]
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """The vectors of some items in order, their details when every item has one, and how many were made now."""
+
+    vectors: np.ndarray
+    details: np.ndarray | None
+    embedded: int
 
 
 def ensure_embeddings(items: Sequence[ThreadText], embedder, *, batch_size: int = 64,
@@ -140,14 +172,33 @@ def ensure_embeddings(items: Sequence[ThreadText], embedder, *, batch_size: int 
     New vectors are committed batch by batch, so an interrupted run keeps what it did and the next
     run resumes from there. Returns the matrix and how many texts were embedded now.
     """
+    found = _ensure(items, embedder, batch_size=batch_size, progress=progress, keep_details=False)
+    return found.vectors, found.embedded
+
+
+def ensure_embeddings_with_details(items: Sequence[ThreadText], embedder, *, batch_size: int = 64,
+                                   progress: ProgressCallback | None = None) -> Embeddings:
+    """``ensure_embeddings``, and the details of the items when the embedder gives them (else None).
+
+    Vector and detail of a thread come from one row read in one statement, so they are of one text.
+    """
+    return _ensure(items, embedder, batch_size=batch_size, progress=progress, keep_details=gives_detail(embedder))
+
+
+def _ensure(items: Sequence[ThreadText], embedder, *, batch_size: int, progress: ProgressCallback | None,
+            keep_details: bool) -> Embeddings:
     model = embedder_key(embedder)
-    stored = _stored_rows([item.thread_id for item in items], model)
+    with_detail = gives_detail(embedder)
+    stored = _stored_rows([item.thread_id for item in items], model, read_detail=keep_details)
     vectors: dict[int, np.ndarray] = {}
+    details: dict[int, np.ndarray] = {}
     missing: list[ThreadText] = []
     for item in items:
         row = stored.get(item.thread_id)
-        if row is not None and row.content_hash == item.content_hash:
+        if row is not None and row.current_for(item, with_detail):
             vectors[item.thread_id] = np.frombuffer(row.vector, dtype="<f4")
+            if keep_details and row.detail is not None:
+                details[item.thread_id] = np.frombuffer(row.detail, dtype="<f4")
         else:
             missing.append(item)
     done = len(items) - len(missing)
@@ -155,17 +206,25 @@ def ensure_embeddings(items: Sequence[ThreadText], embedder, *, batch_size: int 
         progress(done, len(items))
     for start in range(0, len(missing), batch_size):
         batch = missing[start:start + batch_size]
-        embedded = np.asarray(embedder.embed([item.text for item in batch]), dtype="<f4")
+        # One pass of the model gives both; the detail is None for embedders without one.
+        embedded, detail_rows = embed_with_detail(embedder, [item.text for item in batch])
+        embedded = np.asarray(embedded, dtype="<f4")
+        if detail_rows is not None:
+            detail_rows = np.asarray(detail_rows, dtype="<f4")
         inserts, updates = [], []
-        for item, vector in zip(batch, embedded, strict=True):
+        for i, (item, vector) in enumerate(zip(batch, embedded, strict=True)):
+            detail = None if detail_rows is None else detail_rows[i]
+            # A new vector replaces the detail too: one kept from an older text would not be this text's.
             values = {"content_hash": item.content_hash, "dimensions": int(vector.shape[0]),
-                      "vector": vector.tobytes()}
+                      "vector": vector.tobytes(), "detail": None if detail is None else detail.tobytes()}
             row = stored.get(item.thread_id)
             if row is None:
                 inserts.append({"thread_id": item.thread_id, "model_name": model, **values})
             else:
                 updates.append({"id": row.row_id, **values})
             vectors[item.thread_id] = vector
+            if keep_details and detail is not None:
+                details[item.thread_id] = detail
         if inserts:
             db.session.execute(insert(ThreadEmbedding), inserts)
         if updates:
@@ -177,9 +236,12 @@ def ensure_embeddings(items: Sequence[ThreadText], embedder, *, batch_size: int 
             progress(done, len(items))
 
     if not items:
-        return np.zeros((0, 0), dtype=np.float32), 0
+        return Embeddings(np.zeros((0, 0), dtype=np.float32), None, 0)
     matrix = np.stack([vectors[item.thread_id] for item in items]).astype(np.float32, copy=False)
-    return matrix, len(missing)
+    detail_matrix = None
+    if keep_details and len(details) == len(items):
+        detail_matrix = np.stack([details[item.thread_id] for item in items]).astype(np.float32, copy=False)
+    return Embeddings(matrix, detail_matrix, len(missing))
 
 
 def vector_of(row: ThreadEmbedding) -> np.ndarray:

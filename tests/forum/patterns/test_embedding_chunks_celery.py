@@ -11,7 +11,7 @@ from forum.extensions import db
 from forum.models import EmbeddingChunk, Thread, ThreadEmbedding, utcnow
 from forum.services import background
 from forum.services.patterns import chunks, leases
-from mining.embedders import SentenceTransformerEmbedder
+from mining.embedders import DETAIL_DIMENSIONS, SentenceTransformerEmbedder
 from tests.forum.patterns.test_mining_celery import _wait_for, readme_worker
 from tests.forum.patterns.test_mining_runs import forum_threads  # noqa: F401  (fixture)
 
@@ -50,6 +50,9 @@ def test_a_readme_worker_embeds_every_chunk_once_and_retakes_a_crashed_ones(app,
     assert len(holders) == 1 and f":{os.getpid()}:" not in holders.pop()  # the worker, not this process
     assert rows[0].attempts == 2 and all(row.attempts == 1 for row in rows[1:])
     model = SentenceTransformerEmbedder().model_name
-    stored = db.session.execute(db.select(ThreadEmbedding.thread_id, ThreadEmbedding.dimensions)
+    stored = db.session.execute(db.select(ThreadEmbedding.thread_id, ThreadEmbedding.dimensions,
+                                          db.func.length(ThreadEmbedding.detail))
                                 .where(ThreadEmbedding.model_name == model)).all()
-    assert sorted(t for t, _ in stored) == ids and {d for _, d in stored} == {384}
+    assert sorted(t for t, _, _ in stored) == ids and {d for _, d, _ in stored} == {384}
+    # The worker stores each text's word-level detail from the same pass of the model.
+    assert {n for _, _, n in stored} == {DETAIL_DIMENSIONS * 4}

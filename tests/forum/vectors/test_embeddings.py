@@ -1,6 +1,7 @@
 """Stored thread embeddings: an incremental run's database work depends on the new threads, not the stored ones."""
 from __future__ import annotations
 
+import re
 import zlib
 
 import numpy as np
@@ -107,3 +108,64 @@ def test_interrupted_run_keeps_its_committed_batches_and_resumes(app, make):
     embedder = HashEmbedder()
     _, embedded = ensure_embeddings(items, embedder, batch_size=4)
     assert embedded == 2 and embedder.calls == [2]
+
+
+class DetailHashEmbedder(HashEmbedder):
+    """``HashEmbedder`` that also gives an 8-wide detail of each text from the same call, as the model does."""
+
+    def embed_with_detail(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        vectors = self.embed(texts)
+        return vectors, np.ascontiguousarray(vectors[:, ::2][:, :8] * 2)
+
+
+def test_a_vector_stored_without_its_detail_is_missing_only_for_an_embedder_with_details(app, make):
+    ids = _add_threads(make, 4, "detail")
+    items = texts_for(thread_documents())
+    model = embeddings.embedder_key(HashEmbedder())
+    assert embeddings.ensure_embeddings(items, DetailHashEmbedder())[1] == 4
+    db.session.execute(db.update(ThreadEmbedding).where(ThreadEmbedding.thread_id == ids[1]).values(detail=None))
+    db.session.commit()
+    assert embeddings.missing_items(items, model) == []
+    assert [item.thread_id for item in embeddings.missing_items(items, model, with_detail=True)] == [ids[1]]
+
+    # Without details, the stored vectors do: nothing embedded and no details to give.
+    plain = embeddings.ensure_embeddings_with_details(items, HashEmbedder())
+    assert plain.embedded == 0 and plain.details is None
+
+    embedder = DetailHashEmbedder()
+    found = embeddings.ensure_embeddings_with_details(items, embedder)
+    assert found.embedded == 1 and embedder.calls == [1]
+    expected_vectors, expected_details = DetailHashEmbedder().embed_with_detail([item.text for item in items])
+    np.testing.assert_allclose(found.vectors, expected_vectors, rtol=1e-6)
+    assert found.details is not None and found.details.dtype == np.float32
+    np.testing.assert_allclose(found.details, expected_details, rtol=1e-6)
+    assert embeddings.missing_items(items, model, with_detail=True) == []
+    assert embeddings.ensure_embeddings(items, embedder)[1] == 0
+
+
+def test_readers_of_the_vectors_leave_the_detail_column_unread(app, make):
+    from forum.services.vectors import index
+
+    ids = _add_threads(make, 6, "lean")
+    items = texts_for(thread_documents())
+    embedder = DetailHashEmbedder()
+    embeddings.ensure_embeddings(items, embedder)
+    model = embeddings.embedder_key(embedder)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert embeddings.ensure_embeddings(items, embedder)[1] == 0
+        assert embeddings.missing_items(items, model, with_detail=True) == []
+        assert set(embeddings.stored_vectors(ids, model)) == set(ids)
+        assert index.current_matrix(model) is not None
+        assert len(index.stored_unit_vectors(model, np.asarray(ids))[0]) == 6
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    reads = [s for s in statements if "thread_embedding" in s]
+    assert reads
+    # Whether a row has its detail is asked of the column; its bytes are never fetched.
+    assert not [s for s in reads if re.search(r"thread_embedding\.detail(?! IS NOT NULL)", s)], reads
