@@ -30,9 +30,9 @@ class DetailEmbedder(CountingEmbedder):
 
     def embed_with_detail(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         vectors = CountingEmbedder.embed(self, texts)
-        rng = np.random.default_rng(len(texts))
-        details = vectors[:, :DETAIL_DIMENSIONS] + 0.01 * rng.normal(size=(len(texts), DETAIL_DIMENSIONS))
-        details /= np.linalg.norm(details, axis=1, keepdims=True)
+        # the same words counted in half as many buckets: another view of the same text
+        details = vectors[:, :DETAIL_DIMENSIONS] + vectors[:, DETAIL_DIMENSIONS:2 * DETAIL_DIMENSIONS]
+        details /= np.maximum(np.linalg.norm(details, axis=1, keepdims=True), 1e-9)
         return vectors, details.astype(np.float32)
 
 
@@ -152,3 +152,21 @@ def test_embedders_without_details_mine_from_the_vectors_alone(forum_threads, fi
     assert all(row.detail is None for row in _rows(embedder_key(embedder)).values())
     assert fitted_with[-1][1] is None
     assert _run(embedder).embedded == 0
+
+
+def test_a_run_past_the_sample_size_learns_with_the_details_too(app, forum_threads, fitted_with):  # noqa: F811
+    from tests.forum.patterns.test_mining_runs import _pattern_of
+
+    app.config["MINING_SAMPLE_SIZE"] = 27
+    run = _run(DetailEmbedder())
+    assert run.status is RunStatus.FINISHED and run.documents == 33 and run.patterns_found >= 3
+    # The sample's fit got the details of the sampled threads, row for row.
+    (ids, details), = fitted_with
+    assert len(ids) == 27 and details is not None and details.shape == (27, DETAIL_DIMENSIONS)
+    rows = _rows(embedder_key(DetailEmbedder()))
+    stored = np.stack([np.frombuffer(rows[t].detail, dtype="<f4") for t in ids])
+    np.testing.assert_allclose(details, stored, rtol=1e-5, atol=1e-7)  # normalised again by the sampled miner
+    for topic, members in forum_threads.items():
+        owners = [_pattern_of(t) for t in members]
+        top = max(set(owners), key=owners.count)
+        assert top is not None and owners.count(top) >= 8, (topic, owners)
