@@ -29,12 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def make_embedder(name: str, cache_dir: str | None):
     """The embedder named on the command line, optionally behind an on-disk cache."""
-    from mining.embedders import CachedEmbedder, DiskCache, SentenceTransformerEmbedder, TfidfEmbedder
+    from mining.embedders import (
+        DETAIL_DIMENSIONS,
+        DETAIL_LAYER,
+        CachedEmbedder,
+        DiskCache,
+        SentenceTransformerEmbedder,
+        TfidfEmbedder,
+    )
 
     embedder = SentenceTransformerEmbedder() if name == "minilm" else TfidfEmbedder()
     if cache_dir and name == "minilm":
         folder = embedder.model_name.replace("/", "_").replace("@", "_")
-        return CachedEmbedder(embedder, DiskCache(f"{cache_dir}/{folder}"))
+        detail = DiskCache(f"{cache_dir}/{folder}/detail-layer{DETAIL_LAYER}-{DETAIL_DIMENSIONS}", dim=DETAIL_DIMENSIONS)
+        return CachedEmbedder(embedder, DiskCache(f"{cache_dir}/{folder}"), detail_cache=detail)
     return embedder
 
 

@@ -40,6 +40,8 @@ from mining.seeding import join_filed_problems, seeded_starts, uncovered_group_c
 
 # a group whose members are less alike than this share of the same-problem similarity is a catch-all
 CATCHALL_SHARE = 0.6
+# Lloyd steps after the cuts (they settle within 5 on HWU64)
+LLOYD_STEPS = 20
 
 K_GRID = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 24, 26, 28, 30,
           32, 34, 36, 38, 40, 43, 46, 50, 55, 60, 65, 70, 80, 90, 100, 115, 130, 150)
@@ -142,6 +144,9 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         When k is not forced, the final k-means starts with this many times the chosen number of
         groups, and groups are then merged or dissolved while modularity rises; 1 still merges
         and dissolves, from the chosen number.
+    detail_weight : float
+        Weight of ``fit``'s ``detail`` (each view centred and scaled to unit length) beside the
+        vectors; 0 ignores it.
     seed_metric_weight : float
         With seeds, blend of a within-seed-group whitening into the identity, applied to every
         vector before clustering (see ``mining.seeding``); 0 turns it off. 0.25 won on both
@@ -156,7 +161,8 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
                  n_neighbors: int = 10, self_weight: float = 0.5, resolution: float = 1.0, noise_agreement: float = 0.3, outlier_spread: float | None = 3.0,
                  min_cluster_size: int | None = None,
                  max_reference: int = 20000, sample_size: int = 4000, n_init: int = 3,
-                 over_clustering: float = 2.0, seed_metric_weight: float = 0.25, random_state: int = 0):
+                 over_clustering: float = 2.0, seed_metric_weight: float = 0.25, detail_weight: float = 0.5,
+                 random_state: int = 0):
         self.n_clusters = n_clusters
         self.granularity = granularity
         self.same_problem_similarity = same_problem_similarity
@@ -172,15 +178,18 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.over_clustering = over_clustering
         self.seed_metric_weight = seed_metric_weight
+        self.detail_weight = detail_weight
         self.random_state = random_state
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, X: np.ndarray, y=None, seeds: Mapping[Hashable, Iterable[int]] | None = None,
-            groups: np.ndarray | None = None):
+            groups: np.ndarray | None = None, detail: np.ndarray | None = None):
         """Learn groups from unit vectors ``X``; ``seeds`` maps a group id to known member indices.
 
         With ``granularity="problem"``, ``groups`` is a coarser partition (labels, -1 for none)
-        that the problems refine, so every problem lies within one of those groups.
+        that the cuts refine; the Lloyd steps after them may move a member to a problem of another
+        group. ``detail`` is a second view of each vector (the encoder's word-level detail), set beside
+        it for finding the groups; cohesion stays on ``X``.
         """
         x = normalize_rows(X)
         n = len(x)
@@ -212,6 +221,14 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.mean_ = x.mean(axis=0) if problems and not forced else None
         if self.mean_ is not None:
             x = normalize_rows(x - self.mean_)
+        self.detail_mean_ = None
+        if detail is not None and self.detail_weight > 0:
+            detail = normalize_rows(np.asarray(detail, dtype=np.float32))
+            if detail.shape[0] != n:
+                raise ValueError("detail must give one row per vector")
+            detail = detail[order]
+            self.detail_mean_ = detail.mean(axis=0)
+            x = self._with_detail(x, detail)
 
         rng = np.random.RandomState(self.random_state)
         n_ref = min(n, self.max_reference)
@@ -245,6 +262,15 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         self.labels_ = labels[rank]
         self.n_clusters_ = len(self.centroids_)
         return self
+
+    def _with_detail(self, x, detail):
+        # the partition space: the sentence vectors beside the encoder's word-level detail, each
+        # centred on its own mean (the detail's common direction is far larger than the sentence's)
+        if detail is None:
+            block = np.zeros((len(x), len(self.detail_mean_)), dtype=np.float32)
+        else:
+            block = normalize_rows(normalize_rows(np.asarray(detail, dtype=np.float32)) - self.detail_mean_)
+        return normalize_rows(np.hstack([x, self.detail_weight * block]).astype(np.float32))
 
     def _seed_array(self, seeds, rank, n):
         fixed = np.full(n, -1)
@@ -316,7 +342,11 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
                                      protected=n_seeded)
         labels = join_filed_problems(raw, labels, n_seeded, self.same_problem_similarity)
         ids, labels = np.unique(labels, return_inverse=True)
-        return labels, normalize_rows(centre_sums(z, labels, len(ids)))
+        # the cuts are chosen by the sentence vectors' cohesion, which barely sees the words that tell
+        # two close problems apart; Lloyd steps in the partition space (where the detail does) move the
+        # boundaries to them, across themes where need be (bench/README.md, "Eighth round")
+        return spherical_kmeans(z, normalize_rows(centre_sums(z, labels, len(ids))),
+                                fixed=fixed if n_seeded else None, max_iter=LLOYD_STEPS)
 
     def _min_size(self, n):
         if self.min_cluster_size:
@@ -416,15 +446,29 @@ class PatternClusterer(ClusterMixin, BaseEstimator):
         return mapping[labels]
 
     # -- prediction ------------------------------------------------------------------------
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Assign new unit vectors to learned groups, or -1 when their neighbours disagree."""
-        check_is_fitted(self, "centroids_")
+    def comparison_space(self, X: np.ndarray, detail: np.ndarray | None = None) -> np.ndarray:
+        """``X`` as the fitted groups compare vectors: seed metric, centring and detail as in ``fit``.
+
+        Without ``detail`` (when the fit had it) the detail block is zero: the sentence vectors alone decide.
+        """
         x = normalize_rows(X)
         metric = getattr(self, "metric_", None)  # absent on clusterers stored before it existed
         if metric is not None:
             x = normalize_rows(x @ metric)
         if getattr(self, "mean_", None) is not None:
             x = normalize_rows(x - self.mean_)
+        if getattr(self, "detail_mean_", None) is not None:
+            x = self._with_detail(x, detail)
+        return x
+
+    def predict(self, X: np.ndarray, detail: np.ndarray | None = None) -> np.ndarray:
+        """Assign new unit vectors to learned groups, or -1 when their neighbours disagree.
+
+        ``detail`` is the encoder's word-level detail of the same texts when the fit had it;
+        without it the sentence vectors alone decide.
+        """
+        check_is_fitted(self, "centroids_")
+        x = self.comparison_space(X, detail)
         neighbors = nearest_neighbors(x, self.reference_, self.n_neighbors)
         z = smooth(x, self.reference_, neighbors, self.self_weight)
         labels = np.argmax(z @ self.centroids_.T, axis=1)

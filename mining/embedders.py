@@ -16,6 +16,11 @@ from typing import Protocol
 import numpy as np
 
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# The encoder's word-level detail: the mean of its third layer's token vectors, which still tell
+# "turn on" from "turn off" and "set" from "remove" where the sentence vector (the last layer) has
+# mostly merged them; projected to 128 dimensions (bench/README.md, "Eighth round").
+DETAIL_LAYER = 3
+DETAIL_DIMENSIONS = 128
 
 
 class ModelFileError(RuntimeError):
@@ -42,6 +47,19 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def detail_projection(width: int, dims: int = DETAIL_DIMENSIONS) -> np.ndarray:
+    """A fixed random-sign projection ``width -> dims``: the same on every machine and numpy version."""
+    signs = np.random.RandomState(20261207).randint(0, 2, size=(width, dims)).astype(np.float32)
+    return (2.0 * signs - 1.0) / np.sqrt(dims, dtype=np.float32)
+
+
+def embed_with_detail(embedder, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sentence vectors and, where the embedder has it, the word-level detail of the same texts."""
+    if hasattr(embedder, "embed_with_detail"):
+        return embedder.embed_with_detail(texts)
+    return embedder.embed(texts), None
 
 
 class Embedder(Protocol):
@@ -159,6 +177,38 @@ class SentenceTransformerEmbedder:
         vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                convert_to_numpy=True, show_progress_bar=show)
         return np.asarray(vectors, dtype=np.float32)
+
+    def embed_with_detail(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``embed``'s vectors and the word-level detail (``DETAIL_DIMENSIONS`` wide) from one forward pass."""
+        model = self.load()
+        width = (model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension")
+                 else model.get_sentence_embedding_dimension())
+        if not texts:
+            return np.zeros((0, width), dtype=np.float32), np.zeros((0, DETAIL_DIMENSIONS), dtype=np.float32)
+        import torch
+
+        threads = 1 if len(texts) <= self.small_batch else (self.num_threads or os.cpu_count() or 1)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        transformer = model[0]
+        projection = torch.from_numpy(detail_projection(width))
+        vectors = np.empty((len(texts), width), dtype=np.float32)
+        details = np.empty((len(texts), DETAIL_DIMENSIONS), dtype=np.float32)
+        # longest first, as encode batches them, so a batch pads little
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                tokens = transformer.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                               max_length=model.max_seq_length, return_tensors="pt")
+                hidden = transformer.auto_model(**tokens, output_hidden_states=True).hidden_states
+                mask = tokens["attention_mask"].unsqueeze(-1).to(hidden[-1].dtype)
+                count = mask.sum(dim=1).clamp(min=1e-9)
+                sentence = torch.nn.functional.normalize((hidden[-1] * mask).sum(dim=1) / count, dim=1)
+                lower = torch.nn.functional.normalize((hidden[DETAIL_LAYER] * mask).sum(dim=1) / count, dim=1)
+                vectors[rows] = sentence.numpy()
+                details[rows] = torch.nn.functional.normalize(lower @ projection, dim=1).numpy()
+        return vectors, details
 
 
 class TfidfEmbedder:
@@ -312,11 +362,16 @@ class DiskCache:
 
 
 class CachedEmbedder:
-    """Wrap an embedder so texts already embedded (same model, same text) are never embedded again."""
+    """Wrap an embedder so texts already embedded (same model, same text) are never embedded again.
 
-    def __init__(self, embedder: Embedder, cache: EmbeddingCache | None = None):
+    ``detail_cache`` keeps the word-level detail of ``embed_with_detail`` (in memory when not given).
+    """
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache | None = None,
+                 detail_cache: EmbeddingCache | None = None):
         self.embedder = embedder
         self.cache = cache if cache is not None else InMemoryCache()
+        self.detail_cache = detail_cache if detail_cache is not None else InMemoryCache()
         self.last_misses = 0
 
     @property
@@ -339,3 +394,24 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32)
+
+    def embed_with_detail(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Vectors and word-level detail for ``texts``; texts missing either are embedded again."""
+        if not hasattr(self.embedder, "embed_with_detail"):
+            return self.embed(texts), None
+        keys = [text_key(text) for text in texts]
+        distinct = list(dict.fromkeys(keys))
+        found, found_detail = self.cache.get_many(distinct), self.detail_cache.get_many(distinct)
+        missing = [k for k in distinct if k not in found or k not in found_detail]
+        self.last_misses = len(missing)
+        if missing:
+            text_of = dict(zip(keys, texts, strict=True))
+            vectors, details = self.embedder.embed_with_detail([text_of[k] for k in missing])
+            found.update(zip(missing, vectors, strict=True))
+            found_detail.update(zip(missing, details, strict=True))
+            self.cache.put_many({k: found[k] for k in missing})
+            self.detail_cache.put_many({k: found_detail[k] for k in missing})
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32), np.zeros((0, 0), dtype=np.float32)
+        return (np.stack([found[k] for k in keys]).astype(np.float32),
+                np.stack([found_detail[k] for k in keys]).astype(np.float32))

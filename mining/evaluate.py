@@ -114,14 +114,15 @@ def kmeans_baseline(vectors: np.ndarray, k: int, random_state: int = 0) -> np.nd
 
 def evaluate_file(path: str | Path, k: int | None = None, seed_fraction: float | None = None,
                   embedder=None, embeddings: np.ndarray | None = None, baseline: str | None = None,
-                  **miner_params) -> dict:
+                  details: np.ndarray | None = None, **miner_params) -> dict:
     """Mine a labelled file and score both levels (patterns and themes) against its labels.
 
-    With ``baseline="kmeans"`` plain k-means runs on the same vectors, given the true number of
-    labels (or ``k`` when given), and each level's ratio to it is reported.
+    With ``baseline="kmeans"`` plain k-means runs on the same sentence vectors, given the true number
+    of labels (or ``k`` when given), and each level's ratio to it is reported. ``details`` go with
+    given ``embeddings`` (the encoder's word-level detail, ``mining.embedders``).
     """
     from mining.documents import document_text
-    from mining.embedders import SentenceTransformerEmbedder
+    from mining.embedders import SentenceTransformerEmbedder, embed_with_detail
     from mining.pipeline import PatternMiner, as_documents
 
     texts, labels = load_labelled(path)
@@ -130,9 +131,9 @@ def evaluate_file(path: str | Path, k: int | None = None, seed_fraction: float |
     if embeddings is None:
         # embedded once here, so the baseline clusters exactly the vectors the miner saw
         embedder = embedder if embedder is not None else SentenceTransformerEmbedder()
-        embeddings = embedder.embed([document_text(d) for d in as_documents(texts)])
+        embeddings, details = embed_with_detail(embedder, [document_text(d) for d in as_documents(texts)])
     miner = PatternMiner(embedder=embedder, n_patterns=k, **miner_params)
-    miner.fit(texts, seeds=seeds, embeddings=embeddings)
+    miner.fit(texts, seeds=seeds, embeddings=embeddings, details=details)
     seconds = time.perf_counter() - started
     result = {
         "patterns": level_scores(labels, miner.labels_),

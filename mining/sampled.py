@@ -69,10 +69,10 @@ class SampledPatternMiner(BaseEstimator):
         self.random_state = random_state
 
     def fit(self, documents: Sequence[Document | str], seeds: Mapping[Hashable, Iterable] | None = None,
-            embeddings: np.ndarray | None = None) -> SampledPatternMiner:
+            embeddings: np.ndarray | None = None, details: np.ndarray | None = None) -> SampledPatternMiner:
         """Learn patterns from a sample of ``documents`` and place every other document in one (or none).
 
-        ``seeds`` and ``embeddings`` as for ``PatternMiner.fit``; every seeded document is in the sample.
+        ``seeds``, ``embeddings`` and ``details`` as for ``PatternMiner.fit``; every seeded document is in the sample.
         """
         if self.sample_size < 2 or self.batch_size < 1:
             raise ValueError("sample_size must be at least 2 and batch_size at least 1")
@@ -80,14 +80,14 @@ class SampledPatternMiner(BaseEstimator):
         self.miner_ = clone(self.miner) if self.miner is not None else PatternMiner()
         n = len(documents)
         if n <= self.sample_size:
-            self.miner_.fit(documents, seeds=seeds, embeddings=embeddings)
+            self.miner_.fit(documents, seeds=seeds, embeddings=embeddings, details=details)
             for name in FITTED:
                 setattr(self, name, getattr(self.miner_, name))
             self.sample_ = np.arange(n)
             return self
         # the miner's own embedding step: the same model (loaded once) and checks as its fit
-        vectors = self.miner_._embed([document_text(d) for d in documents] if embeddings is None else [""] * n,
-                                     embeddings)
+        vectors, details = self.miner_._embed(
+            [document_text(d) for d in documents] if embeddings is None else [""] * n, embeddings, details)
         seed_index = PatternMiner._seed_indices(seeds, documents)
         self.sample_ = self._sample(n, seed_index)
         position = np.full(n, -1)
@@ -95,12 +95,13 @@ class SampledPatternMiner(BaseEstimator):
         sample_seeds = {key: position[np.asarray(members, dtype=np.int64)].tolist()
                         for key, members in seed_index.items()}
         self.miner_.fit([documents[i] for i in self.sample_], seeds=sample_seeds or None,
-                        embeddings=vectors[self.sample_])
+                        embeddings=vectors[self.sample_],
+                        details=None if details is None else details[self.sample_])
 
         labels = np.full(n, -1, dtype=np.int64)
         labels[self.sample_] = self.miner_.labels_
         rest = np.flatnonzero(position < 0)
-        labels[rest] = self._assign(vectors, rest)
+        labels[rest] = self._assign(vectors, rest, details)
         self.labels_ = labels
         self._describe(vectors)
         self.document_ids_ = [d.id for d in documents]
@@ -117,7 +118,7 @@ class SampledPatternMiner(BaseEstimator):
         take = max(self.sample_size - len(seeded), 0)
         return np.sort(np.concatenate([seeded, rng.choice(others, min(take, len(others)), replace=False)]))
 
-    def _assign(self, vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def _assign(self, vectors: np.ndarray, rows: np.ndarray, details: np.ndarray | None = None) -> np.ndarray:
         """Pattern of each of ``vectors[rows]`` by the clusterer's predict rule, neighbours from an index."""
         clusterer = self.miner_.clusterer_
         if self.assign not in ("centre", "neighbours"):
@@ -128,8 +129,9 @@ class SampledPatternMiner(BaseEstimator):
         out = np.empty(len(rows), dtype=np.int64)
         for start in range(0, len(rows), self.batch_size):
             batch = rows[start:start + self.batch_size]
-            out[start:start + len(batch)] = (assign_to_centres(clusterer, vectors[batch]) if self.assign == "centre"
-                                             else assign_to_clusterer(clusterer, vectors[batch], index))
+            detail = None if details is None else details[batch]
+            out[start:start + len(batch)] = (assign_to_centres(clusterer, vectors[batch], detail) if self.assign == "centre"
+                                             else assign_to_clusterer(clusterer, vectors[batch], index, detail))
         out[out >= len(self.miner_.patterns_)] = -1  # a group that became noise in the fit has no pattern
         return out
 
@@ -174,10 +176,10 @@ class SampledPatternMiner(BaseEstimator):
 
     # -- estimator API ---------------------------------------------------------------------
     def predict(self, documents: Sequence[Document | str] | None = None,
-                embeddings: np.ndarray | None = None) -> np.ndarray:
+                embeddings: np.ndarray | None = None, details: np.ndarray | None = None) -> np.ndarray:
         """Pattern index of each new document, or -1 where it fits none (``PatternMiner.predict``)."""
         check_is_fitted(self, "miner_")
-        return self.miner_.predict(documents, embeddings=embeddings)
+        return self.miner_.predict(documents, embeddings=embeddings, details=details)
 
     def pattern_members(self) -> dict[int, set]:
         """Pattern index -> set of document ids, the input ``mining.clustering.match`` expects."""
@@ -185,28 +187,20 @@ class SampledPatternMiner(BaseEstimator):
         return {p.id: {self.document_ids_[i] for i in p.members} for p in self.patterns_}
 
 
-def clusterer_space(clusterer: PatternClusterer, vectors: np.ndarray) -> np.ndarray:
-    """``vectors`` as the clusterer compares them: its seed metric applied, then centred (as in ``predict``)."""
-    x = normalize_rows(vectors)
-    if getattr(clusterer, "metric_", None) is not None:
-        x = normalize_rows(x @ clusterer.metric_)
-    if getattr(clusterer, "mean_", None) is not None:
-        x = normalize_rows(x - clusterer.mean_)
-    return x
-
-
-def assign_to_centres(clusterer: PatternClusterer, vectors: np.ndarray) -> np.ndarray:
+def assign_to_centres(clusterer: PatternClusterer, vectors: np.ndarray,
+                      details: np.ndarray | None = None) -> np.ndarray:
     """The group whose (unsmoothed) centre is nearest, or -1 below that group's outlier fence."""
-    x = clusterer_space(clusterer, vectors)
+    x = clusterer.comparison_space(vectors, details)
     labels = np.argmax(x @ clusterer.raw_centroids_.T, axis=1)
     if not clusterer.assigns_all_:
         labels[clusterer._is_noise(x, labels, np.zeros((len(x), 0), dtype=np.int64))] = -1
     return labels
 
 
-def assign_to_clusterer(clusterer: PatternClusterer, vectors: np.ndarray, index: VectorIndex) -> np.ndarray:
+def assign_to_clusterer(clusterer: PatternClusterer, vectors: np.ndarray, index: VectorIndex,
+                        details: np.ndarray | None = None) -> np.ndarray:
     """``clusterer.predict(vectors)`` with the reference neighbours taken from ``index`` (keys: reference rows)."""
-    x = clusterer_space(clusterer, vectors)
+    x = clusterer.comparison_space(vectors, details)
     neighbors = index.search_many(x, clusterer.n_neighbors)
     z = smooth(x, clusterer.reference_, neighbors, clusterer.self_weight)
     labels = np.argmax(z @ clusterer.centroids_.T, axis=1)

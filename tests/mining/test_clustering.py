@@ -98,3 +98,34 @@ def test_match_keeps_identities_after_rerun_with_new_documents():
     for old, new in mapping.items():
         old_members = np.flatnonzero(before == old)
         assert np.mean(after[old_members] == new) > 0.95
+
+
+def _merged_pairs():
+    # three groups of sentence vectors, each holding two problems that only the detail tells apart
+    rng = np.random.RandomState(4)
+    problems = np.repeat(np.arange(6), 50)
+    x, _ = sphere_blobs(n_per_group=100, n_groups=3, random_state=4)
+    directions = rng.normal(size=(6, 16))
+    detail = directions[problems] + 0.3 * rng.normal(size=(300, 16))
+    return x, (detail / np.linalg.norm(detail, axis=1, keepdims=True)).astype(np.float32), problems
+
+
+def test_detail_separates_problems_the_sentence_vectors_merge():
+    x, detail, problems = _merged_pairs()
+    without = PatternClusterer(granularity="problem", n_clusters=6).fit(x)
+    est = PatternClusterer(granularity="problem", n_clusters=6).fit(x, detail=detail)
+    assert adjusted_rand_score(problems, without.labels_) < 0.7
+    assert adjusted_rand_score(problems, est.labels_) > 0.95
+    assert np.mean(est.predict(x, detail=detail) == est.labels_) >= 0.97
+    # without the detail a new text is placed by its sentence vector alone, in one of the groups
+    assert set(est.predict(x[:10]).tolist()) <= set(range(6))
+    with pytest.raises(ValueError, match="one row per vector"):
+        PatternClusterer(granularity="problem").fit(x, detail=detail[:-1])
+
+
+def test_detail_weight_zero_is_the_sentence_vectors_alone(blobs):
+    x, _ = blobs
+    detail = np.random.RandomState(0).normal(size=(len(x), 8)).astype(np.float32)
+    plain = PatternClusterer(granularity="problem").fit(x).labels_
+    off = PatternClusterer(granularity="problem", detail_weight=0).fit(x, detail=detail).labels_
+    np.testing.assert_array_equal(plain, off)

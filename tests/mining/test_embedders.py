@@ -4,12 +4,15 @@ import numpy as np
 import pytest
 
 from mining.embedders import (
+    DETAIL_DIMENSIONS,
     CachedEmbedder,
     DiskCache,
     InMemoryCache,
     ModelFileError,
     SentenceTransformerEmbedder,
     TfidfEmbedder,
+    detail_projection,
+    embed_with_detail,
     text_key,
 )
 from tests.synthetic import make_support_questions
@@ -97,3 +100,53 @@ def test_minilm_shapes_and_normalisation(minilm):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
     assert minilm.loaded and minilm.model_name.startswith("all-MiniLM-L6-v2@53aa5117")
+
+
+def test_minilm_detail_comes_with_the_same_vectors(minilm):
+    texts = ["turn the lights off", "turn the lights on", "Disk is full", "set an alarm for 7 am", "x"]
+    vectors, details = minilm.embed_with_detail(texts)
+    np.testing.assert_allclose(vectors, minilm.embed(texts), atol=1e-5)
+    assert details.shape == (5, DETAIL_DIMENSIONS) and details.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(details, axis=1), 1.0, atol=1e-5)
+    # one text at a time gives the same detail as in a padded batch
+    np.testing.assert_allclose(minilm.embed_with_detail(texts[:1])[1][0], details[0], atol=1e-5)
+    empty_vectors, empty_details = minilm.embed_with_detail([])
+    assert empty_vectors.shape == (0, 384) and empty_details.shape == (0, DETAIL_DIMENSIONS)
+
+
+def test_detail_projection_is_fixed():
+    first, second = detail_projection(384), detail_projection(384)
+    np.testing.assert_array_equal(first, second)
+    assert first.shape == (384, DETAIL_DIMENSIONS)
+    assert set(np.unique(np.abs(first) * np.sqrt(DETAIL_DIMENSIONS)).round(6)) == {1.0}
+
+
+class DetailEmbedder(CountingEmbedder):
+    model_name = "counting-4d+detail"
+
+    def embed_with_detail(self, texts):
+        vectors = self.embed(texts)
+        return vectors, vectors[:, ::-1].copy()
+
+
+def test_cache_keeps_the_detail_too(tmp_path):
+    inner = DetailEmbedder()
+    cached = CachedEmbedder(inner, DiskCache(tmp_path / "v", dim=4), detail_cache=DiskCache(tmp_path / "d", dim=4))
+    vectors, details = cached.embed_with_detail(TEXTS)
+    assert inner.embedded == len(set(TEXTS))
+    np.testing.assert_array_equal(details, vectors[:, ::-1])
+    reopened = CachedEmbedder(inner, DiskCache(tmp_path / "v", dim=4), detail_cache=DiskCache(tmp_path / "d", dim=4))
+    again, again_details = reopened.embed_with_detail(TEXTS)
+    assert inner.embedded == len(set(TEXTS)) and reopened.last_misses == 0
+    np.testing.assert_array_equal(again_details, details)
+    # vectors cached without their detail (by embed) are embedded again for it
+    plain = CachedEmbedder(inner, InMemoryCache())
+    plain.embed(TEXTS[:3])
+    _, got = plain.embed_with_detail(TEXTS[:3])
+    assert plain.last_misses == len(set(TEXTS[:3])) and got.shape == (3, 4)
+
+
+def test_embedders_without_detail_give_none():
+    vectors, details = embed_with_detail(CountingEmbedder(), TEXTS[:4])
+    assert vectors.shape == (4, 4) and details is None
+    assert CachedEmbedder(CountingEmbedder()).embed_with_detail(TEXTS[:2])[1] is None

@@ -88,3 +88,30 @@ def test_small_forum_finds_its_recurring_problems(minilm):
     assert np.mean(miner.labels_[~recurring] == -1) >= 0.12
     assert np.mean(miner.labels_[recurring] == -1) <= 0.1
     assert clustering_scores(np.array(labels)[recurring], miner.labels_[recurring])["nmi"] >= 80
+
+
+class TfidfWithDetail(TfidfEmbedder):
+    """The TF-IDF embedder with a second view of each text, as the sentence-transformer gives its detail."""
+
+    def embed_with_detail(self, texts):
+        vectors = self.embed(texts)
+        return vectors, np.ascontiguousarray(vectors[:, ::-1])
+
+
+def test_the_embedders_detail_reaches_the_patterns(support):
+    docs, labels = support
+    miner = PatternMiner(embedder=TfidfWithDetail(n_components=32)).fit(docs)
+    assert miner.clusterer_.detail_mean_ is not None and miner.clusterer_.detail_mean_.shape == (32,)
+    assert np.mean(miner.predict(docs) == miner.labels_) >= 0.95
+    vectors, details = miner.embedder_.embed_with_detail([d.title for d in docs])
+    np.testing.assert_array_equal(miner.predict(embeddings=vectors, details=details), miner.predict(docs))
+    assert PatternMiner(detail_weight=0).fit(docs, embeddings=vectors, details=details).clusterer_.detail_mean_ is None
+
+
+def test_wrong_detail_is_an_error(support):
+    docs, _ = support
+    vectors = np.random.RandomState(0).normal(size=(len(docs), 8))
+    with pytest.raises(ValueError, match="details must have shape"):
+        PatternMiner().fit(docs, embeddings=vectors, details=np.ones((3, 8)))
+    with pytest.raises(ValueError, match="with the embeddings"):
+        PatternMiner(embedder=TfidfEmbedder()).fit(docs, details=np.ones((len(docs), 8)))

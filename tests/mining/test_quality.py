@@ -2,9 +2,10 @@
 
 * Themes on a StackOverflow20 sample (150 titles of each of 20 broad tags): ACC 77.3 / NMI 75.2 when
   the floors were set.
-* Patterns on an HWU64 sample (the first 40 requests of each of 64 fine-grained intents, vectors of
-  the raw texts): ACC 61.9, NMI 77.8, ARI 48.4, 60-70 groups; with 10% seeds of 48 intents ACC, NMI
-  and ARI rise by 2.5, 0.6 and 3.2 points.
+* Patterns on an HWU64 sample (the first 40 requests of each of 64 fine-grained intents, vectors and
+  word-level detail of the raw texts): ACC 64.2-66.9, NMI 79.3-80.2, ARI 53.1-56.7 at random states
+  0-2, 65 groups at 0; with 10% seeds of 48 intents NMI and ARI rise by 0.79 and 1.49 points on
+  average over three random states and two draws of seeds.
 * Seeds on the generated support questions (30 intents, 10% seeds of 22): ACC 90.3 -> 92.0, 33 -> 30
   groups (before the leftovers of a filed problem were joined to it: ACC 70.9, 55 groups).
 
@@ -34,7 +35,7 @@ def sample(so20_rows, minilm):
             rows.append(row)
     texts = [r["text"] for r in rows]
     labels = [r["label"] for r in rows]
-    return texts, labels, minilm.embed(texts)
+    return texts, labels, *minilm.embed_with_detail(texts)
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +51,12 @@ def fine_sample(minilm):
             keep.append(i)
     texts = [texts[i] for i in keep]
     labels = [labels[i] for i in keep]
-    return texts, labels, minilm.embed(texts)
+    return texts, labels, *minilm.embed_with_detail(texts)
 
 
 def test_theme_quality_floor_on_broad_tags(sample):
-    texts, labels, vectors = sample
-    miner = PatternMiner().fit(texts, embeddings=vectors)
+    texts, labels, vectors, details = sample
+    miner = PatternMiner().fit(texts, embeddings=vectors, details=details)
     scores = clustering_scores(labels, miner.theme_labels_)
     print("themes", scores, len(miner.themes_))
     assert scores["nmi"] >= 71, scores
@@ -68,8 +69,8 @@ def test_theme_quality_floor_on_broad_tags(sample):
 
 
 def test_pattern_quality_floor_on_fine_intents(fine_sample):
-    texts, labels, vectors = fine_sample
-    miner = PatternMiner().fit(texts, embeddings=vectors)
+    texts, labels, vectors, details = fine_sample
+    miner = PatternMiner().fit(texts, embeddings=vectors, details=details)
     scores = clustering_scores(labels, miner.labels_)
     print("patterns", scores, len(miner.patterns_))
     assert scores["nmi"] >= 75 and scores["acc"] >= 58, scores
@@ -78,22 +79,32 @@ def test_pattern_quality_floor_on_fine_intents(fine_sample):
 
 
 def test_seeds_improve_pattern_quality(fine_sample):
-    texts, labels, vectors = fine_sample
-    plain = clustering_scores(labels, PatternMiner().fit(texts, embeddings=vectors).labels_)
-    seeds = choose_seeds(labels, 0.1)
-    seeded = clustering_scores(labels, PatternMiner().fit(texts, seeds=seeds, embeddings=vectors).labels_)
-    print("plain", plain, "seeded", seeded)
-    assert seeded["nmi"] >= plain["nmi"] + 0.5, (plain, seeded)
-    assert seeded["ari"] >= plain["ari"] + 1, (plain, seeded)
+    # one draw of seeds and random state moves the gain by more than the floor (with the word-level
+    # detail: +0.42 NMI / -0.44 ARI at the worst of six draws, +1.50 / +4.48 at the best), so the
+    # floor is on the mean gain over three random states and two draws of seeds
+    texts, labels, vectors, details = fine_sample
+    gains = []
+    for state in (0, 1, 2):
+        plain = clustering_scores(labels, PatternMiner(random_state=state).fit(
+            texts, embeddings=vectors, details=details).labels_)
+        for draw in (0, 1):
+            seeds = choose_seeds(labels, 0.1, random_state=draw)
+            seeded = clustering_scores(labels, PatternMiner(random_state=state).fit(
+                texts, seeds=seeds, embeddings=vectors, details=details).labels_)
+            gains.append((seeded["nmi"] - plain["nmi"], seeded["ari"] - plain["ari"]))
+    nmi, ari = np.mean(gains, axis=0)
+    print("seeded - plain", gains)
+    assert nmi >= 0.5, gains
+    assert ari >= 1, gains
 
 
 def test_seeds_do_not_split_the_problems_they_name(minilm):
     # 10% of the questions of 75% of the intents filed as seeds: the leftovers of a filed problem
     # once became groups of their own beside it (55 groups for 30 intents, ACC 90 -> 71)
     texts, labels = make_support_questions(n_intents=30, per_intent=60, random_state=1)
-    vectors = minilm.embed(texts)
-    plain = clustering_scores(labels, PatternMiner().fit(texts, embeddings=vectors).labels_)
-    miner = PatternMiner().fit(texts, seeds=choose_seeds(labels, 0.1), embeddings=vectors)
+    vectors, details = minilm.embed_with_detail(texts)
+    plain = clustering_scores(labels, PatternMiner().fit(texts, embeddings=vectors, details=details).labels_)
+    miner = PatternMiner().fit(texts, seeds=choose_seeds(labels, 0.1), embeddings=vectors, details=details)
     seeded = clustering_scores(labels, miner.labels_)
     print("plain", plain, "seeded", seeded, len(miner.patterns_))
     assert 24 <= len(miner.patterns_) <= 45  # 0.8-1.5 x the 30 intents

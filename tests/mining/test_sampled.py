@@ -115,3 +115,16 @@ def test_neighbour_assignment_applies_predicts_rule_and_matches_the_full_fit(gro
     assert clustering_scores(full.labels_.astype(str), sampled.labels_)["nmi"] >= 95
     with pytest.raises(ValueError, match="assign"):
         SampledPatternMiner(_miner(), sample_size=400, assign="nearest").fit(texts, embeddings=vectors)
+
+
+def test_details_reach_the_sample_and_the_assignment(groups_and_outsiders):
+    texts, vectors, truth = groups_and_outsiders
+    details = np.ascontiguousarray(vectors[:, ::-1])
+    sampled = SampledPatternMiner(_miner(), sample_size=400, batch_size=300).fit(texts, embeddings=vectors,
+                                                                                 details=details)
+    assert sampled.miner_.clusterer_.detail_mean_ is not None
+    grouped = truth >= 0
+    assert clustering_scores(truth[grouped], sampled.labels_[grouped])["acc"] >= 95
+    assert np.mean(sampled.labels_[~grouped] == -1) >= 0.8
+    np.testing.assert_array_equal(sampled.predict(embeddings=vectors[:50], details=details[:50]),
+                                  sampled.miner_.predict(embeddings=vectors[:50], details=details[:50]))
