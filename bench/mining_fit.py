@@ -25,35 +25,38 @@ sys.path.insert(0, str(ROOT))
 
 
 def corpus(n: int, cache: str):
-    """n texts and their (cached) MiniLM vectors."""
+    """n texts, their (cached) MiniLM vectors and word-level detail."""
     import numpy as np
 
     from mining.__main__ import make_embedder
     from mining.documents import Document, document_text
 
     titles = [json.loads(line)["text"] for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
-    base = make_embedder("minilm", cache).embed([document_text(Document(id=0, title=t)) for t in titles])
+    base, base_detail = make_embedder("minilm", cache).embed_with_detail(
+        [document_text(Document(id=0, title=t)) for t in titles])
     rng = np.random.RandomState(0)
-    texts, vectors = [], []
+    texts, vectors, details = [], [], []
     for copy in range(math.ceil(n / len(titles))):
         suffix = "" if copy == 0 else f" ({copy})"
         texts += [t + suffix for t in titles]
         noise = 0 if copy == 0 else rng.normal(scale=0.01, size=base.shape).astype(np.float32)
+        detail_noise = 0 if copy == 0 else rng.normal(scale=0.01, size=base_detail.shape).astype(np.float32)
         vectors.append(base + noise)
+        details.append(base_detail + detail_noise)
     order = rng.permutation(len(texts))[:n] if n < len(texts) else np.arange(n)
-    return [texts[i] for i in order], np.vstack(vectors)[order]
+    return [texts[i] for i in order], np.vstack(vectors)[order], np.vstack(details)[order]
 
 
 def child(n: int, cache: str) -> None:
     from mining.evaluate import peak_rss_mb
     from mining.pipeline import PatternMiner
 
-    texts, vectors = corpus(n, cache)
+    texts, vectors, details = corpus(n, cache)
     # warm-up on a few documents: one-time imports (torch for top-k, scikit-learn parts) are not fit cost
-    PatternMiner(show_progress=False).fit(texts[:300], embeddings=vectors[:300])
+    PatternMiner(show_progress=False).fit(texts[:300], embeddings=vectors[:300], details=details[:300])
     before = peak_rss_mb()
     wall, cpu = time.perf_counter(), time.process_time()
-    miner = PatternMiner(show_progress=False).fit(texts, embeddings=vectors)
+    miner = PatternMiner(show_progress=False).fit(texts, embeddings=vectors, details=details)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(json.dumps({"n": n, "wall": round(wall, 1), "cpu": round(cpu, 1), "patterns": len(miner.patterns_),
                       "noise": round(float((miner.labels_ < 0).mean()), 3),

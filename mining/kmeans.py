@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
+
+# above this many groups, centre sums are a sparse product
+DENSE_GROUPS = 64
 
 
 def normalize_rows(x: np.ndarray) -> np.ndarray:
@@ -14,7 +18,11 @@ def normalize_rows(x: np.ndarray) -> np.ndarray:
 
 def centre_sums(z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """Sum of the rows of ``z`` in each of ``k`` groups."""
-    # a dense one-hot product uses BLAS and is far faster than np.add.at or a sparse product
+    if k > DENSE_GROUPS:
+        # the dense product costs k times more than the sums themselves: 51 GFLOP for 1,000 groups of 100k rows
+        one_hot = sparse.csr_matrix((np.ones(len(z), dtype=z.dtype), (labels, np.arange(len(z)))), shape=(k, len(z)))
+        return np.asarray(one_hot @ z)
+    # with few groups a dense one-hot product uses BLAS and is far faster than np.add.at or a sparse product
     one_hot = np.zeros((k, len(z)), dtype=z.dtype)
     one_hot[labels, np.arange(len(z))] = 1.0
     return one_hot @ z
