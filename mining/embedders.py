@@ -62,6 +62,13 @@ def embed_with_detail(embedder, texts: list[str]) -> tuple[np.ndarray, np.ndarra
     return embedder.embed(texts), None
 
 
+def _width(model) -> int:
+    # renamed in sentence-transformers 6 (the old name still works, with a warning)
+    if hasattr(model, "get_embedding_dimension"):
+        return model.get_embedding_dimension()
+    return model.get_sentence_embedding_dimension()
+
+
 class Embedder(Protocol):
     """What the pipeline needs from an embedder."""
 
@@ -158,22 +165,25 @@ class SentenceTransformerEmbedder:
         self._model = model
         return model
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Encode ``texts`` into unit vectors, shape ``(len(texts), 384)``."""
-        model = self.load()
-        if not texts:
-            return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
-        show = self.show_progress
-        if show is None:
-            show = os.isatty(2) and len(texts) > 2000
+    def _use_threads(self, n_texts: int) -> None:
         import torch
 
         # One short text is too little work to share: on 2 cores a single thread embedded one
         # draft in 15 ms median against 33 ms (p90 110 ms) with two (bench/mining_predict.py).
         # torch's thread count is process-wide, so it is set on every call, not restored.
-        threads = 1 if len(texts) <= self.small_batch else (self.num_threads or os.cpu_count() or 1)
+        threads = 1 if n_texts <= self.small_batch else (self.num_threads or os.cpu_count() or 1)
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Encode ``texts`` into unit vectors, shape ``(len(texts), 384)``."""
+        model = self.load()
+        if not texts:
+            return np.zeros((0, _width(model)), dtype=np.float32)
+        show = self.show_progress
+        if show is None:
+            show = os.isatty(2) and len(texts) > 2000
+        self._use_threads(len(texts))
         vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                convert_to_numpy=True, show_progress_bar=show)
         return np.asarray(vectors, dtype=np.float32)
@@ -181,15 +191,12 @@ class SentenceTransformerEmbedder:
     def embed_with_detail(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """``embed``'s vectors and the word-level detail (``DETAIL_DIMENSIONS`` wide) from one forward pass."""
         model = self.load()
-        width = (model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension")
-                 else model.get_sentence_embedding_dimension())
+        width = _width(model)
         if not texts:
             return np.zeros((0, width), dtype=np.float32), np.zeros((0, DETAIL_DIMENSIONS), dtype=np.float32)
         import torch
 
-        threads = 1 if len(texts) <= self.small_batch else (self.num_threads or os.cpu_count() or 1)
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
+        self._use_threads(len(texts))
         transformer = model[0]
         projection = torch.from_numpy(detail_projection(width))
         vectors = np.empty((len(texts), width), dtype=np.float32)
