@@ -23,6 +23,13 @@ def as_documents(items: Iterable[Document | str]) -> list[Document]:
     return [item if isinstance(item, Document) else Document(id=i, title=str(item)) for i, item in enumerate(items)]
 
 
+def _unit_rows(name: str, values, n_documents: int) -> np.ndarray:
+    rows = np.asarray(values, dtype=np.float32)
+    if rows.ndim != 2 or len(rows) != n_documents:
+        raise ValueError(f"{name} must have shape (n_documents, dim); got {rows.shape} for {n_documents} documents")
+    return normalize_rows(rows)
+
+
 def lexical_text(text: str, signatures: Sequence[str]) -> str:
     """Text for the lexical channel: the words plus each error signature as two extra tokens."""
     tokens = [s.replace(" ", "_").replace(":", "") for s in signatures]
@@ -117,17 +124,8 @@ class PatternMiner(BaseEstimator):
 
     def _embed(self, texts: list[str], embeddings, details=None) -> tuple[np.ndarray, np.ndarray | None]:
         if embeddings is not None:
-            vectors = np.asarray(embeddings, dtype=np.float32)
-            if vectors.ndim != 2 or len(vectors) != len(texts):
-                raise ValueError(f"embeddings must have shape (n_documents, dim); got {vectors.shape} "
-                                 f"for {len(texts)} documents")
-            if details is not None:
-                details = np.asarray(details, dtype=np.float32)
-                if details.ndim != 2 or len(details) != len(texts):
-                    raise ValueError(f"details must have shape (n_documents, dim); got {details.shape} "
-                                     f"for {len(texts)} documents")
-                details = normalize_rows(details)
-            return normalize_rows(vectors), details
+            vectors = _unit_rows("embeddings", embeddings, len(texts))
+            return vectors, None if details is None else _unit_rows("details", details, len(texts))
         if details is not None:
             raise ValueError("details are given with the embeddings they belong to")
         if not hasattr(self, "embedder_"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -94,6 +95,7 @@ def class_tfidf_keywords(texts: list[str], labels: np.ndarray, n_keywords: int =
     return keywords
 
 
+@lru_cache(maxsize=1 << 16)
 def _edge_word(token: str) -> bool:
     # a phrase may neither start nor end with a word that carries no meaning on its own
     low = token.lower()
@@ -109,12 +111,11 @@ def shared_phrases(titles: list[str], max_words: int = 6, min_share: float = 0.2
     """
     counts: Counter = Counter()
     spelling: dict[tuple, Counter] = {}
-    edge_of: dict[str, bool] = {}
     for title in titles:
         tokens = WORD.findall(title)
         lowered = [t.lower() for t in tokens]
         # each token judged once, not once per word sequence it starts or ends (7.6M calls at 100k threads)
-        edge = [edge_of[t] if t in edge_of else edge_of.setdefault(t, _edge_word(t)) for t in lowered]
+        edge = [_edge_word(t) for t in lowered]
         seen = set()
         for start in range(len(tokens)):
             if edge[start]:
@@ -131,7 +132,7 @@ def shared_phrases(titles: list[str], max_words: int = 6, min_share: float = 0.2
     least = max(2, int(np.ceil(min_share * len(titles))))
     scored = []
     for key, df in counts.items():
-        meaningful = sum(1 for w in key if not edge_of[w])
+        meaningful = sum(1 for w in key if not _edge_word(w))
         if df >= least and meaningful:
             scored.append((df * np.sqrt(meaningful), df, spelling[key].most_common(1)[0][0], key))
     scored.sort(key=lambda item: (-item[0], -len(item[3]), item[2]))

@@ -3,8 +3,8 @@
 * Themes on a StackOverflow20 sample (150 titles of each of 20 broad tags): ACC 77.3 / NMI 75.2 when
   the floors were set.
 * Patterns on an HWU64 sample (the first 40 requests of each of 64 fine-grained intents, vectors and
-  word-level detail of the raw texts): ACC 64.2-66.9, NMI 79.3-80.2, ARI 53.1-56.7 at random states
-  0-2, 65 groups at 0; with 10% seeds of 48 intents NMI and ARI rise by 0.79 and 1.49 points on
+  word-level detail of the raw texts): ACC 64.1-66.9, NMI 79.3-80.1, ARI 53.1-56.7 at random states
+  0-2, 65 groups at 0; with 10% seeds of 48 intents NMI and ARI rise by 0.83 and 1.54 points on
   average over three random states and two draws of seeds.
 * Seeds on the generated support questions (30 intents, 10% seeds of 22): ACC 90.3 -> 92.0, 33 -> 30
   groups (before the leftovers of a filed problem were joined to it: ACC 70.9, 55 groups).
@@ -80,7 +80,7 @@ def test_pattern_quality_floor_on_fine_intents(fine_sample):
 
 def test_seeds_improve_pattern_quality(fine_sample):
     # one draw of seeds and random state moves the gain by more than the floor (with the word-level
-    # detail: +0.42 NMI / -0.44 ARI at the worst of six draws, +1.50 / +4.48 at the best), so the
+    # detail: +0.42 NMI / -0.44 ARI at the worst of six draws, +1.52 / +4.54 at the best), so the
     # floor is on the mean gain over three random states and two draws of seeds
     texts, labels, vectors, details = fine_sample
     gains = []
